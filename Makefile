@@ -1,0 +1,42 @@
+# The two set-up commands: `make report` and `make test`. Each creates .venv when missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP_REPORT := $(VENV)/.installed-report
+STAMP_DEV    := $(VENV)/.installed-dev
+
+.PHONY: test report lint typecheck pytest clean bundle
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,report]'
+	touch $@
+
+$(STAMP_REPORT): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[report]'
+	touch $@
+
+test: $(STAMP_DEV) lint typecheck pytest
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check vrueval tests benchmarks
+	$(BIN)/ruff format --check vrueval tests benchmarks
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy vrueval
+
+pytest: $(STAMP_DEV)
+	$(BIN)/pytest -q -m "not slow"
+
+report: $(STAMP_REPORT)
+	$(BIN)/vrueval render --out _site
+
+# Rebuild the bundled datasets from ../shared/data (maintainers only; the package ships the result).
+bundle: $(STAMP_DEV)
+	$(BIN)/python -m vrueval.data.bundle ../shared/data vrueval/data/bundled
+
+clean:
+	rm -rf $(VENV) _site .pytest_cache .mypy_cache .ruff_cache

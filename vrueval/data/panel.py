@@ -1,0 +1,436 @@
+"""The canonical long panel and the one validator every boundary applies.
+
+A panel is one row per (unit, period, outcome): ``unit`` is an ONS area code, ``period`` a pandas
+Period of the panel's frequency, ``value`` a float that is NaN when the source did not publish a
+number (never zero), ``population`` where known, and the flags ``suppressed`` (disclosure control),
+``provisional`` and ``derived``. Loaders and bundled datasets build panels through
+:meth:`Panel.from_frame`; designs accept a :class:`Panel` and so never see unvalidated data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, cast, get_args
+
+import numpy as np
+import pandas as pd
+
+from vrueval import areas
+
+Frequency = Literal["month", "quarter", "financial_year", "year", "rolling_12m"]
+Measure = Literal["count", "rate", "score"]
+Geography = Literal["force", "region"]
+
+FREQUENCIES: tuple[str, ...] = get_args(Frequency)
+MEASURES: tuple[str, ...] = get_args(Measure)
+GEOGRAPHIES: tuple[str, ...] = get_args(Geography)
+
+#: pandas period frequency behind each panel frequency. Financial years end in March and are
+#: labelled by the calendar year they end in (FY2018/19 is ``Period("2019", "Y-MAR")``); rolling
+#: 12-month totals are labelled by the month they end in.
+PERIOD_FREQ: dict[str, str] = {
+    "month": "M",
+    "quarter": "Q-DEC",
+    "financial_year": "Y-MAR",
+    "year": "Y-DEC",
+    "rolling_12m": "M",
+}
+
+KEY = ["unit", "period", "outcome"]
+FLAGS = ["suppressed", "provisional", "derived"]
+COLUMNS = [*KEY, "value", "population", *FLAGS]
+_SHOW = 10
+
+
+class PanelError(ValueError):
+    """Invalid panel input. ``rows`` holds the offending rows when there are any."""
+
+    def __init__(self, message: str, rows: pd.DataFrame | None = None) -> None:
+        self.rows = rows
+        if rows is not None and len(rows):
+            shown = rows.head(_SHOW).to_string()
+            more = f"\n... and {len(rows) - _SHOW} more rows" if len(rows) > _SHOW else ""
+            message = f"{message}\n{shown}{more}"
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a panel's numbers came from: travels into results and reports."""
+
+    publisher: str
+    title: str
+    edition: str
+    file: str
+    sha256: str
+    note: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "publisher": self.publisher,
+            "title": self.title,
+            "edition": self.edition,
+            "file": self.file,
+            "sha256": self.sha256,
+            "note": self.note,
+        }
+
+
+def _choice(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
+
+
+def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
+    """Convert labels to Periods of ``frequency``; unparseable labels become NaT.
+
+    Accepts Period values, timestamps or ISO dates, "2019-10", "2019Q3", financial-year labels
+    "2018/19" or "FY2018/19" (for ``financial_year``) and integer years.
+    """
+    freq = PERIOD_FREQ[frequency]
+    out: list[pd.Period | None] = []
+    for v in values:
+        out.append(_parse_one(v, frequency, freq))
+    return pd.Series(pd.array(out, dtype=f"period[{freq}]"), index=values.index, name="period")
+
+
+def _parse_one(v: object, frequency: str, freq: str) -> pd.Period | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+        return None
+    try:
+        if isinstance(v, pd.Period):
+            return v.asfreq(freq) if v.freqstr != freq else v
+        if isinstance(v, pd.Timestamp | np.datetime64):
+            return pd.Timestamp(v).to_period(freq)
+        text = str(v).strip()
+        if frequency == "financial_year":
+            text = text.upper().removeprefix("FY").strip()
+            if "/" in text:
+                start, end = text.split("/")
+                end_year = int(start[:2] + end) if len(end) == 2 else int(end)
+                if end_year != int(start) + 1:
+                    return None
+                return pd.Period(str(end_year), freq=freq)
+            if text.isdigit():
+                return pd.Period(text, freq=freq)
+        return pd.Period(text, freq=freq)
+    except (ValueError, TypeError):
+        return None
+
+
+def _step(frequency: str, periods: pd.Series) -> int:
+    """Spacing between consecutive periods, in units of the period frequency."""
+    if frequency != "rolling_12m":
+        return 1
+    codes = np.unique(np.asarray([p.ordinal for p in periods.dropna()]))
+    if len(codes) < 2:
+        return 1
+    return int(np.gcd.reduce(np.diff(codes)))
+
+
+class Panel:
+    """A validated long panel with its frequency, measure, geography and sources.
+
+    Build one with :meth:`from_frame`; the constructor is internal. The data are read through
+    :attr:`data` (a copy: the panel never changes after validation).
+    """
+
+    __slots__ = ("_data", "frequency", "geography", "measure", "notes", "sources", "step")
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        frequency: Frequency,
+        measure: Measure,
+        geography: Geography,
+        sources: tuple[Source, ...],
+        notes: tuple[str, ...],
+        step: int,
+    ) -> None:
+        self._data = data
+        self.frequency = frequency
+        self.measure = measure
+        self.geography = geography
+        self.sources = sources
+        self.notes = notes
+        self.step = step
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        frequency: Frequency,
+        measure: Measure = "count",
+        geography: Geography = "force",
+        sources: Sequence[Source] = (),
+        notes: Sequence[str] = (),
+    ) -> Panel:
+        """Validate a long frame and return a :class:`Panel`. The caller's frame is not changed.
+
+        Required columns: ``unit`` (ONS code or any official spelling), ``period``, ``outcome``,
+        ``value``. Optional: ``population``, ``suppressed``, ``provisional``, ``derived``.
+
+        Raises
+        ------
+        PanelError
+            Naming the problem and showing the offending rows: unknown units (with the nearest
+            name), unparseable or irregular periods, gaps in a series, duplicate keys, non-numeric
+            or negative counts, suppressed cells that carry a number.
+        """
+        _choice(frequency, FREQUENCIES, "frequency")
+        _choice(measure, MEASURES, "measure")
+        _choice(geography, GEOGRAPHIES, "geography")
+        data = _validate(frame, frequency, measure, geography)
+        step = _step(frequency, data["period"])
+        _check_regular(data, step)
+        return cls(
+            data, frequency, measure, geography, tuple(sources), tuple(notes), step
+        )
+
+    # -- read access --------------------------------------------------------------------------
+    @property
+    def data(self) -> pd.DataFrame:
+        """The panel as a long DataFrame (a copy)."""
+        return self._data.copy()
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        return tuple(pd.unique(self._data["outcome"]))
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return tuple(pd.unique(self._data["unit"]))
+
+    @property
+    def periods(self) -> pd.PeriodIndex:
+        return pd.PeriodIndex(sorted(pd.unique(self._data["period"])))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        p = self.periods
+        span = f"{p[0]}..{p[-1]}" if len(p) else "empty"
+        return (
+            f"<Panel {self.measure} by {self.geography}, {self.frequency}: {len(self.units)} units"
+            f" x {len(p)} periods ({span}), outcomes={list(self.outcomes)}>"
+        )
+
+    def missing(self) -> pd.DataFrame:
+        """Rows whose value is missing, with whether the source suppressed them."""
+        d = self._data
+        return d.loc[d["value"].isna(), [*KEY, *FLAGS]].reset_index(drop=True)
+
+    def coverage(self) -> pd.DataFrame:
+        """One row an outcome: units, periods, first and last period, missing cells."""
+        rows = []
+        for outcome, g in self._data.groupby("outcome", sort=False):
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "units": g["unit"].nunique(),
+                    "periods": g["period"].nunique(),
+                    "first": str(g["period"].min()),
+                    "last": str(g["period"].max()),
+                    "missing": int(g["value"].isna().sum()),
+                    "suppressed": int(g["suppressed"].sum()),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def select(
+        self,
+        outcome: str | Iterable[str] | None = None,
+        units: Iterable[str] | None = None,
+        start: object = None,
+        end: object = None,
+    ) -> Panel:
+        """A sub-panel: some outcomes, units (any spelling) and/or a period window (inclusive)."""
+        d = self._data
+        mask = pd.Series(True, index=d.index)
+        if outcome is not None:
+            wanted = [outcome] if isinstance(outcome, str) else list(outcome)
+            unknown = sorted(set(wanted) - set(self.outcomes))
+            if unknown:
+                raise PanelError(f"unknown outcome(s) {unknown}; this panel has {self.outcomes}")
+            mask &= d["outcome"].isin(wanted)
+        if units is not None:
+            codes = [areas.resolve(u, self.geography) for u in units]
+            absent = sorted(set(codes) - set(self.units))
+            if absent:
+                raise PanelError(f"unit(s) {absent} are not in this panel")
+            mask &= d["unit"].isin(codes)
+        if start is not None:
+            mask &= d["period"] >= self.period(start)
+        if end is not None:
+            mask &= d["period"] <= self.period(end)
+        return Panel(
+            d.loc[mask].reset_index(drop=True),
+            self.frequency,
+            self.measure,
+            self.geography,
+            self.sources,
+            self.notes,
+            self.step,
+        )
+
+    def period(self, label: object) -> pd.Period:
+        """Parse one period label in this panel's frequency."""
+        parsed = parse_periods(pd.Series([label]), self.frequency).iloc[0]
+        if pd.isna(parsed):
+            raise PanelError(f"cannot read {label!r} as a {self.frequency} period")
+        return cast(pd.Period, parsed)
+
+    def wide(self, outcome: str, column: str = "value") -> pd.DataFrame:
+        """One outcome as a period x unit table (missing stays NaN)."""
+        d = self.select(outcome=outcome)._data
+        return d.pivot(index="period", columns="unit", values=column)
+
+    def series(self, unit: str, outcome: str) -> pd.DataFrame:
+        """One unit's series: value, population and flags indexed by period."""
+        code = areas.resolve(unit, self.geography)
+        d = self.select(outcome=outcome, units=[code])._data
+        return d.set_index("period")[["value", "population", *FLAGS]]
+
+
+def _validate(
+    frame: pd.DataFrame, frequency: str, measure: str, geography: str
+) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise PanelError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    missing_cols = [c for c in ("unit", "period", "outcome", "value") if c not in frame.columns]
+    if missing_cols:
+        raise PanelError(
+            f"missing column(s) {missing_cols}; a panel needs unit, period, outcome, value "
+            f"(optional: population, {', '.join(FLAGS)}); got {list(frame.columns)}"
+        )
+    extra = [c for c in frame.columns if c not in COLUMNS]
+    if extra:
+        raise PanelError(f"unexpected column(s) {extra}; allowed: {COLUMNS}")
+    if frame.empty:
+        raise PanelError("the panel has no rows")
+    d = frame.loc[:, [c for c in COLUMNS if c in frame.columns]].copy()
+    d = d.reset_index(drop=True)
+
+    d["unit"] = _resolve_units(d["unit"], geography)
+    d["outcome"] = d["outcome"].astype(str)
+
+    periods = parse_periods(d["period"], frequency)
+    bad = periods.isna()
+    if bad.any():
+        raise PanelError(
+            f"{int(bad.sum())} period label(s) cannot be read as {frequency} periods",
+            frame.loc[bad.to_numpy()],
+        )
+    d["period"] = periods
+
+    d["value"] = _numeric(d["value"], "value", frame)
+    if "population" in d:
+        d["population"] = _numeric(d["population"], "population", frame)
+    else:
+        d["population"] = np.nan
+
+    for flag in FLAGS:
+        d[flag] = _flag(d[flag], flag, frame) if flag in d else False
+
+    if measure == "count":
+        neg = d["value"] < 0
+        if neg.any():
+            raise PanelError(f"{int(neg.sum())} negative count(s)", frame.loc[neg.to_numpy()])
+    negpop = d["population"] < 0
+    if negpop.any():
+        raise PanelError("negative population(s)", frame.loc[negpop.to_numpy()])
+
+    conflict = d["suppressed"] & d["value"].notna()
+    if conflict.any():
+        raise PanelError(
+            "rows flagged suppressed carry a value; a suppressed cell must be NaN",
+            frame.loc[conflict.to_numpy()],
+        )
+
+    dup = d.duplicated(KEY, keep=False)
+    if dup.any():
+        raise PanelError(
+            f"{int(dup.sum())} rows share a (unit, period, outcome) key",
+            d.loc[dup].sort_values(KEY),
+        )
+    return d.sort_values(["outcome", "unit", "period"]).reset_index(drop=True)
+
+
+def _resolve_units(units: pd.Series, geography: str) -> pd.Series:
+    mapping: dict[object, str] = {}
+    problems: list[str] = []
+    for raw in pd.unique(units):
+        try:
+            mapping[raw] = areas.resolve(str(raw), cast(areas.Kind, geography))
+        except areas.UnknownAreaError as err:
+            problems.append(str(err))
+    if problems:
+        raise PanelError("unknown unit(s):\n  " + "\n  ".join(problems))
+    return units.map(mapping).astype(str)
+
+
+def _numeric(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
+    out = pd.to_numeric(values, errors="coerce").astype("float64")
+    text = values.notna() & out.isna()
+    if text.any():
+        raise PanelError(
+            f"non-numeric {column} entries such as {sorted(map(str, pd.unique(values[text])))[:5]}:"
+            " suppressed or unavailable cells ('..', '[x]', '[c]', '*', ':') must be NaN with"
+            " suppressed=True, which the loaders in vrueval.data do for official files",
+            frame.loc[text.to_numpy()],
+        )
+    return out
+
+
+def _flag(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
+    truth = {True: True, False: False, 1: True, 0: False, "true": True, "false": False}
+    mapped = values.map(lambda v: truth.get(v.lower() if isinstance(v, str) else v))
+    bad = mapped.isna()
+    if bad.any():
+        raise PanelError(f"{column} must be true/false", frame.loc[bad.to_numpy()])
+    return mapped.astype(bool)
+
+
+def _check_regular(d: pd.DataFrame, step: int) -> None:
+    """Every (unit, outcome) series must run without gaps between its first and last period."""
+    gaps = []
+    for (outcome, unit), g in d.groupby(["outcome", "unit"], sort=False):
+        ordinals = np.asarray([p.ordinal for p in g["period"]])
+        offset = ordinals % step
+        if len(set(offset)) > 1:
+            gaps.append({"outcome": outcome, "unit": unit, "problem": "periods off the grid"})
+            continue
+        expected = np.arange(ordinals.min(), ordinals.max() + 1, step)
+        absent = np.setdiff1d(expected, ordinals)
+        if len(absent):
+            freq = g["period"].iloc[0].freqstr
+            labels = [str(pd.Period(ordinal=int(o), freq=freq)) for o in absent[:6]]
+            gaps.append(
+                {
+                    "outcome": outcome,
+                    "unit": unit,
+                    "problem": f"{len(absent)} missing period(s): {', '.join(labels)}"
+                    + (" ..." if len(absent) > 6 else ""),
+                }
+            )
+    if gaps:
+        raise PanelError(
+            "irregular series: every period between a series' first and last must be present; "
+            "add a row with value NaN for a period the source did not publish (it stays missing)",
+            pd.DataFrame(gaps),
+        )
+
+
+__all__ = [
+    "FREQUENCIES",
+    "Frequency",
+    "Geography",
+    "Measure",
+    "Panel",
+    "PanelError",
+    "Source",
+]

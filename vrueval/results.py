@@ -1,0 +1,204 @@
+"""Frozen results: the contract every design's ``.fit()`` returns.
+
+A result carries its effects table, the settings and seed that produced it, the provenance of its
+data, its diagnostics and warnings. It is read-only: re-running inference means fitting again,
+never changing a result in place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from collections.abc import Mapping
+from datetime import date, datetime
+from importlib import metadata
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vrueval.inference.intervals import EFFECT_COLUMNS
+
+_DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "linearmodels")
+
+
+def runtime_versions() -> dict[str, str]:
+    """vrueval, Python and the numerical dependencies' versions, for provenance."""
+    versions = {"vrueval": _version("vrueval"), "python": platform.python_version()}
+    versions.update({name: _version(name) for name in _DEPENDENCIES})
+    return versions
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numbers, frames, periods and containers into JSON-safe values (NaN -> None)."""
+    if obj is None or isinstance(obj, bool | str):
+        return obj
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        f = float(obj)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, pd.DataFrame):
+        return [to_jsonable(r) for r in obj.to_dict(orient="records")]
+    if isinstance(obj, pd.Series):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, pd.Period | pd.Timestamp | date | datetime):
+        return str(obj)
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in obj]
+    if hasattr(obj, "to_dict"):
+        return to_jsonable(obj.to_dict())
+    if obj is pd.NaT or obj is pd.NA:
+        return None
+    return str(obj)
+
+
+class Result:
+    """Base class of every design's result.
+
+    Subclasses add design-specific read-only views (``counterfactual()``, ``event_study()``) and
+    ``plot()``. Attributes cannot be set after construction.
+    """
+
+    _frozen = False
+
+    def __init__(
+        self,
+        *,
+        design: str,
+        effects: pd.DataFrame,
+        settings: Mapping[str, Any],
+        level: float,
+        seed: int | None = None,
+        provenance: Mapping[str, Any] | None = None,
+        diagnostics: Mapping[str, Any] | None = None,
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        missing = [c for c in EFFECT_COLUMNS if c not in effects.columns]
+        if missing:
+            raise ValueError(f"effects table lacks columns {missing}")
+        self._design = design
+        self._effects = effects.reset_index(drop=True).copy()
+        self._settings = MappingProxyType(dict(settings))
+        self._level = level
+        self._seed = seed
+        self._provenance = MappingProxyType(
+            {"versions": runtime_versions(), **dict(provenance or {})}
+        )
+        self._diagnostics = MappingProxyType(dict(diagnostics or {}))
+        self._warnings = tuple(warnings)
+        self._frozen = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._frozen:
+            raise AttributeError(f"{type(self).__name__} is read-only; fit again to change it")
+        super().__setattr__(name, value)
+
+    # -- read-only views --------------------------------------------------------------------
+    @property
+    def design(self) -> str:
+        return self._design
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        """The options that produced this result (inference method, comparators, dates, ...)."""
+        return self._settings
+
+    @property
+    def level(self) -> float:
+        return self._level
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of any randomness (bootstrap, permutation); None for deterministic fits."""
+        return self._seed
+
+    @property
+    def provenance(self) -> Mapping[str, Any]:
+        return self._provenance
+
+    @property
+    def diagnostics(self) -> Mapping[str, Any]:
+        return self._diagnostics
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self._warnings
+
+    def effects(self) -> pd.DataFrame:
+        """Tidy effects: term, estimate, std_error, conf_low, conf_high, p_value and more."""
+        return self._effects.copy()
+
+    # -- presentation -----------------------------------------------------------------------
+    def summary(self) -> str:
+        """A plain-text summary: design, settings, effects, diagnostics and warnings."""
+        lines = [f"{self._design} ({int(round(self._level * 100))}% intervals)"]
+        for key, value in self._settings.items():
+            lines.append(f"  {key}: {value}")
+        if self._seed is not None:
+            lines.append(f"  seed: {self._seed}")
+        cols = [c for c in [*EFFECT_COLUMNS, "scale"] if c in self._effects]
+        with pd.option_context("display.width", 120, "display.max_columns", 20):
+            lines += ["", self._effects[cols].to_string(index=False, float_format="{:.4g}".format)]
+        scalar_diag = {
+            k: v for k, v in self._diagnostics.items() if isinstance(v, int | float | str)
+        }
+        if scalar_diag:
+            lines += ["", "Diagnostics:"]
+            lines += [f"  {k}: {_fmt(v)}" for k, v in scalar_diag.items()]
+        if self._warnings:
+            lines += ["", "Warnings:"] + [f"  - {w}" for w in self._warnings]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        cols = [c for c in [*EFFECT_COLUMNS, "scale"] if c in self._effects]
+        table = self._effects[cols].to_html(index=False, float_format="{:.4g}".format)
+        warn = "".join(f"<li>{w}</li>" for w in self._warnings)
+        return f"<h4>{self._design}</h4>{table}" + (f"<ul>{warn}</ul>" if warn else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary: design, settings, seed, level, effects, diagnostics, provenance."""
+        out: dict[str, Any] = {
+            "design": self._design,
+            "level": self._level,
+            "seed": self._seed,
+            "settings": dict(self._settings),
+            "effects": self._effects,
+            "diagnostics": dict(self._diagnostics),
+            "warnings": list(self._warnings),
+            "provenance": dict(self._provenance),
+        }
+        out.update(self._extra_dict())
+        return to_jsonable(out)  # type: ignore[no-any-return]
+
+    def _extra_dict(self) -> dict[str, Any]:
+        """Design-specific frames to include in :meth:`to_dict` (counterfactual, event study)."""
+        return {}
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def plot(self, ax: Any = None) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no plot")
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
