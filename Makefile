@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_REPORT := $(VENV)/.installed-report
 STAMP_DEV    := $(VENV)/.installed-dev
 
-.PHONY: test report lint typecheck pytest clean bundle
+.PHONY: test report lint typecheck pytest clean bundle bench-env
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,11 @@ bundle: $(STAMP_DEV)
 
 clean:
 	rm -rf $(VENV) _site .pytest_cache .mypy_cache .ruff_cache
+
+# Peers for the benchmarks live in their own environment so they never change the test one.
+.venv-bench/bin/python:
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet --upgrade pip
+	.venv-bench/bin/python -m pip install --quiet -e '.[bench]'
+
+bench-env: .venv-bench/bin/python

@@ -11,6 +11,7 @@ Home Office VRU cohort and 2019/20 VRU grant).
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
 from dataclasses import dataclass
@@ -107,21 +108,21 @@ def normalise(name: str) -> str:
 @cache
 def _forces() -> tuple[Area, ...]:
     path = resources.files("vrueval") / "data" / "bundled" / "police_force_areas.csv"
-    with path.open("rb") as fh:
-        table = pd.read_csv(fh, dtype={"vru_cohort": "Int64", "vru_funding_2019_20_gbp": "Int64"})
+    with path.open("r", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     return tuple(
         Area(
-            code=row.area_code,
-            name=row.area_name,
+            code=row["area_code"],
+            name=row["area_name"],
             kind="force",
-            region=row.region,
-            country=row.country,
-            vru_cohort=None if pd.isna(row.vru_cohort) else int(row.vru_cohort),
+            region=row["region"],
+            country=row["country"],
+            vru_cohort=int(row["vru_cohort"]) if row["vru_cohort"] else None,
             vru_grant_2019_20=(
-                None if pd.isna(row.vru_funding_2019_20_gbp) else int(row.vru_funding_2019_20_gbp)
+                int(row["vru_funding_2019_20_gbp"]) if row["vru_funding_2019_20_gbp"] else None
             ),
         )
-        for row in table.itertuples(index=False)
+        for row in rows
     )
 
 
@@ -142,9 +143,7 @@ def _by_code() -> dict[str, Area]:
 def _keys(kind: str) -> dict[str, str]:
     areas = {"force": _forces(), "region": _regions(), "any": (*_forces(), *_regions())}[kind]
     keys = {normalise(a.name): a.code for a in areas}
-    keys.update(
-        {alias: code for alias, code in _ALIASES.items() if _by_code()[code] in areas}
-    )
+    keys.update({alias: code for alias, code in _ALIASES.items() if _by_code()[code] in areas})
     return keys
 
 

@@ -187,7 +187,7 @@ class Result:
             "provenance": dict(self._provenance),
         }
         out.update(self._extra_dict())
-        return to_jsonable(out)  # type: ignore[no-any-return]
+        return to_jsonable(out)
 
     def _extra_dict(self) -> dict[str, Any]:
         """Design-specific frames to include in :meth:`to_dict` (counterfactual, event study)."""

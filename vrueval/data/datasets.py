@@ -1,1 +1,150 @@
-"""placeholder"""
+"""Real published statistics shipped inside the package: the embedded default data.
+
+Each function returns a validated :class:`~vrueval.data.panel.Panel` whose ``sources`` name the
+publisher, edition, source file and its SHA-256. :func:`catalogue` lists them with their coverage.
+
+>>> import vrueval as ve
+>>> ve.datasets.knife_quarterly().select(units=["West Midlands"], outcome="knife_offences")
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import pandas as pd
+
+from vrueval.data.panel import Panel, Source
+
+_BUNDLE = resources.files("vrueval") / "data" / "bundled"
+
+
+@cache
+def manifest() -> dict[str, Any]:
+    """The bundled datasets' manifest: description, frequency, sources, notes and file hash."""
+    return json.loads((_BUNDLE / "manifest.json").read_text())
+
+
+def _frame(name: str) -> pd.DataFrame:
+    with (_BUNDLE / manifest()[name]["file"]).open("rb") as fh:
+        return pd.read_parquet(fh)
+
+
+@cache
+def _panel(name: str) -> Panel:
+    meta = manifest()[name]
+    return Panel.from_frame(
+        _frame(name),
+        frequency=meta["frequency"],
+        measure=meta["measure"],
+        geography=meta["geography"],
+        sources=[Source(**s) for s in meta["sources"]],
+        notes=meta["notes"],
+    )
+
+
+def knife_quarterly() -> Panel:
+    """Knife or sharp instrument offences by police force area, quarterly, 2008Q2-2019Q1.
+
+    Home Office police recorded crime (42 forces; no City of London). Outcomes:
+    ``knife_offences`` (the total) and its components ``knife_enabled`` (robbery, rape and sexual
+    assault), ``violence_with_injury`` (assault with injury or intent, threats to kill) and
+    ``homicide_and_serious_injury`` (homicide, attempted murder). Population: ONS mid-year
+    estimates, pre-2021 basis.
+    """
+    return _panel("knife_quarterly")
+
+
+def crime_severity(vintage: Literal["2022", "2020"] = "2022") -> Panel:
+    """ONS crime severity score by offence group and force, financial years 2002/03 onwards.
+
+    Outcomes ``css_total_recorded_crime``, ``css_violence_against_the_person``, ``css_robbery``,
+    ``css_sexual_offences``, ``css_theft_offences``, ``css_criminal_damage_and_arson``,
+    ``css_other_crimes_against_society``. The 2022 vintage runs to FY2021/22, the 2020 vintage to
+    FY2019/20 (severity weights are revised between editions). City of London is missing.
+    """
+    if vintage not in ("2022", "2020"):
+        raise ValueError(f"vintage must be one of ('2022', '2020'), got {vintage!r}")
+    return _panel(f"crime_severity_{vintage}")
+
+
+def hes_sharp_object(by_age: bool = False) -> Panel:
+    """Hospital admissions for assault by a sharp object (HES, ICD-10 X99), monthly by region.
+
+    NHS Digital, April 2012 to March 2022, by English region of residence and England. Outcomes
+    ``admissions`` (finished admission episodes) and ``episodes`` (finished consultant
+    episodes); with ``by_age=True`` one outcome per published age band, e.g.
+    ``admissions_age_10-19``. Cells of 1-7 are suppressed (missing, flagged); regional counts are
+    rounded to 5; 2021/22 is provisional. Population is the sum of the region's force areas.
+    """
+    return _panel("hes_sharp_object_by_age" if by_age else "hes_sharp_object")
+
+
+def population(basis: Literal["mid2011_2023", "mid2002_2018"] = "mid2011_2023") -> Panel:
+    """ONS mid-year population by police force area on one basis (the two are never spliced).
+
+    ``mid2011_2023`` is the Census 2021 basis aggregated from local authorities; ``mid2002_2018``
+    the earlier basis published in the PFA data tables. They differ by up to 3% for 2012-2018.
+    """
+    if basis not in ("mid2011_2023", "mid2002_2018"):
+        raise ValueError(f"basis must be one of ('mid2011_2023', 'mid2002_2018'), got {basis!r}")
+    return _panel(f"population_{basis}")
+
+
+def offences_rolling() -> Panel:
+    """Police recorded offences by force, rolling 12-month totals, YE Mar 2003 to YE Jun 2025.
+
+    Outcomes ``homicide``, ``violence_with_injury``, ``possession_of_weapons``, ``robbery``.
+    Consecutive values overlap by nine months; designs refuse them until
+    :meth:`~vrueval.data.panel.Panel.non_overlapping` keeps one year-end a year. YE Mar 2020 to
+    YE Mar 2025 are not bundled (missing); Greater Manchester's Jul-Dec 2019 gap stays missing.
+    """
+    return _panel("offences_rolling")
+
+
+def policy_dates() -> pd.DataFrame:
+    """Dated shocks (riots, recording changes, stop-and-search policy, COVID-19 lockdowns) and
+    the VRU start dates, one row an event with ``start``/``end`` as timestamps."""
+    frame = _frame("policy_dates")
+    frame["start"] = pd.to_datetime(frame["start"])
+    frame["end"] = pd.to_datetime(frame["end"])
+    return frame
+
+
+_PANELS = {
+    "knife_quarterly": knife_quarterly,
+    "crime_severity": crime_severity,
+    "hes_sharp_object": hes_sharp_object,
+    "population": population,
+    "offences_rolling": offences_rolling,
+}
+
+
+def load(name: str) -> Panel:
+    """A bundled panel by name, as an analysis spec names it."""
+    if name not in _PANELS:
+        raise KeyError(f"unknown dataset {name!r}; bundled: {sorted(_PANELS)}")
+    return _PANELS[name]()
+
+
+def catalogue() -> pd.DataFrame:
+    """One row a bundled dataset: name, description, frequency, coverage and first source."""
+    rows = []
+    for name, meta in manifest().items():
+        row = {
+            "name": name,
+            "description": meta["description"],
+            "frequency": meta.get("frequency", "-"),
+            "units": "-",
+            "periods": "-",
+            "source": f"{meta['sources'][0]['publisher']}, {meta['sources'][0]['edition']}",
+        }
+        if meta.get("kind") != "table":
+            panel = _panel(name)
+            p = panel.periods
+            row["units"] = str(len(panel.units))
+            row["periods"] = f"{p[0]}..{p[-1]} ({len(p)})"
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -92,7 +92,7 @@ def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
     out: list[pd.Period | None] = []
     for v in values:
         out.append(_parse_one(v, frequency, freq))
-    return pd.Series(pd.array(out, dtype=f"period[{freq}]"), index=values.index, name="period")
+    return pd.Series(pd.PeriodIndex(out, freq=freq), index=values.index, name="period")
 
 
 def _parse_one(v: object, frequency: str, freq: str) -> pd.Period | None:
@@ -186,9 +186,7 @@ class Panel:
         data = _validate(frame, frequency, measure, geography)
         step = _step(frequency, data["period"])
         _check_regular(data, step)
-        return cls(
-            data, frequency, measure, geography, tuple(sources), tuple(notes), step
-        )
+        return cls(data, frequency, measure, geography, tuple(sources), tuple(notes), step)
 
     # -- read access --------------------------------------------------------------------------
     @property
@@ -277,6 +275,37 @@ class Panel:
             self.step,
         )
 
+    def non_overlapping(self, end_month: int) -> Panel:
+        """Keep one rolling 12-month total a year, those ending in ``end_month`` (1-12).
+
+        Consecutive rolling totals share nine of their twelve months; only totals a year apart
+        are separate observations, which is what designs need.
+        """
+        if self.frequency != "rolling_12m":
+            raise PanelError(
+                f"non_overlapping() applies to rolling_12m panels, not {self.frequency}"
+            )
+        if end_month not in range(1, 13):
+            raise ValueError(f"end_month must be 1..12, got {end_month!r}")
+        d = self._data
+        keep = d["period"].map(lambda p: p.month == end_month).astype(bool)
+        if not keep.any():
+            raise PanelError(f"no rolling year in this panel ends in month {end_month}")
+        return Panel(
+            d.loc[keep].reset_index(drop=True),
+            self.frequency,
+            self.measure,
+            self.geography,
+            self.sources,
+            self.notes,
+            12,
+        )
+
+    @property
+    def overlapping(self) -> bool:
+        """True for rolling 12-month totals spaced less than a year apart."""
+        return self.frequency == "rolling_12m" and self.step < 12
+
     def period(self, label: object) -> pd.Period:
         """Parse one period label in this panel's frequency."""
         parsed = parse_periods(pd.Series([label]), self.frequency).iloc[0]
@@ -296,9 +325,7 @@ class Panel:
         return d.set_index("period")[["value", "population", *FLAGS]]
 
 
-def _validate(
-    frame: pd.DataFrame, frequency: str, measure: str, geography: str
-) -> pd.DataFrame:
+def _validate(frame: pd.DataFrame, frequency: str, measure: str, geography: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise PanelError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     missing_cols = [c for c in ("unit", "period", "outcome", "value") if c not in frame.columns]
@@ -387,7 +414,7 @@ def _numeric(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
 
 
 def _flag(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
-    truth = {True: True, False: False, 1: True, 0: False, "true": True, "false": False}
+    truth = {True: True, False: False, "true": True, "false": False, "1": True, "0": False}
     mapped = values.map(lambda v: truth.get(v.lower() if isinstance(v, str) else v))
     bad = mapped.isna()
     if bad.any():

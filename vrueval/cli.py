@@ -1,0 +1,236 @@
+"""The ``vrueval`` command line: areas, datasets, validate, data load, run, render, verify.
+
+Exit codes: 0 success, 1 the input or a check failed (the message says which), 2 usage errors.
+Results go to stdout, errors to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from vrueval import areas
+from vrueval.data import datasets
+from vrueval.data.panel import FREQUENCIES, GEOGRAPHIES, MEASURES, Panel, PanelError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandError(Exception):
+    """A failure to report on stderr with exit code 1."""
+
+
+def _print_table(frame: pd.DataFrame) -> None:
+    with pd.option_context(
+        "display.max_rows", None, "display.width", 200, "display.max_colwidth", 80
+    ):
+        print(frame.to_string(index=False))
+
+
+def cmd_areas(args: argparse.Namespace) -> int:
+    if args.resolve:
+        for name in args.resolve:
+            print(f"{areas.resolve(name, args.kind)}\t{name}")
+        return 0
+    table = areas.table(args.kind)
+    if args.cohort == "2019":
+        table = table[table["code"].isin(areas.vru_2019())]
+    elif args.cohort == "2022":
+        table = table[table["code"].isin(areas.vru_2022())]
+    elif args.cohort == "comparators":
+        table = table[table["code"].isin(areas.comparators())]
+    if args.csv:
+        table.to_csv(sys.stdout, index=False)
+    else:
+        _print_table(table)
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    if args.name:
+        meta = datasets.manifest().get(args.name)
+        if meta is None:
+            raise CommandError(
+                f"unknown dataset {args.name!r}; bundled: {sorted(datasets.manifest())}"
+            )
+        print(f"{args.name}: {meta['description']}")
+        for source in meta["sources"]:
+            print(f"  source: {source['publisher']}, {source['title']} ({source['edition']})")
+            print(f"          {source['file']} sha256={source['sha256']}")
+        for note in meta["notes"]:
+            print(f"  note: {note}")
+        return 0
+    _print_table(datasets.catalogue())
+    return 0
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a long panel file (.csv, .csv.gz or .parquet) without interpreting its values."""
+    if not path.exists():
+        raise CommandError(f"{path}: no such file")
+    suffixes = "".join(path.suffixes).lower()
+    if suffixes.endswith(".parquet"):
+        return pd.read_parquet(path)
+    if suffixes.endswith((".csv", ".csv.gz")):
+        # Read as text so '..', '[x]' and friends reach the validator unaltered.
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    raise CommandError(f"{path}: expected a .csv, .csv.gz or .parquet file")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    frame = read_table(Path(args.file))
+    panel = Panel.from_frame(
+        frame, frequency=args.frequency, measure=args.measure, geography=args.geography
+    )
+    print(f"{args.file}: valid — {panel!r}")
+    cover = panel.coverage()
+    _print_table(cover)
+    missing = panel.missing()
+    if len(missing):
+        print(f"\n{len(missing)} missing cell(s) kept missing (never zero):")
+        _print_table(missing.head(20))
+    return 0
+
+
+def cmd_data_load(args: argparse.Namespace) -> int:
+    from vrueval.data import loaders
+
+    panel = loaders.load(args.format, [Path(f) for f in args.files])
+    out = Path(args.out)
+    data = panel.data
+    data["period"] = data["period"].astype(str)
+    data.to_parquet(out, index=False)
+    print(f"wrote {out}: {panel!r}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from vrueval import analysis
+
+    path = analysis.run_file(Path(args.spec), Path(args.out), progress=not args.quiet)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from vrueval.render import render_project
+
+    outputs = render_project(
+        Path(args.root),
+        Path(args.out),
+        formats=tuple(args.format),
+        force=args.force,
+        reports=args.reports or None,
+    )
+    for path in outputs:
+        print(path)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from vrueval import analysis
+
+    failures = analysis.verify(Path(args.root), names=args.analyses or None)
+    if failures:
+        for failure in failures:
+            print(failure, file=sys.stderr)
+        return 1
+    print("all published numbers reproduced")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vrueval",
+        description="Evaluation designs for Violence Reduction Units, with honest inference.",
+    )
+    parser.add_argument("--version", action="version", version=f"vrueval {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("areas", help="list police force areas and regions, or resolve names")
+    p.add_argument("--kind", choices=areas.KINDS, default="force")
+    p.add_argument("--cohort", choices=["2019", "2022", "comparators"], help="filter by VRU cohort")
+    p.add_argument("--resolve", nargs="+", metavar="NAME", help="print the ONS code of each NAME")
+    p.add_argument("--csv", action="store_true", help="CSV output")
+    p.set_defaults(handler=cmd_areas)
+
+    p = sub.add_parser("datasets", help="list the bundled real datasets with coverage and source")
+    p.add_argument("name", nargs="?", help="show one dataset's sources and notes")
+    p.set_defaults(handler=cmd_datasets)
+
+    p = sub.add_parser("validate", help="check a long panel file against the canonical schema")
+    p.add_argument("file", help="CSV or parquet with unit, period, outcome, value columns")
+    p.add_argument("--frequency", choices=FREQUENCIES, required=True)
+    p.add_argument("--measure", choices=MEASURES, default="count")
+    p.add_argument("--geography", choices=GEOGRAPHIES, default="force")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("data", help="read official files into the canonical panel")
+    data_sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    q = data_sub.add_parser("load", help="load official files of one format into a parquet panel")
+    q.add_argument("--format", required=True, help="file format (see `vrueval data formats`)")
+    q.add_argument("files", nargs="+", help="the official files")
+    q.add_argument("--out", required=True, help="output parquet path")
+    q.set_defaults(handler=cmd_data_load)
+    q = data_sub.add_parser("formats", help="list the official formats the loaders read")
+    q.set_defaults(handler=cmd_data_formats)
+
+    p = sub.add_parser("run", help="run one analysis spec and write DIR/results.json")
+    p.add_argument("spec", help="analysis TOML file")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("render", help="render the reports (Quarto when on PATH, else built in)")
+    p.add_argument("reports", nargs="*", help="report files (default: all in _quarto.yml)")
+    p.add_argument("--root", default=".", help="project root holding _quarto.yml")
+    p.add_argument("--out", default="_site", help="output directory")
+    p.add_argument("--format", action="append", choices=["html", "pdf"], default=None)
+    p.add_argument("--force", action="store_true", help="re-execute even when cached")
+    p.set_defaults(handler=cmd_render)
+
+    p = sub.add_parser("verify", help="rerun every analysis and compare with the recorded numbers")
+    p.add_argument("analyses", nargs="*", help="analysis names (default: all)")
+    p.add_argument("--root", default=".", help="project root holding analyses/")
+    p.set_defaults(handler=cmd_verify)
+    return parser
+
+
+def cmd_data_formats(args: argparse.Namespace) -> int:
+    from vrueval.data import loaders
+
+    for name, description in loaders.FORMATS.items():
+        print(f"{name}\t{description}")
+    return 0
+
+
+def _version() -> str:
+    from vrueval import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "render" and args.format is None:
+        args.format = ["html", "pdf"]
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (CommandError, PanelError, areas.UnknownAreaError, FileNotFoundError) as err:
+        print(f"vrueval: error: {err}", file=sys.stderr)
+        return 1
+    except ValueError as err:
+        print(f"vrueval: error: {err}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # e.g. `vrueval areas | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
