@@ -134,6 +134,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from vrueval import analysis
 
+    if args.record:
+        for path in analysis.record(Path(args.root), names=args.analyses or None):
+            print(f"recorded {path}")
+        return 0
     failures = analysis.verify(Path(args.root), names=args.analyses or None)
     if failures:
         for failure in failures:
@@ -196,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="rerun every analysis and compare with the recorded numbers")
     p.add_argument("analyses", nargs="*", help="analysis names (default: all)")
     p.add_argument("--root", default=".", help="project root holding analyses/")
+    p.add_argument("--record", action="store_true", help="record the current numbers instead")
     p.set_defaults(handler=cmd_verify)
     return parser
 
@@ -222,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except (CommandError, PanelError, areas.UnknownAreaError, FileNotFoundError) as err:
+    except (CommandError, PanelError, areas.UnknownAreaError, FileNotFoundError, KeyError) as err:
         print(f"vrueval: error: {err}", file=sys.stderr)
         return 1
     except ValueError as err:

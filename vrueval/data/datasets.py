@@ -10,6 +10,7 @@ publisher, edition, source file and its SHA-256. :func:`catalogue` lists them wi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -113,7 +114,7 @@ def policy_dates() -> pd.DataFrame:
     return frame
 
 
-_PANELS = {
+_PANELS: dict[str, Callable[..., Panel]] = {
     "knife_quarterly": knife_quarterly,
     "crime_severity": crime_severity,
     "hes_sharp_object": hes_sharp_object,
@@ -122,11 +123,11 @@ _PANELS = {
 }
 
 
-def load(name: str) -> Panel:
-    """A bundled panel by name, as an analysis spec names it."""
+def load(name: str, **options: Any) -> Panel:
+    """A bundled panel by name, as an analysis spec names it (options go to its function)."""
     if name not in _PANELS:
         raise KeyError(f"unknown dataset {name!r}; bundled: {sorted(_PANELS)}")
-    return _PANELS[name]()
+    return _PANELS[name](**options)
 
 
 def catalogue() -> pd.DataFrame:

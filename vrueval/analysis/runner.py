@@ -1,0 +1,142 @@
+"""Run a spec: load its data, set up its design, fit, and write results.json with provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import vrueval
+from vrueval.analysis.spec import Spec, SpecError, load_spec
+from vrueval.data import datasets
+from vrueval.data.panel import Panel
+from vrueval.results import Result, runtime_versions, to_jsonable
+
+
+def load_panel(spec: Spec) -> Panel:
+    """The spec's data as a validated panel, narrowed to its outcome, units and window."""
+    data = spec.data
+    if "dataset" in data:
+        panel = datasets.load(data["dataset"], **data.get("dataset_options", {}))
+    else:
+        from vrueval.data import loaders
+
+        missing = [str(f) for f in spec.files if not f.exists()]
+        if missing:
+            raise SpecError(f"{spec.path}: data file(s) not found: {missing}")
+        panel = loaders.load(data["format"], spec.files, **data.get("format_options", {}))
+    if "non_overlapping_month" in data:
+        panel = panel.non_overlapping(int(data["non_overlapping_month"]))
+    outcome = data["outcome"]
+    return panel.select(
+        outcome=outcome,
+        units=data.get("units"),
+        start=data.get("start"),
+        end=data.get("end"),
+    )
+
+
+def panel_sha256(panel: Panel) -> str:
+    """Hash of the panel's canonical content: changes whenever any number or flag changes."""
+    frame = panel.data
+    frame["period"] = frame["period"].astype(str)
+    return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+
+
+def design_class(name: str) -> type:
+    cls = getattr(vrueval, name, None)
+    designs = sorted(
+        n for n in getattr(vrueval, "__all__", []) if hasattr(getattr(vrueval, n, None), "fit")
+    )
+    if cls is None or not isinstance(cls, type) or not hasattr(cls, "fit"):
+        raise SpecError(f"unknown design {name!r}; available: {designs}")
+    return cls
+
+
+def git_commit(path: Path) -> str:
+    """The commit of the repository holding ``path`` (with '+dirty' for local changes)."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def fit(spec: Spec) -> tuple[Result, Panel]:
+    """Fit the spec's design on its data; returns the frozen result and the panel used."""
+    panel = load_panel(spec)
+    cls = design_class(spec.design)
+    design = cls(panel, **spec.design_options)
+    options: dict[str, Any] = dict(spec.fit_options)
+    options.setdefault("level", spec.level)
+    if spec.seed is not None:
+        options.setdefault("seed", spec.seed)
+    result = design.fit(**options)
+    return result, panel
+
+
+def run_spec(spec: Spec) -> dict[str, Any]:
+    """Run one spec and return the results document (what results.json holds)."""
+    result, panel = fit(spec)
+    body = result.to_dict()
+    document = {
+        "analysis": {
+            "name": spec.name,
+            "title": spec.title,
+            "design": spec.design,
+            "spec_file": spec.path.name,
+            "spec_sha256": spec.sha256,
+            "seed": spec.seed,
+            "level": spec.level,
+        },
+        "effects": body.pop("effects"),
+        "result": body,
+        "provenance": {
+            "data": {
+                "panel_sha256": panel_sha256(panel),
+                "frequency": panel.frequency,
+                "units": list(panel.units),
+                "periods": [str(panel.periods[0]), str(panel.periods[-1])],
+                "sources": [s.to_dict() for s in panel.sources],
+                "notes": list(panel.notes),
+            },
+            "versions": runtime_versions(),
+            "git_commit": git_commit(spec.path.parent),
+        },
+    }
+    out: dict[str, Any] = to_jsonable(document)
+    return out
+
+
+def write_results(document: dict[str, Any], out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "results.json"
+    path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def run_file(spec_path: Path, out: Path, progress: bool = False) -> Path:
+    """``vrueval run SPEC --out DIR``: run and write ``DIR/results.json``."""
+    spec = load_spec(spec_path)
+    if progress:
+        from tqdm import tqdm
+
+        with tqdm(total=1, desc=spec.name, unit="analysis", leave=False) as bar:
+            document = run_spec(spec)
+            bar.update()
+    else:
+        document = run_spec(spec)
+    return write_results(document, out)
