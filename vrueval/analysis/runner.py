@@ -91,6 +91,11 @@ def fit(spec: Spec) -> tuple[Result, Panel]:
 def run_spec(spec: Spec) -> dict[str, Any]:
     """Run one spec and return the results document (what results.json holds)."""
     result, panel = fit(spec)
+    return build_document(spec, result, panel)
+
+
+def build_document(spec: Spec, result: Result, panel: Panel) -> dict[str, Any]:
+    """The results document of a fitted spec: effects, the result's views, provenance."""
     body = result.to_dict()
     document = {
         "analysis": {

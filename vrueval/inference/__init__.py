@@ -1,4 +1,4 @@
-"""Inference shared by the designs: Wald intervals, covariance estimators, bootstraps, permutations."""
+"""Inference shared by the designs: Wald intervals, covariance, bootstraps, permutations."""
 
 from vrueval.inference.intervals import check_level, wald_table
 

@@ -1,0 +1,25 @@
+"""Report helpers: run analyses by name, format headline numbers, tables and provenance."""
+
+from vrueval.reporting.report import (
+    Run,
+    effects_table,
+    fmt_number,
+    fmt_p,
+    fmt_percent_change,
+    headline,
+    project_root,
+    provenance_table,
+    run,
+)
+
+__all__ = [
+    "Run",
+    "effects_table",
+    "fmt_number",
+    "fmt_p",
+    "fmt_percent_change",
+    "headline",
+    "project_root",
+    "provenance_table",
+    "run",
+]

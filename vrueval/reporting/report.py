@@ -1,0 +1,152 @@
+"""What a report document calls: run an analysis by name, and format its numbers and provenance.
+
+Reports never estimate inline. A ``.qmd`` cell calls :func:`run` with the name of a spec in
+``analyses/``; the numbers it prints come from the result through the formatters here, so the
+browser test can recompute every headline from ``results.json`` with the same functions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from vrueval.analysis.runner import build_document, fit, panel_sha256
+from vrueval.analysis.spec import Spec, load_spec
+from vrueval.data.panel import Panel
+from vrueval.results import Result
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: cwd) holding ``analyses/``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "analyses").is_dir():
+            return folder
+    raise FileNotFoundError(f"no analyses/ folder at or above {here}")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One analysis as a report sees it: the spec, the frozen result, the panel, the document."""
+
+    spec: Spec
+    result: Result
+    panel: Panel
+    document: dict[str, Any]
+
+    def effect(self, term: str) -> pd.Series:
+        """One row of the effects table."""
+        table = self.result.effects().set_index("term")
+        if term not in table.index:
+            raise KeyError(f"{self.spec.name}: no term {term!r}; terms: {list(table.index)}")
+        row: pd.Series = table.loc[term]
+        return row
+
+
+@cache
+def _run(path: Path) -> Run:
+    spec = load_spec(path)
+    result, panel = fit(spec)
+    document = build_document(spec, result, panel)
+    return Run(spec=spec, result=result, panel=panel, document=document)
+
+
+def run(name: str, root: Path | None = None) -> Run:
+    """Run the analysis ``analyses/<name>.toml`` (once per process) and return it."""
+    path = project_root(root) / "analyses" / f"{name}.toml"
+    return _run(path.resolve())
+
+
+# -- number formatting, shared with the browser test ----------------------------------------
+
+
+def fmt_number(x: float | None, digits: int = 1) -> str:
+    """A number with thousands separators and a true minus sign; n/a for missing."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    text = f"{abs(x):,.{digits}f}"
+    return ("\u2212" if x < 0 and float(text.replace(",", "")) != 0 else "") + text
+
+
+def fmt_percent_change(ratio: float, digits: int = 1) -> str:
+    """A rate ratio as a signed percentage change: 0.88 -> '−12.0%'."""
+    change = (ratio - 1) * 100
+    sign = "+" if change > 0 else ""
+    return sign + fmt_number(change, digits) + "%"
+
+
+def fmt_p(p: float | None) -> str:
+    if p is None or math.isnan(p):
+        return "n/a"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def headline(row: pd.Series | dict[str, Any], level: float = 0.95, digits: int = 1) -> str:
+    """'estimate (95% CI low to high)' on the row's own scale.
+
+    Rate ratios are shown as percentage changes; differences as numbers.
+    """
+    pct = f"{int(round(level * 100))}% CI"
+    if row.get("scale") == "ratio":
+        est = fmt_percent_change(float(row["estimate"]), digits)
+        low = fmt_percent_change(float(row["conf_low"]), digits)
+        high = fmt_percent_change(float(row["conf_high"]), digits)
+    else:
+        est = fmt_number(float(row["estimate"]), digits)
+        low = fmt_number(float(row["conf_low"]), digits)
+        high = fmt_number(float(row["conf_high"]), digits)
+    return f"{est} ({pct} {low} to {high})"
+
+
+def effects_table(result: Result, terms: list[str] | None = None, digits: int = 3) -> pd.DataFrame:
+    """The effects table rounded for display, with the interval as one column."""
+    table = result.effects()
+    if terms is not None:
+        table = table[table["term"].isin(terms)]
+    pct = int(round(result.level * 100))
+    out = pd.DataFrame(
+        {
+            "Term": table["term"],
+            "Estimate": table["estimate"].round(digits),
+            "Std. error": table["std_error"].round(digits),
+            f"{pct}% interval": [
+                f"{fmt_number(lo, digits)} to {fmt_number(hi, digits)}"
+                for lo, hi in zip(table["conf_low"], table["conf_high"], strict=True)
+            ],
+            "p-value": [fmt_p(p) for p in table["p_value"]],
+        }
+    )
+    if "scale" in table:
+        out["Scale"] = table["scale"].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def provenance_table(run: Run) -> pd.DataFrame:
+    """Where every number came from: data files and hashes, panel hash, spec, versions, commit."""
+    prov = run.document["provenance"]
+    rows = [
+        ("Analysis spec", f"analyses/{run.spec.path.name} (sha256 {run.spec.sha256[:16]}…)"),
+        ("Design", run.spec.design),
+        ("Seed", "none (deterministic)" if run.spec.seed is None else str(run.spec.seed)),
+        ("Canonical panel sha256", panel_sha256(run.panel)),
+    ]
+    for source in prov["data"]["sources"]:
+        rows.append(
+            (
+                "Data source",
+                f"{source['publisher']}: {source['title']} ({source['edition']}); "
+                f"{Path(source['file']).name} sha256 {source['sha256']}",
+            )
+        )
+    versions = prov["versions"]
+    rows.append(("vrueval version", versions.get("vrueval", "unknown")))
+    rows.append(
+        ("Dependencies", ", ".join(f"{k} {v}" for k, v in versions.items() if k != "vrueval"))
+    )
+    rows.append(("Git commit", prov["git_commit"]))
+    return pd.DataFrame(rows, columns=["Item", "Value"])
