@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -44,8 +44,7 @@ class Run:
         table = self.result.effects().set_index("term")
         if term not in table.index:
             raise KeyError(f"{self.spec.name}: no term {term!r}; terms: {list(table.index)}")
-        row: pd.Series = table.loc[term]
-        return row
+        return cast(pd.Series, table.loc[term])
 
 
 @cache
