@@ -135,3 +135,20 @@ def test_select_and_wide():
     assert wide.shape == (4, 2)
     with pytest.raises(PanelError, match="unknown outcome"):
         panel.select(outcome="homicide")
+
+
+def test_at_keeps_listed_periods_for_a_long_difference():
+    d = pd.DataFrame(
+        {
+            "unit": "Kent",
+            "period": pd.period_range("2018-06", "2025-06", freq="12M").astype(str),
+            "outcome": "robbery",
+            "value": [1.0, 2.0, np.nan, np.nan, np.nan, np.nan, np.nan, 3.0],
+        }
+    )
+    panel = Panel.from_frame(d, frequency="rolling_12m")
+    ends = panel.at(["2019-06", "2025-06"])
+    assert [str(p) for p in ends.periods] == ["2019-06", "2025-06"]
+    assert ends.step == 72 and not ends.overlapping
+    with pytest.raises(PanelError, match="not in this panel"):
+        panel.at(["2030-06"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import subprocess
 from pathlib import Path
@@ -29,9 +30,10 @@ def load_panel(spec: Spec) -> Panel:
         panel = loaders.load(data["format"], spec.files, **data.get("format_options", {}))
     if "non_overlapping_month" in data:
         panel = panel.non_overlapping(int(data["non_overlapping_month"]))
-    outcome = data["outcome"]
+    if "periods" in data:
+        panel = panel.at(data["periods"])
     return panel.select(
-        outcome=outcome,
+        outcome=data["outcome"],
         units=data.get("units"),
         start=data.get("start"),
         end=data.get("end"),
@@ -79,12 +81,15 @@ def fit(spec: Spec) -> tuple[Result, Panel]:
     """Fit the spec's design on its data; returns the frozen result and the panel used."""
     panel = load_panel(spec)
     cls = design_class(spec.design)
-    design = cls(panel, **spec.design_options)
-    options: dict[str, Any] = dict(spec.fit_options)
-    options.setdefault("level", spec.level)
-    if spec.seed is not None:
-        options.setdefault("seed", spec.seed)
-    result = design.fit(**options)
+    options = dict(spec.design_options)
+    if "outcome" in inspect.signature(cls).parameters:
+        options.setdefault("outcome", spec.data["outcome"])
+    design = cls(panel, **options)
+    fit_options: dict[str, Any] = dict(spec.fit_options)
+    fit_options.setdefault("level", spec.level)
+    if spec.seed is not None and "seed" in inspect.signature(design.fit).parameters:
+        fit_options.setdefault("seed", spec.seed)
+    result = design.fit(**fit_options)
     return result, panel
 
 

@@ -45,6 +45,7 @@ SECTIONS = {
         "start",
         "end",
         "non_overlapping_month",
+        "periods",
     },
     "design": None,  # free: validated by the design's constructor
     "fit": None,  # free: validated by .fit()

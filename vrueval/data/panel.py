@@ -301,6 +301,24 @@ class Panel:
             12,
         )
 
+    def at(self, periods: Iterable[object]) -> Panel:
+        """Keep only the listed periods, e.g. the two ends of a long difference.
+
+        The panel's step becomes the largest spacing that puts every kept period on one grid, so
+        designs know how far apart its observations are.
+        """
+        wanted = sorted({self.period(p) for p in periods})
+        absent = [str(p) for p in wanted if p not in set(self._data["period"])]
+        if absent:
+            raise PanelError(f"period(s) {absent} are not in this panel")
+        d = self._data
+        kept = d.loc[d["period"].isin(wanted)].reset_index(drop=True)
+        ordinals = np.asarray([p.ordinal for p in wanted])
+        step = int(np.gcd.reduce(np.diff(ordinals))) if len(ordinals) > 1 else self.step
+        return Panel(
+            kept, self.frequency, self.measure, self.geography, self.sources, self.notes, step
+        )
+
     @property
     def overlapping(self) -> bool:
         """True for rolling 12-month totals spaced less than a year apart."""
