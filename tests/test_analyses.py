@@ -1,4 +1,4 @@
-"""The published analyses: every spec is valid, and rerunning each reproduces its recorded numbers."""
+"""Published analyses: every spec is valid, and rerunning each reproduces its recorded numbers."""
 
 import tomllib
 from pathlib import Path
