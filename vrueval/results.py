@@ -12,6 +12,7 @@ import math
 import platform
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import cache
 from importlib import metadata
 from types import MappingProxyType
 from typing import Any
@@ -26,6 +27,11 @@ _DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "linearmodels")
 
 def runtime_versions() -> dict[str, str]:
     """vrueval, Python and the numerical dependencies' versions, for provenance."""
+    return dict(_runtime_versions())
+
+
+@cache
+def _runtime_versions() -> dict[str, str]:
     versions = {"vrueval": _version("vrueval"), "python": platform.python_version()}
     versions.update({name: _version(name) for name in _DEPENDENCIES})
     return versions

@@ -1,0 +1,284 @@
+"""Staggered-adoption input: a balanced unit x period array, each unit's first treated period.
+
+Two doors lead here: a vrueval :class:`~vrueval.data.Panel` with a mapping unit -> first treated
+period (or the VRU registry cohorts), and a plain long frame as academic data come (``mpdta``:
+unit id, time, outcome, first-treat, covariates). Both end as a :class:`StaggeredData`, validated
+once; every dropped unit is reported in ``messages``, never silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from vrueval import areas
+from vrueval.data.panel import Panel, PanelError
+
+NEVER = np.inf  # first-treated value of a never-treated unit
+
+
+class StaggeredDataError(ValueError):
+    """Input that the staggered design cannot use, with what to do about it."""
+
+
+@dataclass(frozen=True)
+class StaggeredData:
+    """Balanced panel arrays for the group-time estimator.
+
+    Attributes
+    ----------
+    y : (n, T) outcomes, no missing values.
+    x : (n, T, k) covariates (k may be 0).
+    first : (n,) position (0..T-1) of each unit's first treated period; ``inf`` when the unit
+        is never treated within the window (never treated, or first treated after its end).
+    units : unit identifiers, length n.
+    periods : period labels, length T (sorted).
+    covariates : covariate names.
+    messages : what was dropped or recoded, and why.
+    """
+
+    y: np.ndarray
+    x: np.ndarray
+    first: np.ndarray
+    units: tuple[object, ...]
+    periods: tuple[object, ...]
+    covariates: tuple[str, ...]
+    first_labels: Mapping[object, object] = field(default_factory=dict)
+    messages: tuple[str, ...] = ()
+    beyond_window: tuple[object, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def groups(self) -> np.ndarray:
+        """Positions of the treated cohorts, sorted."""
+        g = self.first[np.isfinite(self.first)]
+        return np.unique(g).astype(int)
+
+
+def from_long(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    first_treated: str,
+    covariates: Sequence[str] = (),
+    never_value: object = 0,
+) -> StaggeredData:
+    """Build :class:`StaggeredData` from a long frame (one row per unit and period).
+
+    ``first_treated`` holds the period in which a unit is first treated, in the units of
+    ``time``; ``never_value`` (default 0, as in R ``did``), NaN or ``inf`` mark never-treated
+    units. Time values must be sortable; event time counts positions in the sorted list of
+    periods, so gaps in the calendar (2003, 2005, ...) are one step.
+    """
+    needed = [unit, time, outcome, first_treated, *covariates]
+    absent = [c for c in needed if c not in frame.columns]
+    if absent:
+        raise StaggeredDataError(
+            f"column(s) {absent} not in the frame; it has {list(frame.columns)}"
+        )
+    d = frame.loc[:, list(dict.fromkeys(needed))].copy()
+    dup = d.duplicated([unit, time])
+    if dup.any():
+        raise StaggeredDataError(
+            f"{int(dup.sum())} rows repeat a ({unit}, {time}) pair; a panel has one row per unit "
+            "and period"
+        )
+    unit_codes, unit_index = pd.factorize(d[unit], sort=True)
+    time_codes, time_index = pd.factorize(d[time], sort=True)
+    raw_first = d[first_treated]
+    g_num = pd.to_numeric(raw_first, errors="coerce").to_numpy(dtype=float)
+    never = raw_first.isna().to_numpy() | (raw_first == never_value).to_numpy() | np.isinf(g_num)
+    g_first = pd.Series(raw_first.to_numpy(), dtype=object).where(~never, None)
+    per_unit = pd.DataFrame({"u": unit_codes, "g": g_first.astype(str)}).groupby("u")["g"].nunique()
+    if (per_unit > 1).any():
+        bad = [unit_index[i] for i in per_unit.index[per_unit > 1]][:5]
+        raise StaggeredDataError(
+            f"{first_treated!r} must be constant within a unit; it varies for {bad}"
+        )
+    first_rows = np.zeros(len(unit_index), dtype=int)
+    first_rows[unit_codes[::-1]] = np.arange(len(unit_codes))[::-1]
+    raw_values = raw_first.to_numpy()
+    first_map: dict[object, object] = {
+        u: (None if never[r] else raw_values[r])
+        for u, r in zip(unit_index, first_rows, strict=True)
+    }
+
+    def wide(column: str) -> pd.DataFrame:
+        out = np.full((len(unit_index), len(time_index)), np.nan)
+        out[unit_codes, time_codes] = pd.to_numeric(d[column], errors="coerce").to_numpy(
+            dtype=float
+        )
+        return pd.DataFrame(out, index=unit_index, columns=time_index)
+
+    wide_y = wide(outcome)
+    wide_x = [wide(c) for c in covariates]
+    return _assemble(wide_y, wide_x, tuple(covariates), first_map)
+
+
+def from_panel(
+    panel: Panel,
+    outcome: str,
+    first_treated: Mapping[str, object] | None = None,
+    covariates: Sequence[str] = (),
+) -> StaggeredData:
+    """Build :class:`StaggeredData` from a vrueval Panel.
+
+    ``first_treated`` maps units (any spelling) to the period label each is first treated in
+    (``"2019/20"`` on a financial-year panel); units not named are never treated. When None,
+    the Home Office VRU registry is used (:func:`registry_first_treated`). ``covariates`` are
+    ``"population"`` or other outcomes of the panel.
+    """
+    if outcome not in panel.outcomes:
+        raise StaggeredDataError(f"outcome {outcome!r} not in the panel; it has {panel.outcomes}")
+    if first_treated is None:
+        first_treated = registry_first_treated(panel)
+    first_map: dict[object, object] = {u: None for u in panel.units}
+    for name, label in first_treated.items():
+        code = areas.resolve(str(name), panel.geography)
+        if code not in first_map:
+            raise StaggeredDataError(f"unit {name!r} ({code}) is not in the panel")
+        first_map[code] = None if label is None else panel.period(label)
+    data = panel.data
+    wide_y = data[data["outcome"] == outcome].pivot(index="unit", columns="period", values="value")
+    wide_x = []
+    for c in covariates:
+        if c == "population":
+            sub = data[data["outcome"] == outcome]
+            wide_x.append(sub.pivot(index="unit", columns="period", values="population"))
+        elif c in panel.outcomes:
+            sub = data[data["outcome"] == c]
+            wide_x.append(
+                sub.pivot(index="unit", columns="period", values="value").reindex_like(wide_y)
+            )
+        else:
+            raise StaggeredDataError(
+                f"covariate {c!r} is neither 'population' nor an outcome of the panel "
+                f"{panel.outcomes}"
+            )
+    return _assemble(wide_y, wide_x, tuple(covariates), first_map)
+
+
+def registry_first_treated(panel: Panel) -> dict[str, pd.Period]:
+    """First treated period of each VRU force from the registry cohort year.
+
+    A cohort funded from financial year Y/Y+1 is first treated in the panel period that
+    contains 1 April Y: FY2019/20 for the 2019 cohort on a financial-year panel, 2019Q2 on a
+    quarterly one. Launch dates varied within the year (West Midlands 3 Oct 2019); pass an
+    explicit mapping to use them.
+    """
+    if panel.geography != "force":
+        raise StaggeredDataError(
+            "the VRU cohorts are defined for force areas; pass first_treated explicitly for a "
+            f"{panel.geography} panel"
+        )
+    out: dict[str, pd.Period] = {}
+    for code in panel.units:
+        area = areas.get(code, "force")
+        if area.vru_cohort is not None:
+            start = pd.Timestamp(year=int(area.vru_cohort), month=4, day=1)
+            out[code] = panel.period(start)
+    return out
+
+
+def _assemble(
+    wide_y: pd.DataFrame,
+    wide_x: list[pd.DataFrame],
+    covariates: tuple[str, ...],
+    first_map: Mapping[object, object],
+) -> StaggeredData:
+    wide_y = wide_y.sort_index(axis=0).sort_index(axis=1)
+    periods = list(wide_y.columns)
+    messages: list[str] = []
+    if len(periods) < 2:
+        raise StaggeredDataError(f"need at least two periods, got {len(periods)}")
+    xs = [w.reindex(index=wide_y.index, columns=wide_y.columns) for w in wide_x]
+
+    incomplete = wide_y.isna().any(axis=1)
+    for w in xs:
+        incomplete |= w.isna().any(axis=1)
+    if incomplete.any():
+        dropped = list(wide_y.index[incomplete])
+        messages.append(
+            f"dropped {len(dropped)} unit(s) with a missing outcome or covariate in some period "
+            f"(the estimator needs a balanced panel): {_show(dropped)}"
+        )
+
+    position = {p: i for i, p in enumerate(periods)}
+    first = np.full(len(wide_y), NEVER)
+    first_labels: dict[object, object] = {}
+    beyond: list[object] = []
+    before: list[object] = []
+    off_grid: list[str] = []
+    for i, u in enumerate(wide_y.index):
+        g = first_map.get(u)
+        if g is None:
+            continue
+        first_labels[u] = g
+        if g in position:
+            first[i] = position[g]
+        elif _after(g, periods[-1]):
+            beyond.append(u)
+        elif _after(periods[0], g):
+            first[i] = -1  # treated before the window: dropped below
+        else:
+            off_grid.append(f"{u}: {g}")
+    if off_grid:
+        raise StaggeredDataError(
+            "first treated period(s) that are not periods of the data: " + _show(off_grid)
+        )
+    keep = ~incomplete.to_numpy()
+    early = keep & (first <= 0)
+    if early.any():
+        before = [u for u, e in zip(wide_y.index, early, strict=True) if e]
+        messages.append(
+            f"dropped {len(before)} unit(s) treated in or before the first period "
+            f"({periods[0]}): no untreated period to compare with: {_show(before)}"
+        )
+        keep &= ~early
+    beyond_kept = [u for u in beyond if keep[list(wide_y.index).index(u)]]
+    if beyond_kept:
+        messages.append(
+            f"{len(beyond_kept)} unit(s) are first treated after the last period "
+            f"({periods[-1]}), so they are untreated throughout the window and serve as "
+            f"comparison units (not yet treated): {_show(beyond_kept)}"
+        )
+    y = wide_y.to_numpy(dtype=float)[keep]
+    x = (
+        np.stack([w.to_numpy(dtype=float) for w in xs], axis=2)[keep]
+        if xs
+        else np.empty((int(keep.sum()), len(periods), 0))
+    )
+    units = tuple(u for u, k in zip(wide_y.index, keep, strict=True) if k)
+    if not units:
+        raise StaggeredDataError("no units left after dropping incomplete or always-treated ones")
+    return StaggeredData(
+        y=y,
+        x=x,
+        first=first[keep],
+        units=units,
+        periods=tuple(periods),
+        covariates=covariates,
+        first_labels={u: first_labels[u] for u in units if u in first_labels},
+        messages=tuple(messages),
+        beyond_window=tuple(beyond_kept),
+    )
+
+
+def _after(a: object, b: object) -> bool:
+    try:
+        return bool(a > b)  # type: ignore[operator]
+    except TypeError as err:
+        raise PanelError(f"cannot compare first treated period {a!r} with period {b!r}") from err
+
+
+def _show(items: Sequence[object], limit: int = 8) -> str:
+    shown = ", ".join(str(i) for i in items[:limit])
+    return shown + (f" ... and {len(items) - limit} more" if len(items) > limit else "")

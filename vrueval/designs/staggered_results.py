@@ -1,0 +1,268 @@
+"""The frozen result of a staggered-adoption fit, and the effects table behind it.
+
+The result keeps the group-time influence functions, so every aggregation and the multiplier
+bootstrap can be recomputed from it (:meth:`StaggeredResult.rebootstrap` returns a new result;
+nothing is changed in place).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vrueval.designs.staggered_aggregate import (
+    AGGREGATIONS,
+    Aggregate,
+    Aggregation,
+    aggregate,
+    analytic_se,
+)
+from vrueval.designs.staggered_estimate import GroupTime
+from vrueval.inference.intervals import check_level, wald_table
+from vrueval.inference.multiplier_bootstrap import (
+    MultiplierWeights,
+    bootstrap_family,
+    deviations,
+)
+from vrueval.results import Result
+
+
+@dataclass(frozen=True)
+class Family:
+    """Terms that share a simultaneous band, with their estimates and influence functions."""
+
+    name: str
+    terms: list[str]
+    estimate: np.ndarray
+    inf: np.ndarray
+    keys: list[Any]
+
+
+def families(
+    gt: GroupTime, aggs: Mapping[str, Aggregate], periods: Sequence[object], overall: str
+) -> list[Family]:
+    """All reported terms, grouped into the families whose bands are computed together."""
+    label = [_label(p) for p in periods]
+    out = [
+        Family(
+            "overall",
+            ["att", *(f"att:{k}" for k in AGGREGATIONS)],
+            np.array([aggs[overall].overall, *(aggs[k].overall for k in AGGREGATIONS)]),
+            np.column_stack(
+                [aggs[overall].overall_inf, *(aggs[k].overall_inf for k in AGGREGATIONS)]
+            ),
+            [overall, *AGGREGATIONS],
+        )
+    ]
+    dyn, grp, cal = aggs["dynamic"], aggs["group"], aggs["calendar"]
+    out.append(
+        Family("dynamic", [f"att:e={int(e)}" for e in dyn.keys], dyn.att, dyn.inf, list(dyn.keys))
+    )
+    out.append(
+        Family("group", [f"att:g={label[g]}" for g in grp.keys], grp.att, grp.inf, list(grp.keys))
+    )
+    out.append(
+        Family(
+            "calendar", [f"att:t={label[t]}" for t in cal.keys], cal.att, cal.inf, list(cal.keys)
+        )
+    )
+    out.append(
+        Family(
+            "group_time",
+            [f"att:g={label[g]},t={label[t]}" for g, t in zip(gt.group, gt.time, strict=True)],
+            gt.att,
+            gt.inf,
+            list(zip(gt.group, gt.time, strict=True)),
+        )
+    )
+    return out
+
+
+def effects_table(
+    fams: list[Family],
+    *,
+    level: float,
+    inference: str,
+    draws: int = 0,
+    weights: MultiplierWeights = "mammen",
+    seed: int | None = None,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Effects for every family: pointwise intervals, and simultaneous bands when bootstrapped.
+
+    Returns the table and the simultaneous critical value of each family (bootstrap only). One
+    set of multipliers serves every family, so all terms see the same bootstrap world.
+    """
+    level = check_level(level)
+    inf = np.column_stack([f.inf for f in fams])
+    n = inf.shape[0]
+    sizes = np.cumsum([0, *(len(f.terms) for f in fams)])
+    se = np.full(inf.shape[1], np.nan)
+    crit = np.full(inf.shape[1], np.nan)
+    crits: dict[str, float] = {}
+    if inference == "bootstrap":
+        boot = deviations(inf, draws, weights, np.random.default_rng(seed))
+        for f, lo, hi in zip(fams, sizes[:-1], sizes[1:], strict=True):
+            fam = bootstrap_family(boot[:, lo:hi], n, level=level)
+            se[lo:hi] = fam.std_error
+            if f.name != "overall":
+                crit[lo:hi] = crits[f.name] = fam.crit
+    else:
+        analytic = analytic_se(inf)
+        se = np.where(analytic > 0, analytic, np.nan)
+    estimate = np.concatenate([f.estimate for f in fams])
+    table = wald_table([t for f in fams for t in f.terms], estimate, se, level=level)
+    table["family"] = np.repeat([f.name for f in fams], np.diff(sizes))
+    table["band_low"] = estimate - crit * se
+    table["band_high"] = estimate + crit * se
+    return table, crits
+
+
+def _label(p: object) -> str:
+    return str(p)
+
+
+class StaggeredResult(Result):
+    """Result of :class:`vrueval.StaggeredDiD`: ATT(g,t), its aggregations and their bands.
+
+    ``effects()`` rows: ``att`` (the overall summary chosen by ``overall``), ``att:simple``,
+    ``att:group``, ``att:dynamic``, ``att:calendar``, ``att:e=<k>`` (event time), ``att:g=<g>``
+    (cohort), ``att:t=<t>`` (calendar period) and ``att:g=<g>,t=<t>`` (group-time). Columns
+    ``conf_low``/``conf_high`` are pointwise; ``band_low``/``band_high`` are simultaneous over
+    the term's ``family`` (bootstrap only).
+    """
+
+    def __init__(
+        self,
+        *,
+        group_time: GroupTime,
+        first: np.ndarray,
+        periods: Sequence[object],
+        units: Sequence[object],
+        critical_values: Mapping[str, float],
+        **kwargs: Any,
+    ) -> None:
+        self._gt = group_time
+        self._first = first.copy()
+        self._periods = tuple(periods)
+        self._units = tuple(units)
+        self._crit = dict(critical_values)
+        super().__init__(**kwargs)
+
+    # -- views ---------------------------------------------------------------------------------
+    def group_time(self) -> pd.DataFrame:
+        """One row per ATT(g,t): cohort, period, base period, event time, units behind it."""
+        gt = self._gt
+        eff = self._effects.set_index("term")
+        terms = [
+            f"att:g={self._periods[g]},t={self._periods[t]}"
+            for g, t in zip(gt.group, gt.time, strict=True)
+        ]
+        rows = eff.loc[terms].reset_index()
+        rows.insert(1, "group", [self._periods[g] for g in gt.group])
+        rows.insert(2, "time", [self._periods[t] for t in gt.time])
+        rows.insert(3, "base", [self._periods[b] for b in gt.base])
+        rows.insert(4, "event_time", gt.time - gt.group)
+        rows["n_treated"], rows["n_control"] = gt.n_treated, gt.n_control
+        rows["post"] = gt.time >= gt.group
+        return rows
+
+    def event_study(self) -> pd.DataFrame:
+        """Dynamic (event-time) effects with pointwise intervals and simultaneous bands."""
+        eff = self._effects
+        out = eff[eff["family"] == "dynamic"].copy()
+        out.insert(1, "event_time", [int(t.split("=")[1]) for t in out["term"]])
+        return out.reset_index(drop=True)
+
+    def influence(self) -> pd.DataFrame:
+        """The n x K influence functions of the ATT(g,t) (rows: units), a copy."""
+        cols = [
+            f"att:g={self._periods[g]},t={self._periods[t]}"
+            for g, t in zip(self._gt.group, self._gt.time, strict=True)
+        ]
+        return pd.DataFrame(self._gt.inf.copy(), index=list(self._units), columns=cols)
+
+    def aggregate(self, kind: Aggregation) -> Aggregate:
+        """Recompute one aggregation (estimates and influence functions) from the ATT(g,t)."""
+        return aggregate(self._gt, self._first, kind)
+
+    @property
+    def critical_values(self) -> Mapping[str, float]:
+        """Simultaneous-band critical value of each family (bootstrap fits only)."""
+        return dict(self._crit)
+
+    def rebootstrap(
+        self,
+        *,
+        draws: int = 999,
+        weights: MultiplierWeights = "mammen",
+        seed: int,
+        level: float | None = None,
+    ) -> StaggeredResult:
+        """A new result with multiplier-bootstrap inference from the stored influence functions."""
+        level = self.level if level is None else level
+        aggs = {k: aggregate(self._gt, self._first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
+        fams = families(self._gt, aggs, self._periods, str(self.settings["overall"]))
+        table, crits = effects_table(
+            fams, level=level, inference="bootstrap", draws=draws, weights=weights, seed=seed
+        )
+        settings = {**self.settings, "inference": "bootstrap", "draws": draws, "weights": weights}
+        return StaggeredResult(
+            group_time=self._gt,
+            first=self._first,
+            periods=self._periods,
+            units=self._units,
+            critical_values=crits,
+            design=self.design,
+            effects=table,
+            settings=settings,
+            level=level,
+            seed=seed,
+            provenance=self.provenance,
+            diagnostics=self.diagnostics,
+            warnings=self.warnings,
+        )
+
+    def _extra_dict(self) -> dict[str, Any]:
+        return {"group_time": self.group_time(), "critical_values": self._crit}
+
+    def plot(self, ax: Any = None) -> Any:
+        """Event-study plot: estimates, pointwise intervals and (if bootstrapped) the band."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        es = self.event_study()
+        e = es["event_time"].to_numpy()
+        pre = e < 0
+        for mask, colour, name in ((pre, "tab:red", "pre"), (~pre, "tab:blue", "post")):
+            ax.errorbar(
+                e[mask],
+                es["estimate"][mask],
+                yerr=[
+                    (es["estimate"] - es["conf_low"])[mask],
+                    (es["conf_high"] - es["estimate"])[mask],
+                ],
+                fmt="o",
+                color=colour,
+                capsize=3,
+                label=f"{name}-treatment",
+            )
+        if es["band_low"].notna().any():
+            ax.fill_between(
+                e,
+                es["band_low"],
+                es["band_high"],
+                color="grey",
+                alpha=0.2,
+                step="mid",
+                label="simultaneous band",
+            )
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xlabel("periods since first treated")
+        ax.set_ylabel("ATT")
+        ax.legend(frameon=False)
+        return ax
