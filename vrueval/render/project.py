@@ -1,0 +1,263 @@
+"""Render a Quarto project (``_quarto.yml``) or one document, with the built-in renderer.
+
+Each report becomes ``<out>/<path relative to the project>.html`` (self-contained) and ``.pdf``
+(Typst), and ``<out>/index.html`` links them all. Execution is cached (see ``cache``); conversion
+is skipped too when nothing that shapes the output changed.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import html
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vrueval.render import cache as cache_mod
+from vrueval.render import compose, options, pandoc, qmd, transform
+from vrueval.render.execute import execute
+
+FORMATS = ("html", "pdf")
+PROJECT_FILE = "_quarto.yml"
+
+
+class RenderError(RuntimeError):
+    """A project or document that cannot be rendered."""
+
+
+def load_project(root: Path) -> dict[str, Any]:
+    """The project's ``_quarto.yml`` (``{}`` when there is none)."""
+    path = Path(root) / PROJECT_FILE
+    if not path.exists():
+        return {}
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise RenderError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(config, dict):
+        raise RenderError(f"{path}: must be a YAML mapping")
+    return config
+
+
+def find_project_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / PROJECT_FILE).exists():
+            return folder
+    return None
+
+
+def report_files(root: Path, config: Mapping[str, Any]) -> list[Path]:
+    """The documents the project renders: ``project.render`` globs, else every ``*.qmd``."""
+    project = config.get("project") or {}
+    patterns = project.get("render") or ["**/*.qmd"]
+    found: list[Path] = []
+    for pattern in patterns:
+        negate = str(pattern).startswith("!")
+        matches = {
+            Path(p).resolve()
+            for p in glob.glob(str(root / str(pattern).lstrip("!")), recursive=True)
+        }
+        if negate:
+            found = [p for p in found if p not in matches]
+            continue
+        for path in sorted(matches):
+            rel = path.relative_to(root.resolve())
+            hidden = any(part.startswith(("_", ".")) for part in rel.parts)
+            if path.suffix == ".qmd" and not hidden and path not in found:
+                found.append(path)
+    return found
+
+
+def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format(s) {unknown}; allowed: {list(FORMATS)}")
+    return tuple(dict.fromkeys(formats))
+
+
+def _output_key(exec_key: str, fmt: str, fmt_options: Mapping[str, Any]) -> str:
+    parts = {
+        "exec": exec_key,
+        "format": fmt,
+        "options": fmt_options,
+        "renderer": cache_mod.renderer_digest(),
+        "tools": pandoc.versions(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def render_document(
+    path: Path,
+    out_dir: Path,
+    formats: Sequence[str] = FORMATS,
+    force: bool = False,
+    project: Mapping[str, Any] | None = None,
+    cache_dir: Path | None = None,
+    log: bool = True,
+) -> list[Path]:
+    """Render one ``.qmd`` into ``out_dir`` with the built-in renderer; return the files written."""
+    formats = _check_formats(formats)
+    path = Path(path).resolve()
+    document = qmd.read(path)
+    if project is None:
+        root = find_project_root(path.parent)
+        project = load_project(root) if root else {}
+    project_options = {k: v for k, v in project.items() if k != "project"}
+    defaults = options.execute_options(project_options, document.front_matter)
+    cache_dir = cache_dir or out_dir
+    store = cache_mod.Cache(cache_dir)
+    name = _relative(out_dir / path.stem, cache_dir).as_posix()
+
+    exec_key = cache_mod.execution_key(document, defaults)
+    planned = {fmt: out_dir / f"{path.stem}.{fmt}" for fmt in formats}
+    per_format = {
+        fmt: options.resolve(project_options, document.front_matter, fmt) for fmt in formats
+    }
+    keys = {fmt: _output_key(exec_key, fmt, per_format[fmt]) for fmt in formats}
+    if not force and all(
+        store.outputs_current(f"{name}.{fmt}", keys[fmt], [planned[fmt]]) for fmt in formats
+    ):
+        _log(log, f"{path.name}: up to date")
+        return list(planned.values())
+
+    started = time.perf_counter()
+    executed = None if force else store.load_execution(name, exec_key)
+    if executed is None:
+        executed = execute(document, defaults)
+        store.store_execution(name, exec_key, executed)
+        _log(log, f"{path.name}: executed in {time.perf_counter() - started:.1f}s")
+    else:
+        _log(log, f"{path.name}: execution cached")
+
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="vrueval-render-") as tmp:
+        folder = Path(tmp)
+        built: dict[str, dict[str, Any]] = {}
+        for fmt in formats:
+            fmt_options = per_format[fmt]
+            meta = compose.document_metadata(options.metadata(fmt_options), path)
+            memo = json.dumps(meta, sort_keys=True, default=str)
+            if memo not in built:
+                built[memo] = compose.build(document, executed, defaults, meta, folder)
+            neutral = built[memo]
+            if fmt == "html":
+                finished = transform.finish(neutral, "html")
+                written.append(pandoc.to_html(finished, fmt_options, planned[fmt], folder))
+            else:
+                finished = transform.finish(neutral, "typst")
+                written.append(pandoc.to_pdf(finished, fmt_options, planned[fmt], folder))
+            store.store_outputs(f"{name}.{fmt}", keys[fmt])
+    _log(log, f"{path.name}: rendered {', '.join(formats)} in {time.perf_counter() - started:.1f}s")
+    return written
+
+
+def render_file(
+    path: Path, out_dir: Path, formats: Sequence[str] = FORMATS, force: bool = False
+) -> list[Path]:
+    """Render one document into ``out_dir`` (Quarto when on PATH, else built in)."""
+    from vrueval.render import quarto
+
+    path, out_dir = Path(path).resolve(), Path(out_dir).resolve()
+    if quarto.available():
+        return quarto.render_file(path, out_dir, _check_formats(formats))
+    return render_document(path, out_dir, formats, force)
+
+
+def _resolve_reports(root: Path, reports: Sequence[str | Path]) -> list[Path]:
+    paths = []
+    for report in reports:
+        candidate = Path(report)
+        if not candidate.is_absolute() and not candidate.exists():
+            candidate = root / candidate
+        if not candidate.exists():
+            raise FileNotFoundError(f"report {report!r} not found (looked in . and {root})")
+        paths.append(candidate.resolve())
+    return paths
+
+
+def render_project(
+    root: Path,
+    out: Path | None = None,
+    formats: Sequence[str] = FORMATS,
+    force: bool = False,
+    reports: Sequence[str] | None = None,
+) -> list[Path]:
+    """Render the project's reports into ``out`` (default: ``project.output-dir``, else _site).
+
+    Uses ``quarto render`` when the Quarto CLI is on PATH; otherwise the built-in renderer. Writes
+    ``<out>/index.html`` linking every report. Returns the files written, index last.
+    """
+    from vrueval.render import quarto
+
+    formats = _check_formats(formats)
+    root = Path(root).resolve()
+    config = load_project(root)
+    project = config.get("project") or {}
+    if out is None:
+        out = root / str(project.get("output-dir", "_site"))
+    out = Path(out).resolve()
+    files = _resolve_reports(root, reports) if reports else report_files(root, config)
+    if not files:
+        raise RenderError(f"no .qmd reports to render under {root}")
+    written: list[Path] = []
+    if quarto.available():
+        written = quarto.render_project(root, out, files, formats)
+    else:
+        for path in files:
+            target = out / _relative(path, root).parent
+            written += render_document(path, target, formats, force, project=config, cache_dir=out)
+    written.append(write_index(root, out, files, config))
+    return written
+
+
+def _relative(path: Path, root: Path) -> Path:
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return Path(path.name)
+
+
+def write_index(root: Path, out: Path, files: Sequence[Path], config: Mapping[str, Any]) -> Path:
+    """``<out>/index.html``: the site title and a link to each report's HTML and PDF."""
+    rows = []
+    for path in files:
+        front = qmd.read(path).front_matter
+        rel = _relative(path, root).with_suffix("")
+        title = str(front.get("title") or path.stem)
+        links = [
+            f'<a href="{html.escape(str(rel.with_suffix(s)))}">{label}</a>'
+            for s, label in ((".html", "HTML"), (".pdf", "PDF"))
+            if (out / rel.with_suffix(s)).exists()
+        ]
+        main = links[0].split(">", 1)[0] + f">{html.escape(title)}</a>" if links else title
+        about = front.get("subtitle") or front.get("description") or ""
+        rows.append(
+            f"<li>{main}<br><small>{html.escape(str(about))}"
+            f"{' · ' if about and links else ''}{' · '.join(links)}</small></li>"
+        )
+    site = (
+        (config.get("project") or {}).get("title")
+        or (config.get("website") or {}).get("title")
+        or "Reports"
+    )
+    body = f'<ul class="report-list">\n{chr(10).join(rows)}\n</ul>\n'
+    document = {
+        "pandoc-api-version": [1, 23, 1, 1],
+        "meta": {"title": {"t": "MetaInlines", "c": [{"t": "Str", "c": str(site)}]}},
+        "blocks": [{"t": "RawBlock", "c": ["html", body]}],
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="vrueval-index-") as tmp:
+        return pandoc.to_html(document, {}, out / "index.html", Path(tmp))
+
+
+def _log(enabled: bool, message: str) -> None:
+    if enabled:
+        print(f"vrueval render: {message}", file=sys.stderr)
