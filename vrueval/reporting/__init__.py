@@ -7,9 +7,11 @@ from vrueval.reporting.report import (
     fmt_p,
     fmt_percent_change,
     headline,
+    p_text,
     project_root,
     provenance_table,
     run,
+    show,
 )
 
 __all__ = [
@@ -19,7 +21,9 @@ __all__ = [
     "fmt_p",
     "fmt_percent_change",
     "headline",
+    "p_text",
     "project_root",
     "provenance_table",
     "run",
+    "show",
 ]

@@ -85,6 +85,19 @@ def fmt_p(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def p_text(p: float | None) -> str:
+    """'p = 0.006' or 'p < 0.001', for running text."""
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def show(table: pd.DataFrame) -> Any:
+    """Display a table without its row index (a captioned table in HTML and PDF)."""
+    from IPython.display import HTML
+
+    return HTML(table.to_html(index=False, na_rep="", escape=True))
+
+
 def headline(row: pd.Series | dict[str, Any], level: float = 0.95, digits: int = 1) -> str:
     """'estimate (95% CI low to high)' on the row's own scale.
 
