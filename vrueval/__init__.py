@@ -8,6 +8,10 @@ from importlib import metadata
 
 from vrueval import areas
 from vrueval.data import Panel, PanelError, Source, datasets
+from vrueval.designs.did import DiD
+from vrueval.designs.event_study import EventStudy
+from vrueval.designs.its import ITS
+from vrueval.designs.staggered import CallawaySantAnna, StaggeredDiD
 from vrueval.results import Result
 
 try:
@@ -15,4 +19,17 @@ try:
 except metadata.PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Panel", "PanelError", "Result", "Source", "__version__", "areas", "datasets"]
+__all__ = [
+    "CallawaySantAnna",
+    "DiD",
+    "EventStudy",
+    "ITS",
+    "StaggeredDiD",
+    "Panel",
+    "PanelError",
+    "Result",
+    "Source",
+    "__version__",
+    "areas",
+    "datasets",
+]

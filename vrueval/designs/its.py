@@ -1,0 +1,544 @@
+"""Interrupted time series (segmented regression) for one area, optionally against controls.
+
+>>> import vrueval as ve
+>>> hes = ve.datasets.hes_sharp_object()
+>>> its = ve.ITS(hes, {"vru": "2019-10"}, unit="West Midlands", outcome="admissions",
+...              lockdown=("2020-03", "2020-06"), lockdown_handling="indicator",
+...              seasonality="dummies", model="poisson")
+>>> res = its.fit(inference="hac", hac_lag="nw1994")
+>>> res.effects()  # level_change, slope_change as rate ratios
+
+References
+----------
+Bernal, J. L., Cummins, S. and Gasparrini, A. (2017). Interrupted time series regression for the
+evaluation of public health interventions: a tutorial. *Int. J. Epidemiology* 46(1), 348-355.
+Turner, S. L. et al. (2021). Comparison of six statistical methods for interrupted time series
+studies: empirical evaluation of 190 published series. *BMC Med. Res. Methodology* 21, 134.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from vrueval import areas
+from vrueval.data.panel import Panel
+from vrueval.designs import its_data
+from vrueval.designs.its_design import Interruption, ITSDesign, build_design, season_position
+from vrueval.designs.its_diagnostics import residual_diagnostics, warnings_for
+from vrueval.designs.its_effects import counterfactual_table, impact_table, paths
+from vrueval.designs.its_inference import Covariance, block_bootstrap, classical, hac
+from vrueval.designs.its_models import ModelFit, fit_glm, fit_gls, fit_ols
+from vrueval.designs.its_results import ITSResult
+from vrueval.inference.hac import hac_lag as lag_rule
+from vrueval.inference.intervals import check_level, wald_table
+
+Model = Literal["ols", "poisson", "negbin", "gls"]
+Seasonality = Literal["none", "dummies", "fourier"]
+Response = Literal["count", "rate"]
+LockdownHandling = Literal["interruption", "indicator", "exclude"]
+Missing = Literal["error", "drop"]
+Dispersion = Literal["quasi", "model"]
+Inference = Literal["hac", "classical", "bootstrap", "model"]
+
+
+class ITS:
+    """Segmented regression of one series on level and slope changes at interruptions.
+
+    Estimand: for each interruption, the change in level (``level_change``: the jump at the
+    first affected period) and in slope (``slope_change``: the change in trend per period)
+    relative to the pre-interruption trend, holding seasonality fixed; with log-link models these
+    are rate ratios. With ``controls`` (comparative ITS) they are the treated series' changes
+    minus the controls' (``control:level_change`` etc. report the controls' own changes).
+
+    Assumptions: without the intervention the pre-period trend (and seasonality) would have
+    continued (with controls: the treated series would have changed as the controls did);
+    no other event coincides with the interruption (model a lockdown explicitly); the error
+    model (or the HAC / bootstrap covariance) captures the serial correlation.
+
+    Parameters
+    ----------
+    panel : Panel
+        Validated panel. Overlapping rolling 12-month totals are refused.
+    interruptions : date, list of dates, or mapping label -> date
+        E.g. ``{"vru": "2019-10"}``. Several give terms ``level_change:<label>``.
+    unit, outcome : str, optional
+        The evaluated area (any official spelling) and outcome; needed when the panel has
+        several.
+    controls : sequence of str
+        Control series (comparator areas) for a comparative ITS.
+    start, end : period labels, optional
+        Analysis window.
+    lag : int or mapping label -> int
+        The intervention takes effect ``lag`` periods after its date.
+    washout : int
+        Periods from each intervention's date dropped from the fit (shown, not fitted).
+    lockdown : date or (first, last), optional
+        A COVID-19 lockdown. ``lockdown_handling``: ``"interruption"`` (its own level and slope
+        change, kept in the counterfactual), ``"indicator"`` (a dummy for the window) or
+        ``"exclude"`` (window left out of the fit).
+    seasonality : {"none", "dummies", "fourier"}
+        Month or quarter dummies, or ``fourier_k`` harmonic pairs (``"aic"``: K = 0..P/2 chosen
+        by AIC and reported).
+    model : {"ols", "poisson", "negbin", "gls"}
+        OLS; Poisson or NB2 GLM with log link; regression with ARMA(``arma``) errors by GLS
+        (``gls_method`` REML or ML, as ``nlme::gls``).
+    response : {"count", "rate"}, optional
+        OLS/GLS: model counts or rates per ``rate_per``. GLMs: ``"rate"`` adds a
+        log(population) offset. Default: "count" for OLS/GLS, "rate" for GLMs.
+    dispersion : {"quasi", "model"}, optional
+        GLM scale: Pearson quasi-likelihood (default for Poisson) or the model's (default for NB).
+    missing : {"error", "drop"}
+        Missing values raise (default) or are left out of the fit; never zero.
+    """
+
+    def __init__(
+        self,
+        panel: Panel,
+        interruptions: Any,
+        *,
+        unit: str | None = None,
+        outcome: str | None = None,
+        controls: Sequence[str] = (),
+        start: Any = None,
+        end: Any = None,
+        lag: int | Mapping[str, int] = 0,
+        washout: int = 0,
+        lockdown: Any = None,
+        lockdown_handling: LockdownHandling = "indicator",
+        seasonality: Seasonality = "none",
+        fourier_k: int | Literal["aic"] = "aic",
+        model: Model = "ols",
+        response: Response | None = None,
+        rate_per: float = 100_000,
+        dispersion: Dispersion | None = None,
+        arma: Sequence[int] = (1, 0),
+        gls_method: Literal["REML", "ML"] = "REML",
+        missing: Missing = "error",
+    ) -> None:
+        self._panel = its_data.check_panel(panel)
+        its_data.choice(model, get_args(Model), "model")
+        its_data.choice(seasonality, get_args(Seasonality), "seasonality")
+        its_data.choice(lockdown_handling, get_args(LockdownHandling), "lockdown_handling")
+        its_data.choice(missing, get_args(Missing), "missing")
+        its_data.choice(gls_method, ("REML", "ML"), "gls_method")
+        response = response or ("rate" if model in ("poisson", "negbin") else "count")
+        its_data.choice(response, get_args(Response), "response")
+        dispersion = dispersion or ("model" if model == "negbin" else "quasi")
+        its_data.choice(dispersion, get_args(Dispersion), "dispersion")
+        if not isinstance(washout, int) or isinstance(washout, bool) or washout < 0:
+            raise ValueError(f"washout must be a non-negative integer, got {washout!r}")
+        if not (isinstance(rate_per, int | float) and rate_per > 0):
+            raise ValueError(f"rate_per must be positive, got {rate_per!r}")
+        arma_t = tuple(int(a) for a in arma)
+        if len(arma_t) != 2 or min(arma_t) < 0 or sum(arma_t) < 1:
+            raise ValueError(f"arma must be (p, q) with p, q >= 0 and p + q >= 1, got {arma!r}")
+        season_period = its_data.SEASON_PERIOD.get(panel.frequency)
+        if seasonality != "none" and season_period is None:
+            raise ValueError(f"seasonality={seasonality!r} needs monthly or quarterly data")
+        if seasonality == "fourier" and fourier_k != "aic":
+            assert season_period is not None
+            if not isinstance(fourier_k, int) or not 1 <= fourier_k <= season_period // 2:
+                raise ValueError(f"fourier_k must be 'aic' or 1..{season_period // 2}")
+
+        outcome = its_data.pick(outcome, panel.outcomes, "outcome")
+        controls = [controls] if isinstance(controls, str) else list(controls)
+        codes = [areas.resolve(c, panel.geography) for c in controls]
+        candidates = [u for u in panel.units if u not in codes]
+        unit = its_data.pick(unit, candidates, "unit")
+        code = areas.resolve(unit, panel.geography)
+        if code in codes:
+            raise ValueError(f"{unit!r} is both the evaluated unit and a control")
+        if controls and model == "gls":
+            raise ValueError("a comparative ITS supports model='ols', 'poisson' or 'negbin'")
+        needs_pop = response == "rate"
+        frame = its_data.extract(panel, code, outcome, start, end)
+        treated = its_data.to_series(code, frame, missing, response, needs_pop)
+        ctrl = []
+        for c in codes:
+            cf = its_data.extract(panel, c, outcome, start, end).reindex(frame.index)
+            ctrl.append(its_data.to_series(c, cf, missing, response, needs_pop))
+        intr = its_data.interruptions(interruptions, panel, treated.periods, lag)
+        window = its_data.lockdown_window(lockdown, lockdown_handling, panel, treated.periods)
+        if window is not None and lockdown_handling == "interruption":
+            intr = sorted([*intr, Interruption("lockdown", window[0], 0, True)], key=_by_period)
+
+        self._treated, self._controls, self._interruptions = treated, ctrl, intr
+        self._window = window
+        self._season_period = season_period
+        self._settings: dict[str, Any] = {
+            "unit": code,
+            "unit_name": areas.name(code),
+            "outcome": outcome,
+            "controls": codes,
+            "frequency": panel.frequency,
+            "start": str(treated.periods[0]),
+            "end": str(treated.periods[-1]),
+            "interruptions": {i.label: str(i.period) for i in intr if not i.nuisance},
+            "lag": {i.label: i.lag for i in intr if not i.nuisance},
+            "washout": washout,
+            "lockdown": None if window is None else [str(window[0]), str(window[1])],
+            "lockdown_handling": lockdown_handling if window is not None else None,
+            "seasonality": seasonality,
+            "fourier_k": fourier_k,
+            "model": model,
+            "response": response,
+            "rate_per": rate_per if response == "rate" and model in ("ols", "gls") else None,
+            "dispersion": dispersion if model in ("poisson", "negbin") else None,
+            "arma": list(arma_t) if model == "gls" else None,
+            "gls_method": gls_method if model == "gls" else None,
+            "missing": missing,
+        }
+        self._check_pre_period()
+
+    # -- set-up -------------------------------------------------------------------------------
+    def _design(self, fourier_k: int) -> ITSDesign:
+        s = self._settings
+        w = self._window
+        return build_design(
+            self._treated,
+            self._controls,
+            frequency=s["frequency"],
+            step=self._panel.step,
+            interruptions=self._interruptions,
+            indicator_windows=[w] if w and s["lockdown_handling"] == "indicator" else [],
+            excluded_windows=[w] if w and s["lockdown_handling"] == "exclude" else [],
+            washout=s["washout"],
+            seasonality=s["seasonality"],
+            season_period=self._season_period or 1,
+            fourier_k=fourier_k,
+        )
+
+    def _check_pre_period(self) -> None:
+        d = self._design(1 if self._settings["seasonality"] == "fourier" else 0)
+        first = min(i.period for i in self._interruptions)
+        pre = d.treated & d.in_fit & (d.periods < first)
+        post = d.treated & d.in_fit & (d.periods >= first)
+        if pre.sum() < 3:
+            raise ValueError(
+                f"too few pre-interruption periods: {int(pre.sum())} observed before {first}; "
+                "a pre-period trend needs at least 3 (8 or more recommended)"
+            )
+        if post.sum() < 1:
+            raise ValueError(f"no observed period after the interruption at {first} to fit")
+        k = d.X.shape[1]
+        if d.in_fit.sum() <= k:
+            raise ValueError(f"{int(d.in_fit.sum())} observations for {k} coefficients")
+
+    # -- fitting ------------------------------------------------------------------------------
+    def _fit_model(self, d: ITSDesign, with_aic: bool = False) -> ModelFit:
+        s = self._settings
+        m = d.in_fit
+        X, y = d.X[m], d.y[m]
+        if s["model"] in ("poisson", "negbin"):
+            off = np.log(d.population[m]) if s["response"] == "rate" else np.zeros(len(y))
+            return fit_glm(y, X, off, s["model"], s["dispersion"] == "quasi")
+        if s["response"] == "rate":
+            y = y / d.population[m] * s["rate_per"]
+        if s["model"] == "gls":
+            p, q = s["arma"]
+            return fit_gls(y, X, d.time[m], p, q, s["gls_method"], with_aic)
+        return fit_ols(y, X)
+
+    def _choose_k(self) -> tuple[int, pd.DataFrame | None]:
+        s = self._settings
+        if s["seasonality"] != "fourier":
+            return 0, None
+        if s["fourier_k"] != "aic":
+            return int(s["fourier_k"]), None
+        assert self._season_period is not None
+        rows = []
+        for k in range(0, self._season_period // 2 + 1):
+            fit = self._fit_model(self._design(k), with_aic=True)
+            rows.append({"k": k, "aic": fit.aic})
+        table = pd.DataFrame(rows)
+        return int(table["k"].to_numpy()[int(np.argmin(table["aic"].to_numpy()))]), table
+
+    def fit(
+        self,
+        inference: Inference | None = None,
+        *,
+        level: float = 0.95,
+        hac_lag: int | Literal["nw1994", "stock_watson", "llsw"] = "nw1994",
+        hac_adjust: bool = True,
+        n_boot: int = 999,
+        block_length: int | None = None,
+        seed: int | None = None,
+        placebo: bool = False,
+        min_segment: int = 8,
+        window: int | None = None,
+    ) -> ITSResult:
+        """Fit and return a frozen :class:`~vrueval.designs.its_results.ITSResult`.
+
+        Parameters
+        ----------
+        inference : {"hac", "classical", "bootstrap", "model"}, optional
+            Newey-West HAC (default for OLS and GLMs); classical model-based; circular block
+            bootstrap of residuals (needs ``seed``); ``"model"``: the GLS-ARMA covariance (the
+            only choice, and the default, for ``model="gls"``).
+        level : float
+            Confidence level of every interval.
+        hac_lag : int or {"nw1994", "stock_watson", "llsw"}
+            Bartlett lag or the rule giving it (see :func:`vrueval.inference.hac.hac_lag`).
+        hac_adjust : bool
+            Small-sample factor n / (n - k) on the HAC covariance.
+        n_boot, block_length, seed
+            Bootstrap replicates, block length (default ceil(n^(1/3))) and seed.
+        placebo : bool
+            Also fit fake interruptions at every pre-period date with ``min_segment`` points on
+            both sides, and rank the real interruption's level-change t statistic among them.
+        window : int, optional
+            Periods after the first intervention over which :meth:`impact` sums and averages
+            effects (default: all later periods).
+        """
+        s = self._settings
+        level = check_level(level)
+        allowed: tuple[str, ...] = ("model",) if s["model"] == "gls" else get_args(Inference)[:3]
+        method: str = inference or allowed[0]
+        its_data.choice(method, allowed, f"inference for model={s['model']!r}")
+        if method == "bootstrap":
+            if seed is None:
+                raise ValueError("inference='bootstrap' needs an explicit seed (recorded)")
+            if self._controls:
+                raise ValueError("the block bootstrap is implemented for a single series")
+        if window is not None and (not isinstance(window, int) or window < 1):
+            raise ValueError(f"window must be a positive integer, got {window!r}")
+
+        k, aic_table = self._choose_k()
+        d = self._design(k)
+        fit = self._fit_model(d)
+        m = d.in_fit
+        n_time = len(np.unique(d.time[m]))
+        lag_used: int | None = None
+        if method == "model":
+            cov = Covariance(fit.cov_model, float(fit.df_resid), {})
+        elif method == "classical":
+            cov = classical(fit, s["dispersion"] == "quasi")
+        elif method == "hac":
+            lag_used = lag_rule(n_time, hac_lag)
+            cov = hac(fit, d.time[m], lag_used, hac_adjust)
+        else:
+            cov = block_bootstrap(
+                fit,
+                lambda ys: self._refit(d, ys),
+                d.time[m],
+                n_boot,
+                block_length,
+                int(seed),  # type: ignore[arg-type]
+            )
+
+        log = fit.link == "log"
+        effects = self._effects_table(d, fit, cov, level, log)
+        frame, impact = self._paths(d, fit, cov, level, window)
+        diag, warns = self._diagnostics(d, fit, method, lag_used, n_time)
+        placebo_table = None
+        if placebo:
+            placebo_table = self._placebo(effects, k, method, hac_lag, hac_adjust, min_segment)
+            real = placebo_table.loc[placebo_table["real"]].iloc[0]
+            diag["placebo_rank"] = int(real["rank"])
+            diag["placebo_count"] = int((~placebo_table["real"]).sum())
+            diag["placebo_p"] = float(real["rank"] / len(placebo_table))
+        settings = {
+            **s,
+            "fourier_k": k if s["seasonality"] == "fourier" else None,
+            "fourier_k_rule": s["fourier_k"] if s["seasonality"] == "fourier" else None,
+            "inference": method,
+            "hac_lag": lag_used,
+            "hac_lag_rule": hac_lag if method == "hac" else None,
+            "hac_adjust": hac_adjust if method == "hac" else None,
+            **{k_: v for k_, v in cov.detail.items() if k_ not in ("hac_lag", "hac_adjust")},
+            "reference_distribution": "normal" if cov.df is None else f"t({cov.df:g})",
+            "window": window,
+        }
+        return ITSResult(
+            effects=effects,
+            counterfactual=frame,
+            impact=impact,
+            placebo=placebo_table,
+            fourier_aic=aic_table,
+            coefficients=pd.DataFrame(
+                {
+                    "term": list(d.names),
+                    "estimate": fit.beta,
+                    "std_error": np.sqrt(np.diag(cov.cov)),
+                }
+            ),
+            vcov=pd.DataFrame(cov.cov, index=list(d.names), columns=list(d.names)),
+            interruptions=tuple(self._interruptions),
+            settings=settings,
+            level=level,
+            seed=seed if method == "bootstrap" else None,
+            provenance={
+                "sources": [src.to_dict() for src in self._panel.sources],
+                "n_obs": int(m.sum()),
+            },
+            diagnostics=diag,
+            warnings=tuple(warns),
+        )
+
+    def _refit(self, d: ITSDesign, y_star: np.ndarray) -> np.ndarray:
+        s = self._settings
+        X = d.X[d.in_fit]
+        if s["model"] in ("poisson", "negbin"):
+            m = d.in_fit
+            off = np.log(d.population[m]) if s["response"] == "rate" else np.zeros(len(y_star))
+            return fit_glm(y_star, X, off, s["model"], False).beta
+        return fit_ols(y_star, X).beta
+
+    # -- pieces of the result -------------------------------------------------------------------
+    def _term_name(self, raw: str) -> str:
+        if len(self._interruptions) > 1:
+            return raw
+        return raw.rsplit(":", 1)[0]
+
+    def _effects_table(
+        self, d: ITSDesign, fit: ModelFit, cov: Covariance, level: float, log: bool
+    ) -> pd.DataFrame:
+        names = [n for n in d.effect_cols if not n.startswith("control:")]
+        names += [n for n in d.effect_cols if n.startswith("control:")]
+        idx = [d.effect_cols[n] for n in names]
+        se = np.sqrt(np.diag(cov.cov)[idx])
+        table = wald_table(
+            [self._term_name(n) for n in names],
+            fit.beta[idx],
+            se,
+            level=level,
+            df=cov.df,
+            log_link=log,
+        )
+        nuisance = {i.label for i in self._interruptions if i.nuisance}
+        table["interruption"] = [n.rsplit(":", 1)[1] for n in names]
+        table["nuisance"] = table["interruption"].isin(nuisance)
+        return table
+
+    def _paths(
+        self, d: ITSDesign, fit: ModelFit, cov: Covariance, level: float, window: int | None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        s = self._settings
+        t = d.treated
+        log = fit.link == "log"
+        pop = d.population[t]
+        off = np.log(pop) if log and s["response"] == "rate" else np.zeros(int(t.sum()))
+        p = paths(d.X[t], fit.beta, d.intervention_cols, off, log)
+        cols = counterfactual_table(p, cov.cov, level, cov.df)
+        observed = d.y[t]
+        if s["response"] == "rate" and not log:
+            observed = observed / pop * s["rate_per"]
+        frame = pd.DataFrame(
+            {
+                "period": d.periods[t],
+                "observed": observed,
+                "in_fit": d.in_fit[t],
+                "excluded_reason": d.excluded_reason[t],
+                **cols,
+            }
+        )
+        interventions = [i for i in self._interruptions if not i.nuisance]
+        first = interventions[0]
+        start_pos = (first.period.ordinal - d.periods[0].ordinal) // self._panel.step + first.lag
+        post = np.flatnonzero(d.time[t] >= start_pos)
+        if window is not None:
+            post = post[:window]
+        weights = pop / s["rate_per"] if s["response"] == "rate" and not log else np.ones(len(pop))
+        impact = impact_table(
+            p, cov.cov, post, weights, level, cov.df, ",".join(i.label for i in interventions)
+        )
+        impact["first_period"] = str(d.periods[t][post[0]])
+        impact["last_period"] = str(d.periods[t][post[-1]])
+        return frame, impact
+
+    def _diagnostics(
+        self, d: ITSDesign, fit: ModelFit, inference: str, lag: int | None, n_time: int
+    ) -> tuple[dict[str, Any], list[str]]:
+        s = self._settings
+        m = d.in_fit
+        tr = d.treated[m]
+        resid = fit.pearson[tr] if len(fit.pearson) == int(m.sum()) else fit.pearson
+        season = season_position(d.periods[m][tr], s["frequency"]) if self._season_period else None
+        diag = residual_diagnostics(resid, d.X[m][tr], season, self._season_period)
+        diag["n_obs"] = int(m.sum())
+        diag["aic"] = fit.aic
+        if fit.link == "log":
+            diag["pearson_dispersion"] = float(fit.extra["pearson_dispersion"])
+            diag["dispersion_fixed"] = s["dispersion"] == "model"
+        for key, value in fit.extra.items():
+            if key not in ("pearson_dispersion",):
+                diag[key] = value
+        first = min(i.period for i in self._interruptions)
+        n_pre = int((d.treated & m & (d.periods < first)).sum())
+        diag["n_pre"] = n_pre
+        warns = warnings_for(
+            diag,
+            n_pre=n_pre,
+            season_period=self._season_period,
+            seasonality=s["seasonality"],
+            hac_lag=lag,
+            n=n_time,
+            inference=inference,
+        )
+        if s["model"] == "gls" and not fit.extra.get("converged", True):
+            warns.append("the ARMA parameters' optimiser did not report convergence")
+        return diag, warns
+
+    def _placebo(
+        self,
+        effects: pd.DataFrame,
+        k: int,
+        inference: str,
+        hac_lag: Any,
+        hac_adjust: bool,
+        min_segment: int,
+    ) -> pd.DataFrame:
+        """Fake interruptions across the pre-period; rank the real one by |t| of level_change."""
+        s = self._settings
+        first = next(i for i in self._interruptions if not i.nuisance)
+        real = effects.loc[(effects["interruption"] == first.label) & ~effects["nuisance"]]
+        real_t = float(real["statistic"].iloc[0])
+        pre = self._treated.periods[self._treated.periods < first.period]
+        candidates = pre[min_segment : len(pre) - min_segment + 1]
+        if len(candidates) == 0:
+            raise ValueError(
+                f"placebo: the pre-period ({len(pre)} periods) is too short for fake interruptions "
+                f"with {min_segment} periods on both sides (min_segment)"
+            )
+        inf = "hac" if inference == "bootstrap" else inference
+        no_fourier = s["seasonality"] == "fourier" and k == 0  # AIC chose no harmonics
+        rows = []
+        for fake in candidates:
+            design = ITS(
+                self._panel,
+                {"placebo": fake},
+                unit=s["unit"],
+                outcome=s["outcome"],
+                controls=s["controls"],
+                start=s["start"],
+                end=str(pre[-1]),
+                seasonality="none" if no_fourier else s["seasonality"],
+                fourier_k=k if s["seasonality"] == "fourier" and k > 0 else "aic",
+                model=s["model"],
+                response=s["response"],
+                rate_per=s["rate_per"] or 100_000,
+                dispersion=s["dispersion"],
+                arma=s["arma"] or (1, 0),
+                gls_method=s["gls_method"] or "REML",
+                missing=s["missing"],
+            )
+            eff = design.fit(
+                inf,  # type: ignore[arg-type]
+                hac_lag=hac_lag,
+                hac_adjust=hac_adjust,
+            ).effects()
+            row = eff.loc[eff["term"] == "level_change"].iloc[0]
+            rows.append((str(fake), row["estimate"], row["statistic"], False))
+        rows.append((str(first.period), real["estimate"].iloc[0], real_t, True))
+        table = pd.DataFrame(rows, columns=["period", "estimate", "statistic", "real"])
+        order = (-table["statistic"].abs()).rank(method="max")
+        table["rank"] = order.astype(int)
+        return table
+
+
+def _by_period(i: Interruption) -> pd.Period:
+    return i.period

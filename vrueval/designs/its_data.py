@@ -1,0 +1,148 @@
+"""Validation of ``ITS`` inputs: the series, the interruptions, the lockdown handling."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vrueval import areas
+from vrueval.data.panel import Panel, PanelError
+from vrueval.designs.its_design import Interruption, Series
+
+SEASON_PERIOD = {"month": 12, "quarter": 4}
+
+
+def choice(value: Any, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
+
+
+def check_panel(panel: Any) -> Panel:
+    if not isinstance(panel, Panel):
+        raise TypeError(
+            "ITS needs a vrueval Panel (build one with Panel.from_frame), got "
+            f"{type(panel).__name__}"
+        )
+    if panel.overlapping:
+        raise PanelError(
+            "this panel holds overlapping rolling 12-month totals: consecutive values share nine "
+            "of their twelve months, so they are not independent observations and a time-series "
+            "regression on them is invalid. Subsample to non-overlapping years first, e.g. "
+            "panel.non_overlapping(end_month=3) for years ending in March."
+        )
+    return panel
+
+
+def pick(value: str | None, options: Sequence[str], what: str) -> str:
+    if value is not None:
+        return value
+    if len(options) == 1:
+        return options[0]
+    raise ValueError(f"the panel has several {what}s {list(options)}; pass {what}=...")
+
+
+def extract(panel: Panel, unit: str, outcome: str, start: Any, end: Any) -> pd.DataFrame:
+    """One unit's rows in the analysis window (a copy: the caller's data is never changed)."""
+    if outcome not in panel.outcomes:
+        raise ValueError(f"unknown outcome {outcome!r}; the panel has {list(panel.outcomes)}")
+    code = areas.resolve(unit, panel.geography)
+    if code not in panel.units:
+        raise ValueError(f"unit {unit!r} ({code}) is not in the panel; it has {list(panel.units)}")
+    frame = panel.series(code, outcome)
+    if start is not None:
+        frame = frame.loc[frame.index >= panel.period(start)]
+    if end is not None:
+        frame = frame.loc[frame.index <= panel.period(end)]
+    if frame.empty:
+        raise ValueError(f"no data for {unit!r} between {start!r} and {end!r}")
+    return frame
+
+
+def to_series(
+    code: str, frame: pd.DataFrame, missing: str, response: str, needs_pop: bool
+) -> Series:
+    """Check missing values and population, returning the arrays a design needs."""
+    bad = frame["value"].isna()
+    if bad.any() and missing == "error":
+        rows = frame.loc[bad, ["value", "suppressed"]]
+        raise ValueError(
+            f"{int(bad.sum())} missing value(s) in {areas.name(code)}'s series (never treated as "
+            f"zero); pass missing='drop' to leave those periods out of the fit:\n{rows.to_string()}"
+        )
+    pop = frame["population"].to_numpy(dtype=float)
+    if needs_pop and not np.all(np.isfinite(pop) & (pop > 0)):
+        absent = frame.index[~(np.isfinite(pop) & (pop > 0))]
+        raise ValueError(
+            f"response={response!r} needs a positive population for every period; missing for "
+            f"{areas.name(code)} at {[str(p) for p in absent[:10]]}"
+        )
+    return Series(
+        unit=code,
+        periods=pd.PeriodIndex(frame.index),
+        value=frame["value"].to_numpy(dtype=float),
+        population=pop,
+    )
+
+
+def interruptions(
+    spec: Any, panel: Panel, periods: pd.PeriodIndex, lag: int | Mapping[str, int]
+) -> list[Interruption]:
+    """Parse ``{"label": date}``, one date, or a list of dates into sorted interruptions."""
+    if isinstance(spec, Mapping):
+        items = list(spec.items())
+    elif isinstance(spec, str | pd.Period | pd.Timestamp):
+        items = [("intervention", spec)]
+    elif isinstance(spec, Sequence) and spec:
+        items = [(f"i{j + 1}", d) for j, d in enumerate(spec)]
+    else:
+        raise ValueError(
+            "interruptions must be a date, a list of dates, or a mapping label -> date, e.g. "
+            f"{{'vru': '2019-10'}}; got {spec!r}"
+        )
+    out = []
+    for label, date in items:
+        label = str(label)
+        if not label or ":" in label or label == "lockdown":
+            raise ValueError(f"interruption label {label!r} must be non-empty, without ':'")
+        period = panel.period(date)
+        if not periods[0] < period <= periods[-1]:
+            raise ValueError(
+                f"interruption {label!r} at {period} is outside the data ({periods[0]} to "
+                f"{periods[-1]}): it needs at least one period before it and must not be later "
+                "than the last period"
+            )
+        k = lag.get(label, 0) if isinstance(lag, Mapping) else lag
+        if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 0:
+            raise ValueError(f"lag must be a non-negative integer, got {k!r} for {label!r}")
+        out.append(Interruption(label, period, int(k)))
+    out.sort(key=lambda i: i.period)
+    if len({i.period for i in out}) < len(out):
+        raise ValueError("two interruptions share a period")
+    return out
+
+
+def lockdown_window(
+    lockdown: Any, handling: str, panel: Panel, periods: pd.PeriodIndex
+) -> tuple[pd.Period, pd.Period] | None:
+    """The lockdown as (first, last) period; a single date is an interruption start only."""
+    if lockdown is None:
+        return None
+    if isinstance(lockdown, str | pd.Period | pd.Timestamp):
+        if handling != "interruption":
+            raise ValueError(
+                f"lockdown_handling={handling!r} needs a window (first, last), e.g. "
+                "('2020-03', '2020-06'); a single date works only with 'interruption'"
+            )
+        a = b = panel.period(lockdown)
+    elif isinstance(lockdown, Sequence) and len(lockdown) == 2:
+        a, b = panel.period(lockdown[0]), panel.period(lockdown[1])
+    else:
+        raise ValueError(f"lockdown must be a date or a (first, last) pair, got {lockdown!r}")
+    if b < a:
+        raise ValueError(f"lockdown window ends ({b}) before it starts ({a})")
+    if not periods[0] < a <= periods[-1]:
+        raise ValueError(f"lockdown start {a} is outside the data ({periods[0]}..{periods[-1]})")
+    return a, b

@@ -1,0 +1,113 @@
+"""The frozen result of an ``ITS`` fit: effects, counterfactual path, impact, placebo ranks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from vrueval.designs.its_design import Interruption
+from vrueval.results import Result
+
+
+class ITSResult(Result):
+    """Result of :meth:`vrueval.ITS.fit`.
+
+    Views (all copies): :meth:`effects` (level and slope changes; rate ratios for log-link
+    models), :meth:`counterfactual` (per period), :meth:`impact` (mean, cumulative and relative
+    effect over the window), :meth:`placebo` (when requested), :meth:`coefficients`,
+    :meth:`vcov`, and :meth:`plot`.
+    """
+
+    def __init__(
+        self,
+        *,
+        effects: pd.DataFrame,
+        counterfactual: pd.DataFrame,
+        impact: pd.DataFrame,
+        placebo: pd.DataFrame | None,
+        fourier_aic: pd.DataFrame | None,
+        coefficients: pd.DataFrame,
+        vcov: pd.DataFrame,
+        interruptions: tuple[Interruption, ...],
+        settings: Mapping[str, Any],
+        level: float,
+        seed: int | None,
+        provenance: Mapping[str, Any],
+        diagnostics: Mapping[str, Any],
+        warnings: tuple[str, ...],
+    ) -> None:
+        self._counterfactual = counterfactual
+        self._impact = impact
+        self._placebo = placebo
+        self._fourier_aic = fourier_aic
+        self._coefficients = coefficients
+        self._vcov = vcov
+        self._interruptions = interruptions
+        super().__init__(
+            design="ITS",
+            effects=effects,
+            settings=settings,
+            level=level,
+            seed=seed,
+            provenance=provenance,
+            diagnostics=diagnostics,
+            warnings=warnings,
+        )
+
+    def counterfactual(self) -> pd.DataFrame:
+        """Per period of the evaluated series: observed, whether fitted (and why not), fitted
+        mean, counterfactual mean (intervention terms removed) and the effect (fitted minus
+        counterfactual, absolute and %), each with pointwise bounds at the result's level."""
+        return self._counterfactual.copy()
+
+    def impact(self) -> pd.DataFrame:
+        """Mean effect per period, cumulative effect in events (negative: events prevented)
+        and relative change (%) over the window after the first intervention."""
+        return self._impact.copy()
+
+    def placebo(self) -> pd.DataFrame:
+        """Placebo-in-time table: each fake interruption's level change and t statistic, and
+        the rank of every row (1 = largest |t|); the real interruption has ``real == True``."""
+        if self._placebo is None:
+            raise ValueError("no placebo study in this result; fit with placebo=True")
+        return self._placebo.copy()
+
+    def fourier_aic(self) -> pd.DataFrame | None:
+        """AIC for each Fourier K tried, when K was chosen by AIC."""
+        return None if self._fourier_aic is None else self._fourier_aic.copy()
+
+    def coefficients(self) -> pd.DataFrame:
+        """All coefficients of the mean model on the linear-predictor scale, with std errors."""
+        return self._coefficients.copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """The coefficient covariance used for every interval."""
+        return self._vcov.copy()
+
+    def summary(self) -> str:
+        text = super().summary()
+        imp = self._impact
+        cols = ["term", "estimate", "conf_low", "conf_high", "p_value"]
+        span = f"{imp['first_period'].iloc[0]}..{imp['last_period'].iloc[0]}"
+        table = imp[cols].to_string(index=False, float_format="{:.4g}".format)
+        return f"{text}\n\nImpact over {span} ({int(imp['periods'].iloc[0])} periods):\n{table}"
+
+    def _extra_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "counterfactual": self._counterfactual,
+            "impact": self._impact,
+            "coefficients": self._coefficients,
+        }
+        if self._placebo is not None:
+            out["placebo"] = self._placebo
+        if self._fourier_aic is not None:
+            out["fourier_aic"] = self._fourier_aic
+        return out
+
+    def plot(self, ax: Any = None) -> Any:
+        """Observed points, fitted line, counterfactual with its band, interruptions marked."""
+        from vrueval.reporting.its_plot import plot_its
+
+        return plot_its(self, ax=ax)
