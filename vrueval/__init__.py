@@ -6,7 +6,7 @@
 
 from importlib import metadata
 
-from vrueval import areas
+from vrueval import areas, power
 from vrueval.data import Panel, PanelError, Source, datasets
 from vrueval.designs.did import DiD
 from vrueval.designs.event_study import EventStudy
@@ -32,4 +32,5 @@ __all__ = [
     "__version__",
     "areas",
     "datasets",
+    "power",
 ]

@@ -1,0 +1,205 @@
+"""Choosing the comparison units of a DiD design, with every exclusion stated.
+
+The default comparators are the force areas never funded for a VRU. A "most similar" set keeps the
+never-funded units nearest the treated group in pre-period level, pre-period trend and population.
+Named spill-over neighbours are removed; City of London (tiny resident population, often blank)
+and any unit with a missing outcome period inside the analysis window are dropped, each with a
+message that the result carries as a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from vrueval import areas
+
+ComparatorRule = Literal["never_funded", "most_similar"]
+COMPARATOR_RULES: tuple[str, ...] = get_args(ComparatorRule)
+CITY_OF_LONDON = "E23000034"
+
+
+@dataclass(frozen=True)
+class ComparatorSet:
+    """Treated and comparison units after every exclusion, and why each other unit left."""
+
+    treated: tuple[str, ...]
+    comparators: tuple[str, ...]
+    rule: str
+    dropped: tuple[tuple[str, str], ...] = ()
+    similarity: pd.DataFrame | None = field(default=None, compare=False)
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        return tuple(f"dropped {areas.name(u)} ({u}): {why}" for u, why in self.dropped)
+
+    def table(self) -> pd.DataFrame:
+        """One row a unit: code, name, role (treated, comparator or dropped) and reason."""
+        rows = [(u, "treated", "") for u in self.treated]
+        rows += [(u, "comparator", "") for u in self.comparators]
+        rows += [(u, "dropped", why) for u, why in self.dropped]
+        return pd.DataFrame(
+            {
+                "unit": [r[0] for r in rows],
+                "name": [_safe_name(r[0]) for r in rows],
+                "role": [r[1] for r in rows],
+                "reason": [r[2] for r in rows],
+            }
+        )
+
+
+def _safe_name(code: str) -> str:
+    try:
+        return areas.name(code)
+    except KeyError:
+        return code
+
+
+def resolve_units(names: Sequence[str], geography: str) -> tuple[str, ...]:
+    """ONS codes for any official spellings (order kept, duplicates removed)."""
+    if isinstance(names, str):
+        raise TypeError("give a list of area names or codes, not one string")
+    kind = "force" if geography == "force" else "region"
+    return tuple(dict.fromkeys(areas.resolve(n, kind) for n in names))  # type: ignore[arg-type]
+
+
+def choose(
+    wide: pd.DataFrame,
+    population: pd.DataFrame,
+    treated: Sequence[str],
+    comparators: ComparatorRule | Sequence[str],
+    *,
+    exclude: Sequence[str] = (),
+    pre_periods: pd.Index,
+    n_similar: int = 12,
+    geography: str = "force",
+    allow_no_comparators: bool = False,
+) -> ComparatorSet:
+    """Apply the comparator rule to a period x unit outcome table.
+
+    Parameters
+    ----------
+    wide : DataFrame
+        Outcome, periods (rows, the analysis window) by units (columns); NaN is missing.
+    population : DataFrame
+        Population of the same shape (may be all NaN).
+    treated : codes of the treated units.
+    comparators : "never_funded", "most_similar", or explicit names/codes.
+    exclude : spill-over neighbours (or any unit) to keep out of the comparison group.
+    allow_no_comparators : a continuous-intensity design may identify off intensity alone.
+    pre_periods : the rows of ``wide`` before treatment (for "most similar").
+
+    Raises
+    ------
+    ValueError
+        When no treated unit or no comparator is left, or a unit is both treated and excluded.
+    """
+    treated = tuple(treated)
+    excluded = set(exclude)
+    clash = excluded & set(treated)
+    if clash:
+        raise ValueError(f"units {sorted(clash)} are both treated and excluded")
+    dropped: list[tuple[str, str]] = []
+    available = set(wide.columns)
+    if isinstance(comparators, str):
+        if comparators not in COMPARATOR_RULES:
+            raise ValueError(f"comparators must be one of {COMPARATOR_RULES} or a list of areas")
+        if geography == "force":
+            pool = [u for u in areas.comparators() if u in available]
+        else:
+            pool = [u for u in wide.columns if u not in treated]
+        rule = (
+            "never-funded force areas (forces funded later, e.g. the 2022 cohort, excluded)"
+            if geography == "force"
+            else "untreated units"
+        )
+    else:
+        pool = list(resolve_units(comparators, geography))
+        missing = [u for u in pool if u not in available]
+        if missing:
+            raise ValueError(f"comparator(s) {missing} are not in the panel")
+        rule = "user-specified comparators"
+    both = set(pool) & set(treated)
+    if both:
+        raise ValueError(f"units {sorted(both)} are given as both treated and comparators")
+    absent = [u for u in treated if u not in available]
+    if absent:
+        raise ValueError(f"treated unit(s) {absent} are not in the panel")
+
+    for u in [*pool]:
+        if u in excluded:
+            pool.remove(u)
+            dropped.append((u, "excluded as a possible spill-over neighbour"))
+    keep_treated: list[str] = []
+    for u in [*treated, *pool]:
+        if u == CITY_OF_LONDON:
+            dropped.append((u, "City of London: tiny resident population, rates not comparable"))
+        elif wide[u].isna().all():
+            dropped.append((u, "outcome missing in every period"))
+        elif wide[u].isna().any():
+            gaps = [str(p) for p in wide.index[wide[u].isna().to_numpy()]]
+            dropped.append((u, f"outcome missing in {len(gaps)} period(s): {', '.join(gaps[:6])}"))
+        elif u in treated:
+            keep_treated.append(u)
+    kept_pool = [u for u in pool if u not in {d[0] for d in dropped}]
+    similarity = None
+    if comparators == "most_similar":
+        kept_pool, similarity = _most_similar(
+            wide, population, keep_treated, kept_pool, pre_periods, n_similar
+        )
+        for u in set(pool) - set(kept_pool) - {d[0] for d in dropped}:
+            dropped.append((u, "not among the most similar comparators"))
+        rule = (
+            f"the {len(kept_pool)} never-funded units nearest the treated units' mean in "
+            "standardised pre-period level, pre-period linear trend"
+            + (" and log population" if "log_population" in similarity else "")
+            + f" (Euclidean distance; pre-period {pre_periods[0]}..{pre_periods[-1]})"
+        )
+    if not keep_treated:
+        raise ValueError("no treated unit is left after dropping units with missing outcomes")
+    if not kept_pool and not allow_no_comparators:
+        raise ValueError(
+            "the treated set has no comparators left: every candidate was excluded or has "
+            "missing outcome periods"
+        )
+    return ComparatorSet(tuple(keep_treated), tuple(kept_pool), rule, tuple(dropped), similarity)
+
+
+def _most_similar(
+    wide: pd.DataFrame,
+    population: pd.DataFrame,
+    treated: list[str],
+    pool: list[str],
+    pre_periods: pd.Index,
+    n: int,
+) -> tuple[list[str], pd.DataFrame]:
+    """The ``n`` pool units nearest the treated centroid in standardised pre-period features."""
+    if n < 1:
+        raise ValueError(f"n_similar must be at least 1, got {n}")
+    if len(pre_periods) < 2:
+        raise ValueError("a most-similar comparator set needs at least two pre-periods")
+    units = [*treated, *pool]
+    pre = wide.loc[pre_periods, units]
+    t = np.arange(len(pre_periods), dtype=float)
+    t -= t.mean()
+    feats = pd.DataFrame(
+        {
+            "level": pre.mean(),
+            "trend": (pre.mul(t, axis=0)).sum() / (t @ t),
+        }
+    )
+    pop = population.loc[pre_periods, units].mean()
+    if pop.notna().all() and (pop > 0).all():
+        feats["log_population"] = np.log(pop)
+    sd = feats.std(ddof=0).replace(0, 1.0)
+    z = (feats - feats.mean()) / sd
+    centre = z.loc[treated].mean()
+    dist = np.sqrt(((z.loc[pool] - centre) ** 2).sum(axis=1)).sort_values()
+    chosen = list(dist.index[: min(n, len(dist))])
+    table = feats.loc[pool].assign(distance=dist).sort_values("distance")
+    table["chosen"] = table.index.isin(chosen)
+    return chosen, table

@@ -1,0 +1,405 @@
+"""Difference-in-differences against comparator areas: 2x2, TWFE, Poisson PML, event study.
+
+Estimand: the average effect of treatment on the treated units (``att``), under parallel trends
+(the treated units' outcomes would have moved as the comparators' did) and no anticipation; with
+an ``intensity``, the effect of one unit of treatment intensity under a linear dose-response.
+
+>>> import vrueval as ve
+>>> css = ve.datasets.crime_severity()
+>>> did = ve.DiD(css, "css_robbery", start="2019/20")
+>>> res = did.fit(inference="wild", seed=1)
+
+References
+----------
+Angrist, J. D. and Pischke, J.-S. (2009). *Mostly Harmless Econometrics*, ch. 5.
+Santos Silva, J. M. C. and Tenreyro, S. (2006). The log of gravity. *Review of Economics and
+Statistics* 88(4), 641-658 (Poisson pseudo-maximum likelihood).
+Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. *Journal
+of Econometrics* 225(2), 254-277.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from vrueval import areas
+from vrueval.data.panel import Panel
+from vrueval.designs import comparators as comp
+from vrueval.designs import did_inference as inf
+from vrueval.designs.did_data import DiDData, collapse_two_periods, prepare
+from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
+from vrueval.designs.did_results import DiDResult
+from vrueval.inference import cluster
+from vrueval.inference.intervals import check_level
+from vrueval.inference.wild_bootstrap import BOOT_WEIGHTS, BootWeights
+
+Estimator = Literal["twfe", "2x2", "poisson"]
+Scale = Literal["value", "rate"]
+Weighting = Literal["none", "population"]
+ESTIMATORS: tuple[str, ...] = get_args(Estimator)
+SCALES: tuple[str, ...] = get_args(Scale)
+WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
+
+STAGGER_WARNING = (
+    "treatment starts at different times: the TWFE estimate is a weighted average of 2x2 "
+    "comparisons, some using already-treated units as controls (weights can be negative). See "
+    "vrueval.designs.bacon.bacon_decomposition, or use the Callaway-Sant'Anna design."
+)
+
+
+def _choice(value: object, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
+
+
+class _ComparatorDesign:
+    """Validation and data preparation shared by :class:`DiD` and :class:`EventStudy`."""
+
+    def __init__(
+        self,
+        panel: Panel,
+        outcome: str,
+        *,
+        start: object | Mapping[str, object],
+        treated: Sequence[str] | None = None,
+        comparators: comp.ComparatorRule | Sequence[str] = "never_funded",
+        exclude: Sequence[str] = (),
+        n_similar: int = 12,
+        scale: Scale = "value",
+        weights: Weighting = "none",
+        window: tuple[object, object] = (None, None),
+        per: float = 100_000.0,
+    ) -> None:
+        if not isinstance(panel, Panel):
+            raise TypeError(f"panel must be a vrueval Panel, got {type(panel).__name__}")
+        if outcome not in panel.outcomes:
+            raise ValueError(f"unknown outcome {outcome!r}; this panel has {panel.outcomes}")
+        if panel.overlapping:
+            raise ValueError(
+                "rolling 12-month totals overlap; call panel.non_overlapping(end_month) first"
+            )
+        _choice(scale, SCALES, "scale")
+        _choice(weights, WEIGHTINGS, "weights")
+        if isinstance(comparators, str):
+            _choice(comparators, comp.COMPARATOR_RULES, "comparators")
+        if treated is None:
+            if panel.geography != "force":
+                raise ValueError("give the treated units (the default is the 2019 VRU forces)")
+            treated = areas.vru_2019()
+        self.panel = panel
+        self.outcome = outcome
+        self.treated = comp.resolve_units(treated, panel.geography)
+        if isinstance(start, Mapping):
+            self.start: pd.Period | dict[str, pd.Period] = {
+                comp.resolve_units([u], panel.geography)[0]: panel.period(s)
+                for u, s in start.items()
+            }
+            self.treated = tuple(self.start)
+        else:
+            self.start = panel.period(start)
+        self.comparators = (
+            comparators
+            if isinstance(comparators, str)
+            else comp.resolve_units(comparators, panel.geography)
+        )
+        self.exclude = comp.resolve_units(exclude, panel.geography)
+        self.n_similar = int(n_similar)
+        self.scale = scale
+        self.weights = weights
+        self.window = tuple(window)
+        self.per = float(per)
+        if len(self.window) != 2:
+            raise ValueError("window must be (start, end); either may be None")
+
+    def _prepare(self, intensity: Mapping[str, float] | None = None) -> DiDData:
+        return prepare(
+            self.panel,
+            self.outcome,
+            treated=self.treated,
+            start=self.start,
+            comparators=self.comparators,
+            exclude=self.exclude,
+            n_similar=self.n_similar,
+            scale=self._data_scale(),
+            per=self.per,
+            window=self.window,  # type: ignore[arg-type]
+            intensity=intensity,
+            weights=self.weights,
+        )
+
+    def _data_scale(self) -> str:
+        return self.scale
+
+    def _settings(self, data: DiDData, **more: Any) -> dict[str, Any]:
+        start = (
+            self.start
+            if not isinstance(self.start, dict)
+            else {k: str(v) for k, v in self.start.items()}
+        )
+        return {
+            "outcome": self.outcome,
+            "start": str(start) if not isinstance(start, dict) else start,
+            "treated": list(data.chosen.treated),
+            "comparators": list(data.chosen.comparators),
+            "comparator_rule": data.chosen.rule,
+            "exclude": list(self.exclude),
+            "scale": self.scale,
+            "weights": self.weights,
+            "window": [None if w is None else str(w) for w in self.window],
+            "cluster": "unit",
+            **more,
+        }
+
+    @staticmethod
+    def _trends(data: DiDData) -> pd.DataFrame:
+        f = data.frame.assign(group=np.where(data.frame["treated"], "treated", "comparators"))
+        f = f.assign(wy=f["y"] * f["weight"])
+        g = f.groupby(["group", "period"], sort=True)[["wy", "weight"]].sum()
+        out = (g["wy"] / g["weight"]).rename("mean").reset_index()
+        out["group"] = pd.Categorical(out["group"], ["treated", "comparators"])
+        return out.sort_values(["group", "period"]).reset_index(drop=True)
+
+    def _diagnostics(self, data: DiDData, n_obs: int) -> dict[str, Any]:
+        return {
+            "n_obs": n_obs,
+            "n_units": len(data.units),
+            "n_treated": len(data.chosen.treated),
+            "n_comparators": len(data.chosen.comparators),
+            "n_clusters": len(data.units),
+            "n_periods": len(data.periods),
+            "first_period": str(data.periods[0]),
+            "last_period": str(data.periods[-1]),
+        }
+
+
+def _check_fit_options(
+    inference: str, level: float, draws: int, boot_weights: str, permutations: int
+) -> float:
+    _choice(inference, inf.INFERENCES, "inference")
+    _choice(boot_weights, BOOT_WEIGHTS, "boot_weights")
+    if not isinstance(draws, int) or draws < 99:
+        raise ValueError(f"draws must be an integer >= 99, got {draws!r}")
+    if not isinstance(permutations, int) or permutations < 99:
+        raise ValueError(f"permutations must be an integer >= 99, got {permutations!r}")
+    return check_level(level)
+
+
+class DiD(_ComparatorDesign):
+    """Difference-in-differences of treated force areas against comparators.
+
+    Parameters
+    ----------
+    panel : Panel
+        Long panel of the outcome (counts, rates or scores) by unit and period.
+    outcome : str
+        Outcome name in the panel.
+    start : period label, or mapping unit -> label
+        First treated period ("2019/20" for financial years). A mapping gives each treated unit
+        its own start (staggered adoption; TWFE then warns, see :func:`bacon_decomposition`).
+    treated : list of areas, optional
+        Treated units (any spelling); the 18 VRU forces of 2019 by default.
+    comparators : {"never_funded", "most_similar"} or list of areas
+        "never_funded" (default): every force never funded for a VRU. "most_similar": the
+        ``n_similar`` never-funded forces nearest the treated group in pre-period level, trend and
+        population (the rule is recorded on the result).
+    exclude : list of areas
+        Spill-over neighbours to keep out of the comparison group.
+    estimator : {"twfe", "2x2", "poisson"}
+        Two-way fixed effects OLS (default); the canonical 2x2 on pre/post means; or Poisson
+        pseudo-maximum likelihood with unit and period effects (a rate ratio).
+    scale : {"value", "rate"}
+        Model the value as published, or per ``per`` population (for "poisson", "rate" means a
+        log-population offset on the counts).
+    weights : {"none", "population"}
+        Population (analytic) weights for the OLS estimators.
+    intensity : mapping area -> float, optional
+        Continuous treatment: ``D_it = intensity_i * post_t`` (e.g. the share of a region's
+        population covered by a VRU). Units without an entry have intensity 0.
+    window : (start, end)
+        Periods to analyse (inclusive); the whole panel by default.
+
+    Notes
+    -----
+    Units with a missing outcome in the window, and City of London, are dropped; every drop is
+    listed in ``result.warnings`` and ``result.comparators()``. Standard errors are clustered by
+    unit.
+    """
+
+    def __init__(
+        self,
+        panel: Panel,
+        outcome: str,
+        *,
+        start: object | Mapping[str, object],
+        treated: Sequence[str] | None = None,
+        comparators: comp.ComparatorRule | Sequence[str] = "never_funded",
+        exclude: Sequence[str] = (),
+        n_similar: int = 12,
+        estimator: Estimator = "twfe",
+        scale: Scale = "value",
+        weights: Weighting = "none",
+        intensity: Mapping[str, float] | None = None,
+        window: tuple[object, object] = (None, None),
+        per: float = 100_000.0,
+    ) -> None:
+        _choice(estimator, ESTIMATORS, "estimator")
+        if intensity is not None:
+            if isinstance(start, Mapping):
+                raise ValueError("a continuous intensity needs one common start")
+            codes = comp.resolve_units(list(intensity), panel.geography)
+            self.intensity: dict[str, float] | None = {
+                c: float(v) for c, v in zip(codes, intensity.values(), strict=True)
+            }
+            treated = [c for c, v in self.intensity.items() if v != 0]
+            if comparators == "never_funded" and panel.geography != "force":
+                comparators = [u for u in panel.units if u not in treated]
+        else:
+            self.intensity = None
+        super().__init__(
+            panel,
+            outcome,
+            start=start,
+            treated=treated,
+            comparators=comparators,
+            exclude=exclude,
+            n_similar=n_similar,
+            scale=scale,
+            weights=weights,
+            window=window,
+            per=per,
+        )
+        if estimator == "poisson" and weights != "none":
+            raise ValueError("weights apply to the OLS estimators; Poisson uses an offset")
+        if estimator == "poisson" and scale == "rate" and panel.measure != "count":
+            raise ValueError("Poisson with scale='rate' needs counts with populations")
+        self.estimator = estimator
+
+    def fit(
+        self,
+        inference: inf.Inference = "cr1",
+        *,
+        level: float = 0.95,
+        seed: int | None = None,
+        draws: int = 9999,
+        boot_weights: BootWeights = "webb",
+        permutations: int = 5000,
+    ) -> DiDResult:
+        """Estimate the ATT and its uncertainty.
+
+        Parameters
+        ----------
+        inference : {"cr1", "cr2", "wild", "randomization"}
+            CR1 by unit with t(G-1); CR2 (Bell-McCaffrey) with Satterthwaite df; the wild
+            cluster restricted bootstrap (p-value and interval by test inversion); randomization
+            inference permuting the treated set across units. Poisson supports "cr1".
+        level : float
+            Confidence level.
+        seed : int, optional
+            Seed of the bootstrap or permutations (recorded on the result).
+        draws, boot_weights : bootstrap draws and weights ("webb" or "rademacher").
+        permutations : re-assignments for randomization inference (exact when fewer exist).
+        """
+        level = _check_fit_options(inference, level, draws, boot_weights, permutations)
+        if self.estimator == "poisson" and inference != "cr1":
+            raise ValueError("Poisson DiD supports inference='cr1' only")
+        warnings: list[str] = []
+        data = self._prepare(self.intensity)
+        warnings += data.messages
+        if data.staggered:
+            if inference == "randomization":
+                raise ValueError("randomization inference here needs one common start")
+            warnings.append(STAGGER_WARNING)
+        trends = self._trends(data)
+        if self.estimator == "2x2":
+            data = collapse_two_periods(data)
+        f = data.frame
+        d = (f["intensity"] * f["post"]).to_numpy(dtype=float)
+        clusters = data.unit_code
+        diag = self._diagnostics(data, len(f))
+        if self.estimator == "poisson":
+            table = self._poisson(data, d, level)
+        else:
+            fe = TwoWayFE(data.unit_code, data.period_code, f["weight"].to_numpy(dtype=float))
+            fit = ols_absorbed(fe, f["y"].to_numpy(dtype=float), d)
+            if inference in ("cr1", "cr2"):
+                cov = inf.covariance(fit, fe, clusters, inference)
+                table = inf.vcov_table(["att"], fit.coef, cov, level)
+            elif inference == "wild":
+                table, more = inf.wild_table(
+                    ["att"],
+                    fit,
+                    fe,
+                    clusters,
+                    level=level,
+                    seed=seed,
+                    draws=draws,
+                    weights=boot_weights,
+                )
+                diag.update(more)
+            else:
+                table, more = inf.randomization_table(
+                    "att",
+                    fit,
+                    fe,
+                    clusters,
+                    data.unit_code,
+                    f["after"].to_numpy(),
+                    data.assignment,
+                    level=level,
+                    seed=seed,
+                    permutations=permutations,
+                )
+                diag.update(more)
+        table["inference"] = inference
+        random = inference in ("wild", "randomization")
+        names = {"twfe": "TWFE", "2x2": "2x2", "poisson": "Poisson PML"}
+        settings = self._settings(
+            data,
+            estimator=self.estimator,
+            inference=inference,
+            intensity=self.intensity,
+            **({"draws": draws, "boot_weights": boot_weights} if inference == "wild" else {}),
+            **({"permutations": permutations} if inference == "randomization" else {}),
+        )
+        return DiDResult(
+            design=f"DiD ({names[self.estimator]})",
+            effects=table,
+            settings=settings,
+            level=level,
+            seed=seed if random else None,
+            provenance={"sources": [s.to_dict() for s in self.panel.sources]},
+            diagnostics=diag,
+            warnings=tuple(warnings),
+            trends=trends,
+            comparators=data.chosen.table(),
+        )
+
+    def _data_scale(self) -> str:
+        # Poisson models the counts; a rate enters as a log-population offset
+        return "value" if self.estimator == "poisson" else self.scale
+
+    def _poisson(self, data: DiDData, d: np.ndarray, level: float) -> pd.DataFrame:
+        f = data.frame
+        y = f["y"].to_numpy(dtype=float)
+        if np.any(y < 0):
+            raise ValueError("Poisson PML needs non-negative outcomes")
+        offset = None
+        if self.scale == "rate":
+            pop = f["population"].to_numpy(dtype=float)
+            if np.any(~np.isfinite(pop) | (pop <= 0)):
+                raise ValueError("a log-population offset needs every population")
+            offset = np.log(pop)
+        fit = poisson_absorbed(data.unit_code, data.period_code, y, d, offset)
+        n_params = (len(data.periods) - 1) + 1
+        cov = cluster.cr1(
+            fit.x_tilde * fit.score_resid[:, None],
+            fit.hessian_inv,
+            data.unit_code,
+            n_obs=len(y),
+            n_params=n_params,
+        )
+        return inf.vcov_table(["att"], fit.coef, cov, level, log_link=True)

@@ -1,0 +1,174 @@
+"""From a Panel and design settings to the arrays a DiD fit needs (one job: data preparation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from vrueval.data.panel import Panel
+from vrueval.designs import comparators as comp
+
+
+@dataclass(frozen=True)
+class DiDData:
+    """Long arrays for the kept units, in unit-major order, and what was decided on the way."""
+
+    frame: pd.DataFrame  # unit, period, y, population, weight, treated, post, intensity, event
+    units: tuple[str, ...]
+    periods: pd.PeriodIndex
+    unit_code: np.ndarray
+    period_code: np.ndarray
+    start: dict[str, pd.Period]  # treatment start of each treated unit
+    chosen: comp.ComparatorSet
+    staggered: bool
+    messages: tuple[str, ...]
+
+    @property
+    def assignment(self) -> np.ndarray:
+        """Unit-level treatment (0/1 or intensity) in ``units`` order."""
+        first = self.frame.groupby("unit", sort=False)["intensity"].first()
+        return first.loc[list(self.units)].to_numpy(dtype=float)
+
+
+def prepare(
+    panel: Panel,
+    outcome: str,
+    *,
+    treated: Sequence[str],
+    start: pd.Period | Mapping[str, pd.Period],
+    comparators: comp.ComparatorRule | Sequence[str],
+    exclude: Sequence[str],
+    n_similar: int,
+    scale: str,
+    per: float,
+    window: tuple[object, object],
+    intensity: Mapping[str, float] | None,
+    weights: str,
+) -> DiDData:
+    """Select the window, compute rates, choose comparators, and lay out the long arrays."""
+    sub = panel.select(outcome=outcome, start=window[0], end=window[1])
+    wide = sub.wide(outcome)
+    pop = sub.wide(outcome, "population")
+    messages: list[str] = []
+    if scale == "rate":
+        if pop.isna().all().all():
+            raise ValueError("scale='rate' needs populations; this panel has none")
+        wide = wide / pop * per
+    starts = dict(start) if isinstance(start, Mapping) else {u: start for u in treated}
+    first_start = min(starts.values())
+    periods = pd.PeriodIndex(wide.index)
+    pre = periods[periods < first_start]
+    if len(pre) == 0:
+        raise ValueError(f"no pre-treatment period before {first_start} in the window")
+    if not (periods >= max(starts.values())).any():
+        raise ValueError(f"no post-treatment period from {max(starts.values())} in the window")
+    chosen = comp.choose(
+        wide,
+        pop,
+        treated,
+        comparators,
+        exclude=exclude,
+        pre_periods=pd.Index(pre),
+        n_similar=n_similar,
+        geography=panel.geography,
+        allow_no_comparators=intensity is not None,
+    )
+    messages += chosen.messages
+    units = (*chosen.treated, *chosen.comparators)
+    if weights == "population":
+        bad = [u for u in units if pop[u].isna().any() or (pop[u] <= 0).any()]
+        if bad:
+            raise ValueError(
+                f"population weights need populations for every period; missing: {bad}"
+            )
+    cols = list(units)
+    n_t = len(periods)
+    long = pd.DataFrame(
+        {
+            "unit": np.repeat(cols, n_t),
+            "period": periods[np.tile(np.arange(n_t), len(cols))],
+            "y": wide[cols].to_numpy(dtype=float).T.ravel(),
+            "population": pop[cols].to_numpy(dtype=float).T.ravel(),
+        }
+    )
+    is_treated = long["unit"].isin(chosen.treated)
+    long["treated"] = is_treated
+    unit_start = long["unit"].map(lambda u: starts.get(u, pd.NaT))
+    long["post"] = [
+        bool(s is not pd.NaT and not pd.isna(s) and p >= s)
+        for p, s in zip(long["period"], unit_start, strict=True)
+    ]
+    long["after"] = long["period"] >= first_start
+    if intensity is not None:
+        long["intensity"] = long["unit"].map(lambda u: float(intensity.get(u, 0.0)))
+    else:
+        long["intensity"] = is_treated.astype(float)
+    period_index = {p: i for i, p in enumerate(periods)}
+    long["event"] = [
+        period_index[p] - period_index[s] if not pd.isna(s) else np.nan
+        for p, s in zip(long["period"], unit_start, strict=True)
+    ]
+    long["weight"] = long["population"] if weights == "population" else 1.0
+    unit_code = long["unit"].map({u: i for i, u in enumerate(units)}).to_numpy()
+    period_code = long["period"].map(period_index).to_numpy()
+    staggered = len({starts[u] for u in chosen.treated}) > 1
+    return DiDData(
+        long,
+        units,
+        periods,
+        unit_code,
+        period_code,
+        {u: starts[u] for u in chosen.treated},
+        chosen,
+        staggered,
+        tuple(messages),
+    )
+
+
+def _unit_order(units: Sequence[str]) -> Callable[[pd.Series], pd.Series]:
+    order = {u: i for i, u in enumerate(units)}
+
+    def key(col: pd.Series) -> pd.Series:
+        return col.map(order) if col.name == "unit" else col
+
+    return key
+
+
+def collapse_two_periods(data: DiDData) -> DiDData:
+    """The canonical 2x2: each unit's mean outcome before and after the (common) start."""
+    f = data.frame
+    if data.staggered:
+        raise ValueError("the canonical 2x2 needs one common start; use estimator='twfe'")
+    g = f.assign(wy=f["y"] * f["weight"]).groupby(["unit", "after"], sort=False)
+    collapsed = g.agg(
+        y=("wy", "sum"),
+        weight=("weight", "sum"),
+        population=("population", "mean"),
+        treated=("treated", "first"),
+        intensity=("intensity", "first"),
+        n=("y", "size"),
+    ).reset_index()
+    collapsed["y"] = collapsed["y"] / collapsed["weight"]
+    collapsed["weight"] = collapsed["weight"] / collapsed["n"]
+    collapsed["post"] = collapsed["after"] & collapsed["treated"]
+    collapsed["event"] = np.where(collapsed["treated"], collapsed["after"] - 1.0, np.nan)
+    collapsed = collapsed.sort_values(["unit", "after"], key=_unit_order(data.units))
+    collapsed = collapsed.reset_index(drop=True)
+    labels = pd.PeriodIndex([data.periods[0], min(data.start.values())], freq=data.periods.freq)
+    collapsed["period"] = labels[collapsed["after"].to_numpy(dtype=int)]
+    unit_code = collapsed["unit"].map({u: i for i, u in enumerate(data.units)}).to_numpy()
+    period_code = collapsed["after"].astype(int).to_numpy()
+    return DiDData(
+        collapsed.drop(columns=["n"]),
+        data.units,
+        labels,
+        unit_code,
+        period_code,
+        data.start,
+        data.chosen,
+        data.staggered,
+        data.messages,
+    )

@@ -1,0 +1,149 @@
+"""Turning a fitted DiD model into an effects table under the chosen inference."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from vrueval.designs.did_model import OLSFit, TwoWayFE
+from vrueval.inference import cluster, randomization, wild_bootstrap
+from vrueval.inference.intervals import wald_table
+
+Inference = Literal["cr1", "cr2", "wild", "randomization"]
+INFERENCES: tuple[str, ...] = get_args(Inference)
+
+
+def cr1_factor(n_obs: int, n_params: int, n_clusters: int) -> float:
+    """Stata's CR1 factor ``G/(G-1) * (n-1)/(n-K)``."""
+    return n_clusters / (n_clusters - 1) * (n_obs - 1) / (n_obs - n_params)
+
+
+def nested_params(fe: TwoWayFE, k: int) -> int:
+    """K for CR1: unit effects are nested in the unit clusters and not counted (as fixest's
+    default and Stata's ``xtreg, fe``); period effects and the regressors are."""
+    return (fe.n_periods - 1) + k
+
+
+def covariance(
+    fit: OLSFit, fe: TwoWayFE, clusters: np.ndarray, kind: str
+) -> cluster.ClusterCovariance:
+    """CR1 or CR2 covariance of an absorbed OLS fit."""
+    if kind == "cr2":
+        return cluster.cr2(fit.x, fit.resid, clusters, fe.absorb_star, fe.weights)
+    return cluster.cr1(
+        fit.x * fit.resid[:, None],
+        fit.xtx_inv,
+        clusters,
+        n_obs=len(fit.y),
+        n_params=nested_params(fe, fit.x.shape[1]),
+    )
+
+
+def vcov_table(
+    terms: list[str],
+    coef: np.ndarray,
+    cov: cluster.ClusterCovariance,
+    level: float,
+    log_link: bool = False,
+) -> pd.DataFrame:
+    """Wald rows from a cluster covariance (per-coefficient t degrees of freedom)."""
+    se = np.sqrt(np.diag(cov.vcov))
+    rows = [
+        wald_table([t], [b], [s], level=level, df=float(d), log_link=log_link)
+        for t, b, s, d in zip(terms, coef, se, cov.df, strict=True)
+    ]
+    return pd.concat(rows, ignore_index=True)
+
+
+def wild_table(
+    terms: list[str],
+    fit: OLSFit,
+    fe: TwoWayFE,
+    clusters: np.ndarray,
+    *,
+    level: float,
+    seed: int | None,
+    draws: int,
+    weights: wild_bootstrap.BootWeights,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One WCR bootstrap per term (the other terms partialled out), same draws for each."""
+    cov = covariance(fit, fe, clusters, "cr1")
+    table = vcov_table(terms, fit.coef, cov, level)
+    factor = cr1_factor(len(fit.y), nested_params(fe, fit.x.shape[1]), cov.n_clusters)
+    info: dict[str, Any] = {}
+    for j in range(len(terms)):
+        others = np.delete(fit.x, j, axis=1)
+        res = wild_bootstrap.wild_cluster_bootstrap(
+            fit.x[:, j],
+            fit.y,
+            clusters,
+            fe.absorb_star,
+            others=others if others.shape[1] else None,
+            draws=draws,
+            weights=weights,
+            seed=seed,
+            level=level,
+            small_sample=factor,
+        )
+        table.loc[j, ["conf_low", "conf_high", "p_value"]] = [
+            res.conf_low,
+            res.conf_high,
+            res.p_value,
+        ]
+        info = {"bootstrap_draws": res.draws, "bootstrap_enumerated": res.enumerated}
+    table["df"] = np.nan
+    return table, info
+
+
+def randomization_table(
+    term: str,
+    fit: OLSFit,
+    fe: TwoWayFE,
+    clusters: np.ndarray,
+    unit_code: np.ndarray,
+    after: np.ndarray,
+    assignment: np.ndarray,
+    *,
+    level: float,
+    seed: int | None,
+    permutations: int,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Permute the unit-level assignment; std_error stays the CR1 one for reference."""
+    n_units = len(assignment)
+    cols = np.zeros((len(unit_code), n_units))
+    cols[np.arange(len(unit_code)), unit_code] = after.astype(float)
+    q_cols = fe.absorb_star(fe.sqrt_w[:, None] * cols)
+    res = randomization.permutation_test(
+        q_cols.T @ fit.y,
+        q_cols.T @ q_cols,
+        assignment,
+        permutations=permutations,
+        seed=seed,
+        level=level,
+    )
+    cov = covariance(fit, fe, clusters, "cr1")
+    table = vcov_table([term], fit.coef, cov, level)
+    table.loc[0, ["conf_low", "conf_high", "p_value"]] = [res.conf_low, res.conf_high, res.p_value]
+    table["df"] = np.nan
+    return table, {"permutation_assignments": res.assignments, "permutation_exact": res.exact}
+
+
+def wald_pretrend(
+    coef: np.ndarray, vcov: np.ndarray, idx: list[int], terms: list[str], df2: float
+) -> dict[str, Any]:
+    """Joint F test that the lead coefficients are zero: ``F = b'V^-1 b / q`` on (q, G-1)."""
+    b = coef[idx]
+    v = vcov[np.ix_(idx, idx)]
+    q = len(idx)
+    f = float(b @ np.linalg.solve(v, b)) / q
+    return {
+        "statistic": f,
+        "df1": q,
+        "df2": df2,
+        "p_value": float(stats.f.sf(f, q, df2)),
+        "terms": [terms[i] for i in idx],
+        "test": "Wald F, leads jointly zero",
+    }

@@ -1,0 +1,188 @@
+"""Event study: leads and lags of treatment against comparators, with a pre-trend test.
+
+Estimand: ``att:e=<k>``, the treated units' outcome at event time ``k`` (periods since their start)
+relative to the reference period (``k = -1`` unless chosen otherwise) and to the comparators'
+change over the same periods. Leads (``k < 0``) estimate anticipation or diverging pre-trends and
+should be near zero; the joint Wald test says whether they are. End-points are binned: every
+event time at or beyond ``-leads`` (``lags``) shares one coefficient. ``att`` is the mean of the
+post-period coefficients.
+
+References
+----------
+Freyaldenhoven, S., Hansen, C., Pérez, J. P. and Shapiro, J. M. (2021). Visualization,
+identification, and estimation in the linear panel event-study design. NBER WP 29170.
+Schmidheiny, K. and Siegloch, S. (2023). On event studies and distributed-lags in two-way fixed
+effects models: identification, equivalence, and generalization. *Journal of Applied
+Econometrics* 38(5), 695-713 (binned end-points).
+Sun, L. and Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
+heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vrueval.data.panel import Panel
+from vrueval.designs import comparators as comp
+from vrueval.designs import did_inference as inf
+from vrueval.designs.did import (
+    STAGGER_WARNING,
+    Scale,
+    Weighting,
+    _check_fit_options,
+    _ComparatorDesign,
+)
+from vrueval.designs.did_model import TwoWayFE, ols_absorbed
+from vrueval.designs.did_results import DiDResult
+from vrueval.inference.intervals import wald_table
+from vrueval.inference.wild_bootstrap import BootWeights
+
+
+def event_dummies(
+    event: np.ndarray, leads: int | None, lags: int | None, reference: int
+) -> tuple[np.ndarray, list[int]]:
+    """Columns of event-time indicators (NaN event = never treated), binned at the ends."""
+    e = np.asarray(event, dtype=float)
+    seen = e[~np.isnan(e)]
+    lo = int(seen.min()) if leads is None else -int(leads)
+    hi = int(seen.max()) if lags is None else int(lags)
+    clipped = np.clip(e, lo, hi)
+    times = [k for k in range(lo, hi + 1) if k != reference and np.any(clipped == k)]
+    x = np.column_stack([(clipped == k).astype(float) for k in times])
+    return x, times
+
+
+class EventStudy(_ComparatorDesign):
+    """Event study with leads and lags against comparator areas (TWFE, unit-clustered).
+
+    Parameters are those of :class:`~vrueval.designs.did.DiD` (binary treatment, OLS) plus:
+
+    leads, lags : int, optional
+        Event times shown before and after the start; earlier (later) periods are binned into
+        ``-leads`` (``lags``). All event times unbinned by default.
+    reference : int
+        Omitted event time, -1 by default (the period before the start).
+    """
+
+    def __init__(
+        self,
+        panel: Panel,
+        outcome: str,
+        *,
+        start: object | Mapping[str, object],
+        treated: Sequence[str] | None = None,
+        comparators: comp.ComparatorRule | Sequence[str] = "never_funded",
+        exclude: Sequence[str] = (),
+        n_similar: int = 12,
+        leads: int | None = None,
+        lags: int | None = None,
+        reference: int = -1,
+        scale: Scale = "value",
+        weights: Weighting = "none",
+        window: tuple[object, object] = (None, None),
+        per: float = 100_000.0,
+    ) -> None:
+        super().__init__(
+            panel,
+            outcome,
+            start=start,
+            treated=treated,
+            comparators=comparators,
+            exclude=exclude,
+            n_similar=n_similar,
+            scale=scale,
+            weights=weights,
+            window=window,
+            per=per,
+        )
+        for name, v in (("leads", leads), ("lags", lags)):
+            if v is not None and (not isinstance(v, int) or v < 0):
+                raise ValueError(f"{name} must be a non-negative integer or None, got {v!r}")
+        if not isinstance(reference, int):
+            raise ValueError(f"reference must be an integer event time, got {reference!r}")
+        if leads is not None and reference < -leads:
+            raise ValueError(f"reference {reference} lies inside the binned lead -{leads}")
+        self.leads, self.lags, self.reference = leads, lags, reference
+
+    def fit(
+        self,
+        inference: inf.Inference = "cr1",
+        *,
+        level: float = 0.95,
+        seed: int | None = None,
+        draws: int = 9999,
+        boot_weights: BootWeights = "webb",
+        permutations: int = 5000,
+    ) -> DiDResult:
+        """Estimate every ``att:e=<k>`` and the mean post-period ``att``.
+
+        inference: "cr1", "cr2" or "wild" (one WCR bootstrap per term; the mean ``att`` and the
+        pre-trend test then use CR1).
+        """
+        level = _check_fit_options(inference, level, draws, boot_weights, permutations)
+        if inference == "randomization":
+            raise ValueError("EventStudy supports inference in ('cr1', 'cr2', 'wild')")
+        data = self._prepare()
+        warnings = list(data.messages)
+        if data.staggered:
+            warnings.append(STAGGER_WARNING)
+        f = data.frame
+        x, times = event_dummies(f["event"].to_numpy(), self.leads, self.lags, self.reference)
+        if self.reference not in range(int(np.nanmin(f["event"])), int(np.nanmax(f["event"])) + 1):
+            raise ValueError(f"reference event time {self.reference} is not in the data")
+        terms = [f"att:e={k}" for k in times]
+        fe = TwoWayFE(data.unit_code, data.period_code, f["weight"].to_numpy(dtype=float))
+        fit = ols_absorbed(fe, f["y"].to_numpy(dtype=float), x)
+        clusters = data.unit_code
+        diag = self._diagnostics(data, len(f))
+        cov = inf.covariance(fit, fe, clusters, "cr2" if inference == "cr2" else "cr1")
+        if inference == "wild":
+            table, more = inf.wild_table(
+                terms, fit, fe, clusters, level=level, seed=seed, draws=draws, weights=boot_weights
+            )
+            diag.update(more)
+        else:
+            table = inf.vcov_table(terms, fit.coef, cov, level)
+        post = [i for i, k in enumerate(times) if k >= 0]
+        w = np.zeros(len(times))
+        w[post] = 1 / len(post)
+        att_se = float(np.sqrt(w @ cov.vcov @ w))
+        att = wald_table(
+            ["att"], [float(w @ fit.coef)], [att_se], level=level, df=float(cov.df[post].min())
+        )
+        table = pd.concat([att, table], ignore_index=True)
+        table["inference"] = inference
+        table.loc[0, "inference"] = "cr2" if inference == "cr2" else "cr1"
+        leads_idx = [i for i, k in enumerate(times) if k < 0]
+        pre = None
+        if leads_idx:
+            pre = inf.wald_pretrend(fit.coef, cov.vcov, leads_idx, terms, float(cov.n_clusters - 1))
+            pre["covariance"] = cov.kind
+            diag["pretrend_F"] = pre["statistic"]
+            diag["pretrend_p_value"] = pre["p_value"]
+        settings: dict[str, Any] = self._settings(
+            data,
+            estimator="event_study",
+            inference=inference,
+            leads=self.leads,
+            lags=self.lags,
+            reference=self.reference,
+            **({"draws": draws, "boot_weights": boot_weights} if inference == "wild" else {}),
+        )
+        return DiDResult(
+            design="Event study (TWFE)",
+            effects=table,
+            settings=settings,
+            level=level,
+            seed=seed if inference == "wild" else None,
+            provenance={"sources": [s.to_dict() for s in self.panel.sources]},
+            diagnostics=diag,
+            warnings=tuple(warnings),
+            trends=self._trends(data),
+            comparators=data.chosen.table(),
+            pretrend_test=pre,
+        )
