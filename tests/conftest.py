@@ -15,3 +15,11 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"the real data folder {SHARED_DATA} is missing (it sits beside the clone)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every page test (see browser_tools)."""
+    from browser_tools import launch_browser
+
+    yield from launch_browser()
