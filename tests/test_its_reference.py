@@ -25,14 +25,17 @@ CASES = {
     "knife_west_midlands": ("knife", "West Midlands", "2014Q3", None),
 }
 
+# Plain Newey-West (sandwich::NeweyWest with prewhite = FALSE): no fixed-b adjustment.
+NW = {"inference": "hac", "hac_lag": "nw1994", "hac_fixed_b": False}
+
 # (reference key, model, fit options, ITS options)
 FITS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("ols_classical", "ols", {"inference": "classical"}, {}),
-    ("ols_hac_adjust", "ols", {"inference": "hac", "hac_lag": "nw1994"}, {}),
-    ("ols_hac_noadjust", "ols", {"inference": "hac", "hac_adjust": False}, {}),
-    ("ols_hac_lag12", "ols", {"inference": "hac", "hac_lag": 12}, {}),
+    ("ols_hac_adjust", "ols", NW, {}),
+    ("ols_hac_noadjust", "ols", {**NW, "hac_adjust": False}, {}),
+    ("ols_hac_lag12", "ols", {**NW, "hac_lag": 12}, {}),
     ("quasipoisson", "poisson", {"inference": "classical"}, {}),
-    ("quasipoisson_hac", "poisson", {"inference": "hac"}, {}),
+    ("quasipoisson_hac", "poisson", NW, {}),
     ("gls_ar1_reml", "gls", {}, {"gls_method": "REML"}),
     ("gls_ar1_ml", "gls", {}, {"gls_method": "ML"}),
 ]

@@ -5,7 +5,7 @@
 >>> its = ve.ITS(hes, {"vru": "2019-10"}, unit="West Midlands", outcome="admissions",
 ...              lockdown=("2020-03", "2020-06"), lockdown_handling="indicator",
 ...              seasonality="dummies", model="poisson")
->>> res = its.fit(inference="hac", hac_lag="nw1994")
+>>> res = its.fit(inference="hac")  # Bartlett, LLSW lag, fixed-b t
 >>> res.effects()  # level_change, slope_change as rate ratios
 
 References
@@ -27,14 +27,15 @@ import pandas as pd
 from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.designs import its_data
-from vrueval.designs.its_design import Interruption, ITSDesign, build_design, season_position
-from vrueval.designs.its_diagnostics import residual_diagnostics, warnings_for
-from vrueval.designs.its_effects import counterfactual_table, impact_table, paths
+from vrueval.designs import its_tables as tables
+from vrueval.designs.its_design import Interruption, ITSDesign, build_design
 from vrueval.designs.its_inference import Covariance, block_bootstrap, classical, hac
 from vrueval.designs.its_models import ModelFit, fit_glm, fit_gls, fit_ols
+from vrueval.designs.its_placebo import placebo_table
 from vrueval.designs.its_results import ITSResult
+from vrueval.inference.hac import KERNELS, Kernel
 from vrueval.inference.hac import hac_lag as lag_rule
-from vrueval.inference.intervals import check_level, wald_table
+from vrueval.inference.intervals import check_level
 
 Model = Literal["ols", "poisson", "negbin", "gls"]
 Seasonality = Literal["none", "dummies", "fourier"]
@@ -155,12 +156,12 @@ class ITS:
         if controls and model == "gls":
             raise ValueError("a comparative ITS supports model='ols', 'poisson' or 'negbin'")
         needs_pop = response == "rate"
-        frame = its_data.extract(panel, code, outcome, start, end)
-        treated = its_data.to_series(code, frame, missing, response, needs_pop)
-        ctrl = []
-        for c in codes:
-            cf = its_data.extract(panel, c, outcome, start, end).reindex(frame.index)
-            ctrl.append(its_data.to_series(c, cf, missing, response, needs_pop))
+        opts: dict[str, Any] = {"missing": missing, "response": response, "needs_pop": needs_pop}
+        treated = its_data.series(panel, code, outcome, start, end, **opts)
+        ctrl = [
+            its_data.series(panel, c, outcome, start, end, align=treated.periods, **opts)
+            for c in codes
+        ]
         intr = its_data.interruptions(interruptions, panel, treated.periods, lag)
         window = its_data.lockdown_window(lockdown, lockdown_handling, panel, treated.periods)
         if window is not None and lockdown_handling == "interruption":
@@ -192,10 +193,18 @@ class ITS:
             "gls_method": gls_method if model == "gls" else None,
             "missing": missing,
         }
+        self._designs: dict[int, ITSDesign] = {}  # by Fourier K; arrays, never mutated
+        self._sources = [src.to_dict() for src in panel.sources]
         self._check_pre_period()
 
     # -- set-up -------------------------------------------------------------------------------
     def _design(self, fourier_k: int) -> ITSDesign:
+        cached = self._designs.get(fourier_k)
+        if cached is None:
+            cached = self._designs[fourier_k] = self._build_design(fourier_k)
+        return cached
+
+    def _build_design(self, fourier_k: int) -> ITSDesign:
         s = self._settings
         w = self._window
         return build_design(
@@ -215,8 +224,9 @@ class ITS:
     def _check_pre_period(self) -> None:
         d = self._design(1 if self._settings["seasonality"] == "fourier" else 0)
         first = min(i.period for i in self._interruptions)
-        pre = d.treated & d.in_fit & (d.periods < first)
-        post = d.treated & d.in_fit & (d.periods >= first)
+        before = np.asarray(d.periods.asi8) < first.ordinal
+        pre = d.treated & d.in_fit & before
+        post = d.treated & d.in_fit & ~before
         if pre.sum() < 3:
             raise ValueError(
                 f"too few pre-interruption periods: {int(pre.sum())} observed before {first}; "
@@ -262,7 +272,9 @@ class ITS:
         inference: Inference | None = None,
         *,
         level: float = 0.95,
-        hac_lag: int | Literal["nw1994", "stock_watson", "llsw"] = "nw1994",
+        hac_kernel: Kernel = "bartlett",
+        hac_lag: int | Literal["nw1994", "stock_watson", "llsw"] = "llsw",
+        hac_fixed_b: bool = True,
         hac_adjust: bool = True,
         n_boot: int = 999,
         block_length: int | None = None,
@@ -276,15 +288,30 @@ class ITS:
         Parameters
         ----------
         inference : {"hac", "classical", "bootstrap", "model"}, optional
-            Newey-West HAC (default for OLS and GLMs); classical model-based; circular block
-            bootstrap of residuals (needs ``seed``); ``"model"``: the GLS-ARMA covariance (the
-            only choice, and the default, for ``model="gls"``).
+            HAC (default for OLS and GLMs); classical model-based; circular block bootstrap of
+            residuals (needs ``seed``); ``"model"``: the GLS-ARMA covariance (the only choice,
+            and the default, for ``model="gls"``).
         level : float
             Confidence level of every interval.
+        hac_kernel : {"bartlett", "ewc"}
+            Newey-West (Bartlett) or equal-weighted cosine long-run variance.
         hac_lag : int or {"nw1994", "stock_watson", "llsw"}
-            Bartlett lag or the rule giving it (see :func:`vrueval.inference.hac.hac_lag`).
+            Bartlett truncation lag (EWC: number of cosine terms B) or the rule giving it from
+            the number of time points T (:func:`vrueval.inference.hac.hac_lag`). Default
+            ``"llsw"``: ceil(1.3 sqrt(T)) for Bartlett (15 for T = 120), round(0.4 T^(2/3))
+            for EWC (Lazarus, Lewis, Stock and Watson, 2018).
+        hac_fixed_b : bool
+            Default True: each effect (and each point of the counterfactual path) gets the
+            design-specific fixed-b treatment -- its HAC variance rescaled to be unbiased under
+            independent errors for this design, and a t reference with Satterthwaite degrees of
+            freedom (:func:`vrueval.inference.hac.fixed_b_adjustment`). In a Monte Carlo with
+            AR(1) errors (rho = 0.5, T = 120, tests/test_its_coverage.py) the default covers a
+            95% interval of the level change 94-95% of the time; plain Newey-West
+            (``hac_lag="nw1994", hac_fixed_b=False``, as ``sandwich::NeweyWest`` and
+            statsmodels) covers about 85%. False gives the plain estimator with t(n - k)
+            (linear) or normal (GLM) intervals.
         hac_adjust : bool
-            Small-sample factor n / (n - k) on the HAC covariance.
+            Small-sample factor n / (n - k) on the HAC covariance (cancels under fixed-b).
         n_boot, block_length, seed
             Bootstrap replicates, block length (default ceil(n^(1/3))) and seed.
         placebo : bool
@@ -299,6 +326,9 @@ class ITS:
         allowed: tuple[str, ...] = ("model",) if s["model"] == "gls" else get_args(Inference)[:3]
         method: str = inference or allowed[0]
         its_data.choice(method, allowed, f"inference for model={s['model']!r}")
+        its_data.choice(hac_kernel, KERNELS, "hac_kernel")
+        if not isinstance(hac_fixed_b, bool):
+            raise ValueError(f"hac_fixed_b must be True or False, got {hac_fixed_b!r}")
         if method == "bootstrap":
             if seed is None:
                 raise ValueError("inference='bootstrap' needs an explicit seed (recorded)")
@@ -311,70 +341,95 @@ class ITS:
         d = self._design(k)
         fit = self._fit_model(d)
         m = d.in_fit
-        n_time = len(np.unique(d.time[m]))
+        time = d.time[m]
+        n_time = len(np.unique(time))
         lag_used: int | None = None
         if method == "model":
             cov = Covariance(fit.cov_model, float(fit.df_resid), {})
         elif method == "classical":
             cov = classical(fit, s["dispersion"] == "quasi")
         elif method == "hac":
-            lag_used = lag_rule(n_time, hac_lag)
-            cov = hac(fit, d.time[m], lag_used, hac_adjust)
+            lag_used = lag_rule(n_time, hac_lag, hac_kernel)
+            cov = hac(fit, d.X[m], time, hac_kernel, lag_used, hac_adjust, hac_fixed_b)
         else:
             cov = block_bootstrap(
                 fit,
                 lambda ys: self._refit(d, ys),
-                d.time[m],
+                time,
                 n_boot,
                 block_length,
                 int(seed),  # type: ignore[arg-type]
             )
 
-        log = fit.link == "log"
-        effects = self._effects_table(d, fit, cov, level, log)
-        frame, impact = self._paths(d, fit, cov, level, window)
-        diag, warns = self._diagnostics(d, fit, method, lag_used, n_time)
-        placebo_table = None
+        effects = tables.effects_table(d, fit, cov, level, self._interruptions)
+        diag, warns = tables.diagnostics(
+            d,
+            fit,
+            settings=s,
+            season_period=self._season_period,
+            interruptions=self._interruptions,
+            inference=method,
+            lag=lag_used,
+            fixed_b=method == "hac" and hac_fixed_b,
+            n_time=n_time,
+        )
+        placebo_frame = None
         if placebo:
-            placebo_table = self._placebo(effects, k, method, hac_lag, hac_adjust, min_segment)
-            real = placebo_table.loc[placebo_table["real"]].iloc[0]
+            hac_options = {
+                "hac_kernel": hac_kernel,
+                "hac_lag": hac_lag,
+                "hac_fixed_b": hac_fixed_b,
+                "hac_adjust": hac_adjust,
+            }
+            placebo_frame = placebo_table(self, effects, k, method, hac_options, min_segment)
+            real = placebo_frame.loc[placebo_frame["real"]].iloc[0]
             diag["placebo_rank"] = int(real["rank"])
-            diag["placebo_count"] = int((~placebo_table["real"]).sum())
-            diag["placebo_p"] = float(real["rank"] / len(placebo_table))
+            diag["placebo_count"] = int((~placebo_frame["real"]).sum())
+            diag["placebo_p"] = float(real["rank"] / len(placebo_frame))
+        is_hac = method == "hac"
         settings = {
             **s,
             "fourier_k": k if s["seasonality"] == "fourier" else None,
             "fourier_k_rule": s["fourier_k"] if s["seasonality"] == "fourier" else None,
             "inference": method,
+            "hac_kernel": hac_kernel if is_hac else None,
             "hac_lag": lag_used,
-            "hac_lag_rule": hac_lag if method == "hac" else None,
-            "hac_adjust": hac_adjust if method == "hac" else None,
-            **{k_: v for k_, v in cov.detail.items() if k_ not in ("hac_lag", "hac_adjust")},
-            "reference_distribution": "normal" if cov.df is None else f"t({cov.df:g})",
+            "hac_lag_rule": hac_lag if is_hac else None,
+            "hac_fixed_b": hac_fixed_b if is_hac else None,
+            "hac_adjust": hac_adjust if is_hac else None,
+            **{k_: v for k_, v in cov.detail.items() if not k_.startswith("hac_")},
+            "reference_distribution": tables.reference_distribution(cov, effects),
             "window": window,
         }
+        interruptions = tuple(self._interruptions)
+        step = self._panel.step
+
+        def build_paths() -> tuple[pd.DataFrame, pd.DataFrame]:
+            return tables.path_tables(
+                d,
+                fit,
+                cov,
+                level,
+                interruptions=interruptions,
+                response=s["response"],
+                rate_per=s["rate_per"],
+                step=step,
+                window=window,
+            )
+
         return ITSResult(
             effects=effects,
-            counterfactual=frame,
-            impact=impact,
-            placebo=placebo_table,
+            paths=build_paths,
+            placebo=placebo_frame,
             fourier_aic=aic_table,
-            coefficients=pd.DataFrame(
-                {
-                    "term": list(d.names),
-                    "estimate": fit.beta,
-                    "std_error": np.sqrt(np.diag(cov.cov)),
-                }
-            ),
-            vcov=pd.DataFrame(cov.cov, index=list(d.names), columns=list(d.names)),
-            interruptions=tuple(self._interruptions),
+            names=d.names,
+            beta=fit.beta,
+            cov=cov.cov,
+            interruptions=interruptions,
             settings=settings,
             level=level,
             seed=seed if method == "bootstrap" else None,
-            provenance={
-                "sources": [src.to_dict() for src in self._panel.sources],
-                "n_obs": int(m.sum()),
-            },
+            provenance={"sources": self._sources, "n_obs": int(m.sum())},
             diagnostics=diag,
             warnings=tuple(warns),
         )
@@ -387,157 +442,6 @@ class ITS:
             off = np.log(d.population[m]) if s["response"] == "rate" else np.zeros(len(y_star))
             return fit_glm(y_star, X, off, s["model"], False).beta
         return fit_ols(y_star, X).beta
-
-    # -- pieces of the result -------------------------------------------------------------------
-    def _term_name(self, raw: str) -> str:
-        if len(self._interruptions) > 1:
-            return raw
-        return raw.rsplit(":", 1)[0]
-
-    def _effects_table(
-        self, d: ITSDesign, fit: ModelFit, cov: Covariance, level: float, log: bool
-    ) -> pd.DataFrame:
-        names = [n for n in d.effect_cols if not n.startswith("control:")]
-        names += [n for n in d.effect_cols if n.startswith("control:")]
-        idx = [d.effect_cols[n] for n in names]
-        se = np.sqrt(np.diag(cov.cov)[idx])
-        table = wald_table(
-            [self._term_name(n) for n in names],
-            fit.beta[idx],
-            se,
-            level=level,
-            df=cov.df,
-            log_link=log,
-        )
-        nuisance = {i.label for i in self._interruptions if i.nuisance}
-        table["interruption"] = [n.rsplit(":", 1)[1] for n in names]
-        table["nuisance"] = table["interruption"].isin(nuisance)
-        return table
-
-    def _paths(
-        self, d: ITSDesign, fit: ModelFit, cov: Covariance, level: float, window: int | None
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        s = self._settings
-        t = d.treated
-        log = fit.link == "log"
-        pop = d.population[t]
-        off = np.log(pop) if log and s["response"] == "rate" else np.zeros(int(t.sum()))
-        p = paths(d.X[t], fit.beta, d.intervention_cols, off, log)
-        cols = counterfactual_table(p, cov.cov, level, cov.df)
-        observed = d.y[t]
-        if s["response"] == "rate" and not log:
-            observed = observed / pop * s["rate_per"]
-        frame = pd.DataFrame(
-            {
-                "period": d.periods[t],
-                "observed": observed,
-                "in_fit": d.in_fit[t],
-                "excluded_reason": d.excluded_reason[t],
-                **cols,
-            }
-        )
-        interventions = [i for i in self._interruptions if not i.nuisance]
-        first = interventions[0]
-        start_pos = (first.period.ordinal - d.periods[0].ordinal) // self._panel.step + first.lag
-        post = np.flatnonzero(d.time[t] >= start_pos)
-        if window is not None:
-            post = post[:window]
-        weights = pop / s["rate_per"] if s["response"] == "rate" and not log else np.ones(len(pop))
-        impact = impact_table(
-            p, cov.cov, post, weights, level, cov.df, ",".join(i.label for i in interventions)
-        )
-        impact["first_period"] = str(d.periods[t][post[0]])
-        impact["last_period"] = str(d.periods[t][post[-1]])
-        return frame, impact
-
-    def _diagnostics(
-        self, d: ITSDesign, fit: ModelFit, inference: str, lag: int | None, n_time: int
-    ) -> tuple[dict[str, Any], list[str]]:
-        s = self._settings
-        m = d.in_fit
-        tr = d.treated[m]
-        resid = fit.pearson[tr] if len(fit.pearson) == int(m.sum()) else fit.pearson
-        season = season_position(d.periods[m][tr], s["frequency"]) if self._season_period else None
-        diag = residual_diagnostics(resid, d.X[m][tr], season, self._season_period)
-        diag["n_obs"] = int(m.sum())
-        diag["aic"] = fit.aic
-        if fit.link == "log":
-            diag["pearson_dispersion"] = float(fit.extra["pearson_dispersion"])
-            diag["dispersion_fixed"] = s["dispersion"] == "model"
-        for key, value in fit.extra.items():
-            if key not in ("pearson_dispersion",):
-                diag[key] = value
-        first = min(i.period for i in self._interruptions)
-        n_pre = int((d.treated & m & (d.periods < first)).sum())
-        diag["n_pre"] = n_pre
-        warns = warnings_for(
-            diag,
-            n_pre=n_pre,
-            season_period=self._season_period,
-            seasonality=s["seasonality"],
-            hac_lag=lag,
-            n=n_time,
-            inference=inference,
-        )
-        if s["model"] == "gls" and not fit.extra.get("converged", True):
-            warns.append("the ARMA parameters' optimiser did not report convergence")
-        return diag, warns
-
-    def _placebo(
-        self,
-        effects: pd.DataFrame,
-        k: int,
-        inference: str,
-        hac_lag: Any,
-        hac_adjust: bool,
-        min_segment: int,
-    ) -> pd.DataFrame:
-        """Fake interruptions across the pre-period; rank the real one by |t| of level_change."""
-        s = self._settings
-        first = next(i for i in self._interruptions if not i.nuisance)
-        real = effects.loc[(effects["interruption"] == first.label) & ~effects["nuisance"]]
-        real_t = float(real["statistic"].iloc[0])
-        pre = self._treated.periods[self._treated.periods < first.period]
-        candidates = pre[min_segment : len(pre) - min_segment + 1]
-        if len(candidates) == 0:
-            raise ValueError(
-                f"placebo: the pre-period ({len(pre)} periods) is too short for fake interruptions "
-                f"with {min_segment} periods on both sides (min_segment)"
-            )
-        inf = "hac" if inference == "bootstrap" else inference
-        no_fourier = s["seasonality"] == "fourier" and k == 0  # AIC chose no harmonics
-        rows = []
-        for fake in candidates:
-            design = ITS(
-                self._panel,
-                {"placebo": fake},
-                unit=s["unit"],
-                outcome=s["outcome"],
-                controls=s["controls"],
-                start=s["start"],
-                end=str(pre[-1]),
-                seasonality="none" if no_fourier else s["seasonality"],
-                fourier_k=k if s["seasonality"] == "fourier" and k > 0 else "aic",
-                model=s["model"],
-                response=s["response"],
-                rate_per=s["rate_per"] or 100_000,
-                dispersion=s["dispersion"],
-                arma=s["arma"] or (1, 0),
-                gls_method=s["gls_method"] or "REML",
-                missing=s["missing"],
-            )
-            eff = design.fit(
-                inf,  # type: ignore[arg-type]
-                hac_lag=hac_lag,
-                hac_adjust=hac_adjust,
-            ).effects()
-            row = eff.loc[eff["term"] == "level_change"].iloc[0]
-            rows.append((str(fake), row["estimate"], row["statistic"], False))
-        rows.append((str(first.period), real["estimate"].iloc[0], real_t, True))
-        table = pd.DataFrame(rows, columns=["period", "estimate", "statistic", "real"])
-        order = (-table["statistic"].abs()).rank(method="max")
-        table["rank"] = order.astype(int)
-        return table
 
 
 def _by_period(i: Interruption) -> pd.Period:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,6 +63,119 @@ def extract(panel: Panel, unit: str, outcome: str, start: Any, end: Any) -> pd.D
     return frame
 
 
+@dataclass(frozen=True)
+class _Index:
+    """A panel's columns as arrays, with each (unit, outcome) series' rows in period order."""
+
+    groups: dict[tuple[str, str], np.ndarray]
+    ordinals: np.ndarray
+    value: np.ndarray
+    population: np.ndarray
+    freq: Any
+    units: frozenset[str]
+    outcomes: frozenset[str]
+
+
+_INDEXES: dict[int, _Index] = {}
+_PERIODS: dict[tuple[str, Any], pd.Period] = {}
+
+
+def _index(panel: Panel) -> _Index:
+    # Built once per panel: a Panel's frame never changes after validation, and the entry is
+    # dropped when the frame is garbage-collected.
+    data = panel._data
+    key = id(data)
+    found = _INDEXES.get(key)
+    if found is None:
+        per: Any = data["period"].array
+        ordinals = np.asarray(per.asi8)
+        raw: Any = data.groupby(["unit", "outcome"], sort=False).indices
+        groups = {
+            (str(key[0]), str(key[1])): np.asarray(pos)[np.argsort(ordinals[pos], kind="stable")]
+            for key, pos in raw.items()
+        }
+        found = _Index(
+            groups=groups,
+            ordinals=ordinals,
+            value=data["value"].to_numpy(dtype=float),
+            population=data["population"].to_numpy(dtype=float),
+            freq=per.freq,
+            units=frozenset(u for u, _ in groups),
+            outcomes=frozenset(o for _, o in groups),
+        )
+        _INDEXES[key] = found
+        weakref.finalize(data, _INDEXES.pop, key, None)
+    return found
+
+
+def period(panel: Panel, label: Any) -> pd.Period:
+    """``panel.period(label)``, remembered for string and Period labels."""
+    if not isinstance(label, str | pd.Period):
+        return panel.period(label)
+    key = (panel.frequency, label)
+    found = _PERIODS.get(key)
+    if found is None:
+        found = _PERIODS[key] = panel.period(label)
+    return found
+
+
+def series(
+    panel: Panel,
+    code: str,
+    outcome: str,
+    start: Any,
+    end: Any,
+    *,
+    missing: str,
+    response: str,
+    needs_pop: bool,
+    align: pd.PeriodIndex | None = None,
+) -> Series:
+    """:func:`extract` then :func:`to_series` (reindexed to ``align`` for a control) from the
+    panel's cached arrays; any problem is re-raised by that slower path's messages."""
+    idx = _index(panel)
+    pos = idx.groups.get((code, outcome))
+    if pos is None:
+        return _slow(panel, code, outcome, start, end, missing, response, needs_pop, align)
+    ords = idx.ordinals[pos]
+    keep = np.ones(len(pos), dtype=bool)
+    if start is not None:
+        keep &= ords >= period(panel, start).ordinal
+    if end is not None:
+        keep &= ords <= period(panel, end).ordinal
+    pos, ords = pos[keep], ords[keep]
+    value, pop = idx.value[pos], idx.population[pos]
+    if align is not None:
+        target = np.asarray(align.asi8)
+        at = np.clip(np.searchsorted(ords, target), 0, max(len(ords) - 1, 0))
+        found = (ords[at] == target) if len(ords) else np.zeros(len(target), dtype=bool)
+        value = np.where(found, value[at] if len(ords) else np.nan, np.nan)
+        pop = np.where(found, pop[at] if len(ords) else np.nan, np.nan)
+        ords = target
+    bad_pop = needs_pop and not np.all(np.isfinite(pop) & (pop > 0))
+    if len(ords) == 0 or bad_pop or (missing == "error" and np.isnan(value).any()):
+        return _slow(panel, code, outcome, start, end, missing, response, needs_pop, align)
+    periods = align if align is not None else pd.PeriodIndex.from_ordinals(ords, freq=idx.freq)  # type: ignore[attr-defined]
+    return Series(unit=code, periods=periods, value=value, population=pop)
+
+
+def _slow(
+    panel: Panel,
+    code: str,
+    outcome: str,
+    start: Any,
+    end: Any,
+    missing: str,
+    response: str,
+    needs_pop: bool,
+    align: pd.PeriodIndex | None,
+) -> Series:
+    frame = extract(panel, code, outcome, start, end)
+    if align is not None:
+        frame = frame.reindex(align)
+    return to_series(code, frame, missing, response, needs_pop)
+
+
 def to_series(
     code: str, frame: pd.DataFrame, missing: str, response: str, needs_pop: bool
 ) -> Series:
@@ -107,17 +222,17 @@ def interruptions(
         label = str(label)
         if not label or ":" in label or label == "lockdown":
             raise ValueError(f"interruption label {label!r} must be non-empty, without ':'")
-        period = panel.period(date)
-        if not periods[0] < period <= periods[-1]:
+        when = period(panel, date)
+        if not periods[0] < when <= periods[-1]:
             raise ValueError(
-                f"interruption {label!r} at {period} is outside the data ({periods[0]} to "
+                f"interruption {label!r} at {when} is outside the data ({periods[0]} to "
                 f"{periods[-1]}): it needs at least one period before it and must not be later "
                 "than the last period"
             )
         k = lag.get(label, 0) if isinstance(lag, Mapping) else lag
         if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 0:
             raise ValueError(f"lag must be a non-negative integer, got {k!r} for {label!r}")
-        out.append(Interruption(label, period, int(k)))
+        out.append(Interruption(label, when, int(k)))
     out.sort(key=lambda i: i.period)
     if len({i.period for i in out}) < len(out):
         raise ValueError("two interruptions share a period")
@@ -136,9 +251,9 @@ def lockdown_window(
                 f"lockdown_handling={handling!r} needs a window (first, last), e.g. "
                 "('2020-03', '2020-06'); a single date works only with 'interruption'"
             )
-        a = b = panel.period(lockdown)
+        a = b = period(panel, lockdown)
     elif isinstance(lockdown, Sequence) and len(lockdown) == 2:
-        a, b = panel.period(lockdown[0]), panel.period(lockdown[1])
+        a, b = period(panel, lockdown[0]), period(panel, lockdown[1])
     else:
         raise ValueError(f"lockdown must be a date or a (first, last) pair, got {lockdown!r}")
     if b < a:

@@ -1,11 +1,15 @@
-"""Coefficient covariance for ``ITS`` fits: classical, Newey-West HAC, block bootstrap.
+"""Coefficient covariance for ``ITS`` fits: classical, HAC (plain or fixed-b), block bootstrap.
 
-GLS-ARMA fits carry their own model-based covariance and are not handled here.
+GLS-ARMA fits carry their own model-based covariance and are not handled here. A covariance
+answers :meth:`Covariance.contrasts`: for rows of gradients (effects, points of the
+counterfactual path, impact sums) the factor their plain variance is multiplied by and the
+degrees of freedom of their t reference (infinite: normal). Only fixed-b HAC makes these differ
+between contrasts.
 
 References
 ----------
-Newey and West (1987); Politis and Romano (1992); see :mod:`vrueval.inference.hac` and
-:mod:`vrueval.inference.block_bootstrap`.
+Newey and West (1987); Kiefer and Vogelsang (2005); Lazarus et al. (2018); Politis and Romano
+(1992); see :mod:`vrueval.inference.hac` and :mod:`vrueval.inference.block_bootstrap`.
 """
 
 from __future__ import annotations
@@ -17,18 +21,51 @@ import numpy as np
 
 from vrueval.designs.its_models import ModelFit
 from vrueval.inference.block_bootstrap import circular_block_indices, default_block_length
-from vrueval.inference.hac import newey_west
+from vrueval.inference.hac import (
+    Kernel,
+    ewc_meat,
+    fixed_b_adjustment,
+    kernel_matrix,
+    newey_west_meat,
+)
 
 FloatArray = np.ndarray
 
 
 @dataclass(frozen=True)
+class FixedB:
+    """What :func:`~vrueval.inference.hac.fixed_b_adjustment` needs for any contrast."""
+
+    K: FloatArray  # kernel weights between the fitted rows
+    Q: FloatArray  # orthonormal basis of the weight-standardised design
+    L: FloatArray  # standardised influence of each coefficient: sqrt(w) X bread
+    scale: float  # small-sample factor already applied to the covariance
+
+
+@dataclass(frozen=True)
 class Covariance:
-    """A coefficient covariance and the reference distribution's df (None: normal)."""
+    """A coefficient covariance and the reference distribution's df (None: normal).
+
+    With ``fixed_b`` set (fixed-b HAC), ``df`` is None and each contrast gets its own variance
+    factor and degrees of freedom from :meth:`contrasts`.
+    """
 
     cov: FloatArray
     df: float | None
     detail: dict[str, object]
+    fixed_b: FixedB | None = None
+
+    def contrasts(self, C: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Variance factor and df (``inf``: normal) for each row of ``C`` (m x k)."""
+        C = np.atleast_2d(C)
+        m = C.shape[0]
+        if self.fixed_b is None:
+            return np.ones(m), np.full(m, np.inf if self.df is None else self.df)
+        fb = self.fixed_b
+        factor, df = fixed_b_adjustment(fb.K, fb.Q, fb.L @ C.T)
+        # A zero contrast (before the interruption) has no variance; keep it finite.
+        zero = ~np.isfinite(factor) | ~np.isfinite(df)
+        return np.where(zero, 1.0, factor / fb.scale), np.where(zero, np.inf, df)
 
 
 def classical(fit: ModelFit, quasi: bool) -> Covariance:
@@ -37,11 +74,44 @@ def classical(fit: ModelFit, quasi: bool) -> Covariance:
     return Covariance(fit.cov_model, float(fit.df_resid) if estimated_scale else None, {})
 
 
-def hac(fit: ModelFit, time: np.ndarray, lag: int, adjust: bool) -> Covariance:
-    """Newey-West covariance; t(n - k) reference for linear models, normal for GLMs."""
-    cov = newey_west(fit.bread, fit.scores, time, lag, adjust=adjust)
-    df = float(fit.df_resid) if fit.link == "identity" else None
-    return Covariance(cov, df, {"hac_lag": lag, "hac_adjust": adjust, "kernel": "bartlett"})
+def hac(
+    fit: ModelFit,
+    X: FloatArray,
+    time: np.ndarray,
+    kernel: Kernel,
+    lag: int,
+    adjust: bool,
+    fixed_b: bool,
+) -> Covariance:
+    """HAC sandwich with the Bartlett (Newey-West) or EWC kernel.
+
+    ``fixed_b=False``: the plain estimator with a t(n - k) reference for linear models and the
+    normal for GLMs (``sandwich::NeweyWest``, statsmodels). ``fixed_b=True``: per contrast, the
+    variance is made unbiased under the fixed-b reference model and given Satterthwaite df
+    (:func:`~vrueval.inference.hac.fixed_b_adjustment`); the small-sample factor
+    ``n / (n - k)`` then cancels.
+    """
+    n, k = fit.scores.shape
+    if kernel == "bartlett":
+        meat = newey_west_meat(fit.scores, time, lag)
+    else:
+        meat = ewc_meat(fit.scores, time, lag)
+    scale = n / (n - k) if adjust else 1.0
+    cov = fit.bread @ meat @ fit.bread * scale
+    cov = 0.5 * (cov + cov.T)
+    detail: dict[str, object] = {
+        "hac_kernel": kernel,
+        "hac_lag": lag,
+        "hac_adjust": adjust,
+        "hac_fixed_b": fixed_b,
+    }
+    if not fixed_b:
+        df = float(fit.df_resid) if fit.link == "identity" else None
+        return Covariance(cov, df, detail)
+    Xs = X if fit.weights is None else X * np.sqrt(fit.weights)[:, None]
+    Q, _ = np.linalg.qr(Xs)
+    fb = FixedB(kernel_matrix(time, kernel, lag), Q, Xs @ fit.bread, scale)
+    return Covariance(cov, None, detail, fb)
 
 
 def block_bootstrap(

@@ -41,6 +41,7 @@ class ModelFit:
     dispersion: float
     aic: float
     extra: dict[str, Any] = field(default_factory=dict)
+    weights: FloatArray | None = None  # GLM working (Fisher) weights; None: all ones
 
 
 def _qr_solve(X: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -179,6 +180,7 @@ def fit_glm(
         dispersion=scale,
         aic=float(aic),
         extra=extra,
+        weights=mu * mu / var,
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from vrueval.designs.its_design import Interruption
@@ -24,12 +25,12 @@ class ITSResult(Result):
         self,
         *,
         effects: pd.DataFrame,
-        counterfactual: pd.DataFrame,
-        impact: pd.DataFrame,
+        paths: Callable[[], tuple[pd.DataFrame, pd.DataFrame]],
         placebo: pd.DataFrame | None,
         fourier_aic: pd.DataFrame | None,
-        coefficients: pd.DataFrame,
-        vcov: pd.DataFrame,
+        names: Sequence[str],
+        beta: np.ndarray,
+        cov: np.ndarray,
         interruptions: tuple[Interruption, ...],
         settings: Mapping[str, Any],
         level: float,
@@ -38,12 +39,14 @@ class ITSResult(Result):
         diagnostics: Mapping[str, Any],
         warnings: tuple[str, ...],
     ) -> None:
-        self._counterfactual = counterfactual
-        self._impact = impact
+        # Built on first access and kept: the result is read-only, the cache only fills once.
+        self._build_paths = paths
+        self._cache: dict[str, pd.DataFrame] = {}
         self._placebo = placebo
         self._fourier_aic = fourier_aic
-        self._coefficients = coefficients
-        self._vcov = vcov
+        self._names = list(names)
+        self._beta = np.array(beta, dtype=float)
+        self._cov = np.array(cov, dtype=float)
         self._interruptions = interruptions
         super().__init__(
             design="ITS",
@@ -55,6 +58,25 @@ class ITSResult(Result):
             diagnostics=diagnostics,
             warnings=warnings,
         )
+
+    def _paths(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if "counterfactual" not in self._cache:
+            frame, impact = self._build_paths()
+            self._cache["counterfactual"], self._cache["impact"] = frame, impact
+        return self._cache["counterfactual"], self._cache["impact"]
+
+    @property
+    def _counterfactual(self) -> pd.DataFrame:
+        return self._paths()[0]
+
+    @property
+    def _impact(self) -> pd.DataFrame:
+        return self._paths()[1]
+
+    @property
+    def _coefficients(self) -> pd.DataFrame:
+        se = np.sqrt(np.diag(self._cov))
+        return pd.DataFrame({"term": self._names, "estimate": self._beta, "std_error": se})
 
     def counterfactual(self) -> pd.DataFrame:
         """Per period of the evaluated series: observed, whether fitted (and why not), fitted
@@ -79,12 +101,14 @@ class ITSResult(Result):
         return None if self._fourier_aic is None else self._fourier_aic.copy()
 
     def coefficients(self) -> pd.DataFrame:
-        """All coefficients of the mean model on the linear-predictor scale, with std errors."""
-        return self._coefficients.copy()
+        """All coefficients of the mean model on the linear-predictor scale, with std errors
+        from :meth:`vcov`."""
+        return self._coefficients
 
     def vcov(self) -> pd.DataFrame:
-        """The coefficient covariance used for every interval."""
-        return self._vcov.copy()
+        """The coefficient covariance behind every interval (with fixed-b HAC, before each
+        contrast's own variance factor, see ``settings["reference_distribution"]``)."""
+        return pd.DataFrame(self._cov, index=self._names, columns=self._names)
 
     def summary(self) -> str:
         text = super().summary()

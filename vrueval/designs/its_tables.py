@@ -1,0 +1,178 @@
+"""The pieces of an ``ITS`` result: effects table, counterfactual path and impact, diagnostics.
+
+Functions of the design, the fit and the covariance; :class:`vrueval.ITS` orchestrates them.
+The counterfactual and impact tables are built on first access (see
+:class:`~vrueval.designs.its_results.ITSResult`), so fitting many series stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from vrueval.designs.its_design import Interruption, ITSDesign, season_position
+from vrueval.designs.its_diagnostics import residual_diagnostics, warnings_for
+from vrueval.designs.its_effects import counterfactual_table, impact_table, paths
+from vrueval.designs.its_inference import Covariance
+from vrueval.designs.its_models import ModelFit
+
+
+def effects_table(
+    d: ITSDesign,
+    fit: ModelFit,
+    cov: Covariance,
+    level: float,
+    interruptions: Sequence[Interruption],
+) -> pd.DataFrame:
+    """Level and slope changes (treated first, then ``control:`` terms) as a Wald table.
+
+    The columns and numbers are :func:`~vrueval.inference.intervals.wald_table`'s, built in one
+    go with a df per term (fixed-b HAC gives each contrast its own).
+    """
+    names = [n for n in d.effect_cols if not n.startswith("control:")]
+    names += [n for n in d.effect_cols if n.startswith("control:")]
+    idx = [d.effect_cols[n] for n in names]
+    est = fit.beta[idx]
+    se = np.sqrt(np.diag(cov.cov)[idx])
+    q = 0.5 + level / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if cov.fixed_b is not None:
+            factor, df = cov.contrasts(np.eye(len(fit.beta))[idx])
+            se = se * np.sqrt(factor)
+            stat = est / se
+            crit = stats.t.ppf(q, df)
+            p = 2 * stats.t.sf(np.abs(stat), df)
+        else:
+            stat = est / se
+            df = np.full(len(idx), np.nan if cov.df is None else float(cov.df))
+            if cov.df is None:
+                crit, p = stats.norm.ppf(q), 2 * stats.norm.sf(np.abs(stat))
+            else:
+                crit, p = stats.t.ppf(q, cov.df), 2 * stats.t.sf(np.abs(stat), cov.df)
+    low, high = est - crit * se, est + crit * se
+    log = fit.link == "log"
+    if log:
+        est, low, high = np.exp(est), np.exp(low), np.exp(high)
+    several = len(interruptions) > 1
+    nuisance = {i.label for i in interruptions if i.nuisance}
+    labels = [n.rsplit(":", 1)[1] for n in names]
+    return pd.DataFrame(
+        {
+            "term": [n if several else n.rsplit(":", 1)[0] for n in names],
+            "estimate": est,
+            "std_error": se,
+            "conf_low": low,
+            "conf_high": high,
+            "p_value": p,
+            "statistic": stat,
+            "df": df,
+            "scale": "ratio" if log else "difference",
+            "interruption": labels,
+            "nuisance": [lab in nuisance for lab in labels],
+        }
+    )
+
+
+def path_tables(
+    d: ITSDesign,
+    fit: ModelFit,
+    cov: Covariance,
+    level: float,
+    *,
+    interruptions: Sequence[Interruption],
+    response: str,
+    rate_per: float | None,
+    step: int,
+    window: int | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-period counterfactual frame and the impact over the window after the intervention."""
+    t = d.treated
+    log = fit.link == "log"
+    pop = d.population[t]
+    off = np.log(pop) if log and response == "rate" else np.zeros(int(t.sum()))
+    p = paths(d.X[t], fit.beta, d.intervention_cols, off, log)
+    cols = counterfactual_table(p, cov, level)
+    observed = d.y[t]
+    rate_model = response == "rate" and not log
+    if rate_model:
+        assert rate_per is not None
+        observed = observed / pop * rate_per
+    frame = pd.DataFrame(
+        {
+            "period": d.periods[t],
+            "observed": observed,
+            "in_fit": d.in_fit[t],
+            "excluded_reason": d.excluded_reason[t],
+            **cols,
+        }
+    )
+    interventions = [i for i in interruptions if not i.nuisance]
+    first = interventions[0]
+    start_pos = (first.period.ordinal - d.periods[0].ordinal) // step + first.lag
+    post = np.flatnonzero(d.time[t] >= start_pos)
+    if window is not None:
+        post = post[:window]
+    weights = pop / rate_per if rate_model and rate_per else np.ones(len(pop))
+    label = ",".join(i.label for i in interventions)
+    impact = impact_table(p, cov, post, weights, level, label)
+    impact["first_period"] = str(d.periods[t][post[0]])
+    impact["last_period"] = str(d.periods[t][post[-1]])
+    return frame, impact
+
+
+def diagnostics(
+    d: ITSDesign,
+    fit: ModelFit,
+    *,
+    settings: dict[str, Any],
+    season_period: int | None,
+    interruptions: Sequence[Interruption],
+    inference: str,
+    lag: int | None,
+    fixed_b: bool,
+    n_time: int,
+) -> tuple[dict[str, Any], list[str]]:
+    """Residual diagnostics of the evaluated series and the warnings they raise."""
+    s = settings
+    m = d.in_fit
+    tr = d.treated[m]
+    resid = fit.pearson[tr] if len(fit.pearson) == int(m.sum()) else fit.pearson
+    season = season_position(d.periods[m][tr], s["frequency"]) if season_period else None
+    diag = residual_diagnostics(resid, d.X[m][tr], season, season_period)
+    diag["n_obs"] = int(m.sum())
+    diag["aic"] = fit.aic
+    if fit.link == "log":
+        diag["pearson_dispersion"] = float(fit.extra["pearson_dispersion"])
+        diag["dispersion_fixed"] = s["dispersion"] == "model"
+    for key, value in fit.extra.items():
+        if key != "pearson_dispersion":
+            diag[key] = value
+    first = min(i.period for i in interruptions)
+    n_pre = int((d.treated & m & (d.periods < first)).sum())
+    diag["n_pre"] = n_pre
+    warns = warnings_for(
+        diag,
+        n_pre=n_pre,
+        season_period=season_period,
+        seasonality=s["seasonality"],
+        hac_lag=None if fixed_b else lag,
+        n=n_time,
+        inference=inference,
+    )
+    if s["model"] == "gls" and not fit.extra.get("converged", True):
+        warns.append("the ARMA parameters' optimiser did not report convergence")
+    return diag, warns
+
+
+def reference_distribution(cov: Covariance, effects: pd.DataFrame) -> str:
+    """Plain-language reference distribution of the intervals, for the settings."""
+    if cov.fixed_b is not None:
+        dfs = ", ".join(
+            f"{t}: t({v:.3g})" for t, v in zip(effects["term"], effects["df"], strict=True)
+        )
+        return f"fixed-b t, Satterthwaite df per contrast ({dfs})"
+    return "normal" if cov.df is None else f"t({cov.df:g})"
