@@ -27,6 +27,7 @@ HEADLINES = {
         ("its_hes_wm_vs_south_west", "level_change", 1),
         ("its_hes_south_west", "slope_change", 2),
     ],
+    "before_the_vru": [("placebo_did_knife", "att", 2)],
     "vru_vs_comparators": [
         ("did_css_robbery", "att", 2),
         ("did_css_violence", "att", 2),
