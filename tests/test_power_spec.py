@@ -1,0 +1,82 @@
+"""``vrueval.power.from_spec``: a power study from an analysis spec with a [power] section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import vrueval as ve
+from vrueval.analysis.spec import SpecError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ITS_SPEC = """
+[analysis]
+name = "power_wm_hes"
+design = "ITS"
+seed = 20191003
+
+[data]
+dataset = "hes_sharp_object"
+outcome = "admissions"
+units = ["West Midlands"]
+
+[design]
+interruptions = { vru = "2019-10" }
+lockdown = ["2020-03", "2021-03"]
+lockdown_handling = "exclude"
+seasonality = "dummies"
+model = "poisson"
+
+[fit]
+inference = "hac"
+
+[power]
+model = "ols"
+n_sims = 200
+effects = [-0.2, -0.1, 0.0]
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "power.toml"
+    path.write_text(text)
+    return path
+
+
+def test_its_spec_uses_the_pre_period_and_the_planned_post_period(tmp_path: Path) -> None:
+    res = ve.power.from_spec(_write(tmp_path, ITS_SPEC))
+    assert res.design == "ITS"
+    assert res.settings["data_end"] == "2019-09"  # the month before the VRU start
+    assert res.settings["post"] == 30  # Oct 2019 - Mar 2022, as the data hold
+    assert res.seed == 20191003
+    again = ve.power.from_spec(_write(tmp_path, ITS_SPEC))
+    assert res.table().equals(again.table())
+
+
+def test_its_spec_needs_an_ols_plan(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="model='ols'"):
+        ve.power.from_spec(_write(tmp_path, ITS_SPEC.replace('model = "ols"\n', "")))
+
+
+def test_did_spec_must_accept_cr1(tmp_path: Path) -> None:
+    text = (ROOT / "analyses" / "did_css_robbery.toml").read_text()
+    with pytest.raises(SpecError, match="simulate the CR1 test"):
+        ve.power.from_spec(_write(tmp_path, text))
+    res = ve.power.from_spec(
+        _write(tmp_path, text + '\n[power]\ninference = "cr1"\nn_sims = 200\n')
+    )
+    assert res.design == "DiD (TWFE)"
+    assert res.settings["post"] == 3  # 2019/20 - 2021/22
+    assert res.settings["n_treated"] == 18
+
+
+def test_bad_spec(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="unknown section"):
+        ve.power.from_spec(_write(tmp_path, ITS_SPEC + "\n[extra]\na = 1\n"))
+    with pytest.raises(SpecError, match="no such spec"):
+        ve.power.from_spec(tmp_path / "absent.toml")
+    bad = ITS_SPEC.replace('design = "ITS"', 'design = "CallawaySantAnna"')
+    with pytest.raises(SpecError, match="support designs"):
+        ve.power.from_spec(_write(tmp_path, bad))

@@ -1,0 +1,459 @@
+"""Power of an interrupted time series (and a comparative ITS) on the real pre-period series.
+
+The test is the one :class:`vrueval.ITS` runs with ``model="ols"``: segmented regression of the
+series (stacked on its controls for a comparative ITS) on trend, seasonality and a level and slope
+change at the interruption, with the Newey-West (or classical) variance and ``t(n - k)``
+reference. Its design matrix is built by the same code as :class:`vrueval.ITS`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from vrueval import areas
+from vrueval.data.panel import Panel
+from vrueval.designs import its_data
+from vrueval.designs.its_design import (
+    Interruption,
+    Series,
+    build_design,
+    season_position,
+    seasonal_columns,
+)
+from vrueval.inference.hac import hac_lag as lag_rule
+from vrueval.power import analytic as an
+from vrueval.power import simulate as sim
+from vrueval.power.kernels import Planted, ols_coefficient
+from vrueval.power.results import PowerResult
+from vrueval.power.scales import PERIODS_PER_YEAR, Baseline
+from vrueval.power.study import (
+    DEFAULT_EFFECTS,
+    Critical,
+    Direction,
+    assemble,
+    check_common,
+    check_seed,
+    choice,
+    post_vru_warning,
+)
+
+Method = Literal["sieve", "placebo"]
+Term = Literal["level_change", "slope_change"]
+Inference = Literal["hac", "classical"]
+Seasonality = Literal["none", "dummies", "fourier"]
+Response = Literal["count", "rate"]
+
+
+def its(
+    panel: Panel,
+    *,
+    post: int,
+    unit: str | None = None,
+    outcome: str | None = None,
+    controls: Sequence[str] = (),
+    pre: int | None = None,
+    start: Any = None,
+    end: Any = None,
+    effects: Sequence[float] = DEFAULT_EFFECTS,
+    level: float = 0.95,
+    power: float = 0.8,
+    method: Method = "sieve",
+    n_sims: int = 1000,
+    seed: int | None = None,
+    model: Literal["ols"] = "ols",
+    seasonality: Seasonality | None = None,
+    fourier_k: int = 1,
+    response: Response = "count",
+    rate_per: float = 100_000,
+    inference: Inference = "hac",
+    hac_kernel: Literal["bartlett", "ewc"] = "bartlett",
+    hac_lag: int | Literal["nw1994", "stock_watson", "llsw"] = "llsw",
+    hac_fixed_b: bool = True,
+    hac_adjust: bool = True,
+    term: Term = "level_change",
+    ar_order: int | Literal["aic"] = "aic",
+    direction: Direction = "decrease",
+    critical: Critical = "nominal",
+) -> PowerResult:
+    """Power and minimum detectable effect of an ITS (comparative ITS with ``controls``).
+
+    Estimand and test: the ``term`` (level change by default) of :class:`vrueval.ITS` with
+    ``model="ols"``, tested two-sided at ``level``. Effects are relative changes (``-0.1``: a
+    10% fall) planted multiplicatively into the evaluated series from the interruption on.
+
+    Draws (``method``):
+
+    * ``"sieve"`` (default): the real series' trend and seasonality, with residuals regenerated
+      by an AR(``ar_order``) sieve driven by the real innovations; ``pre`` real periods (all by
+      default) followed by ``post`` new ones. Needs ``seed``.
+    * ``"placebo"``: every window of ``pre`` + ``post`` consecutive real periods, the placebo
+      interruption after ``pre`` of them (``pre`` defaults to half the periods left after
+      ``post``). Deterministic, but short series give few windows: read the Monte Carlo error.
+
+    Assumptions: the pre-period series is representative of the evaluation period (no new
+    shocks, e.g. COVID-19, which the data should exclude: pass ``end``); the effect is a constant
+    proportional change from the interruption.
+
+    Parameters
+    ----------
+    panel : Panel
+        Real data for the pre-intervention period (quarterly or monthly).
+    post : int
+        Periods observed after the interruption in the planned evaluation.
+    unit, outcome, controls, start, end
+        As :class:`vrueval.ITS`; ``start``/``end`` limit the real data used.
+    effects : sequence of float
+        Relative effects at which to report power.
+    level, power : float
+        Confidence level of the test, and the target power of the MDE.
+    seasonality, fourier_k, response, rate_per
+        The planned analysis' options, as :class:`vrueval.ITS` (seasonality defaults to
+        "dummies" for monthly and quarterly data).
+    inference, hac_kernel, hac_lag, hac_fixed_b, hac_adjust
+        As :meth:`vrueval.ITS.fit`, with its defaults (fixed-b HAC, Bartlett, LLSW lag).
+    direction : {"decrease", "increase"}
+        The MDE is searched among falls (default) or rises.
+    critical : {"nominal", "calibrated"}
+        Nominal t critical values, or the level-quantile of |t| at no effect over the draws
+        (size-adjusted power).
+
+    References
+    ----------
+    Zhang, F., Wagner, A. K. and Ross-Degnan, D. (2011). Simulation-based power calculation for
+    designing interrupted time series analyses of health policy interventions. *J. Clin.
+    Epidemiol.* 64(11), 1252-1261. Buhlmann, P. (1997). Sieve bootstrap for time series.
+    *Bernoulli* 3(2), 123-148.
+    """
+    eff, level = check_common(effects, level, power, n_sims, direction, critical)
+    its_data.check_panel(panel)
+    choice(method, get_args(Method), "method")
+    choice(term, get_args(Term), "term")
+    choice(inference, get_args(Inference), "inference")
+    choice(hac_kernel, ("bartlett", "ewc"), "hac_kernel")
+    if not isinstance(hac_fixed_b, bool):
+        raise ValueError(f"hac_fixed_b must be True or False, got {hac_fixed_b!r}")
+    choice(response, get_args(Response), "response")
+    if model != "ols":
+        raise ValueError(
+            "power simulation implements the OLS segmented regression (model='ols'); for GLM or "
+            f"GLS fits plan with model='ols' on the same series; got model={model!r}"
+        )
+    check_seed(seed, needed=method == "sieve")
+    if not isinstance(post, int) or isinstance(post, bool) or post < 1:
+        raise ValueError(f"post must be a positive integer number of periods, got {post!r}")
+    season_period = its_data.SEASON_PERIOD.get(panel.frequency)
+    if seasonality is None:
+        seasonality = "dummies" if season_period else "none"
+    choice(seasonality, get_args(Seasonality), "seasonality")
+    if seasonality != "none" and season_period is None:
+        raise ValueError(f"seasonality={seasonality!r} needs monthly or quarterly data")
+    if seasonality == "fourier" and not (
+        isinstance(fourier_k, int) and 1 <= fourier_k <= (season_period or 2) // 2
+    ):
+        raise ValueError(f"fourier_k must be an integer in 1..{(season_period or 2) // 2}")
+
+    outcome = its_data.pick(outcome, panel.outcomes, "outcome")
+    controls = [controls] if isinstance(controls, str) else list(controls)
+    codes = [areas.resolve(c, panel.geography) for c in controls]
+    unit = its_data.pick(unit, [u for u in panel.units if u not in codes], "unit")
+    code = areas.resolve(unit, panel.geography)
+    if code in codes:
+        raise ValueError(f"{unit!r} is both the evaluated unit and a control")
+    needs_pop = response == "rate"
+    frame = its_data.extract(panel, code, outcome, start, end)
+    for c in [code, *codes]:
+        gaps = its_data.extract(panel, c, outcome, start, end).reindex(frame.index)["value"]
+        if gaps.isna().any():
+            raise ValueError(
+                f"{areas.name(c)} has {int(gaps.isna().sum())} missing value(s) in the data used "
+                f"(e.g. {gaps.index[gaps.isna()][0]}); a power study needs complete series: "
+                "choose start/end to avoid them"
+            )
+    series = [its_data.to_series(code, frame, "error", response, needs_pop)]
+    for c in codes:
+        cf = its_data.extract(panel, c, outcome, start, end).reindex(frame.index)
+        series.append(its_data.to_series(c, cf, "error", response, needs_pop))
+    periods = series[0].periods
+    n_real = len(periods)
+    values = np.column_stack([_response(s, response, rate_per) for s in series])  # T x J
+
+    warnings = post_vru_warning(periods[-1])
+    sp = season_period or 1
+    spec = _Spec(
+        panel.frequency,
+        panel.step,
+        seasonality,
+        sp,
+        fourier_k,
+        inference,
+        hac_kernel,
+        hac_lag,
+        hac_fixed_b,
+        hac_adjust,
+        term,
+        [s.unit for s in series],
+    )
+    if method == "sieve":
+        pre = n_real if pre is None else pre
+        _check_pre(pre, n_real, post, sieve=True)
+        planted, analytic, diag = _sieve(spec, series, values, pre, post, n_sims, ar_order, seed)
+    else:
+        pre = (n_real - post) // 2 if pre is None else pre
+        _check_pre(pre, n_real, post, sieve=False)
+        planted, analytic, diag = _placebo(spec, series, values, pre, post)
+        if planted.n_draws < 30:
+            warnings.append(
+                f"only {planted.n_draws} placebo windows: Monte Carlo error is large; consider "
+                "method='sieve'"
+            )
+    k = PERIODS_PER_YEAR.get(panel.frequency, 1)
+    last = frame.iloc[-k:]
+    pop = last["population"].to_numpy(dtype=float)
+    base = Baseline(
+        per_year=float(last["value"].sum()) * k / len(last)
+        if panel.measure == "count"
+        else float("nan"),
+        population=float(pop[-1]) if np.isfinite(pop[-1]) else float("nan"),
+        first_period=str(last.index[0]),
+        last_period=str(last.index[-1]),
+        n_units=1,
+    )
+    name = "Comparative ITS" if codes else "ITS"
+    draw_info = diag.pop("draw_info", None)
+    settings = {
+        "unit": code,
+        "unit_name": areas.name(code),
+        "outcome": outcome,
+        "controls": codes,
+        "data_start": str(periods[0]),
+        "data_end": str(periods[-1]),
+        "pre": pre,
+        "post": post,
+        "method": method,
+        "model": "ols",
+        "response": response,
+        "seasonality": seasonality,
+        "fourier_k": fourier_k if seasonality == "fourier" else None,
+        "inference": inference,
+        "hac_kernel": hac_kernel if inference == "hac" else None,
+        "hac_lag": diag["hac_lag"] if inference == "hac" else None,
+        "hac_lag_rule": hac_lag if inference == "hac" else None,
+        "hac_fixed_b": hac_fixed_b if inference == "hac" else None,
+        "hac_adjust": hac_adjust if inference == "hac" else None,
+        "term": term,
+        "ar_order": ar_order if method == "sieve" else None,
+        "n_sims": n_sims if method == "sieve" else None,
+        "effect_model": "multiplicative, constant from the interruption",
+    }
+    return assemble(
+        design=name,
+        planted=planted,
+        analytic={} if analytic is None else {"analytic": analytic},
+        baseline=base,
+        effects=eff,
+        level=level,
+        power=float(power),
+        direction=direction,
+        critical=critical,
+        settings=settings,
+        seed=seed if method == "sieve" else None,
+        diagnostics=diag,
+        warnings=warnings,
+        provenance={"sources": [s.to_dict() for s in panel.sources]},
+        draw_info=draw_info,
+    )
+
+
+class _Spec:
+    """The planned analysis' options, passed between the helpers below."""
+
+    def __init__(
+        self,
+        frequency: str,
+        step: int,
+        seasonality: str,
+        season_period: int,
+        fourier_k: int,
+        inference: str,
+        hac_kernel: str,
+        hac_lag: Any,
+        hac_fixed_b: bool,
+        hac_adjust: bool,
+        term: str,
+        units: list[str],
+    ) -> None:
+        self.frequency, self.step = frequency, step
+        self.seasonality, self.season_period, self.fourier_k = seasonality, season_period, fourier_k
+        self.inference, self.hac_kernel, self.hac_lag = inference, hac_kernel, hac_lag
+        self.hac_fixed_b, self.hac_adjust = hac_fixed_b, hac_adjust
+        self.term, self.units = term, units
+
+
+def _check_pre(pre: Any, n_real: int, post: int, sieve: bool) -> None:
+    if not isinstance(pre, int) or isinstance(pre, bool) or pre < 3:
+        raise ValueError(f"pre must be an integer >= 3 (8 or more recommended), got {pre!r}")
+    limit = n_real if sieve else n_real - post
+    if pre > limit:
+        raise ValueError(
+            f"pre={pre} exceeds the {limit} real periods available"
+            + ("" if sieve else f" before the last {post} (post)")
+        )
+
+
+def _response(s: Series, response: str, rate_per: float) -> np.ndarray:
+    return s.value / s.population * rate_per if response == "rate" else s.value.copy()
+
+
+def window_design(
+    spec: _Spec, periods: pd.PeriodIndex, pre: int
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Design of the planned analysis on ``periods`` with the interruption after ``pre``.
+
+    Returns X, time positions, the tested column and the treated post-period row mask, built by
+    :func:`vrueval.designs.its_design.build_design` exactly as :class:`vrueval.ITS` builds it.
+    """
+    zeros = np.zeros(len(periods))
+    ones = np.ones(len(periods))
+    all_series = [Series(u, periods, zeros, ones) for u in spec.units]
+    d = build_design(
+        all_series[0],
+        all_series[1:],
+        frequency=spec.frequency,
+        step=spec.step,
+        interruptions=[Interruption("placebo", periods[pre])],
+        indicator_windows=[],
+        excluded_windows=[],
+        washout=0,
+        seasonality=spec.seasonality,
+        season_period=spec.season_period,
+        fourier_k=spec.fourier_k,
+    )
+    col = d.effect_cols[f"{spec.term}:placebo"]
+    post_rows = d.treated & (d.time >= pre)
+    return d.X, d.time, col, post_rows
+
+
+def _lag(spec: _Spec, n_time: int) -> int:
+    if spec.inference != "hac":
+        return 0
+    return lag_rule(n_time, spec.hac_lag, spec.hac_kernel)  # type: ignore[arg-type]
+
+
+def _kernel(
+    spec: _Spec,
+    X: np.ndarray,
+    col: int,
+    Y: np.ndarray,
+    post_rows: np.ndarray,
+    time: np.ndarray,
+    lag: int,
+) -> Planted:
+    P = Y * post_rows[:, None]
+    return ols_coefficient(
+        X,
+        col,
+        Y,
+        P,
+        time=time,
+        inference=spec.inference,
+        kernel=spec.hac_kernel,
+        lag=lag,
+        adjust=spec.hac_adjust,
+        fixed_b=spec.hac_fixed_b,
+    )
+
+
+def null_fit(
+    spec: _Spec, periods: pd.PeriodIndex, values: np.ndarray, extend: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each series' trend-and-season OLS fit: residuals (T x J), mean over T + ``extend``."""
+    n = len(periods)
+    full = pd.PeriodIndex([periods[0] + i * spec.step for i in range(n + extend)])
+    t = np.arange(n + extend, dtype=float)
+    seas, _ = seasonal_columns(
+        season_position(full, spec.frequency), spec.season_period, spec.seasonality, spec.fourier_k
+    )
+    X0 = np.column_stack([np.ones(n + extend), t, seas])
+    beta, *_ = np.linalg.lstsq(X0[:n], values, rcond=None)
+    mu = X0 @ beta
+    return values - mu[:n], mu, X0.shape[1]
+
+
+def _sieve(
+    spec: _Spec,
+    series: list[Series],
+    values: np.ndarray,
+    pre: int,
+    post: int,
+    n_sims: int,
+    ar_order: int | str,
+    seed: int | None,
+) -> tuple[Planted, an.Analytic | None, dict[str, Any]]:
+    periods = series[0].periods
+    n_real = len(periods)
+    resid, mu, k0 = null_fit(spec, periods, values, post)
+    # residuals understate the errors' spread by (n - k) / n: inflate before resampling
+    ar = sim.fit_ar(resid * np.sqrt(n_real / (n_real - k0)), ar_order)
+    rng = np.random.default_rng(seed)
+    length = pre + post
+    errors = sim.sieve_errors(ar, length, n_sims, rng)  # (J, L, S)
+    first = n_real - pre
+    window = pd.PeriodIndex([periods[0] + (first + i) * spec.step for i in range(length)])
+    X, time, col, post_rows = window_design(spec, window, pre)
+    means = mu[first : first + length]  # (L, J)
+    Y = np.concatenate([means[:, j][:, None] + errors[j] for j in range(len(series))], axis=0)
+    lag = _lag(spec, length)
+    planted = _kernel(spec, X, col, Y, post_rows, time, lag)
+    analytic = None
+    if len(series) == 1:
+        sigma2, rho = an.ar1_moments(resid[:, 0], k0)
+        signal = np.where(post_rows, means[:, 0], 0.0)
+        analytic = an.segmented_ar1(X, col, signal, time, sigma2, rho, df=float(planted.df[0]))
+    diag = {
+        "hac_lag": lag,
+        "ar_order_fitted": list(ar.order),
+        "ar_coefficients": [c[:p].tolist() for c, p in zip(ar.coef, ar.order, strict=True)],
+        "window_first": str(window[0]),
+        "window_last": str(window[-1]),
+        "placebo_start": str(window[pre]),
+        "n_innovations": int(ar.innovations.shape[0]),
+    }
+    return planted, analytic, diag
+
+
+def _placebo(
+    spec: _Spec, series: list[Series], values: np.ndarray, pre: int, post: int
+) -> tuple[Planted, an.Analytic | None, dict[str, Any]]:
+    periods = series[0].periods
+    length = pre + post
+    starts = sim.placebo_starts(len(periods), pre, post)
+    lag = _lag(spec, length)
+    parts: list[Planted] = []
+    for s in starts:
+        window = periods[s : s + length]
+        X, time, col, post_rows = window_design(spec, window, pre)
+        Y = values[s : s + length].T.reshape(-1, 1)  # stacked: series by series
+        parts.append(_kernel(spec, X, col, Y, post_rows, time, lag))
+    planted = Planted(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in ("e0", "e1", "a", "b", "c", "df"))
+    )
+    analytic = None
+    if len(series) == 1:
+        resid, _, k0 = null_fit(spec, periods, values, 0)
+        sigma2, rho = an.ar1_moments(resid[:, 0], k0)
+        X, time, col, _ = window_design(spec, periods[:length], pre)
+        base = an.segmented_ar1(
+            X, col, np.zeros(length), time, sigma2, rho, df=float(planted.df[0])
+        )
+        # the planted shift varies with each window's level: use its mean over the windows
+        analytic = an.Analytic(base.se, float(np.mean(planted.e1)), base.df, base.inputs)
+    diag: dict[str, Any] = {
+        "hac_lag": lag,
+        "placebo_starts": [str(periods[s + pre]) for s in starts],
+        "draw_info": pd.DataFrame({"placebo_start": [str(periods[s + pre]) for s in starts]}),
+    }
+    return planted, analytic, diag

@@ -1,0 +1,209 @@
+"""Power study from an analysis spec: the planned evaluation, simulated on its pre-period data.
+
+A power spec is an analysis spec (see :mod:`vrueval.analysis.spec`) with an optional
+``[power]`` section. The design's real start date splits the data: power is simulated on the
+periods before it, and by default the planned evaluation has as many post-periods as the data
+hold from the start on. Example::
+
+    [analysis]
+    name = "power_wm_hes"
+    design = "ITS"
+    seed = 20191003
+
+    [data]
+    dataset = "hes_sharp_object"
+    outcome = "admissions"
+    units = ["West Midlands"]
+
+    [design]
+    interruptions = { vru = "2019-10" }
+    seasonality = "dummies"
+
+    [fit]
+    inference = "hac"
+
+    [power]               # keyword arguments of vrueval.power.its / did / event_study
+    post = 24             # months after the start (default: those in the data)
+    effects = [-0.2, -0.1, 0.0]
+    n_sims = 2000
+
+The analysis' ``[fit]`` inference must be one the power kernels implement (ITS: "hac" or
+"classical"; DiD and event study: "cr1"); otherwise ``[power]`` must say which to simulate, e.g.
+``inference = "cr1"`` for a DiD whose analysis uses the wild bootstrap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from vrueval import areas
+from vrueval.analysis.runner import load_panel
+from vrueval.analysis.spec import SECTIONS, Spec, SpecError
+from vrueval.data.panel import Panel
+from vrueval.power.did_study import did, event_study
+from vrueval.power.its_study import its
+from vrueval.power.results import PowerResult
+
+_ITS_DESIGN = {"unit", "controls", "seasonality", "fourier_k", "response", "rate_per", "model"}
+_ITS_IGNORED = {
+    "interruptions",
+    "lockdown",
+    "lockdown_handling",
+    "lag",
+    "washout",
+    "missing",
+    "start",
+    "end",
+    "dispersion",
+    "arma",
+    "gls_method",
+}
+_DID_DESIGN = {"treated", "comparators", "estimator", "scale", "per", "exclude"}
+_DID_IGNORED = {"start", "window", "weights", "n_similar", "leads", "lags", "reference"}
+
+
+def from_spec(spec_path: Path) -> PowerResult:
+    """Run the power study a spec describes (see the module docstring)."""
+    path = Path(spec_path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such spec file")
+    raw_bytes = path.read_bytes()
+    try:
+        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{path}: not valid TOML: {err}") from err
+    options = dict(raw.pop("power", {}))
+    allowed = {*SECTIONS, "power"}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise SpecError(f"{path}: unknown section(s) {unknown}; allowed: {sorted(allowed)}")
+    for section, keys in SECTIONS.items():
+        if keys is not None and section in raw:
+            extra = sorted(set(raw[section]) - keys)
+            if extra:
+                raise SpecError(
+                    f"{path}: unknown key(s) {extra} in [{section}]; allowed: {sorted(keys)}"
+                )
+    analysis, data = raw.get("analysis", {}), raw.get("data", {})
+    for key in ("name", "design"):
+        if key not in analysis:
+            raise SpecError(f"{path}: [analysis] needs '{key}'")
+    if "outcome" not in data or ("dataset" in data) == ("files" in data):
+        raise SpecError(f"{path}: [data] needs 'outcome' and one of 'dataset' or 'files'")
+    spec = Spec(
+        path=path.resolve(),
+        name=str(analysis["name"]),
+        title=str(analysis.get("title", analysis["name"])),
+        design=str(analysis["design"]),
+        seed=analysis.get("seed"),
+        level=float(analysis.get("level", 0.95)),
+        data=dict(data),
+        design_options=dict(raw.get("design", {})),
+        fit_options=dict(raw.get("fit", {})),
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+    )
+    panel = load_panel(spec)
+    options.setdefault("level", spec.level)
+    if spec.seed is not None:
+        options.setdefault("seed", spec.seed)
+    try:
+        if spec.design == "ITS":
+            return _its(spec, panel, options)
+        if spec.design in ("DiD", "EventStudy"):
+            return _did(spec, panel, options)
+    except (TypeError, ValueError) as err:
+        raise SpecError(f"{path}: {err}") from err
+    raise SpecError(
+        f"{path}: power studies support designs ITS, DiD and EventStudy, not {spec.design!r}"
+    )
+
+
+def _check_keys(spec: Spec, used: set[str], ignored: set[str]) -> None:
+    extra = sorted(set(spec.design_options) - used - ignored)
+    if extra:
+        raise SpecError(
+            f"{spec.path}: [design] option(s) {extra} have no counterpart in a power study; "
+            f"supported: {sorted(used)}"
+        )
+
+
+def _post_default(panel: Panel, start: pd.Period) -> tuple[str, int]:
+    """The last pre-period label and the number of data periods from ``start`` on."""
+    periods = panel.periods
+    if not periods[0] < start <= periods[-1]:
+        return str(periods[-1]), 0
+    return str(start - 1), int((periods >= start).sum())
+
+
+def _first_date(interruptions: Any) -> Any:
+    if isinstance(interruptions, dict):
+        return min(pd.Period(v) for v in interruptions.values())
+    if isinstance(interruptions, list):
+        return min(pd.Period(v) for v in interruptions)
+    return interruptions
+
+
+def _its(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
+    d = spec.design_options
+    _check_keys(spec, _ITS_DESIGN, _ITS_IGNORED)
+    kw: dict[str, Any] = {k: d[k] for k in _ITS_DESIGN if k in d}
+    units = spec.data.get("units") or []
+    kw.setdefault("unit", units[0] if units else None)
+    if kw.get("fourier_k") == "aic":
+        raise ValueError("fourier_k='aic' is chosen on the data; give an integer for power")
+    for key in ("inference", "hac_lag", "hac_adjust"):
+        if key in spec.fit_options:
+            kw[key] = spec.fit_options[key]
+    interruptions = d.get("interruptions")
+    if interruptions is not None:
+        end, post = _post_default(panel, panel.period(_first_date(interruptions)))
+        options.setdefault("end", end)
+        if post:
+            options.setdefault("post", post)
+    kw.update(options)
+    return its(panel, outcome=spec.data["outcome"], **kw)
+
+
+def _did(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
+    d = spec.design_options
+    _check_keys(
+        spec, _DID_DESIGN - ({"estimator"} if spec.design == "EventStudy" else set()), _DID_IGNORED
+    )
+    if "intensity" in d:
+        raise ValueError("power studies of a continuous treatment intensity are not implemented")
+    kw: dict[str, Any] = {}
+    comparators = d.get("comparators", "never_funded")
+    if comparators == "most_similar":
+        raise ValueError("comparators='most_similar' is chosen on the data; list the comparators")
+    if not isinstance(comparators, str):
+        kw["comparators"] = comparators
+    if d.get("exclude"):
+        raise ValueError("exclude: drop the spill-over areas from [data] units for a power study")
+    treated = d.get("treated")
+    if treated is None and panel.geography == "force":
+        treated = [u for u in areas.vru_2019() if u in panel.units]
+    if treated is not None:
+        kw["treated"] = treated
+    for key in ("estimator", "scale", "per"):
+        if key in d:
+            kw[key] = d[key]
+    inference = spec.fit_options.get("inference", "cr1")
+    if "inference" not in options and inference != "cr1":
+        raise ValueError(
+            f"the analysis uses inference={inference!r}; the power kernels simulate the CR1 test: "
+            'say inference = "cr1" in [power] to accept that'
+        )
+    start = d.get("start")
+    if isinstance(start, str):
+        end, post = _post_default(panel, panel.period(start))
+        options.setdefault("end", end)
+        if post:
+            options.setdefault("post", post)
+    kw.update(options)
+    fn = did if spec.design == "DiD" else event_study
+    return fn(panel, spec.data["outcome"], **kw)
