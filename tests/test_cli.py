@@ -83,3 +83,14 @@ def test_validate_good_and_bad_files(tmp_path):
     assert out.returncode == 1 and "no such file" in out.stderr
     out = run("validate", str(good))
     assert out.returncode == 2  # usage error: --frequency is required
+
+
+def test_power_command(tmp_path):
+    from pathlib import Path
+
+    spec = Path(__file__).resolve().parents[1] / "analyses" / "power" / "power_its_wm_knife.toml"
+    out = run("power", str(spec), "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "power" in out.stdout.splitlines()[0]
+    assert (tmp_path / "power.json").exists() and (tmp_path / "power_curve.png").exists()
+    assert run("power", str(tmp_path / "none.toml")).returncode == 1

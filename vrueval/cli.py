@@ -116,6 +116,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_power(args: argparse.Namespace) -> int:
+    import json
+
+    from vrueval.power import from_spec
+    from vrueval.results import to_jsonable
+
+    result = from_spec(Path(args.spec))
+    _print_table(result.table())
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "power.json").write_text(json.dumps(to_jsonable(result.to_dict()), indent=2) + "\n")
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = result.plot()
+        ax.figure.savefig(out / "power_curve.png", dpi=144, bbox_inches="tight")
+        print(f"wrote {out / 'power.json'} and {out / 'power_curve.png'}")
+    return 0
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from vrueval.render import render_project
 
@@ -188,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("power", help="power and minimum detectable effects of a planned analysis")
+    p.add_argument("spec", help="analysis TOML file, optionally with a [power] section")
+    p.add_argument("--out", help="directory for power.json and power_curve.png")
+    p.set_defaults(handler=cmd_power)
 
     p = sub.add_parser("render", help="render the reports (Quarto when on PATH, else built in)")
     p.add_argument("reports", nargs="*", help="report files (default: all in _quarto.yml)")

@@ -50,6 +50,7 @@ SECTIONS = {
     "design": None,  # free: validated by the design's constructor
     "fit": None,  # free: validated by .fit()
     "verify": {"rtol", "atol"},
+    "power": None,  # free: read by vrueval.power.from_spec
 }
 
 
