@@ -87,6 +87,9 @@ class DiDResult(Result):
             ax.axvline(start, color="grey", ls="--", lw=1)
         ax.set_ylabel(str(self.settings.get("outcome", "outcome")))
         ax.tick_params(axis="x", labelrotation=90)
+        labels = pd.unique(t["period"].astype(str))
+        every = max(1, len(labels) // 20)  # at most ~20 labels stay readable
+        ax.set_xticks(range(0, len(labels), every), labels[::every])
         ax.legend(frameon=False)
         ax.set_title("Treated and comparator units: mean outcome")
         return ax
