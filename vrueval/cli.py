@@ -156,10 +156,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from vrueval import analysis
 
     if args.record:
-        for path in analysis.record(Path(args.root), names=args.analyses or None):
+        for path in analysis.record(Path(args.root), names=args.analyses or None, progress=True):
             print(f"recorded {path}")
         return 0
-    failures = analysis.verify(Path(args.root), names=args.analyses or None)
+    failures = analysis.verify(Path(args.root), names=args.analyses or None, progress=True)
     if failures:
         for failure in failures:
             print(failure, file=sys.stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +56,20 @@ def compare(
     return problems
 
 
-def verify(root: Path, names: list[str] | None = None) -> list[str]:
+def _specs(root: Path, progress: bool) -> Iterable[Path]:
+    paths = find_specs(root)
+    if not progress:
+        return paths
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal, silence in logs
+    return tqdm(paths, desc="analyses", unit="analysis", disable=None)
+
+
+def verify(root: Path, names: list[str] | None = None, progress: bool = False) -> list[str]:
     """Rerun the analyses under ``root/analyses`` and list every number that moved."""
     failures: list[str] = []
-    for path in find_specs(root):
+    for path in _specs(root, progress):
         spec = load_spec(path)
         if names and spec.name not in names:
             continue
@@ -78,10 +89,10 @@ def verify(root: Path, names: list[str] | None = None) -> list[str]:
     return failures
 
 
-def record(root: Path, names: list[str] | None = None) -> list[Path]:
+def record(root: Path, names: list[str] | None = None, progress: bool = False) -> list[Path]:
     """Write the current numbers of each analysis as the recorded ones."""
     written = []
-    for path in find_specs(root):
+    for path in _specs(root, progress):
         spec = load_spec(path)
         if names and spec.name not in names:
             continue
