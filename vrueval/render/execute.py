@@ -76,6 +76,9 @@ import json as __vrueval_json
 try:
     import matplotlib as __vrueval_mpl
     import matplotlib.pyplot as __vrueval_plt
+    # The inline backend, whatever MPLBACKEND the renderer inherited (CI sets Agg): figures
+    # must reach the notebook as display data. Before rcParams, which it would reset.
+    get_ipython().run_line_magic("matplotlib", "inline")
     __vrueval_mpl.rcParams["figure.figsize"] = ({width!r}, {height!r})
     __vrueval_mpl.rcParams["figure.dpi"] = {int(defaults["fig-dpi"])!r}
     __vrueval_mpl.rcParams["savefig.dpi"] = "figure"
