@@ -144,7 +144,9 @@ def test_event_study_terms_pretrend_and_plots(panel):
     assert es["event_time"].tolist() == [-5, -4, -3, -2, 0, 1, 2]
     assert res.effects()["term"].iloc[0] == "att"
     pre = res.pretrend_test
-    assert pre["df1"] == 4 and pre["df2"] == 39 and 0 <= pre["p_value"] <= 1
+    # Hotelling scaling: 40 clusters, 4 leads -> F(4, 36), F = W (G - q) / (q (G - 1))
+    assert pre["df1"] == 4 and pre["df2"] == 36 and 0 <= pre["p_value"] <= 1
+    assert pre["statistic"] == pytest.approx(pre["wald"] * 36 / (4 * 39))
     assert res.plot() is not None and res.plot(kind="trends") is not None
     trends = res.trends()
     assert set(trends["group"]) == {"treated", "comparators"} and len(trends) == 40

@@ -74,32 +74,30 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-class Result:
-    """Base class of every design's result.
+class FrozenRecord:
+    """What every read-only result shares: design, settings, level, seed, provenance,
+    diagnostics and warnings, frozen once built, with the pieces of its text, HTML and JSON forms.
 
-    Subclasses add design-specific read-only views (``counterfactual()``, ``event_study()``) and
-    ``plot()``. Attributes cannot be set after construction.
+    Subclasses store these with :meth:`_record`, set their own fields, then call
+    :meth:`_freeze`; they implement :meth:`summary` and :meth:`to_dict`.
     """
 
     _frozen = False
+    #: How to get a different result, quoted when someone tries to change this one.
+    _change_hint = "fit again to change it"
 
-    def __init__(
+    def _record(
         self,
         *,
         design: str,
-        effects: pd.DataFrame,
         settings: Mapping[str, Any],
         level: float,
-        seed: int | None = None,
-        provenance: Mapping[str, Any] | None = None,
-        diagnostics: Mapping[str, Any] | None = None,
-        warnings: tuple[str, ...] = (),
+        seed: int | None,
+        provenance: Mapping[str, Any] | None,
+        diagnostics: Mapping[str, Any] | None,
+        warnings: tuple[str, ...],
     ) -> None:
-        missing = [c for c in EFFECT_COLUMNS if c not in effects.columns]
-        if missing:
-            raise ValueError(f"effects table lacks columns {missing}")
         self._design = design
-        self._effects = effects.reset_index(drop=True).copy()
         self._settings = MappingProxyType(dict(settings))
         self._level = level
         self._seed = seed
@@ -108,11 +106,13 @@ class Result:
         )
         self._diagnostics = MappingProxyType(dict(diagnostics or {}))
         self._warnings = tuple(warnings)
+
+    def _freeze(self) -> None:
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self._frozen:
-            raise AttributeError(f"{type(self).__name__} is read-only; fit again to change it")
+            raise AttributeError(f"{type(self).__name__} is read-only; {self._change_hint}")
         super().__setattr__(name, value)
 
     # -- read-only views --------------------------------------------------------------------
@@ -146,6 +146,92 @@ class Result:
     def warnings(self) -> tuple[str, ...]:
         return self._warnings
 
+    # -- presentation -----------------------------------------------------------------------
+    def summary(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _settings_lines(self) -> list[str]:
+        """One indented line a setting, then the seed if there is one."""
+        lines = [f"  {key}: {value}" for key, value in self._settings.items()]
+        if self._seed is not None:
+            lines.append(f"  seed: {self._seed}")
+        return lines
+
+    def _warning_lines(self) -> list[str]:
+        if not self._warnings:
+            return []
+        return ["", "Warnings:"] + [f"  - {w}" for w in self._warnings]
+
+    def _html(self, title: str, *tables: str) -> str:
+        """A heading, the tables' HTML, then the warnings as a list."""
+        warn = "".join(f"<li>{w}</li>" for w in self._warnings)
+        return f"<h4>{title}</h4>" + "".join(tables) + (f"<ul>{warn}</ul>" if warn else "")
+
+    def _as_dict(
+        self,
+        body: Mapping[str, Any],
+        *,
+        after_level: Mapping[str, Any] | None = None,
+        after_seed: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The shared fields around a subclass's own (``body`` after the settings), in order."""
+        return {
+            "design": self._design,
+            "level": self._level,
+            **dict(after_level or {}),
+            "seed": self._seed,
+            **dict(after_seed or {}),
+            "settings": dict(self._settings),
+            **body,
+            "diagnostics": dict(self._diagnostics),
+            "warnings": list(self._warnings),
+            "provenance": dict(self._provenance),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+class Result(FrozenRecord):
+    """Base class of every design's result.
+
+    Subclasses add design-specific read-only views (``counterfactual()``, ``event_study()``) and
+    ``plot()``. Attributes cannot be set after construction.
+    """
+
+    def __init__(
+        self,
+        *,
+        design: str,
+        effects: pd.DataFrame,
+        settings: Mapping[str, Any],
+        level: float,
+        seed: int | None = None,
+        provenance: Mapping[str, Any] | None = None,
+        diagnostics: Mapping[str, Any] | None = None,
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        missing = [c for c in EFFECT_COLUMNS if c not in effects.columns]
+        if missing:
+            raise ValueError(f"effects table lacks columns {missing}")
+        self._effects = effects.reset_index(drop=True).copy()
+        self._record(
+            design=design,
+            settings=settings,
+            level=level,
+            seed=seed,
+            provenance=provenance,
+            diagnostics=diagnostics,
+            warnings=warnings,
+        )
+        self._freeze()
+
     def effects(self) -> pd.DataFrame:
         """Tidy effects: term, estimate, std_error, conf_low, conf_high, p_value and more."""
         return self._effects.copy()
@@ -154,10 +240,7 @@ class Result:
     def summary(self) -> str:
         """A plain-text summary: design, settings, effects, diagnostics and warnings."""
         lines = [f"{self._design} ({int(round(self._level * 100))}% intervals)"]
-        for key, value in self._settings.items():
-            lines.append(f"  {key}: {value}")
-        if self._seed is not None:
-            lines.append(f"  seed: {self._seed}")
+        lines += self._settings_lines()
         cols = [c for c in [*EFFECT_COLUMNS, "scale"] if c in self._effects]
         with pd.option_context("display.width", 120, "display.max_columns", 20):
             lines += ["", self._effects[cols].to_string(index=False, float_format="{:.4g}".format)]
@@ -167,40 +250,23 @@ class Result:
         if scalar_diag:
             lines += ["", "Diagnostics:"]
             lines += [f"  {k}: {_fmt(v)}" for k, v in scalar_diag.items()]
-        if self._warnings:
-            lines += ["", "Warnings:"] + [f"  - {w}" for w in self._warnings]
+        lines += self._warning_lines()
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         cols = [c for c in [*EFFECT_COLUMNS, "scale"] if c in self._effects]
         table = self._effects[cols].to_html(index=False, float_format="{:.4g}".format)
-        warn = "".join(f"<li>{w}</li>" for w in self._warnings)
-        return f"<h4>{self._design}</h4>{table}" + (f"<ul>{warn}</ul>" if warn else "")
+        return self._html(self._design, table)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary: design, settings, seed, level, effects, diagnostics, provenance."""
-        out: dict[str, Any] = {
-            "design": self._design,
-            "level": self._level,
-            "seed": self._seed,
-            "settings": dict(self._settings),
-            "effects": self._effects,
-            "diagnostics": dict(self._diagnostics),
-            "warnings": list(self._warnings),
-            "provenance": dict(self._provenance),
-        }
+        out = self._as_dict({"effects": self._effects})
         out.update(self._extra_dict())
         return to_jsonable(out)
 
     def _extra_dict(self) -> dict[str, Any]:
         """Design-specific frames to include in :meth:`to_dict` (counterfactual, event study)."""
         return {}
-
-    def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
 
     def plot(self, ax: Any = None) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no plot")

@@ -1,17 +1,19 @@
-"""Build the bundled datasets from the project's real data folder (maintainers only).
+"""Build the bundled datasets from the official raw files (maintainers only).
 
-``python -m vrueval.data.bundle SHARED_DATA_DIR OUT_DIR`` reads the published files in
-``../shared/data`` and writes one compressed parquet per dataset plus ``manifest.json`` with the
-provenance of each (publisher, edition, source file and its SHA-256). The package ships the output;
-nothing here runs when a user imports vrueval.
+``python -m vrueval.data.bundle SHARED_DATA_DIR OUT_DIR`` reads the files as published (under
+``raw/`` in each folder of ``../shared/data``) with :mod:`vrueval.data.loaders`, attaches
+populations, and writes one compressed parquet per dataset plus ``manifest.json`` with the
+provenance of each (publisher, edition, the raw file read and its SHA-256). The package ships the
+output; nothing here runs when a user imports vrueval.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,90 +21,126 @@ import numpy as np
 import pandas as pd
 
 from vrueval import areas
-from vrueval.data.panel import Panel
+from vrueval.data import loaders
+from vrueval.data.loaders import common, provenance
+from vrueval.data.panel import Panel, Source
 
-OGL = "Open Government Licence v3.0"
+# The raw files read, relative to the data folder.
+KNIFE_CSV = "knife_quarterly_2008_2019/raw/knifecrime2.csv"
+CSS = {
+    "2022": "css_pfa_2003_2022/raw/crime-pressure-force-2022-data.csv.gz",
+    "2020": "css_pfa_2003_2022/raw/crime-pressure-force-data.csv.gz",
+}
+HES_WORKBOOK = "hes_sharp_object_region_2012_2022/raw/UK_Knife_Crime_Workbook.xlsx"
+POPULATION_NEW = (
+    "population_pfa/mid2011_2023/raw/LAD23_Mid_Year_pop_2011_to_2023.xlsx",
+    "population_pfa/mid2011_2023/raw/LAD23_CSP23_PFA23_lookup_Dec2023.csv",
+)
+_PFA_2018_2019 = "ons_pfa_tables_2018_2019/raw/"
+# The old basis takes each mid-year from the earliest edition publishing it: 2002-2016 from
+# YE Mar 2018 (P9), 2017 from YE Jun 2018 (P3), 2018 from YE Jun 2019 (P3). Later editions of the
+# same year repeat it, so only these three are read.
+POPULATION_OLD = tuple(
+    _PFA_2018_2019 + name
+    for name in (
+        "policeforceareatablesyearendingmarch2018v2.xlsx",
+        "policeforceareadatatablesyearendingjune2018corrected.xlsx",
+        "policeforceareatablesyearendingjune2019.xlsx",
+    )
+)
+REC_CRIME_CSV = "rec_crime_pfa_2003_2018/raw/rec-crime-pfa.csv"
+# The 2019 editions, for the year-ends after rec-crime-pfa.csv stops (YE Dec 2018).
+P1_2019 = tuple(
+    _PFA_2018_2019 + name
+    for name in (
+        "policeforceareatablesyeendingmarch2019.xlsx",
+        "policeforceareatablesyearendingjune2019.xlsx",
+        "policeforceareatablesyearendingseptember2019.xlsx",
+        "pfatablesdec19.xlsx",
+    )
+)
+P1_JUN2025 = (
+    "ons_pfa_tables_ye_jun2025/raw/policeforceareatablesyejune25final_TableP1_at_35ab745.csv"
+)
+SHOCKS = "policy_dates/shocks.csv"
+
+Built = tuple[pd.DataFrame, dict[str, Any]]
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _paths(root: Path, rels: Sequence[str]) -> list[Path]:
+    return [root / rel for rel in rels]
 
 
-def _source(root: Path, rel: str, publisher: str, title: str, edition: str) -> dict[str, str]:
-    return {
-        "publisher": publisher,
-        "title": title,
-        "edition": edition,
-        "file": rel,
-        "sha256": sha256(root / rel),
-        "note": OGL,
-    }
+def _sources(root: Path, rels: Sequence[str], *panels: Panel) -> list[dict[str, str]]:
+    """The panels' sources for the manifest, each naming its file by its path under ``root``.
+
+    Loaders record file names only; the manifest keeps the path so the build can be checked
+    against the data folder. A file read for two tables is listed once, naming both.
+    """
+    by_name = {Path(rel).name: rel for rel in rels}
+    out: dict[str, dict[str, str]] = {}
+    for panel in panels:
+        for src in panel.sources:
+            rel = by_name[src.file]
+            seen = out.get(rel)
+            if seen is None:
+                out[rel] = replace(src, file=rel).to_dict()
+            elif src.title not in seen["title"]:  # one workbook read for two tables
+                seen["title"] += f"; {src.title}"
+    return list(out.values())
 
 
-def _slug(text: str) -> str:
-    return "_".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+def _fy_start(period: pd.Period) -> int:
+    """The year the financial year (April to March) containing ``period`` starts in."""
+    start = period.start_time
+    return start.year if start.month >= 4 else start.year - 1
+
+
+@cache
+def _old_population_panel(root: Path) -> Panel:
+    """Forces' mid-year population, pre-Census-2021 basis (PFA tables P9/P3)."""
+    return loaders.ons_pfa_tables.population_panel(_paths(root, POPULATION_OLD))
+
+
+@cache
+def _new_population_panel(root: Path) -> Panel:
+    """Forces' mid-year population, Census 2021 basis (LAD workbook + LAD->PFA lookup)."""
+    return loaders.population.panel(_paths(root, POPULATION_NEW))
+
+
+def _population_table(panel: Panel) -> pd.DataFrame:
+    """area_code, mid_year, population from a population panel."""
+    d = panel.data
+    return pd.DataFrame(
+        {
+            "area_code": d["unit"],
+            "mid_year": d["period"].map(lambda p: p.year),
+            "population": d["value"],
+        }
+    )
 
 
 def _old_population(root: Path) -> pd.DataFrame:
-    pop = pd.read_csv(root / "population_pfa/mid2002_2018/population_by_pfa_mid2002_2018.csv")
-    return pop.loc[pop["geo_level"] == "pfa", ["area_code", "mid_year", "population"]]
+    return _population_table(_old_population_panel(root))
 
 
 def _new_population(root: Path) -> pd.DataFrame:
-    pop = pd.read_csv(root / "population_pfa/mid2011_2023/population_by_pfa_mid2011_2023.csv")
-    return pop[["area_code", "mid_year", "population"]]
+    return _population_table(_new_population_panel(root))
 
 
-def knife_quarterly(root: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    d = pd.read_csv(
-        root / "knife_quarterly_2008_2019/knife_offences_by_pfa_quarterly_2008q2_2019q1.csv"
-    )
-    d["period"] = pd.PeriodIndex(pd.to_datetime(d["quarter_start"]), freq="Q-DEC").astype(str)
+def knife_quarterly(root: Path) -> Built:
+    panel = loaders.knife_quarterly.panel([root / KNIFE_CSV])
+    frame = panel.data.drop(columns="population")
     # population of the mid-year inside each financial year (FY2018/19 -> mid-2018)
-    d["mid_year"] = d["financial_year"].str[:4].astype(int)
-    d = d.merge(_old_population(root), on=["area_code", "mid_year"], how="left")
-    outcomes = {
-        "knife_offences": "knife_offences",
-        "component_knife_enabled": "knife_enabled",
-        "component_violence_with_injury": "violence_with_injury",
-        "component_homicide_and_serious_injury": "homicide_and_serious_injury",
-    }
-    long = d.melt(
-        id_vars=["area_code", "period", "population"],
-        value_vars=list(outcomes),
-        var_name="outcome",
-        value_name="value",
-    )
-    long["outcome"] = long["outcome"].map(outcomes)
-    # A few component cells are published negative (net of offences re-classified in a later
-    # quarter); they are not counts of anything, so they stay missing.
-    long["value"] = long["value"].astype(float).where(long["value"] >= 0)
-    frame = long.rename(columns={"area_code": "unit"})
+    frame["mid_year"] = frame["period"].map(_fy_start)
+    pop = _old_population(root).rename(columns={"area_code": "unit"})
+    frame = frame.merge(pop, on=["unit", "mid_year"], how="left").drop(columns="mid_year")
     meta = {
         "description": "Knife or sharp instrument offences by police force area, quarterly",
         "frequency": "quarter",
         "measure": "count",
         "geography": "force",
-        "sources": [
-            _source(
-                root,
-                "knife_quarterly_2008_2019/raw/knifecrime2.csv",
-                "Home Office",
-                "Police recorded crime: offences involving a knife or sharp instrument, by force",
-                "circa spring 2019 (pre-revision)",
-            ),
-            _source(
-                root,
-                "population_pfa/mid2002_2018/population_by_pfa_mid2002_2018.csv",
-                "Office for National Statistics",
-                "Mid-year population estimates by police force area (pre-2021 basis)",
-                "mid-2002 to mid-2018, from PFA data tables P9/P3",
-            ),
-        ],
+        "sources": _sources(root, [KNIFE_CSV, *POPULATION_OLD], panel, _old_population_panel(root)),
         "notes": [
             "Calendar quarters: 2008Q2 is Apr-Jun 2008 (financial year 2008/09 Q1).",
             "42 forces: City of London is not in the source.",
@@ -118,37 +156,15 @@ def knife_quarterly(root: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     return frame, meta
 
 
-def crime_severity(root: Path, vintage: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    d = pd.read_csv(root / "css_pfa_2003_2022/css_by_offence_group_pfa_fy2003_2022.csv")
-    label = f"CSS data tool, YE Mar {vintage} edition"
-    d = d.loc[(d["vintage"] == label) & (d["geo_level"] == "pfa")]
-    frame = pd.DataFrame(
-        {
-            "unit": d["area_code"],
-            "period": d["fy_end_year"].astype(int),
-            "outcome": "css_" + d["offence_group"].map(_slug),
-            "value": d["css"],
-        }
-    )
-    raw = {
-        "2022": "css_pfa_2003_2022/raw/crime-pressure-force-2022-data.csv.gz",
-        "2020": "css_pfa_2003_2022/raw/crime-pressure-force-data.csv.gz",
-    }[vintage]
+def crime_severity(root: Path, vintage: str) -> Built:
+    panel = loaders.crime_severity.panel([root / CSS[vintage]])
     meta = {
         "description": "Crime severity score by offence group and police force area "
         f"({vintage} vintage)",
         "frequency": "financial_year",
         "measure": "score",
         "geography": "force",
-        "sources": [
-            _source(
-                root,
-                raw,
-                "Office for National Statistics",
-                "Crime Severity Score (Experimental Statistics), data tool",
-                f"YE Mar {vintage} edition",
-            )
-        ],
+        "sources": _sources(root, [CSS[vintage]], panel),
         "notes": [
             "Severity-weighted offences per 1,000 residents; a rate, not a count.",
             "Financial years are labelled by the year they end in (2020 is FY2019/20).",
@@ -156,38 +172,12 @@ def crime_severity(root: Path, vintage: str) -> tuple[pd.DataFrame, dict[str, An
             "Violence scores are inflated by post-2014 recording-practice improvements.",
         ],
     }
-    return frame, meta
+    return panel.data, meta
 
 
-def hes_sharp_object(root: Path, by_age: bool) -> tuple[pd.DataFrame, dict[str, Any]]:
-    folder = root / "hes_sharp_object_region_2012_2022"
-    name = (
-        "hes_x99_sharp_object_admissions_by_region_age_monthly_2012_2022.csv"
-        if by_age
-        else "hes_x99_sharp_object_admissions_by_region_monthly_2012_2022.csv"
-    )
-    d = pd.read_csv(folder / name)
-    geographic = [a.name for a in areas.regions()]
-    d = d.loc[d["region"].isin(geographic)].copy()
-    d["unit"] = d["region"].map(lambda r: areas.resolve(r, "region"))
-    d["period"] = pd.PeriodIndex(pd.to_datetime(d["period_start"]), freq="M").astype(str)
-    parts = []
-    for col, outcome in (("fae", "admissions"), ("fce", "episodes")):
-        part = pd.DataFrame(
-            {
-                "unit": d["unit"],
-                "period": d["period"],
-                "outcome": outcome if not by_age else outcome + "_age_" + d["age_group"],
-                "value": d[col],
-                "suppressed": d[f"{col}_suppressed_1to7"].astype(bool),
-                "provisional": d["fin_year"] == "2021/22",
-            }
-        )
-        parts.append(part)
-    frame = pd.concat(parts, ignore_index=True)
-    if by_age:
-        # Age bands not listed for a month are absent at source: add them as missing, not zero.
-        frame = _complete_grid(frame)
+def hes_sharp_object(root: Path, by_age: bool) -> Built:
+    panel = loaders.hes_workbook.panel([root / HES_WORKBOOK], by_age=by_age)
+    frame = panel.data.drop(columns="population")
     frame = frame.merge(_region_population(root), on=["unit", "period"], how="left")
     meta = {
         "description": "Hospital admissions for assault by sharp object (ICD-10 X99), by region of "
@@ -195,22 +185,9 @@ def hes_sharp_object(root: Path, by_age: bool) -> tuple[pd.DataFrame, dict[str, 
         "frequency": "month",
         "measure": "count",
         "geography": "region",
-        "sources": [
-            _source(
-                root,
-                "hes_sharp_object_region_2012_2022/raw/UK_Knife_Crime_Workbook.xlsx",
-                "NHS Digital",
-                "Hospital Episode Statistics: admissions with external cause X99, by region",
-                "Non-DARS tabulation for the Home Office, 2012-13 to 2021-22",
-            ),
-            _source(
-                root,
-                "population_pfa/mid2011_2023/population_by_pfa_mid2011_2023.csv",
-                "Office for National Statistics",
-                "Mid-year population estimates by police force area (Census 2021 basis)",
-                "mid-2011 to mid-2023",
-            ),
-        ],
+        "sources": _sources(
+            root, [HES_WORKBOOK, *POPULATION_NEW], panel, _new_population_panel(root)
+        ),
         "notes": [
             "admissions = finished admission episodes (FAE); episodes = finished consultant "
             "episodes (FCE).",
@@ -230,22 +207,10 @@ def hes_sharp_object(root: Path, by_age: bool) -> tuple[pd.DataFrame, dict[str, 
     return frame, meta
 
 
-def _complete_grid(frame: pd.DataFrame) -> pd.DataFrame:
-    units = frame["unit"].unique()
-    periods = frame["period"].unique()
-    outcomes = frame["outcome"].unique()
-    grid = pd.MultiIndex.from_product(
-        [units, periods, outcomes], names=["unit", "period", "outcome"]
-    )
-    full = frame.set_index(["unit", "period", "outcome"]).reindex(grid).reset_index()
-    full["suppressed"] = full["suppressed"].fillna(False).astype(bool)
-    fy_2021 = full["period"] >= "2021-04"
-    full["provisional"] = fy_2021
-    return full
-
-
 def _region_population(root: Path) -> pd.DataFrame:
-    pop = _new_population(root)
+    """unit, period (month), population: each English region and England as the sum of its
+    forces, the mid-year of the financial year the month is in (Census 2021 basis)."""
+    pop = _new_population(root).copy()
     region_of = {a.code: a.region for a in areas.forces()}
     pop["region"] = pop["area_code"].map(region_of)
     pop = pop.loc[pop["region"] != "Wales"]
@@ -259,39 +224,26 @@ def _region_population(root: Path) -> pd.DataFrame:
         index=False
     ):
         for month in pd.period_range(f"{mid_year}-04", f"{mid_year + 1}-03", freq="M"):
-            rows.append((unit, str(month), float(population)))
+            rows.append((unit, month, float(population)))
     return pd.DataFrame(rows, columns=["unit", "period", "population"])
 
 
-def population(root: Path, basis: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    table = _old_population(root) if basis == "mid2002_2018" else _new_population(root)
-    frame = pd.DataFrame(
-        {
-            "unit": table["area_code"],
-            "period": table["mid_year"].astype(int),
-            "outcome": "population",
-            "value": table["population"].astype(float),
-        }
-    )
+def population(root: Path, basis: str) -> Built:
     old = basis == "mid2002_2018"
+    if old:
+        panel = _old_population_panel(root)
+        rels: Sequence[str] = POPULATION_OLD
+    else:
+        panel = _new_population_panel(root)
+        rels = POPULATION_NEW
+    # one outcome name for both bases: the dataset name says which basis it is
+    frame = panel.data.assign(outcome="population")
     meta = {
         "description": f"Mid-year population by police force area ({basis} basis)",
         "frequency": "year",
         "measure": "count",
         "geography": "force",
-        "sources": [
-            _source(
-                root,
-                "population_pfa/mid2002_2018/population_by_pfa_mid2002_2018.csv"
-                if old
-                else "population_pfa/mid2011_2023/raw/LAD23_Mid_Year_pop_2011_to_2023.xlsx",
-                "Office for National Statistics",
-                "Mid-year population estimates by police force area",
-                "pre-Census-2021 basis (PFA tables P9/P3, rounded to 100)"
-                if old
-                else "Census 2021 basis, LAD23 aggregated to PFA23",
-            )
-        ],
+        "sources": _sources(root, rels, panel),
         "notes": [
             "Periods are calendar years labelling the mid-year (30 June) estimate.",
             "The two bases differ by up to 3% for 2012-2018: never splice them without saying so.",
@@ -300,103 +252,39 @@ def population(root: Path, basis: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     return frame, meta
 
 
-_ROLLING_OFFENCES = {
-    "Homicide": "homicide",
-    "Violence with injury": "violence_with_injury",
-    "Possession of weapons offences": "possession_of_weapons",
-    "Robbery": "robbery",
-}
+_ROLLING_OFFENCES = (
+    "Homicide",
+    "Violence with injury",
+    "Possession of weapons offences",
+    "Robbery",
+)
 
 
-def offences_rolling(root: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    old = pd.read_csv(
-        root / "rec_crime_pfa_2003_2018/violence_weapons_by_pfa_rolling_12m_2003_2018.csv"
-    )
-    old = old.loc[old["offence"].isin(list(_ROLLING_OFFENCES))]
-    old_frame = pd.DataFrame(
-        {
-            "unit": old["area_code"],
-            "period": pd.PeriodIndex(pd.to_datetime(old["period_end"]), freq="M").astype(str),
-            "outcome": old["offence"].map(_ROLLING_OFFENCES),
-            "value": old["offences_rolling_12m"].astype(float),
-        }
-    )
-    ons = pd.read_csv(
-        root
-        / "ons_pfa_tables_2018_2019/recorded_crime_by_offence_group_pfa_rolling_year_2018_2019.csv"
-    )
-    ons = ons.loc[
-        (ons["geo_level"] == "pfa")
-        & ons["offence_group"].isin(list(_ROLLING_OFFENCES))
-        & (ons["period_end"] > "2018-12-31")
+def offences_rolling(root: Path) -> Built:
+    offences = list(_ROLLING_OFFENCES)
+    panels = [
+        loaders.home_office_open_data.rec_crime_panel(root / REC_CRIME_CSV, offences=offences),
+        loaders.ons_pfa_tables.offence_groups_panel(_paths(root, P1_2019), offences=offences),
+        loaders.ons_pfa_tables.offence_groups_panel([root / P1_JUN2025], offences=offences),
     ]
-    ons_frame = pd.DataFrame(
-        {
-            "unit": ons["area_code"],
-            "period": pd.PeriodIndex(pd.to_datetime(ons["period_end"]), freq="M").astype(str),
-            "outcome": ons["offence_group"].map(_ROLLING_OFFENCES),
-            "value": ons["offences"],
-        }
-    )
-    new = pd.read_csv(
-        root
-        / "ons_pfa_tables_ye_jun2025/recorded_crime_by_offence_group_pfa_ye_jun2025_tableP1.csv"
-    )
-    new = new.loc[(new["geo_level"] == "pfa") & new["offence_group"].isin(list(_ROLLING_OFFENCES))]
-    new_frame = pd.DataFrame(
-        {
-            "unit": new["area_code"],
-            "period": "2025-06",
-            "outcome": new["offence_group"].map(_ROLLING_OFFENCES),
-            "value": new["offences"].astype(float),
-        }
-    )
-    frame = pd.concat([old_frame, ons_frame, new_frame], ignore_index=True)
-    # Fill the quarterly grid: periods nobody published here stay missing.
-    grid = pd.period_range("2003-03", "2025-06", freq="3M").astype(str)
-    full = pd.MultiIndex.from_product(
-        [frame["unit"].unique(), grid, frame["outcome"].unique()],
-        names=["unit", "period", "outcome"],
-    )
-    frame = frame.set_index(["unit", "period", "outcome"]).reindex(full).reset_index()
-    frame = frame.merge(_population_at_end(root), on=["unit", "period"], how="left")
+    frame = pd.concat([p.data for p in panels], ignore_index=True).drop(columns="population")
+    # One quarterly grid over every vintage: periods nobody published here stay missing.
+    grid = list(pd.period_range("2003-03", "2025-06", freq="M")[::3])
+    frame = common.complete_grid(frame, grid)
+    frame = frame.merge(_population_at_end(root, grid), on=["unit", "period"], how="left")
     meta = {
         "description": "Police recorded offences by force, rolling 12-month totals "
         "(homicide, violence with injury, possession of weapons, robbery)",
         "frequency": "rolling_12m",
         "measure": "count",
         "geography": "force",
-        "sources": [
-            _source(
-                root,
-                "rec_crime_pfa_2003_2018/raw/rec-crime-pfa.csv",
-                "Home Office",
-                "Recorded crime data at Police Force Area level (rec-crime-pfa.csv)",
-                "YE Mar 2003 to YE Dec 2018",
-            ),
-            *[
-                _source(
-                    root,
-                    f"ons_pfa_tables_2018_2019/raw/{name}",
-                    "Office for National Statistics",
-                    "Crime in England and Wales: Police Force Area data tables, Table P1",
-                    edition,
-                )
-                for name, edition in (
-                    ("policeforceareatablesyeendingmarch2019.xlsx", "YE Mar 2019"),
-                    ("policeforceareatablesyearendingjune2019.xlsx", "YE Jun 2019"),
-                    ("policeforceareatablesyearendingseptember2019.xlsx", "YE Sep 2019"),
-                    ("pfatablesdec19.xlsx", "YE Dec 2019"),
-                )
-            ],
-            _source(
-                root,
-                "ons_pfa_tables_ye_jun2025/raw/policeforceareatablesyejune25final_TableP1_at_35ab745.csv",
-                "Office for National Statistics",
-                "Crime in England and Wales: Police Force Area data tables, Table P1",
-                "YE Jun 2025",
-            ),
-        ],
+        "sources": _sources(
+            root,
+            [REC_CRIME_CSV, *P1_2019, P1_JUN2025, *POPULATION_OLD, *POPULATION_NEW],
+            *panels,
+            _old_population_panel(root),
+            _new_population_panel(root),
+        ),
         "notes": [
             "Each period is the 12 months ending in that month; consecutive quarterly values "
             "overlap by 9 months and are not independent observations: use non_overlapping() for "
@@ -414,24 +302,26 @@ def offences_rolling(root: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     return frame, meta
 
 
-def _population_at_end(root: Path) -> pd.DataFrame:
+def _population_at_end(root: Path, grid: Sequence[pd.Period]) -> pd.DataFrame:
+    """unit, period, population: the mid-year before each rolling year's end (mid-2023 for
+    later ends), old basis before 2011 and Census 2021 basis from 2011."""
     old = _old_population(root)
     new = _new_population(root)
     pop = pd.concat([old.loc[old["mid_year"] < 2011], new], ignore_index=True)
     rows = []
-    for period in pd.period_range("2003-03", "2025-06", freq="3M"):
+    for period in grid:
         mid_year = period.year if period.month >= 7 else period.year - 1
         sub = pop.loc[pop["mid_year"] == min(mid_year, 2023)]
         rows.append(
             pd.DataFrame(
-                {"unit": sub["area_code"], "period": str(period), "population": sub["population"]}
+                {"unit": sub["area_code"], "period": period, "population": sub["population"]}
             )
         )
     return pd.concat(rows, ignore_index=True).astype({"population": float})
 
 
-def policy_dates(root: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    shocks = pd.read_csv(root / "policy_dates/shocks.csv")
+def policy_dates(root: Path) -> Built:
+    shocks = pd.read_csv(root / SHOCKS)
     vru = pd.DataFrame(
         [
             {
@@ -463,24 +353,22 @@ def policy_dates(root: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         ]
     )
     frame = pd.concat([shocks, vru], ignore_index=True)
+    src: Source = provenance.source(
+        root / SHOCKS,
+        "BlackThrive/streetlamp (compiled from GOV.UK, ONS, IfG sources)",
+        "Dated policy and COVID shocks relevant to recorded crime",
+        "commit 79eedbb",
+    )
     meta = {
         "description": "Dated policy, recording-practice and COVID-19 shocks, and VRU start dates",
         "kind": "table",
-        "sources": [
-            _source(
-                root,
-                "policy_dates/shocks.csv",
-                "BlackThrive/streetlamp (compiled from GOV.UK, ONS, IfG sources)",
-                "Dated policy and COVID shocks relevant to recorded crime",
-                "commit 79eedbb",
-            )
-        ],
+        "sources": [replace(src, file=SHOCKS).to_dict()],
         "notes": ["The VRU rows are added by vrueval from the Home Office programme dates."],
     }
     return frame, meta
 
 
-BUILDERS: dict[str, Callable[[Path], tuple[pd.DataFrame, dict[str, Any]]]] = {
+BUILDERS: dict[str, Callable[[Path], Built]] = {
     "knife_quarterly": knife_quarterly,
     "crime_severity_2022": lambda r: crime_severity(r, "2022"),
     "crime_severity_2020": lambda r: crime_severity(r, "2020"),
@@ -495,6 +383,7 @@ BUILDERS: dict[str, Callable[[Path], tuple[pd.DataFrame, dict[str, Any]]]] = {
 
 def build(root: Path, out: Path) -> dict[str, Any]:
     """Build every bundled dataset; validate panels before writing them."""
+    root = root.resolve()
     out.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {}
     for name, builder in BUILDERS.items():
@@ -510,7 +399,7 @@ def build(root: Path, out: Path) -> dict[str, Any]:
             frame["period"] = frame["period"].astype(str)
         path = out / f"{name}.parquet"
         frame.to_parquet(path, index=False, compression="zstd")
-        manifest[name] = {**meta, "file": path.name, "sha256": sha256(path)}
+        manifest[name] = {**meta, "file": path.name, "sha256": provenance.sha256(path)}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 

@@ -21,7 +21,7 @@ of Econometrics* 225(2), 254-277.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Required, TypedDict, Unpack, get_args
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.designs import comparators as comp
 from vrueval.designs import did_inference as inf
-from vrueval.designs.did_data import DiDData, collapse_two_periods, prepare
+from vrueval.designs.did_data import DiDData, check_panel, collapse_two_periods, prepare
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
 from vrueval.designs.did_results import DiDResult
 from vrueval.inference import cluster
@@ -56,15 +56,33 @@ def _choice(value: object, allowed: tuple[str, ...], what: str) -> None:
         raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
 
 
+class ComparatorOptions(TypedDict, total=False):
+    """The constructor options :class:`DiD` and :class:`EventStudy` share (see :class:`DiD`)."""
+
+    start: Required[object | Mapping[str, object]]
+    treated: Sequence[str] | None
+    comparators: comp.ComparatorRule | Sequence[str]
+    exclude: Sequence[str]
+    n_similar: int
+    scale: Scale
+    weights: Weighting
+    window: tuple[object, object]
+    per: float
+
+
 class _ComparatorDesign:
-    """Validation and data preparation shared by :class:`DiD` and :class:`EventStudy`."""
+    """Validation and data preparation shared by :class:`DiD` and :class:`EventStudy`.
+
+    Subclasses take their own options and pass the shared ones (:class:`ComparatorOptions`,
+    whose defaults are here) on unchanged.
+    """
 
     def __init__(
         self,
         panel: Panel,
         outcome: str,
         *,
-        start: object | Mapping[str, object],
+        start: object | Mapping[str, object] = None,
         treated: Sequence[str] | None = None,
         comparators: comp.ComparatorRule | Sequence[str] = "never_funded",
         exclude: Sequence[str] = (),
@@ -74,14 +92,11 @@ class _ComparatorDesign:
         window: tuple[object, object] = (None, None),
         per: float = 100_000.0,
     ) -> None:
-        if not isinstance(panel, Panel):
-            raise TypeError(f"panel must be a vrueval Panel, got {type(panel).__name__}")
-        if outcome not in panel.outcomes:
-            raise ValueError(f"unknown outcome {outcome!r}; this panel has {panel.outcomes}")
-        if panel.overlapping:
-            raise ValueError(
-                "rolling 12-month totals overlap; call panel.non_overlapping(end_month) first"
+        if start is None:  # required (ComparatorOptions); checked here to name the subclass
+            raise TypeError(
+                f"{type(self).__name__}() missing 1 required keyword-only argument: 'start'"
             )
+        check_panel(panel, outcome)
         _choice(scale, SCALES, "scale")
         _choice(weights, WEIGHTINGS, "weights")
         if isinstance(comparators, str):
@@ -234,47 +249,29 @@ class DiD(_ComparatorDesign):
         panel: Panel,
         outcome: str,
         *,
-        start: object | Mapping[str, object],
-        treated: Sequence[str] | None = None,
-        comparators: comp.ComparatorRule | Sequence[str] = "never_funded",
-        exclude: Sequence[str] = (),
-        n_similar: int = 12,
         estimator: Estimator = "twfe",
-        scale: Scale = "value",
-        weights: Weighting = "none",
         intensity: Mapping[str, float] | None = None,
-        window: tuple[object, object] = (None, None),
-        per: float = 100_000.0,
+        **options: Unpack[ComparatorOptions],
     ) -> None:
         _choice(estimator, ESTIMATORS, "estimator")
         if intensity is not None:
-            if isinstance(start, Mapping):
+            if isinstance(options.get("start"), Mapping):
                 raise ValueError("a continuous intensity needs one common start")
             codes = comp.resolve_units(list(intensity), panel.geography)
             self.intensity: dict[str, float] | None = {
                 c: float(v) for c, v in zip(codes, intensity.values(), strict=True)
             }
             treated = [c for c, v in self.intensity.items() if v != 0]
+            options["treated"] = treated
+            comparators = options.get("comparators", "never_funded")
             if comparators == "never_funded" and panel.geography != "force":
-                comparators = [u for u in panel.units if u not in treated]
+                options["comparators"] = [u for u in panel.units if u not in treated]
         else:
             self.intensity = None
-        super().__init__(
-            panel,
-            outcome,
-            start=start,
-            treated=treated,
-            comparators=comparators,
-            exclude=exclude,
-            n_similar=n_similar,
-            scale=scale,
-            weights=weights,
-            window=window,
-            per=per,
-        )
-        if estimator == "poisson" and weights != "none":
+        super().__init__(panel, outcome, **options)
+        if estimator == "poisson" and self.weights != "none":
             raise ValueError("weights apply to the OLS estimators; Poisson uses an offset")
-        if estimator == "poisson" and scale == "rate" and panel.measure != "count":
+        if estimator == "poisson" and self.scale == "rate" and panel.measure != "count":
             raise ValueError("Poisson with scale='rate' needs counts with populations")
         self.estimator = estimator
 

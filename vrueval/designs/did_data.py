@@ -33,6 +33,20 @@ class DiDData:
         return first.loc[list(self.units)].to_numpy(dtype=float)
 
 
+def check_panel(panel: object, outcome: str) -> Panel:
+    """The panel, if a comparator design can use it: a Panel holding ``outcome``, not overlapping
+    rolling totals (their consecutive values share nine months)."""
+    if not isinstance(panel, Panel):
+        raise TypeError(f"panel must be a vrueval Panel, got {type(panel).__name__}")
+    if outcome not in panel.outcomes:
+        raise ValueError(f"unknown outcome {outcome!r}; this panel has {panel.outcomes}")
+    if panel.overlapping:
+        raise ValueError(
+            "rolling 12-month totals overlap; call panel.non_overlapping(end_month) first"
+        )
+    return panel
+
+
 def prepare(
     panel: Panel,
     outcome: str,

@@ -20,19 +20,16 @@ heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
 from vrueval.data.panel import Panel
-from vrueval.designs import comparators as comp
 from vrueval.designs import did_inference as inf
 from vrueval.designs.did import (
     STAGGER_WARNING,
-    Scale,
-    Weighting,
+    ComparatorOptions,
     _check_fit_options,
     _ComparatorDesign,
 )
@@ -73,32 +70,12 @@ class EventStudy(_ComparatorDesign):
         panel: Panel,
         outcome: str,
         *,
-        start: object | Mapping[str, object],
-        treated: Sequence[str] | None = None,
-        comparators: comp.ComparatorRule | Sequence[str] = "never_funded",
-        exclude: Sequence[str] = (),
-        n_similar: int = 12,
         leads: int | None = None,
         lags: int | None = None,
         reference: int = -1,
-        scale: Scale = "value",
-        weights: Weighting = "none",
-        window: tuple[object, object] = (None, None),
-        per: float = 100_000.0,
+        **options: Unpack[ComparatorOptions],
     ) -> None:
-        super().__init__(
-            panel,
-            outcome,
-            start=start,
-            treated=treated,
-            comparators=comparators,
-            exclude=exclude,
-            n_similar=n_similar,
-            scale=scale,
-            weights=weights,
-            window=window,
-            per=per,
-        )
+        super().__init__(panel, outcome, **options)
         for name, v in (("leads", leads), ("lags", lags)):
             if v is not None and (not isinstance(v, int) or v < 0):
                 raise ValueError(f"{name} must be a non-negative integer or None, got {v!r}")

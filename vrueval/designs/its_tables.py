@@ -113,7 +113,9 @@ def path_tables(
     interventions = [i for i in interruptions if not i.nuisance]
     first = interventions[0]
     start_pos = (first.period.ordinal - d.periods[0].ordinal) // step + first.lag
-    post = np.flatnonzero(d.time[t] >= start_pos)
+    # Only fitted months count: excluded months (lockdown, washout, missing) have no fitted data,
+    # and an effect there would be pure extrapolation of the slope change.
+    post = np.flatnonzero((d.time[t] >= start_pos) & d.in_fit[t])
     if window is not None:
         post = post[:window]
     weights = pop / rate_per if rate_model and rate_per else np.ones(len(pop))

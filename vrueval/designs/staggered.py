@@ -216,6 +216,7 @@ class StaggeredDiD:
             diagnostics["pretest_wald"] = test[0]
             diagnostics["pretest_df"] = test[1]
             diagnostics["pretest_p_value"] = test[2]
+            diagnostics["pretest_p_value_chi2"] = test[3]
         settings = {**s, "inference": inference}
         if inference == "bootstrap":
             settings.update({"draws": int(draws), "weights": weights, "cluster": "unit"})

@@ -114,10 +114,14 @@ def analytic_se(inf: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean(inf**2, axis=0) / n)
 
 
-def pretest(gt: GroupTime) -> tuple[float, int, float] | None:
-    """Wald pre-test that all pre-treatment ATT(g,t) are zero: (statistic, df, p-value).
+def pretest(gt: GroupTime) -> tuple[float, int, float, float] | None:
+    """Wald pre-test that all pre-treatment ATT(g,t) are zero: (W, q, p-value, chi-squared p).
 
-    None when there are no pre-treatment cells or their covariance is singular.
+    The p-value uses Hotelling's scaling ``F = W (n-q) / (q (n-1))`` on (q, n-q) rather than
+    chi-squared(q): with q of about 16 cells and 40 units the chi-squared reference rejects a true
+    null more than half the time in simulation, the scaled F about 5-10%. The chi-squared p-value
+    (what R ``did`` prints) is returned too, for comparison. None when there are no
+    pre-treatment cells, their covariance is singular or n <= q.
     """
     from scipy import stats
 
@@ -129,5 +133,9 @@ def pretest(gt: GroupTime) -> tuple[float, int, float] | None:
     if np.linalg.matrix_rank(v) < len(pre):
         return None
     a = gt.att[pre]
+    q = len(pre)
+    if n <= q:
+        return None
     w = float(n * a @ np.linalg.solve(v, a))
-    return w, len(pre), float(stats.chi2.sf(w, len(pre)))
+    p_f = float(stats.f.sf(w * (n - q) / (q * (n - 1)), q, n - q))
+    return w, q, p_f, float(stats.chi2.sf(w, q))

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Required, TypedDict, Unpack, get_args
 
 import numpy as np
 import pandas as pd
 
 from vrueval import areas
 from vrueval.data.panel import Panel
+from vrueval.designs.did_data import check_panel
 from vrueval.power import analytic as an
 from vrueval.power import simulate as sim
 from vrueval.power.kernels import contrast_difference, cr1_factor
@@ -40,31 +41,37 @@ Scale = Literal["value", "rate"]
 PLACEBOS: tuple[str, ...] = get_args(Placebo)
 
 
+class StudyOptions(TypedDict, total=False):
+    """The options :func:`did` and :func:`event_study` share (defaults in :func:`_study`)."""
+
+    post: Required[int]
+    pre: int | None
+    n_treated: int | None
+    treated: Sequence[str] | None
+    comparators: Sequence[str] | None
+    n_comparators: int | None
+    placebo: Placebo
+    starts: Sequence[Any] | None
+    scale: Scale
+    per: float
+    start: Any
+    end: Any
+    effects: Sequence[float]
+    level: float
+    power: float
+    n_sims: int
+    seed: int | None
+    inference: Literal["cr1"]
+    direction: Direction
+    critical: Critical
+
+
 def did(
     panel: Panel,
     outcome: str,
     *,
-    post: int,
-    pre: int | None = None,
-    n_treated: int | None = None,
-    treated: Sequence[str] | None = None,
-    comparators: Sequence[str] | None = None,
-    n_comparators: int | None = None,
-    placebo: Placebo = "both",
-    starts: Sequence[Any] | None = None,
     estimator: Estimator = "twfe",
-    scale: Scale = "value",
-    per: float = 100_000.0,
-    start: Any = None,
-    end: Any = None,
-    effects: Sequence[float] = DEFAULT_EFFECTS,
-    level: float = 0.95,
-    power: float = 0.8,
-    n_sims: int = 1000,
-    seed: int | None = None,
-    inference: Literal["cr1"] = "cr1",
-    direction: Direction = "decrease",
-    critical: Critical = "nominal",
+    **options: Unpack[StudyOptions],
 ) -> PowerResult:
     """Power and minimum detectable effect of a DiD against comparator areas.
 
@@ -98,42 +105,34 @@ def did(
     Woerman, M. (2020). Panel data and experimental design. *J. Dev. Econ.* 144, 102458.
     """
     choice(estimator, get_args(Estimator), "estimator")
-    return _study(
-        "did",
-        estimator,
-        "att",
-        panel,
-        outcome,
-        post,
-        pre,
-        n_treated,
-        treated,
-        comparators,
-        n_comparators,
-        placebo,
-        starts,
-        scale,
-        per,
-        start,
-        end,
-        effects,
-        level,
-        power,
-        n_sims,
-        seed,
-        inference,
-        direction,
-        critical,
-    )
+    return _study(panel, outcome, estimator=estimator, term="att", **options)
 
 
 def event_study(
     panel: Panel,
     outcome: str,
     *,
+    term: str = "att",
+    **options: Unpack[StudyOptions],
+) -> PowerResult:
+    """Power of an event study's ``att`` (mean post-period coefficient) or one ``att:e=<k>``.
+
+    The test is :class:`vrueval.EventStudy`'s with every event time in the window unbinned and
+    reference -1, CR1 by unit. ``att:e=<k>`` for a lead (``k < 0``) receives no planted effect:
+    its rejection rate is the size of the pre-trend check on that lead. Other options as
+    :func:`did`.
+    """
+    return _study(panel, outcome, estimator="event_study", term=term, **options)
+
+
+def _study(
+    panel: Panel,
+    outcome: str,
+    *,
+    estimator: str,
+    term: str,
     post: int,
     pre: int | None = None,
-    term: str = "att",
     n_treated: int | None = None,
     treated: Sequence[str] | None = None,
     comparators: Sequence[str] | None = None,
@@ -153,78 +152,8 @@ def event_study(
     direction: Direction = "decrease",
     critical: Critical = "nominal",
 ) -> PowerResult:
-    """Power of an event study's ``att`` (mean post-period coefficient) or one ``att:e=<k>``.
-
-    The test is :class:`vrueval.EventStudy`'s with every event time in the window unbinned and
-    reference -1, CR1 by unit. ``att:e=<k>`` for a lead (``k < 0``) receives no planted effect:
-    its rejection rate is the size of the pre-trend check on that lead. Other options as
-    :func:`did`.
-    """
-    return _study(
-        "event_study",
-        "event_study",
-        term,
-        panel,
-        outcome,
-        post,
-        pre,
-        n_treated,
-        treated,
-        comparators,
-        n_comparators,
-        placebo,
-        starts,
-        scale,
-        per,
-        start,
-        end,
-        effects,
-        level,
-        power,
-        n_sims,
-        seed,
-        inference,
-        direction,
-        critical,
-    )
-
-
-def _study(
-    kind: str,
-    estimator: str,
-    term: str,
-    panel: Panel,
-    outcome: str,
-    post: int,
-    pre: int | None,
-    n_treated: int | None,
-    treated: Sequence[str] | None,
-    comparators: Sequence[str] | None,
-    n_comparators: int | None,
-    placebo: str,
-    starts_at: Sequence[Any] | None,
-    scale: str,
-    per: float,
-    start: Any,
-    end: Any,
-    effects: Sequence[float],
-    level: float,
-    power: float,
-    n_sims: int,
-    seed: int | None,
-    inference: str,
-    direction: str,
-    critical: str,
-) -> PowerResult:
-    eff, level = check_common(effects, level, power, n_sims, direction, critical)
-    if not isinstance(panel, Panel):
-        raise TypeError(f"panel must be a vrueval Panel, got {type(panel).__name__}")
-    if outcome not in panel.outcomes:
-        raise ValueError(f"unknown outcome {outcome!r}; this panel has {panel.outcomes}")
-    if panel.overlapping:
-        raise ValueError(
-            "rolling 12-month totals overlap; call panel.non_overlapping(end_month) first"
-        )
+    common = check_common(effects, level, power, n_sims, direction, critical)
+    check_panel(panel, outcome)
     choice(placebo, PLACEBOS, "placebo")
     choice(scale, get_args(Scale), "scale")
     choice(inference, ("cr1",), "inference (power simulation implements the CR1 test)")
@@ -274,22 +203,23 @@ def _study(
     pre = pre_default if pre is None else pre
     if not isinstance(pre, int) or isinstance(pre, bool) or pre < 1:
         raise ValueError(f"pre must be a positive integer number of periods, got {pre!r}")
-    starts = sim.placebo_starts(n_periods, pre, post)
-    if starts_at is not None:
+    allowed = sim.placebo_starts(n_periods, pre, post)
+    if starts is not None:
         index = {p: i for i, p in enumerate(periods)}
-        wanted = [index.get(panel.period(d), -1) - pre for d in starts_at]
-        bad = [str(d) for d, w in zip(starts_at, wanted, strict=True) if w not in set(starts)]
+        wanted = [index.get(panel.period(d), -1) - pre for d in starts]
+        bad = [str(d) for d, w in zip(starts, wanted, strict=True) if w not in set(allowed)]
         if bad or not wanted:
+            lo, hi = periods[allowed[0] + pre], periods[allowed[-1] + pre]
             raise ValueError(
                 f"placebo starts {bad or '[]'} do not leave {pre} pre- and {post} post-periods "
-                f"in the data; admissible: {periods[starts[0] + pre]}..{periods[starts[-1] + pre]}"
+                f"in the data; admissible: {lo}..{hi}"
             )
-        starts = np.asarray(wanted)
+        allowed = np.asarray(wanted)
     rng = np.random.default_rng(seed)
     Y = values[pool].to_numpy(dtype=float)  # T x N
     if placebo == "time":
         assert treated_codes is not None and comparator_codes is not None
-        first = starts
+        first = allowed
         idx = {u: i for i, u in enumerate(pool)}
         t_mask = np.zeros((len(first), len(pool)), dtype=bool)
         c_mask = np.zeros_like(t_mask)
@@ -298,9 +228,9 @@ def _study(
     else:
         t_mask, c_mask = sim.placebo_sets(len(pool), n_t, n_comparators, n_sims, rng)
         first = (
-            np.full(n_sims, starts[-1])
+            np.full(n_sims, allowed[-1])
             if placebo == "space"
-            else starts[rng.integers(0, len(starts), size=n_sims)]
+            else allowed[rng.integers(0, len(allowed), size=n_sims)]
         )
     weights, post_weights = contrast_weights(estimator, term, pre, post)
     A = np.zeros((len(first), n_periods))
@@ -322,7 +252,7 @@ def _study(
     planted = contrast_difference(C, V, t_mask, c_mask, factor)
 
     analytic = _analytic(
-        Y, starts, weights, post_weights, pool, treated_codes, comparator_codes, n_t, n_c, placebo
+        Y, allowed, weights, post_weights, pool, treated_codes, comparator_codes, n_t, n_c, placebo
     )
     if treated_codes:
         base = baseline(raw, pop, panel.frequency, panel.measure, list(treated_codes))
@@ -356,25 +286,21 @@ def _study(
             "the effect or the number of areas grows; scale='rate' usually tests it better"
         )
     diag = {
-        "n_placebo_starts": int(len(starts)),
-        "placebo_starts": [str(periods[s + pre]) for s in starts],
+        "n_placebo_starts": int(len(allowed)),
+        "placebo_starts": [str(periods[s + pre]) for s in allowed],
         "cr1_factor": float(factor[0]),
     }
     return assemble(
+        common,
         design=names[estimator],
         planted=planted,
         analytic=analytic,
         baseline=base,
-        effects=eff,
-        level=level,
-        power=float(power),
-        direction=direction,
-        critical=critical,
         settings=settings,
         seed=seed if placebo != "time" else None,
         diagnostics=diag,
         warnings=warnings,
-        provenance={"sources": [s.to_dict() for s in panel.sources]},
+        sources=panel.sources,
         draw_info=pd.DataFrame({"placebo_start": [str(periods[f + pre]) for f in first]}),
     )
 

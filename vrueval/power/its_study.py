@@ -128,7 +128,7 @@ def its(
     Epidemiol.* 64(11), 1252-1261. Buhlmann, P. (1997). Sieve bootstrap for time series.
     *Bernoulli* 3(2), 123-148.
     """
-    eff, level = check_common(effects, level, power, n_sims, direction, critical)
+    common = check_common(effects, level, power, n_sims, direction, critical)
     its_data.check_panel(panel)
     choice(method, get_args(Method), "method")
     choice(term, get_args(Term), "term")
@@ -250,20 +250,16 @@ def its(
         "effect_model": "multiplicative, constant from the interruption",
     }
     return assemble(
+        common,
         design=name,
         planted=planted,
         analytic={} if analytic is None else {"analytic": analytic},
         baseline=base,
-        effects=eff,
-        level=level,
-        power=float(power),
-        direction=direction,
-        critical=critical,
         settings=settings,
         seed=seed if method == "sieve" else None,
         diagnostics=diag,
         warnings=warnings,
-        provenance={"sources": [s.to_dict() for s in panel.sources]},
+        sources=panel.sources,
         draw_info=draw_info,
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -12,10 +11,10 @@ import pandas as pd
 
 from vrueval.power.kernels import Planted
 from vrueval.power.scales import Baseline
-from vrueval.results import runtime_versions, to_jsonable
+from vrueval.results import FrozenRecord, to_jsonable
 
 
-class PowerResult:
+class PowerResult(FrozenRecord):
     """Result of a power study (read-only; run the study again to change it).
 
     Views
@@ -27,7 +26,7 @@ class PowerResult:
     size : the simulated rejection rate at no effect (nominal: ``1 - level``).
     """
 
-    _frozen = False
+    _change_hint = "run the study again"
 
     def __init__(
         self,
@@ -49,7 +48,6 @@ class PowerResult:
         critical: np.ndarray | None = None,
         draw_info: pd.DataFrame | None = None,
     ) -> None:
-        self._design = design
         self._planted = planted
         self._critical = critical
         self._draw_info = None if draw_info is None else draw_info.reset_index(drop=True).copy()
@@ -57,43 +55,23 @@ class PowerResult:
         self._mde = mde.reset_index(drop=True).copy()
         self._size = MappingProxyType(dict(size))
         self._baseline = baseline
-        self._settings = MappingProxyType(dict(settings))
-        self._level = level
         self._power = power
-        self._seed = seed
         self._n_draws = n_draws
-        self._diagnostics = MappingProxyType(dict(diagnostics or {}))
-        self._warnings = tuple(warnings)
-        self._provenance = MappingProxyType(
-            {"versions": runtime_versions(), **dict(provenance or {})}
+        self._record(
+            design=design,
+            settings=settings,
+            level=level,
+            seed=seed,
+            provenance=provenance,
+            diagnostics=diagnostics,
+            warnings=warnings,
         )
-        self._frozen = True
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if self._frozen:
-            raise AttributeError(f"{type(self).__name__} is read-only; run the study again")
-        super().__setattr__(name, value)
+        self._freeze()
 
     # -- views ------------------------------------------------------------------------------------
     @property
-    def design(self) -> str:
-        return self._design
-
-    @property
-    def settings(self) -> Mapping[str, Any]:
-        return self._settings
-
-    @property
-    def level(self) -> float:
-        return self._level
-
-    @property
     def target_power(self) -> float:
         return self._power
-
-    @property
-    def seed(self) -> int | None:
-        return self._seed
 
     @property
     def n_draws(self) -> int:
@@ -106,18 +84,6 @@ class PowerResult:
     @property
     def baseline(self) -> Baseline:
         return self._baseline
-
-    @property
-    def diagnostics(self) -> Mapping[str, Any]:
-        return self._diagnostics
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        return self._warnings
-
-    @property
-    def provenance(self) -> Mapping[str, Any]:
-        return self._provenance
 
     def table(self) -> pd.DataFrame:
         """Power curve: effect, pct_change, prevented_per_year, rate_change_per_100k, power,
@@ -161,10 +127,7 @@ class PowerResult:
             f"Power study: {self._design} ({pct}% level, target power {self._power:g}, "
             f"{self._n_draws} draws)"
         ]
-        for key, value in self._settings.items():
-            lines.append(f"  {key}: {value}")
-        if self._seed is not None:
-            lines.append(f"  seed: {self._seed}")
+        lines += self._settings_lines()
         b = self._baseline
         lines.append(
             f"  baseline ({b.first_period}..{b.last_period}, {b.n_units} unit(s)): "
@@ -182,45 +145,32 @@ class PowerResult:
                 self._mde.to_string(index=False, float_format=fmt),
             ]
             lines += ["", "Power curve:", self._curve.to_string(index=False, float_format=fmt)]
-        if self._warnings:
-            lines += ["", "Warnings:"] + [f"  - {w}" for w in self._warnings]
+        lines += self._warning_lines()
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         fmt = "{:.4g}".format
-        warn = "".join(f"<li>{w}</li>" for w in self._warnings)
-        return (
-            f"<h4>Power: {self._design}</h4>"
-            + self._mde.to_html(index=False, float_format=fmt)
-            + self._curve.to_html(index=False, float_format=fmt)
-            + (f"<ul>{warn}</ul>" if warn else "")
+        return self._html(
+            f"Power: {self._design}",
+            self._mde.to_html(index=False, float_format=fmt),
+            self._curve.to_html(index=False, float_format=fmt),
         )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: design, settings, seed, level, target power, curve, MDE, size, baseline."""
+        body = {
+            "curve": self._curve,
+            "mde": self._mde,
+            "size": dict(self._size),
+            "baseline": self._baseline.to_dict(),
+        }
         return to_jsonable(
-            {
-                "design": self._design,
-                "level": self._level,
-                "target_power": self._power,
-                "seed": self._seed,
-                "n_draws": self._n_draws,
-                "settings": dict(self._settings),
-                "curve": self._curve,
-                "mde": self._mde,
-                "size": dict(self._size),
-                "baseline": self._baseline.to_dict(),
-                "diagnostics": dict(self._diagnostics),
-                "warnings": list(self._warnings),
-                "provenance": dict(self._provenance),
-            }
+            self._as_dict(
+                body,
+                after_level={"target_power": self._power},
+                after_seed={"n_draws": self._n_draws},
+            )
         )
-
-    def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
 
     def plot(self, ax: Any = None, scale: str = "pct_change") -> Any:
         """Power curve (simulated with a Monte Carlo band; analytic dashed) and the MDE.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
+from vrueval.data.panel import Source
 from vrueval.inference.intervals import check_level
 from vrueval.power.analytic import Analytic
 from vrueval.power.kernels import Planted
@@ -27,6 +29,17 @@ def choice(value: Any, allowed: tuple[str, ...], what: str) -> None:
         raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
 
 
+@dataclass(frozen=True)
+class Common:
+    """The options every study shares, validated: what :func:`assemble` needs besides the draws."""
+
+    effects: np.ndarray  # relative effects at which to report power
+    level: float
+    power: float  # target power of the MDE
+    direction: str
+    critical: str
+
+
 def check_common(
     effects: Sequence[float],
     level: float,
@@ -34,8 +47,8 @@ def check_common(
     n_sims: int,
     direction: str,
     critical: str,
-) -> tuple[np.ndarray, float]:
-    """Validate the options every study shares; return the effects array and the level."""
+) -> Common:
+    """Validate the options every study shares."""
     level = check_level(level)
     if not isinstance(power, float | int) or not 0 < float(power) < 1:
         raise ValueError(f"power must be a number in (0, 1), e.g. 0.8; got {power!r}")
@@ -49,7 +62,7 @@ def check_common(
             "effects must be relative changes greater than -1, e.g. [-0.2, -0.1, 0.0] for 20% "
             f"and 10% falls and no change; got {effects!r}"
         )
-    return eff, level
+    return Common(eff, level, float(power), direction, critical)
 
 
 def check_seed(seed: int | None, needed: bool) -> None:
@@ -69,24 +82,22 @@ def post_vru_warning(last: pd.Period) -> list[str]:
 
 
 def assemble(
+    common: Common,
     *,
     design: str,
     planted: Planted,
     analytic: Mapping[str, Analytic],
     baseline: Baseline,
-    effects: np.ndarray,
-    level: float,
-    power: float,
-    direction: str,
-    critical: str,
     settings: Mapping[str, Any],
     seed: int | None,
     diagnostics: Mapping[str, Any],
     warnings: Sequence[str],
-    provenance: Mapping[str, Any],
+    sources: Sequence[Source],
     draw_info: pd.DataFrame | None = None,
 ) -> PowerResult:
     """Power curve, MDE (simulated and analytic) and size, on every user scale."""
+    effects, level, power = common.effects, common.level, common.power
+    direction, critical = common.direction, common.critical
     keep = np.isfinite(planted.e0) & np.isfinite(planted.a)
     if not keep.all():
         planted = planted.select(keep)
@@ -149,7 +160,7 @@ def assemble(
         n_draws=int(planted.n_draws),
         diagnostics=diag,
         warnings=tuple(warns),
-        provenance=provenance,
+        provenance={"sources": [s.to_dict() for s in sources]},
         planted=planted,
         critical=search.critical,
         draw_info=draw_info,
