@@ -32,7 +32,6 @@ HEADLINES = {
         ("did_css_robbery", "att", 2),
         ("did_css_violence", "att", 2),
         ("cs_css_robbery", "att", 2),
-        ("did_hes_intensity", "att", 2),
     ],
 }
 

@@ -151,7 +151,8 @@ def choose(
         kept_pool, similarity = _most_similar(
             wide, population, keep_treated, kept_pool, pre_periods, n_similar
         )
-        for u in set(pool) - set(kept_pool) - {d[0] for d in dropped}:
+        already = set(kept_pool) | {d[0] for d in dropped}
+        for u in [u for u in pool if u not in already]:  # pool order: deterministic messages
             dropped.append((u, "not among the most similar comparators"))
         rule = (
             f"the {len(kept_pool)} never-funded units nearest the treated units' mean in "
