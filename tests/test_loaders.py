@@ -98,11 +98,16 @@ def test_ye_jun2025_csv_exports_reproduce_tidy() -> None:
 
 
 def test_cell_markers_and_footnotes() -> None:
-    for marker in ("..", "[x]", "[c]", ":", "*", "NA"):
-        value, suppressed = common.parse_value(marker)
-        assert np.isnan(value) and suppressed
-    assert common.parse_value("5,287,312 ") == (5287312.0, False)
-    assert common.parse_value(None)[1] is False
+    for marker in ("[c]", "*", "[low]"):  # withheld: disclosure control, small counts
+        value, suppressed, unavailable = common.parse_value(marker)
+        assert np.isnan(value) and suppressed and not unavailable
+    for marker in ("..", "[x]", ":", "NA", "[z]", "[u]"):  # not there to publish
+        value, suppressed, unavailable = common.parse_value(marker)
+        assert np.isnan(value) and unavailable and not suppressed
+    assert common.parse_value("5,287,312 ") == (5287312.0, False, False)
+    for empty in (None, "", "  "):  # an empty cell: missing, flagged neither
+        value, suppressed, unavailable = common.parse_value(empty)
+        assert np.isnan(value) and not suppressed and not unavailable
     with pytest.raises(ValueError, match="known marker"):
         common.parse_value("n.k.")
     assert common.clean_label("Sussex8,9") == "Sussex"
@@ -121,10 +126,11 @@ def test_rolling_panel_labels_gaps_and_vintages(editions: list[Path]) -> None:
     assert [s.edition for s in panel.sources][:2] == ["YE Mar 2018", "YE Jun 2018"]
     assert panel.sources[-1].edition == "YE Jun 2025" and len(panel.sources[-1].sha256) == 64
     gmp = panel.series("Greater Manchester", "homicide")
-    # Jul-Dec 2019: not supplied ('..'): missing and flagged, never zero.
+    # Jul-Dec 2019: not supplied ('..'): missing and flagged unavailable (not withheld).
     assert gmp.loc[pd.Period("2019-09", "M"), ["value"]].isna().all()
-    assert gmp.loc[pd.Period("2019-12", "M"), "suppressed"]
-    # Quarter-ends between Dec 2019 and Jun 2025 were not given: missing, not suppressed.
+    assert gmp.loc[pd.Period("2019-12", "M"), "unavailable"]
+    assert not gmp.loc[pd.Period("2019-12", "M"), "suppressed"]
+    # Quarter-ends between Dec 2019 and Jun 2025 were not given: missing, flagged neither.
     assert np.isnan(gmp.loc[pd.Period("2022-03", "M"), "value"])
     wm = panel.series("West Midlands", "homicide")
     assert wm.loc[pd.Period("2025-06", "M"), "value"] == 32

@@ -29,6 +29,7 @@ def test_valid_panel_is_canonical_and_keeps_missing():
         "value",
         "population",
         "suppressed",
+        "unavailable",
         "provisional",
         "derived",
     ]
@@ -88,6 +89,25 @@ def test_suppressed_cell_must_be_missing():
     )
     panel = Panel.from_frame(ok, frequency="quarter")
     assert panel.missing()["suppressed"].all()
+    assert not panel.missing()["unavailable"].any()
+
+
+def test_unavailable_cell_must_be_missing_and_not_also_suppressed():
+    bad = frame(unavailable=[False, True, False, False] * 2)
+    with pytest.raises(PanelError, match="unavailable carry a value"):
+        Panel.from_frame(bad, frequency="quarter")
+    both = frame(
+        suppressed=[False, False, True, False] * 2,
+        unavailable=[False, False, True, False] * 2,
+        value=[1.0, 2.0, np.nan, 4.0, 1.0, 2.0, np.nan, 4.0],
+    )
+    with pytest.raises(PanelError, match="both suppressed"):
+        Panel.from_frame(both, frequency="quarter")
+    ok = both.assign(suppressed=False)
+    panel = Panel.from_frame(ok, frequency="quarter")
+    missing = panel.missing()
+    assert missing["unavailable"].all() and not missing["suppressed"].any()
+    assert panel.coverage()["unavailable"].item() == 2
 
 
 def test_unreadable_periods_and_missing_columns():

@@ -2,9 +2,11 @@
 
 A panel is one row per (unit, period, outcome): ``unit`` is an ONS area code, ``period`` a pandas
 Period of the panel's frequency, ``value`` a float that is NaN when the source did not publish a
-number (never zero), ``population`` where known, and the flags ``suppressed`` (disclosure control),
-``provisional`` and ``derived``. Loaders and bundled datasets build panels through
-:meth:`Panel.from_frame`; designs accept a :class:`Panel` and so never see unvalidated data.
+number (never zero), ``population`` where known, and the flags ``suppressed`` (withheld by the
+source: disclosure control, small counts), ``unavailable`` (marked by the source as not available,
+not applicable or unreliable), ``provisional`` and ``derived``. Loaders and bundled datasets
+build panels through :meth:`Panel.from_frame`; designs accept a :class:`Panel` and so never
+see unvalidated data.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ PERIOD_FREQ: dict[str, str] = {
 }
 
 KEY = ["unit", "period", "outcome"]
-FLAGS = ["suppressed", "provisional", "derived"]
+FLAGS = ["suppressed", "unavailable", "provisional", "derived"]
 COLUMNS = [*KEY, "value", "population", *FLAGS]
 _SHOW = 10
 
@@ -171,14 +173,16 @@ class Panel:
         """Validate a long frame and return a :class:`Panel`. The caller's frame is not changed.
 
         Required columns: ``unit`` (ONS code or any official spelling), ``period``, ``outcome``,
-        ``value``. Optional: ``population``, ``suppressed``, ``provisional``, ``derived``.
+        ``value``. Optional: ``population``, ``suppressed``, ``unavailable``, ``provisional``,
+        ``derived``.
 
         Raises
         ------
         PanelError
             Naming the problem and showing the offending rows: unknown units (with the nearest
             name), unparseable or irregular periods, gaps in a series, duplicate keys, non-numeric
-            or negative counts, suppressed cells that carry a number.
+            or negative counts, suppressed or unavailable cells that carry a number, cells flagged
+            both.
         """
         _choice(frequency, FREQUENCIES, "frequency")
         _choice(measure, MEASURES, "measure")
@@ -218,7 +222,8 @@ class Panel:
         )
 
     def missing(self) -> pd.DataFrame:
-        """Rows whose value is missing, with whether the source suppressed them."""
+        """Rows whose value is missing, with why: ``suppressed`` (withheld), ``unavailable``
+        (marked not available) or neither (not published)."""
         d = self._data
         return d.loc[d["value"].isna(), [*KEY, *FLAGS]].reset_index(drop=True)
 
@@ -235,6 +240,7 @@ class Panel:
                     "last": str(g["period"].max()),
                     "missing": int(g["value"].isna().sum()),
                     "suppressed": int(g["suppressed"].sum()),
+                    "unavailable": int(g["unavailable"].sum()),
                 }
             )
         return pd.DataFrame(rows)
@@ -389,11 +395,18 @@ def _validate(frame: pd.DataFrame, frequency: str, measure: str, geography: str)
     if negpop.any():
         raise PanelError("negative population(s)", frame.loc[negpop.to_numpy()])
 
-    conflict = d["suppressed"] & d["value"].notna()
-    if conflict.any():
+    for flag in ("suppressed", "unavailable"):
+        conflict = d[flag] & d["value"].notna()
+        if conflict.any():
+            raise PanelError(
+                f"rows flagged {flag} carry a value; a {flag} cell must be NaN",
+                frame.loc[conflict.to_numpy()],
+            )
+    both = d["suppressed"] & d["unavailable"]
+    if both.any():
         raise PanelError(
-            "rows flagged suppressed carry a value; a suppressed cell must be NaN",
-            frame.loc[conflict.to_numpy()],
+            "rows flagged both suppressed (withheld) and unavailable (not there to publish)",
+            frame.loc[both.to_numpy()],
         )
 
     dup = d.duplicated(KEY, keep=False)
@@ -424,8 +437,9 @@ def _numeric(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
     if text.any():
         raise PanelError(
             f"non-numeric {column} entries such as {sorted(map(str, pd.unique(values[text])))[:5]}:"
-            " suppressed or unavailable cells ('..', '[x]', '[c]', '*', ':') must be NaN with"
-            " suppressed=True, which the loaders in vrueval.data do for official files",
+            " withheld cells ('[c]', '*') must be NaN with suppressed=True, and cells marked not"
+            " available ('..', '[x]', ':') NaN with unavailable=True, as the loaders in"
+            " vrueval.data read official files",
             frame.loc[text.to_numpy()],
         )
     return out

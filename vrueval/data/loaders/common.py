@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-#: Markers official tables print instead of a number. All become NaN with ``suppressed=True``:
-#: '..' and 'NA' (not available), '[x]' (unavailable), '[c]' and '*' (confidential / small
-#: counts), ':' (not published), '[z]' (not applicable), '-' (base too small).
-MARKERS = frozenset(
-    {"..", ".", "[x]", "[c]", "[z]", "[u]", "[low]", ":", "*", "-", "–", "na", "n/a", "x", "c"}
-)
+#: Markers official tables print instead of a number. Every one becomes NaN, flagged by why:
+#: withheld for disclosure control or smallness (``suppressed``: '[c]', 'c', '*' for small counts,
+#: '[low]' below half the unit, '-' and '–' base too small), or not there to publish
+#: (``unavailable``: '..', '.', 'NA', 'n/a', '[x]', 'x' not available, ':' not published, '[z]' not
+#: applicable, '[u]' too unreliable to show).
+SUPPRESSION_MARKERS = frozenset({"[c]", "c", "*", "[low]", "-", "–"})
+UNAVAILABLE_MARKERS = frozenset({"..", ".", "[x]", "x", "[z]", "[u]", ":", "na", "n/a"})
+MARKERS = SUPPRESSION_MARKERS | UNAVAILABLE_MARKERS
 
 ONS_CODE = re.compile(r"^[EWKSN]\d{8}$")
 _TRAILING_NOTE = re.compile(r"(?:\s*\[note\s*\d+\])+\s*$", re.IGNORECASE)
@@ -49,39 +51,49 @@ def clean_label(text: object) -> str:
     return s.strip()
 
 
-def parse_value(cell: object) -> tuple[float, bool]:
-    """One published cell as (value, suppressed).
+class Cell(NamedTuple):
+    """One published cell: its number (NaN when none) and why it is missing, if marked."""
 
-    Numbers (also text such as '5,287,312 ') are returned as floats; a marker such as '..', '[x]',
-    '[c]', ':' or '*' gives (NaN, True); an empty cell gives (NaN, False). Anything else raises
-    ``ValueError``: an unknown marker must not be silently read as missing.
+    value: float
+    suppressed: bool  # withheld: disclosure control, small counts
+    unavailable: bool  # not there to publish: not collected, not applicable, unreliable
+
+
+def parse_value(cell: object) -> Cell:
+    """One published cell as a :class:`Cell` (value, suppressed, unavailable).
+
+    Numbers (also text such as '5,287,312 ') are returned as floats; a marker gives NaN flagged
+    ``suppressed`` ('[c]', '*', ...) or ``unavailable`` ('..', '[x]', ':', ...); an empty cell
+    gives NaN with neither flag. Anything else raises ``ValueError``: an unknown marker must not
+    be silently read as missing.
     """
     if cell is None:
-        return np.nan, False
+        return Cell(np.nan, False, False)
     if isinstance(cell, bool):
         raise ValueError(f"unexpected boolean cell {cell!r}")
     if isinstance(cell, int | float | np.integer | np.floating):
         value = float(cell)
-        return (np.nan, False) if np.isnan(value) else (value, False)
+        return Cell(value, False, False)
     text = str(cell).strip()
     if not text:
-        return np.nan, False
-    if text.lower() in MARKERS:
-        return np.nan, True
+        return Cell(np.nan, False, False)
+    marker = text.lower()
+    if marker in MARKERS:
+        return Cell(np.nan, marker in SUPPRESSION_MARKERS, marker in UNAVAILABLE_MARKERS)
     try:
-        return float(text.replace(",", "")), False
+        return Cell(float(text.replace(",", "")), False, False)
     except ValueError:
         raise ValueError(f"cannot read cell {cell!r} as a number or a known marker") from None
 
 
-def parse_values(cells: Iterable[object]) -> tuple[list[float], list[bool]]:
-    values: list[float] = []
-    flags: list[bool] = []
-    for cell in cells:
-        v, s = parse_value(cell)
-        values.append(v)
-        flags.append(s)
-    return values, flags
+def parse_values(cells: Iterable[object]) -> tuple[list[float], list[bool], list[bool]]:
+    """Values, ``suppressed`` flags and ``unavailable`` flags of a column of cells."""
+    parsed = [parse_value(cell) for cell in cells]
+    return (
+        [c.value for c in parsed],
+        [c.suppressed for c in parsed],
+        [c.unavailable for c in parsed],
+    )
 
 
 def geo_level(code: object) -> str:
@@ -118,14 +130,14 @@ def slug(text: str) -> str:
 
 
 def complete_grid(frame: pd.DataFrame, periods: Sequence[pd.Period]) -> pd.DataFrame:
-    """Add a missing (NaN, not suppressed) row for every (unit, outcome) x period not published.
+    """Add a missing (NaN, unflagged) row for every (unit, outcome) x period not published.
 
     Panels must be regular; a period nobody published stays missing, never zero.
     """
     keys = frame[["unit", "outcome"]].drop_duplicates()
     grid = keys.merge(pd.DataFrame({"period": list(periods)}), how="cross")
     full = grid.merge(frame, on=["unit", "outcome", "period"], how="left")
-    for flag in ("suppressed", "provisional", "derived"):
+    for flag in ("suppressed", "unavailable", "provisional", "derived"):
         if flag in full:
             full[flag] = full[flag].astype("boolean").fillna(False).astype(bool)
     return full

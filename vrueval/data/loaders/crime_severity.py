@@ -41,7 +41,7 @@ def read(files: Sequence[Path | str]) -> pd.DataFrame:
                 f"columns {list(raw.columns)}",
             )
         end = pd.to_datetime(raw["year_ending"])
-        values, flags = common.parse_values(raw["severity_score"])
+        values, suppressed, unavailable = common.parse_values(raw["severity_score"])
         parts.append(
             pd.DataFrame(
                 {
@@ -53,7 +53,8 @@ def read(files: Sequence[Path | str]) -> pd.DataFrame:
                     "period_end": end.dt.strftime("%Y-%m-%d"),
                     "offence_group": raw["offence_group"],
                     "css": values,
-                    "suppressed": flags,
+                    "suppressed": suppressed,
+                    "unavailable": unavailable,
                 }
             )
         )
@@ -82,6 +83,7 @@ def panel(files: Sequence[Path | str], geography: str = "force") -> Panel:
             "outcome": "css_" + d["offence_group"].map(common.slug),
             "value": d["css"],
             "suppressed": d["suppressed"],
+            "unavailable": d["unavailable"],
         }
     )
     vintage = d["vintage"].iloc[0]
@@ -101,6 +103,6 @@ def panel(files: Sequence[Path | str], geography: str = "force") -> Panel:
             "Severity-weighted offences per 1,000 residents: a rate, not a count.",
             "Financial years labelled by the year they end in.",
             f"Vintage: {vintage}; weights are revised between editions, never mix vintages.",
-            "':' at source (e.g. City of London) is missing and flagged suppressed.",
+            "':' at source (City of London: not published) is missing and flagged unavailable.",
         ],
     )

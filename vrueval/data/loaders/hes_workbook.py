@@ -152,8 +152,8 @@ def read(file: Path | str, by_age: bool = False) -> pd.DataFrame:
         fin_year = f"{year[:4]}/{year[5:7]}"
         age = _age_label(r[2]) if by_age else None
         for region, j in regions:
-            fae, fae_s = common.parse_value(r[j])
-            fce, fce_s = common.parse_value(r[j + 1])
+            fae, fae_s = _count(r[j], path)
+            fce, fce_s = _count(r[j + 1], path)
             rec: list[object] = [region, fin_year, month, period]
             if by_age:
                 rec.append(age)
@@ -166,6 +166,14 @@ def read(file: Path | str, by_age: bool = False) -> pd.DataFrame:
     )
     keys = ["region", "period_start", "age_group"] if by_age else ["region", "period_start"]
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _count(cell: object, path: Path) -> tuple[float, bool]:
+    """A HES cell as (value, suppressed): HES withholds 1-7 as '*' and marks nothing else."""
+    value, suppressed, unavailable = common.parse_value(cell)
+    if unavailable:
+        raise LayoutError(path, "counts or '*' (1-7 withheld) in the region columns", repr(cell))
+    return value, suppressed
 
 
 def panel(files: Sequence[Path | str], by_age: bool = False) -> Panel:
@@ -307,6 +315,7 @@ def select_ages(
         {
             "value": g["value"].sum(min_count=1).where(~g["value"].apply(lambda s: s.isna().any())),
             "suppressed": g["suppressed"].any(),
+            "unavailable": g["unavailable"].any() & ~g["suppressed"].any(),
             "provisional": g["provisional"].any(),
             "population": g["population"].first(),
         }

@@ -41,7 +41,7 @@ COLUMNS = (
     "Offence Code",
     "Number of Offences",
 )
-_READER_VERSION = "ho-open-data-v1"
+_READER_VERSION = "ho-open-data-v2"
 #: Names that are not territorial police force areas (counted nationally, or not a force).
 NON_TERRITORIAL = ("british transport police", "action fraud", "cifas", "uk finance")
 
@@ -139,9 +139,10 @@ def _read_any(path: Path) -> pd.DataFrame:
         d[col] = d[col].map(lambda c: "" if c is None else squash(c))
     d["Offence Code"] = d["Offence Code"].map(_normalise_code)
     d["Financial Quarter"] = d["Financial Quarter"].str.upper().str.removeprefix("Q")
-    values, flags = common.parse_values(d["Number of Offences"])
+    values, suppressed, unavailable = common.parse_values(d["Number of Offences"])
     d["Number of Offences"] = values
-    d["suppressed"] = flags
+    d["suppressed"] = suppressed
+    d["unavailable"] = unavailable
     return d
 
 
@@ -206,12 +207,15 @@ def open_data_panel(
             {
                 "value": g["Number of Offences"].sum(min_count=1),
                 "suppressed": g["suppressed"].any(),
+                "unavailable": g["unavailable"].any() & ~g["suppressed"].any(),
             }
         ).reset_index()
-        agg.loc[agg["suppressed"], "value"] = np.nan
+        agg.loc[agg["suppressed"] | agg["unavailable"], "value"] = np.nan
         full = reported.merge(agg, on=["unit", "period"], how="left")
-        full["suppressed"] = full["suppressed"].astype("boolean").fillna(False).astype(bool)
-        full["value"] = full["value"].where(full["value"].notna() | full["suppressed"], 0.0)
+        for flag in ("suppressed", "unavailable"):
+            full[flag] = full[flag].astype("boolean").fillna(False).astype(bool)
+        marked = full["suppressed"] | full["unavailable"]
+        full["value"] = full["value"].where(full["value"].notna() | marked, 0.0)
         full["outcome"] = sel.outcome
         parts.append(full)
     frame = pd.concat(parts, ignore_index=True)
@@ -292,7 +296,9 @@ def read_rec_crime(file: Path | str) -> pd.DataFrame:
             f"rec-crime-pfa.csv with columns {list(REC_COLUMNS)}",
             f"columns {list(raw.columns)}",
         )
-    values, flags = common.parse_values(raw["Rolling year total number of offences"])
+    values, suppressed, unavailable = common.parse_values(
+        raw["Rolling year total number of offences"]
+    )
     memo = _resolve_memo()
     territorial = ~raw["PFA"].str.lower().isin(NON_TERRITORIAL)
     return pd.DataFrame(
@@ -307,7 +313,8 @@ def read_rec_crime(file: Path | str) -> pd.DataFrame:
             ),
             "offence": raw["Offence"].str.strip(),
             "offences_rolling_12m": values,
-            "suppressed": flags,
+            "suppressed": suppressed,
+            "unavailable": unavailable,
         }
     )
 
@@ -317,7 +324,7 @@ def rec_crime_tidy(file: Path | str, offences: Sequence[str] = REC_TIDY_OFFENCES
     d = read_rec_crime(file)
     d = d.loc[(d["area_code"] != "") & d["offence"].isin(offences)]
     d = d.sort_values(["area_code", "offence", "period_end"], kind="stable")
-    return d.drop(columns="suppressed").reset_index(drop=True)
+    return d.drop(columns=["suppressed", "unavailable"]).reset_index(drop=True)
 
 
 def rec_crime_panel(file: Path | str, offences: Sequence[str] | None = None) -> Panel:
@@ -343,6 +350,7 @@ def rec_crime_panel(file: Path | str, offences: Sequence[str] | None = None) -> 
             "outcome": d["offence"].map(outcome_name),
             "value": d["offences_rolling_12m"],
             "suppressed": d["suppressed"],
+            "unavailable": d["unavailable"],
         }
     )
     negative = frame["value"] < 0

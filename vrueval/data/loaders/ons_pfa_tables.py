@@ -291,9 +291,10 @@ def _offence_groups(ed: Edition, harmonise: bool = True) -> pd.DataFrame:
     for row in grid.data:
         code, name, level = _area(row)
         for j, label in cols:
-            value, suppressed = common.parse_value(row[j])
+            value, suppressed, unavailable = common.parse_value(row[j])
             raw = "" if row[j] is None else str(row[j])
-            records.append((ed.label, start, end, code, name, level, label, value, suppressed, raw))
+            flags = (suppressed, unavailable)
+            records.append((ed.label, start, end, code, name, level, label, value, *flags, raw))
     return pd.DataFrame(
         records,
         columns=[
@@ -306,6 +307,7 @@ def _offence_groups(ed: Edition, harmonise: bool = True) -> pd.DataFrame:
             "offence_group",
             "offences",
             "suppressed",
+            "unavailable",
             "raw_value",
         ],
     )
@@ -361,6 +363,7 @@ def _rolling_panel(
             "outcome": d["outcome"].to_numpy(),
             "value": d[value].to_numpy(dtype=float),
             "suppressed": d["suppressed"].to_numpy(dtype=bool),
+            "unavailable": d["unavailable"].to_numpy(dtype=bool),
         }
     )
     frame, revised = _latest_wins(frame, d["edition"].map(_edition_rank).to_numpy())
@@ -447,9 +450,10 @@ def _knife_by_type(ed: Edition) -> pd.DataFrame:
         for j, (group, column) in enumerate(zip(grid.groups, grid.columns, strict=True)):
             if j < 2 or not column.lower().startswith("number"):
                 continue
-            count, suppressed = common.parse_value(row[j])
-            pct, _ = common.parse_value(row[j + 1])
-            records.append((ed.label, start, end, code, name, level, group, count, pct, suppressed))
+            count, suppressed, unavailable = common.parse_value(row[j])
+            pct = common.parse_value(row[j + 1]).value
+            flags = (suppressed, unavailable)
+            records.append((ed.label, start, end, code, name, level, group, count, pct, *flags))
     return pd.DataFrame(
         records,
         columns=[
@@ -463,6 +467,7 @@ def _knife_by_type(ed: Edition) -> pd.DataFrame:
             "knife_offences",
             "pct_involving_knife",
             "suppressed",
+            "unavailable",
         ],
     )
 
@@ -515,9 +520,11 @@ def knife_series(file: Path | str) -> pd.DataFrame:
     for row in grid.data:
         code, name, level = _area(row)
         for j, label, kind, start, end in spans:
-            count, suppressed = common.parse_value(row[j])
-            pct, _ = common.parse_value(row[j + 1])
-            records.append((code, name, level, label, kind, start, end, count, pct, suppressed))
+            count, suppressed, unavailable = common.parse_value(row[j])
+            pct = common.parse_value(row[j + 1]).value
+            records.append(
+                (code, name, level, label, kind, start, end, count, pct, suppressed, unavailable)
+            )
     return pd.DataFrame(
         records,
         columns=[
@@ -531,6 +538,7 @@ def knife_series(file: Path | str) -> pd.DataFrame:
             "knife_offences",
             "pct_involving_knife",
             "suppressed",
+            "unavailable",
         ],
     )
 
@@ -571,6 +579,7 @@ def knife_series_panel(files: Sequence[Path | str], geography: str = "force") ->
             "outcome": "knife_offences",
             "value": d["knife_offences"].to_numpy(dtype=float),
             "suppressed": d["suppressed"].to_numpy(dtype=bool),
+            "unavailable": d["unavailable"].to_numpy(dtype=bool),
         }
     )
     frame, revised = _latest_wins(frame, d["edition"].map(_edition_rank).to_numpy())
@@ -616,7 +625,7 @@ def population(files: Sequence[Path | str]) -> pd.DataFrame:
                 if level == "other":
                     continue
                 for j, year in new:
-                    value, _ = common.parse_value(row[j])
+                    value = common.parse_value(row[j]).value
                     recs.append(
                         (code, name, level, year, value, f"{ed.label} Table {table.number}")
                     )
@@ -723,7 +732,7 @@ def csp_offences(file: Path | str) -> pd.DataFrame:
             unassigned = csp_name.strip().startswith("Unassigned")
             level = "unassigned" if unassigned else ("csp" if csp_code or csp_name else "pfa_total")
             raw = cells[j] if j < len(cells) else None
-            value, _ = common.parse_value(raw)
+            value = common.parse_value(raw).value
             records.append(
                 (
                     (cells[0] or "").strip(),

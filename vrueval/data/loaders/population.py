@@ -115,7 +115,7 @@ def read_lad_estimates(file: Path | str) -> pd.DataFrame:
             if not r or r[0] is None:
                 continue
             for j, y in years:
-                value, _ = common.parse_value(r[j])
+                value = common.parse_value(r[j]).value
                 recs.append((str(r[0]).strip(), squash(r[1]), squash(r[2]), y, value))
         return pd.DataFrame(
             recs, columns=["lad_code", "lad_name", "geography", "mid_year", "population"]
