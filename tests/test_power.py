@@ -241,7 +241,7 @@ def test_bad_input(knife: ve.Panel) -> None:
     with pytest.raises(ValueError, match="pool has 42"):
         ve.power.did(knife, "knife_offences", n_treated=30, n_comparators=20, post=8, seed=1)
     with pytest.raises(ValueError, match="inference"):
-        ve.power.did(knife, "knife_offences", n_treated=5, post=8, seed=1, inference="wild")  # type: ignore[arg-type]
+        ve.power.did(knife, "knife_offences", n_treated=5, post=8, seed=1, inference="cr2")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="placebo starts"):
         ve.power.did(knife, "knife_offences", n_treated=5, post=8, seed=1, starts=["2008Q3"])
     with pytest.raises(ValueError, match="event time"):

@@ -60,16 +60,24 @@ def test_its_spec_needs_an_ols_plan(tmp_path: Path) -> None:
         ve.power.from_spec(_write(tmp_path, ITS_SPEC.replace('model = "ols"\n', "")))
 
 
-def test_did_spec_must_accept_cr1(tmp_path: Path) -> None:
-    text = (ROOT / "analyses" / "did_css_robbery.toml").read_text()
-    with pytest.raises(SpecError, match="simulate the CR1 test"):
-        ve.power.from_spec(_write(tmp_path, text))
-    res = ve.power.from_spec(
-        _write(tmp_path, text + '\n[power]\ninference = "cr1"\nn_sims = 200\n')
-    )
+def test_did_spec_simulates_the_analysis_inference(tmp_path: Path) -> None:
+    text = (ROOT / "analyses" / "did_css_robbery.toml").read_text()  # wild bootstrap, Webb
+    res = ve.power.from_spec(_write(tmp_path, text + "\n[power]\nn_sims = 100\ndraws = 199\n"))
     assert res.design == "DiD (TWFE)"
+    assert res.settings["inference"] == "wild" and res.settings["boot_weights"] == "webb"
+    assert res.settings["draws"] == 199  # [power] overrides [fit]
     assert res.settings["post"] == 3  # 2019/20 - 2021/22
     assert res.settings["n_treated"] == 18
+
+
+def test_event_study_spec_must_accept_cr1(tmp_path: Path) -> None:
+    text = (ROOT / "analyses" / "es_css_robbery.toml").read_text()  # CR2
+    with pytest.raises(SpecError, match="simulate cr1"):
+        ve.power.from_spec(_write(tmp_path, text))
+    res = ve.power.from_spec(
+        _write(tmp_path, text + '\n[power]\ninference = "cr1"\nn_sims = 100\nseed = 1\n')
+    )
+    assert res.settings["inference"] == "cr1"
 
 
 def test_bad_spec(tmp_path: Path) -> None:

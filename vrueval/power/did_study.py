@@ -2,9 +2,11 @@
 
 The test is the one :class:`vrueval.DiD` (``estimator="twfe"`` or ``"2x2"``) and
 :class:`vrueval.EventStudy` (all event times, reference -1) run with ``inference="cr1"``: the
-unit-clustered CR1 variance with Stata's small-sample factor and ``t(G - 1)``. With one common
-start and a balanced panel each estimate is a difference of treated and comparator means of a
-per-unit contrast (see :mod:`vrueval.power.kernels`), so the draws never refit a model.
+unit-clustered CR1 variance with Stata's small-sample factor and ``t(G - 1)``; for a DiD also the
+wild cluster restricted bootstrap (``"wild"``) or randomization inference (``"randomization"``).
+With one common start and a balanced panel each estimate is a difference of treated and
+comparator means of a per-unit contrast (see :mod:`vrueval.power.kernels` and
+:mod:`vrueval.power.resampled`), so neither the draws nor the resamples refit a model.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import pandas as pd
 from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.designs.did_data import check_panel
+from vrueval.inference.wild_bootstrap import BootWeights
 from vrueval.power import analytic as an
+from vrueval.power import resampled
 from vrueval.power import simulate as sim
 from vrueval.power.kernels import contrast_difference, cr1_factor
 from vrueval.power.results import PowerResult
@@ -38,6 +42,7 @@ from vrueval.power.study import (
 Placebo = Literal["both", "space", "time"]
 Estimator = Literal["twfe", "2x2"]
 Scale = Literal["value", "rate"]
+Inference = Literal["cr1", "wild", "randomization"]
 PLACEBOS: tuple[str, ...] = get_args(Placebo)
 
 
@@ -61,7 +66,10 @@ class StudyOptions(TypedDict, total=False):
     power: float
     n_sims: int
     seed: int | None
-    inference: Literal["cr1"]
+    inference: Inference
+    draws: int
+    boot_weights: BootWeights
+    permutations: int
     direction: Direction
     critical: Critical
 
@@ -76,8 +84,11 @@ def did(
     """Power and minimum detectable effect of a DiD against comparator areas.
 
     Estimand and test: the ATT of :class:`vrueval.DiD` (TWFE or 2x2, one common start, unit
-    clusters, CR1 with ``t(G - 1)``), two-sided at ``level``. Effects are relative changes
-    planted multiplicatively into the treated units' post-period cells.
+    clusters), two-sided at ``level``, with the ``inference`` the analysis will use: ``"cr1"``
+    (CR1 with ``t(G - 1)``), ``"wild"`` (wild cluster restricted bootstrap with ``draws``
+    ``boot_weights`` weights) or ``"randomization"`` (``permutations`` re-assignments of the
+    treated set). Effects are relative changes planted multiplicatively into the treated units'
+    post-period cells.
 
     Draws (``placebo``):
 
@@ -148,7 +159,10 @@ def _study(
     power: float = 0.8,
     n_sims: int = 1000,
     seed: int | None = None,
-    inference: Literal["cr1"] = "cr1",
+    inference: Inference = "cr1",
+    draws: int = 999,
+    boot_weights: BootWeights = "webb",
+    permutations: int = 999,
     direction: Direction = "decrease",
     critical: Critical = "nominal",
 ) -> PowerResult:
@@ -156,8 +170,13 @@ def _study(
     check_panel(panel, outcome)
     choice(placebo, PLACEBOS, "placebo")
     choice(scale, get_args(Scale), "scale")
-    choice(inference, ("cr1",), "inference (power simulation implements the CR1 test)")
-    check_seed(seed, needed=placebo != "time")
+    choice(inference, get_args(Inference), "inference")
+    if inference != "cr1":
+        if estimator == "event_study":
+            raise ValueError("an event study's power is simulated for inference='cr1' only")
+        if critical != "nominal":
+            raise ValueError(f"inference={inference!r} is calibrated by resampling: drop critical")
+    check_seed(seed, needed=placebo != "time" or inference != "cr1")
     if not isinstance(post, int) or isinstance(post, bool) or post < 1:
         raise ValueError(f"post must be a positive integer number of periods, got {post!r}")
 
@@ -250,6 +269,22 @@ def _study(
     }[estimator]
     factor = np.full(len(first), cr1_factor(g, n_obs, n_params))
     planted = contrast_difference(C, V, t_mask, c_mask, factor)
+    if inference != "cr1":
+        # its own stream: the placebo draws stay those of the CR1 study with the same seed
+        resample_rng = np.random.default_rng([seed or 0, 1])
+        planted = resampled.for_did(
+            inference,
+            planted,
+            C,
+            V,
+            t_mask,
+            c_mask,
+            factor,
+            draws=draws,
+            boot_weights=boot_weights,
+            permutations=permutations,
+            rng=resample_rng,
+        )
 
     analytic = _analytic(
         Y, allowed, weights, post_weights, pool, treated_codes, comparator_codes, n_t, n_c, placebo
@@ -263,7 +298,8 @@ def _study(
         "outcome": outcome,
         "term": term,
         "estimator": estimator,
-        "inference": "cr1",
+        "inference": inference,
+        **_resampling_settings(inference, draws, boot_weights, permutations),
         "placebo": placebo,
         "pre": pre,
         "post": post,
@@ -303,6 +339,16 @@ def _study(
         sources=panel.sources,
         draw_info=pd.DataFrame({"placebo_start": [str(periods[f + pre]) for f in first]}),
     )
+
+
+def _resampling_settings(
+    inference: str, draws: int, boot_weights: str, permutations: int
+) -> dict[str, Any]:
+    if inference == "wild":
+        return {"draws": draws, "boot_weights": boot_weights}
+    if inference == "randomization":
+        return {"permutations": permutations}
+    return {}
 
 
 def _codes() -> set[str]:

@@ -115,7 +115,10 @@ class PowerResult(FrozenRecord):
         out = pd.DataFrame({"estimate": est, "std_error": se, "df": p.df})
         out["statistic"] = est / se
         out["critical"] = crit if crit is not None else p.critical(self._level)
-        out["reject"] = np.abs(out["statistic"]) > out["critical"]
+        p_values = getattr(p, "p_values", None)  # resampling tests decide by p-value
+        if p_values is not None:
+            out["p_value"] = p_values(float(effect))
+        out["reject"] = p.rejects(float(effect), self._level, out["critical"].to_numpy())
         if self._draw_info is not None and len(self._draw_info) == len(out):
             out = pd.concat([self._draw_info, out], axis=1)
         return out

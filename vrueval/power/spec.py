@@ -28,8 +28,9 @@ hold from the start on. Example::
     n_sims = 2000
 
 The analysis' ``[fit]`` inference must be one the power kernels implement (ITS: "hac" or
-"classical"; DiD and event study: "cr1"); otherwise ``[power]`` must say which to simulate, e.g.
-``inference = "cr1"`` for a DiD whose analysis uses the wild bootstrap.
+"classical"; DiD: "cr1", "wild" or "randomization", with the analysis' draws, weights and
+permutations; event study: "cr1"); otherwise ``[power]`` must say which to simulate, e.g.
+``inference = "cr1"`` for an event study whose analysis uses CR2.
 """
 
 from __future__ import annotations
@@ -193,11 +194,17 @@ def _did(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
         if key in d:
             kw[key] = d[key]
     inference = spec.fit_options.get("inference", "cr1")
-    if "inference" not in options and inference != "cr1":
-        raise ValueError(
-            f"the analysis uses inference={inference!r}; the power kernels simulate the CR1 test: "
-            'say inference = "cr1" in [power] to accept that'
-        )
+    simulated = ("cr1", "wild", "randomization") if spec.design == "DiD" else ("cr1",)
+    if "inference" not in options:
+        if inference not in simulated:
+            raise ValueError(
+                f"the analysis uses inference={inference!r}; the power kernels simulate "
+                f'{" or ".join(simulated)}: say which in [power], e.g. inference = "cr1"'
+            )
+        kw["inference"] = inference
+        for key in ("draws", "boot_weights", "permutations"):
+            if key in spec.fit_options and inference != "cr1":
+                kw[key] = spec.fit_options[key]
     start = d.get("start")
     if isinstance(start, str):
         end, post = _post_default(panel, panel.period(start))
