@@ -68,8 +68,12 @@ _DID_DESIGN = {"treated", "comparators", "estimator", "scale", "per", "exclude"}
 _DID_IGNORED = {"start", "window", "weights", "n_similar", "leads", "lags", "reference"}
 
 
-def from_spec(spec_path: Path) -> PowerResult:
-    """Run the power study a spec describes (see the module docstring)."""
+def from_spec(spec_path: Path | str, **overrides: Any) -> PowerResult:
+    """Run the power study a spec describes (see the module docstring).
+
+    ``overrides`` replace or add ``[power]`` options, e.g. ``inference="cr1"`` to compare the
+    power of another test of the same plan.
+    """
     path = Path(spec_path)
     if not path.is_file():
         raise SpecError(f"{path}: no such spec file")
@@ -78,7 +82,7 @@ def from_spec(spec_path: Path) -> PowerResult:
         raw = tomllib.loads(raw_bytes.decode("utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: not valid TOML: {err}") from err
-    options = dict(raw.pop("power", {}))
+    options = {**raw.pop("power", {}), **overrides}
     allowed = {*SECTIONS, "power"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
