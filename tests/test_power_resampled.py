@@ -156,3 +156,17 @@ def test_bad_options() -> None:
         ve.power.did(knife, "knife_offences", inference="wild", draws=10, **base)
     with pytest.raises(ValueError, match="permutations must be an integer >= 99"):
         ve.power.did(knife, "knife_offences", inference="randomization", permutations=5, **base)
+
+
+def test_coarse_mde_search_matches_the_full_scan(studies: dict[str, ve.power.PowerResult]) -> None:
+    from vrueval.power.search import Search
+
+    planted = studies["wild"]._planted
+    assert isinstance(planted, resampled.Resampled)
+    fast = Search.build(planted, 0.95, calibrate=False)
+    full_planted = planted.select(np.arange(planted.n_draws))
+    object.__setattr__(full_planted, "search_stride", 1)
+    object.__setattr__(full_planted, "search_tolerance", 0.0)
+    full = Search.build(full_planted, 0.95, calibrate=False)
+    for target in (0.5, 0.8, 0.9):
+        assert fast.crossing(target, -1.0) == pytest.approx(full.crossing(target, -1.0), abs=1e-4)

@@ -62,6 +62,11 @@ class Resampled(Planted):
     The per-draw critical value is undefined (NaN).
     """
 
+    # each evaluation costs O(resamples x draws): the MDE search scans a coarser grid first
+    # and bisects to 1e-4 (see :meth:`vrueval.power.search.Search.crossing`)
+    search_stride = 10
+    search_tolerance = 1e-4
+
     kind: str = field(default="")
     # each resample's estimate E0 + delta E1 and variance V0 + delta V1 + delta^2 V2, (R, S)
     poly: dict[str, FloatArray] = field(default_factory=dict)

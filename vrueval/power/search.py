@@ -56,13 +56,23 @@ class Search:
         """Smallest |delta| along ``sign`` at which power reaches ``target`` (NaN: never)."""
         top = 0.99 if sign < 0 else MAX_INCREASE
         grid = np.linspace(0.0, top, 199)[1:]
-        p = self.power(sign * grid)
-        hit = np.flatnonzero(p >= target)
+        # a test costly to evaluate (resampling) scans a coarse grid first, then the fine one
+        # within the first coarse bracket that reaches the target, and bisects to a tolerance
+        stride = int(getattr(self.planted, "search_stride", 1))
+        tolerance = float(getattr(self.planted, "search_tolerance", 0.0))
+        coarse = np.unique(np.r_[np.arange(stride - 1, len(grid), stride), len(grid) - 1])
+        hit = np.flatnonzero(self.power(sign * grid[coarse]) >= target)
         if len(hit) == 0:
             return float("nan")
-        i = int(hit[0])
+        i = int(coarse[hit[0]])  # index in the fine grid
+        if stride > 1:
+            below = int(coarse[hit[0] - 1]) + 1 if hit[0] > 0 else 0
+            fine = grid[below : i + 1]
+            i = below + int(np.flatnonzero(self.power(sign * fine) >= target)[0])
         lo, hi = (0.0 if i == 0 else grid[i - 1]), grid[i]
         for _ in range(40):
+            if hi - lo <= tolerance:
+                break
             mid = 0.5 * (lo + hi)
             if self.power(np.array([sign * mid]))[0] >= target:
                 hi = mid
