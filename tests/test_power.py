@@ -223,7 +223,7 @@ def test_bad_input(knife: ve.Panel) -> None:
     with pytest.raises(ValueError, match=r"method must be one of \('sieve', 'placebo'\)"):
         ve.power.its(knife, **base, method="bootstrap")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="model='ols'"):
-        ve.power.its(knife, **base, model="poisson")  # type: ignore[arg-type]
+        ve.power.its(knife, **base, model="gls")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="level must be"):
         ve.power.its(knife, **base, level=0.05)
     with pytest.raises(ValueError, match="effects must be relative changes"):

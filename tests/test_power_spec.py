@@ -55,9 +55,14 @@ def test_its_spec_uses_the_pre_period_and_the_planned_post_period(tmp_path: Path
     assert res.table().equals(again.table())
 
 
-def test_its_spec_needs_an_ols_plan(tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match="model='ols'"):
-        ve.power.from_spec(_write(tmp_path, ITS_SPEC.replace('model = "ols"\n', "")))
+def test_its_spec_simulates_the_analysis_model(tmp_path: Path) -> None:
+    text = ITS_SPEC.replace('model = "ols"\nn_sims = 200', "n_sims = 100")
+    res = ve.power.from_spec(_write(tmp_path, text))
+    assert res.settings["model"] == "poisson" and res.settings["response"] == "rate"
+    assert res.settings["hac_fixed_b"] is True
+    negbin = text.replace('model = "poisson"', 'model = "negbin"')
+    with pytest.raises(SpecError, match="model='ols' and model='poisson'"):
+        ve.power.from_spec(_write(tmp_path, negbin))
 
 
 def test_did_spec_simulates_the_analysis_inference(tmp_path: Path) -> None:

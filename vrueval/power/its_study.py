@@ -1,9 +1,11 @@
 """Power of an interrupted time series (and a comparative ITS) on the real pre-period series.
 
-The test is the one :class:`vrueval.ITS` runs with ``model="ols"``: segmented regression of the
-series (stacked on its controls for a comparative ITS) on trend, seasonality and a level and slope
-change at the interruption, with the Newey-West (or classical) variance and ``t(n - k)``
-reference. Its design matrix is built by the same code as :class:`vrueval.ITS`'s.
+The test is the one :class:`vrueval.ITS` runs with ``model="ols"`` or ``model="poisson"``:
+segmented regression of the series (stacked on its controls for a comparative ITS) on trend,
+seasonality and a level and slope change at the interruption, with the HAC (or classical)
+variance and its reference distribution. Its design matrix is built by the same code as
+:class:`vrueval.ITS`'s; OLS draws are solved in closed form (:mod:`vrueval.power.kernels`),
+Poisson draws by batched refits (:mod:`vrueval.power.glm_kernel`).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from vrueval.designs.its_design import (
     season_position,
     seasonal_columns,
 )
+from vrueval.designs.its_models import fit_glm
 from vrueval.inference.hac import hac_lag as lag_rule
 from vrueval.power import analytic as an
 from vrueval.power import simulate as sim
+from vrueval.power.glm_kernel import GLMOptions, GLMPlanted
 from vrueval.power.kernels import Planted, ols_coefficient
 from vrueval.power.results import PowerResult
 from vrueval.power.scales import PERIODS_PER_YEAR, Baseline
@@ -46,6 +50,7 @@ Term = Literal["level_change", "slope_change"]
 Inference = Literal["hac", "classical"]
 Seasonality = Literal["none", "dummies", "fourier"]
 Response = Literal["count", "rate"]
+Model = Literal["ols", "poisson"]
 
 
 def its(
@@ -64,10 +69,10 @@ def its(
     method: Method = "sieve",
     n_sims: int = 1000,
     seed: int | None = None,
-    model: Literal["ols"] = "ols",
+    model: Model = "ols",
     seasonality: Seasonality | None = None,
     fourier_k: int = 1,
-    response: Response = "count",
+    response: Response | None = None,
     rate_per: float = 100_000,
     inference: Inference = "hac",
     hac_kernel: Literal["bartlett", "ewc"] = "bartlett",
@@ -82,8 +87,10 @@ def its(
     """Power and minimum detectable effect of an ITS (comparative ITS with ``controls``).
 
     Estimand and test: the ``term`` (level change by default) of :class:`vrueval.ITS` with
-    ``model="ols"``, tested two-sided at ``level``. Effects are relative changes (``-0.1``: a
-    10% fall) planted multiplicatively into the evaluated series from the interruption on.
+    ``model="ols"`` or ``"poisson"`` (quasi-Poisson, log link, log-population offset when
+    ``response="rate"``, its default for Poisson), tested two-sided at ``level``. Effects are
+    relative changes (``-0.1``: a 10% fall) planted multiplicatively into the evaluated series
+    from the interruption on.
 
     Draws (``method``):
 
@@ -110,9 +117,12 @@ def its(
         Relative effects at which to report power.
     level, power : float
         Confidence level of the test, and the target power of the MDE.
-    seasonality, fourier_k, response, rate_per
+    model, seasonality, fourier_k, response, rate_per
         The planned analysis' options, as :class:`vrueval.ITS` (seasonality defaults to
-        "dummies" for monthly and quarterly data).
+        "dummies" for monthly and quarterly data; response to "count" for OLS and "rate" for
+        Poisson). A Poisson study needs ``method="sieve"``: its series are the fitted Poisson
+        mean plus AR-sieve errors on the count scale (negative values set to 0, counted in the
+        diagnostics), the population carried forward from the last real period.
     inference, hac_kernel, hac_lag, hac_fixed_b, hac_adjust
         As :meth:`vrueval.ITS.fit`, with its defaults (fixed-b HAC, Bartlett, LLSW lag).
     direction : {"decrease", "increase"}
@@ -136,12 +146,15 @@ def its(
     choice(hac_kernel, ("bartlett", "ewc"), "hac_kernel")
     if not isinstance(hac_fixed_b, bool):
         raise ValueError(f"hac_fixed_b must be True or False, got {hac_fixed_b!r}")
-    choice(response, get_args(Response), "response")
-    if model != "ols":
+    if model not in get_args(Model):
         raise ValueError(
-            "power simulation implements the OLS segmented regression (model='ols'); for GLM or "
-            f"GLS fits plan with model='ols' on the same series; got model={model!r}"
+            f"power simulation implements model='ols' and model='poisson', got model={model!r}; "
+            "for a negative binomial or GLS analysis plan with the nearest of the two"
         )
+    response = response or ("rate" if model == "poisson" else "count")
+    choice(response, get_args(Response), "response")
+    if model == "poisson" and method != "sieve":
+        raise ValueError("a Poisson power study simulates by method='sieve'")
     check_seed(seed, needed=method == "sieve")
     if not isinstance(post, int) or isinstance(post, bool) or post < 1:
         raise ValueError(f"post must be a positive integer number of periods, got {post!r}")
@@ -179,7 +192,10 @@ def its(
         series.append(its_data.to_series(c, cf, "error", response, needs_pop))
     periods = series[0].periods
     n_real = len(periods)
-    values = np.column_stack([_response(s, response, rate_per) for s in series])  # T x J
+    if model == "poisson":  # counts, with the population in the offset
+        values = np.column_stack([s.value for s in series])
+    else:
+        values = np.column_stack([_response(s, response, rate_per) for s in series])  # T x J
 
     warnings = post_vru_warning(periods[-1])
     sp = season_period or 1
@@ -196,6 +212,8 @@ def its(
         hac_adjust,
         term,
         [s.unit for s in series],
+        model,
+        np.column_stack([s.population for s in series]) if response == "rate" else None,
     )
     if method == "sieve":
         pre = n_real if pre is None else pre
@@ -234,7 +252,7 @@ def its(
         "pre": pre,
         "post": post,
         "method": method,
-        "model": "ols",
+        "model": model,
         "response": response,
         "seasonality": seasonality,
         "fourier_k": fourier_k if seasonality == "fourier" else None,
@@ -281,12 +299,16 @@ class _Spec:
         hac_adjust: bool,
         term: str,
         units: list[str],
+        model: str = "ols",
+        population: np.ndarray | None = None,
     ) -> None:
         self.frequency, self.step = frequency, step
         self.seasonality, self.season_period, self.fourier_k = seasonality, season_period, fourier_k
         self.inference, self.hac_kernel, self.hac_lag = inference, hac_kernel, hac_lag
         self.hac_fixed_b, self.hac_adjust = hac_fixed_b, hac_adjust
         self.term, self.units = term, units
+        self.model = model
+        self.population = population  # T x J real populations: a Poisson model's offset
 
 
 def _check_pre(pre: Any, n_real: int, post: int, sieve: bool) -> None:
@@ -347,8 +369,15 @@ def _kernel(
     post_rows: np.ndarray,
     time: np.ndarray,
     lag: int,
+    offset: np.ndarray | None = None,
 ) -> Planted:
     P = Y * post_rows[:, None]
+    if spec.model == "poisson":
+        options = GLMOptions(
+            spec.inference, spec.hac_kernel, lag, spec.hac_adjust, spec.hac_fixed_b
+        )
+        off = np.zeros(len(X)) if offset is None else offset
+        return GLMPlanted.build(X, col, Y, P, off, time, options)
     return ols_coefficient(
         X,
         col,
@@ -379,6 +408,30 @@ def null_fit(
     return values - mu[:n], mu, X0.shape[1]
 
 
+def _null_fit_poisson(
+    spec: _Spec, periods: pd.PeriodIndex, values: np.ndarray, extend: int
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Each series' trend-and-season Poisson fit: count-scale residuals (T x J), mean and log
+    population offset over T + ``extend`` (the last population carried forward)."""
+    n = len(periods)
+    full = pd.PeriodIndex([periods[0] + i * spec.step for i in range(n + extend)])
+    t = np.arange(n + extend, dtype=float)
+    seas, _ = seasonal_columns(
+        season_position(full, spec.frequency), spec.season_period, spec.seasonality, spec.fourier_k
+    )
+    X0 = np.column_stack([np.ones(n + extend), t, seas])
+    if spec.population is None:
+        log_pop = np.zeros((n + extend, values.shape[1]))
+    else:
+        pop = np.vstack([spec.population, np.repeat(spec.population[-1:], extend, axis=0)])
+        log_pop = np.log(pop)
+    mu = np.empty((n + extend, values.shape[1]))
+    for j in range(values.shape[1]):
+        fit = fit_glm(values[:, j], X0[:n], log_pop[:n, j], "poisson", True)
+        mu[:, j] = np.exp(X0 @ fit.beta + log_pop[:, j])
+    return values - mu[:n], mu, X0.shape[1], log_pop
+
+
 def _sieve(
     spec: _Spec,
     series: list[Series],
@@ -391,7 +444,10 @@ def _sieve(
 ) -> tuple[Planted, an.Analytic | None, dict[str, Any]]:
     periods = series[0].periods
     n_real = len(periods)
-    resid, mu, k0 = null_fit(spec, periods, values, post)
+    if spec.model == "poisson":
+        resid, mu, k0, log_pop = _null_fit_poisson(spec, periods, values, post)
+    else:
+        resid, mu, k0 = null_fit(spec, periods, values, post)
     # residuals understate the errors' spread by (n - k) / n: inflate before resampling
     ar = sim.fit_ar(resid * np.sqrt(n_real / (n_real - k0)), ar_order)
     rng = np.random.default_rng(seed)
@@ -403,9 +459,15 @@ def _sieve(
     means = mu[first : first + length]  # (L, J)
     Y = np.concatenate([means[:, j][:, None] + errors[j] for j in range(len(series))], axis=0)
     lag = _lag(spec, length)
-    planted = _kernel(spec, X, col, Y, post_rows, time, lag)
+    offset = None
+    clipped = 0
+    if spec.model == "poisson":
+        clipped = int(np.sum(Y < 0))
+        Y = np.maximum(Y, 0.0)
+        offset = log_pop[first : first + length].T.reshape(-1)  # stacked like Y
+    planted = _kernel(spec, X, col, Y, post_rows, time, lag, offset)
     analytic = None
-    if len(series) == 1:
+    if len(series) == 1 and spec.model == "ols":
         sigma2, rho = an.ar1_moments(resid[:, 0], k0)
         signal = np.where(post_rows, means[:, 0], 0.0)
         analytic = an.segmented_ar1(X, col, signal, time, sigma2, rho, df=float(planted.df[0]))
@@ -418,6 +480,8 @@ def _sieve(
         "placebo_start": str(window[pre]),
         "n_innovations": int(ar.innovations.shape[0]),
     }
+    if spec.model == "poisson":
+        diag["negative_draws_set_to_zero"] = clipped
     return planted, analytic, diag
 
 

@@ -161,7 +161,7 @@ def _its(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
     kw.setdefault("unit", units[0] if units else None)
     if kw.get("fourier_k") == "aic":
         raise ValueError("fourier_k='aic' is chosen on the data; give an integer for power")
-    for key in ("inference", "hac_lag", "hac_adjust"):
+    for key in ("inference", "hac_kernel", "hac_lag", "hac_fixed_b", "hac_adjust"):
         if key in spec.fit_options:
             kw[key] = spec.fit_options[key]
     interruptions = d.get("interruptions")
