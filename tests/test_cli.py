@@ -94,3 +94,13 @@ def test_power_command(tmp_path):
     assert "power" in out.stdout.splitlines()[0]
     assert (tmp_path / "power.json").exists() and (tmp_path / "power_curve.png").exists()
     assert run("power", str(tmp_path / "none.toml")).returncode == 1
+    out = run(
+        "power", str(spec), "--set", "model=ols", "--set", "n_sims=50", "--out", str(tmp_path)
+    )
+    assert out.returncode == 0, out.stderr
+    import json
+
+    saved = json.loads((tmp_path / "power.json").read_text())
+    assert saved["settings"]["model"] == "ols" and saved["settings"]["n_sims"] == 50
+    bad = run("power", str(spec), "--set", "n_simz=50")
+    assert bad.returncode == 1 and "n_simz" in bad.stderr

@@ -122,7 +122,7 @@ def cmd_power(args: argparse.Namespace) -> int:
     from vrueval.power import from_spec
     from vrueval.results import to_jsonable
 
-    result = from_spec(Path(args.spec))
+    result = from_spec(Path(args.spec), **_overrides(args.set or []))
     _print_table(result.table())
     if args.out:
         out = Path(args.out)
@@ -135,6 +135,23 @@ def cmd_power(args: argparse.Namespace) -> int:
         ax.figure.savefig(out / "power_curve.png", dpi=144, bbox_inches="tight")
         print(f"wrote {out / 'power.json'} and {out / 'power_curve.png'}")
     return 0
+
+
+def _overrides(items: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs, each VALUE read as TOML (``n_sims=2000``, ``effects=[-0.1, 0.0]``) or
+    else as text (``inference=cr1``)."""
+    import tomllib
+
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value
+    return out
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -213,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("power", help="power and minimum detectable effects of a planned analysis")
     p.add_argument("spec", help="analysis TOML file, optionally with a [power] section")
     p.add_argument("--out", help="directory for power.json and power_curve.png")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="replace a [power] option, e.g. --set inference=cr1 --set n_sims=2000 (repeatable)",
+    )
     p.set_defaults(handler=cmd_power)
 
     p = sub.add_parser("render", help="render the reports (Quarto when on PATH, else built in)")
