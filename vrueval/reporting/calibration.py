@@ -5,7 +5,8 @@ suite, many in the slow one) and the *Methods and validation* report:
 
 - :func:`its_coverage` - coverage of the 95% interval for an ITS level change when the errors
   are AR(1) with rho = 0.5 (n = 120 months, interruption at month 60), for naive OLS, plain
-  Newey-West, the default fixed-b HAC, EWC and GLS-AR(1).
+  Newey-West, the default fixed-b HAC, EWC and GLS-AR(1); :func:`its_coverage_by_term` gives
+  the level and the slope change together for any rho (the slope-change study uses 0.5 and 0.8).
 - :func:`did_size` - rejection rate at 5% of a DiD with no effect on 43 clusters, 18 treated,
   20 periods, AR(1) errors with rho = 0.7 and cluster heteroskedasticity, for CR1 (t with G - 1
   df), the wild cluster restricted bootstrap (Webb weights) and randomization inference.
@@ -77,26 +78,63 @@ def _its_panel(y: np.ndarray) -> Panel:
 
 
 def its_coverage(reps: int, seed: int) -> dict[str, float]:
-    """Share of ``reps`` simulated series whose 95% interval covers the true level change."""
+    """Share of ``reps`` simulated series whose 95% interval covers the true level change
+    (rho = 0.5; the same draws as :func:`its_coverage_by_term` with that seed)."""
+    return its_coverage_by_term(reps, seed, ITS_RHO)["level_change"]
+
+
+ITS_TERMS = ("level_change", "slope_change")
+ITS_RHOS = (0.5, 0.8)  # the slope-change study: moderate and strong autocorrelation
+
+
+def its_coverage_by_term(reps: int, seed: int, rho: float = ITS_RHO) -> dict[str, dict[str, float]]:
+    """Coverage of the 95% intervals of the level change and the slope change, by method.
+
+    The model of :func:`its_coverage` (n = 120, interruption at t = 60) with AR(1) errors of
+    coefficient ``rho`` (stationary start, unit innovation variance). Returns
+    ``{term: {method key: coverage}}``; both terms come from the same fits.
+    """
     rng = np.random.default_rng(seed)
     t = np.arange(ITS_N)
     b = ITS_BETA
+    truth = {"level_change": b[2], "slope_change": b[3]}
     mean = b[0] + b[1] * t + b[2] * (t >= ITS_T0) + b[3] * np.maximum(0, t - ITS_T0)
-    hits: dict[str, list[bool]] = {v[0]: [] for v in ITS_VARIANTS}
+    hits = {term: {v[0]: 0 for v in ITS_VARIANTS} for term in ITS_TERMS}
     interruption = str(pd.Period("2010-01", "M") + ITS_T0)
     for _ in range(reps):
         e = np.empty(ITS_N)
-        e[0] = rng.normal() / np.sqrt(1 - ITS_RHO**2)
+        e[0] = rng.normal() / np.sqrt(1 - rho**2)
         z = rng.normal(size=ITS_N)
         for i in range(1, ITS_N):
-            e[i] = ITS_RHO * e[i - 1] + z[i]
+            e[i] = rho * e[i - 1] + z[i]
         panel = _its_panel(mean + e)
         for key, model, inference, options in ITS_VARIANTS:
             its = ITS(panel, interruption, model=model)  # type: ignore[arg-type]
-            eff = its.fit(inference, **options).effects()  # type: ignore[arg-type]
-            row = eff.loc[eff["term"] == "level_change"].iloc[0]
-            hits[key].append(bool(row["conf_low"] <= b[2] <= row["conf_high"]))
-    return {k: float(np.mean(v)) for k, v in hits.items()}
+            eff = its.fit(inference, **options).effects().set_index("term")  # type: ignore[arg-type]
+            for term in ITS_TERMS:
+                low, high = eff.loc[term, "conf_low"], eff.loc[term, "conf_high"]
+                hits[term][key] += int(low <= truth[term] <= high)
+    return {term: {k: v / reps for k, v in by.items()} for term, by in hits.items()}
+
+
+def its_slope_coverage_table(
+    study: dict[float, dict[str, dict[str, float]]], reps: int
+) -> pd.DataFrame:
+    """Coverage of level and slope changes by method and rho, with Monte Carlo s.e.
+
+    ``study`` maps rho to the output of :func:`its_coverage_by_term` (e.g. the ``coverage``
+    entry of ``recorded()["its_slope_coverage"]``, whose keys are rho as text).
+    """
+    rows = []
+    for rho, by_term in study.items():
+        for key in ITS_LABELS:
+            row: dict[str, Any] = {"method": ITS_LABELS[key], "rho": float(rho)}
+            for term in ITS_TERMS:
+                rate = by_term[term][key]
+                row[term] = rate
+                row[f"{term}_mc_se"] = monte_carlo_se(rate, reps)
+            rows.append(row)
+    return pd.DataFrame(rows).assign(reps=reps)
 
 
 # -- DiD: size with few clusters ------------------------------------------------------------------

@@ -10,6 +10,10 @@ Families
 --------
 - :func:`its_vs_r` - ITS against R ``lm`` + ``sandwich::NeweyWest``, ``glm`` quasi-Poisson with
   an offset, and ``nlme::gls`` with ``corAR1`` (REML and ML).
+- :func:`its_negbin_vs_r`, :func:`its_fixed_b_vs_r`, :func:`its_comparative_vs_r` (same family) -
+  negative binomial ITS against ``MASS::glm.nb`` (+ ``NeweyWest``), the default fixed-b HAC and EWC
+  against the stated formula re-implemented in R, and the comparative ITS against the stacked
+  ``lm`` / ``glm`` with ``sandwich::vcovPL`` (Driscoll-Kraay).
 - :func:`did_vs_r` - TWFE, 2x2, event study, Poisson PML and population-weighted DiD against R
   ``estimatr::lm_robust`` (CR0, CR2, Stata CR1), ``plm`` and ``sandwich::vcovCL``.
 - :func:`wild_bootstrap_vs_wildboottest` - the wild cluster restricted bootstrap against the
@@ -38,6 +42,17 @@ from vrueval.reporting.validation_base import (
     compare,
     load_reference,
     reference_dir,
+)
+from vrueval.reporting.validation_its import (
+    CITS_CASES,
+    CITS_FITS,
+    FIXED_B_FITS,
+    NB_FITS,
+    cits_design,
+    its_comparative_vs_r,
+    its_fixed_b_vs_r,
+    its_more_vs_r,
+    its_negbin_vs_r,
 )
 from vrueval.reporting.validation_peers import (
     CS_DEFAULT,
@@ -68,6 +83,8 @@ from vrueval.reporting.validation_r import (
 )
 
 __all__ = [
+    "CITS_CASES",
+    "CITS_FITS",
     "COLUMNS",
     "CS_DEFAULT",
     "CS_FAMILY",
@@ -76,16 +93,19 @@ __all__ = [
     "DID_FAMILY",
     "DID_OUTCOMES",
     "FAMILIES",
+    "FIXED_B_FITS",
     "ITS_CASES",
     "ITS_FAMILY",
     "ITS_FITS",
     "ITS_LAG_CHECK",
+    "NB_FITS",
     "NEWEY_WEST",
     "WILD_FAMILY",
     "WILD_WEIGHTS",
     "Criterion",
     "all_checks",
     "by_quantity",
+    "cits_design",
     "compare",
     "cs_fit",
     "cs_keys",
@@ -95,7 +115,12 @@ __all__ = [
     "did_vs_r",
     "for_display",
     "highlights",
+    "its_all_vs_r",
+    "its_comparative_vs_r",
     "its_design",
+    "its_fixed_b_vs_r",
+    "its_more_vs_r",
+    "its_negbin_vs_r",
     "its_vs_r",
     "load_reference",
     "provenance",
@@ -105,9 +130,16 @@ __all__ = [
     "wild_tolerance",
 ]
 
+
 # -- everything ----------------------------------------------------------------------------------
+def its_all_vs_r(folder: Path | str | None = None) -> pd.DataFrame:
+    """Every ITS row: :func:`its_vs_r` then negative binomial, fixed-b and comparative ITS."""
+    folder = reference_dir(folder)
+    return pd.concat([its_vs_r(folder), its_more_vs_r(folder)], ignore_index=True)
+
+
 FAMILIES: dict[str, Callable[[Path], pd.DataFrame]] = {
-    ITS_FAMILY: its_vs_r,
+    ITS_FAMILY: its_all_vs_r,
     DID_FAMILY: did_vs_r,
     WILD_FAMILY: wild_bootstrap_vs_wildboottest,
     CS_FAMILY: cs_vs_ports,
@@ -236,6 +268,12 @@ def _sci(x: float) -> str:
 
 _REGENERATE = {
     "its_reference.json": "Rscript tests/reference/its_reference.R (inputs: its_make_inputs.py)",
+    "its_negbin_reference.json": "Rscript tests/reference/its_negbin_reference.R",
+    "its_fixed_b_reference.json": "Rscript tests/reference/its_fixed_b_reference.R",
+    "its_comparative_reference.json": (
+        "Rscript tests/reference/its_comparative_reference.R "
+        "(inputs: its_comparative_make_inputs.py)"
+    ),
     "did_css_reference.json": "Rscript tests/reference/did_css_reference.R",
     "did_wildboottest.json": ".venv-bench/bin/python tests/reference/did_wildboottest.py",
     "cs_mpdta_peers.json": ".venv-bench/bin/python tests/reference/cs_mpdta_peers.py",
