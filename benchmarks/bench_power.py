@@ -10,9 +10,15 @@ the loop refits the TWFE model for every effect and draw. The loop is timed on a
 10,000 fits (``--fits N``, default 300) and scaled up, unless ``--full``; the first fits are
 checked against vrueval's numbers for the same draws.
 
+The staggered case times ``vrueval.power.staggered`` (Callaway & Sant'Anna, two cohorts of 16
+and 2 areas 8 quarters apart, 20 post quarters, never-treated comparators, random placebo
+cohorts at random dates) on the same panel against refitting ``ve.CallawaySantAnna`` on a long
+frame for every effect and draw (``--staggered-fits``, default 40, scaled up), checking the
+refits' ``att`` and standard error against the draws'.
+
 Run (threads pinned to 1 below)::
 
-    .venv/bin/python benchmarks/bench_power.py [--fits 300 | --full]
+    .venv/bin/python benchmarks/bench_power.py [--fits 300 | --full] [--design did|staggered]
 """
 
 from __future__ import annotations
@@ -110,12 +116,103 @@ def loop_fits(p: ve.Panel, n_fits: int) -> tuple[float, list[tuple[float, float]
     return time.perf_counter() - t0, out
 
 
+COHORTS = {"2010Q1": 16, "2012Q1": 2}  # only the 8-quarter gap matters: dates are placebo
+
+
+def ours_staggered(p: ve.Panel) -> ve.power.PowerResult:
+    return ve.power.staggered(
+        p, "y", cohorts=COHORTS, post=POST, n_sims=N_SIMS, seed=SEED, effects=EFFECTS
+    )
+
+
+def loop_staggered(
+    p: ve.Panel, res: ve.power.PowerResult, n_fits: int
+) -> tuple[float, list[tuple[float, float]]]:
+    """Refit ve.CallawaySantAnna on a long frame for the first ``n_fits`` (effect, draw) pairs,
+    on the draws ``res`` made (its placebo cohorts and dates); seconds and (att, se)."""
+    wide = p.wide("y")
+    periods = [str(q) for q in wide.index]
+    y = wide.to_numpy().T  # units x periods
+    units = list(wide.columns)
+    info = res.draws()
+    labels = list(COHORTS)
+    out = []
+    t0 = time.perf_counter()
+    for j in range(n_fits):
+        e, s = divmod(j, N_SIMS)
+        d = info.iloc[s]
+        starts = [periods.index(d["placebo_start"]), periods.index(d[f"start:{labels[1]}"])]
+        first = np.full(len(units), 0, dtype=int)  # 0: never treated, as R did codes it
+        block = y.copy()
+        for start, label in zip(starts, labels, strict=True):
+            rows = [units.index(u) for u in d[f"units:{label}"].split()]
+            first[rows] = start + 1  # time codes 1..T
+            block[rows, start:] *= 1 + EFFECTS[e]
+        window = slice(starts[0] - 1, starts[0] + POST)
+        sub = block[:, window]
+        frame = pd.DataFrame(
+            {
+                "unit": np.repeat(np.arange(len(units)), sub.shape[1]),
+                "t": np.tile(np.arange(window.start + 1, window.stop + 1), len(units)),
+                "y": sub.ravel(),
+                "g": np.repeat(first, sub.shape[1]),
+            }
+        )
+        fit = ve.CallawaySantAnna(frame, outcome="y", unit="unit", time="t", first_treated="g")
+        row = fit.fit().effects().set_index("term").loc["att"]
+        out.append((float(row["estimate"]), float(row["std_error"])))
+    return time.perf_counter() - t0, out
+
+
+def bench_staggered(p: ve.Panel, n_fits: int, repeats: int) -> None:
+    ours_staggered(p)  # warm up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        res = ours_staggered(p)
+        times.append(time.perf_counter() - t0)
+    t_ours = statistics.median(times)
+    total = len(EFFECTS) * N_SIMS
+    t_loop, fits = loop_staggered(p, res, n_fits)
+    t_loop_full = t_loop * total / n_fits
+    b_diff = se_diff = 0.0
+    for j, (b, se) in enumerate(fits):
+        e, s = divmod(j, N_SIMS)
+        draws = res.draws(float(EFFECTS[e]))
+        b_diff = max(b_diff, abs(b / draws["estimate"][s] - 1))
+        se_diff = max(se_diff, abs(se / draws["std_error"][s] - 1))
+    print(
+        f"Staggered DiD power curve: {len(EFFECTS)} effects x {N_SIMS} draws, cohorts "
+        f"{list(COHORTS.values())} 8 quarters apart, {POST} post quarters"
+    )
+    print(f"  vrueval.power.staggered (curve + MDE):  {t_ours:8.3f} s (median of {repeats})")
+    print(
+        f"  refit loop, ve.CallawaySantAnna:        {t_loop_full:8.1f} s (timed {n_fits} of "
+        f"{total} fits, scaled up)"
+    )
+    print(f"  ratio loop / vrueval: {t_loop_full / t_ours:,.0f}x")
+    print(
+        f"  {len(fits)} refits: max relative ATT difference {b_diff:.1e}; max relative SE "
+        f"difference {se_diff:.1e}"
+    )
+    print(
+        f"  simulated MDE (80% power, 5% level): {res.mde_effect():+.3f}; "
+        f"size at no effect {res.size['rejection_rate']:.3f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fits", type=int, default=300)
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--staggered-fits", type=int, default=40)
+    parser.add_argument("--design", choices=["did", "staggered", "both"], default="both")
     args = parser.parse_args()
+    if args.design != "did":
+        bench_staggered(panel(), args.staggered_fits, args.repeats)
+        if args.design == "staggered":
+            return
     total = len(EFFECTS) * N_SIMS
     n_fits = total if args.full else min(args.fits, total)
     p = panel()

@@ -8,9 +8,9 @@
 >>> res.plot()      # the power curve
 
 Designs: :func:`its` (ITS and comparative ITS), :func:`did` (TWFE or 2x2 DiD),
-:func:`event_study`; :func:`mde` returns just the MDE table; :func:`from_spec` runs the
-study an analysis spec with a ``[power]`` section describes. Closed forms are in
-:mod:`vrueval.power.analytic`.
+:func:`event_study`, :func:`staggered` (Callaway & Sant'Anna); :func:`mde` returns just the MDE
+table; :func:`from_spec` runs the study an analysis spec with a ``[power]`` section describes.
+Closed forms are in :mod:`vrueval.power.analytic`.
 """
 
 from vrueval.power.api import mde
@@ -18,5 +18,6 @@ from vrueval.power.did_study import did, event_study
 from vrueval.power.its_study import its
 from vrueval.power.results import PowerResult
 from vrueval.power.spec import from_spec
+from vrueval.power.staggered_study import staggered
 
-__all__ = ["PowerResult", "did", "event_study", "from_spec", "its", "mde"]
+__all__ = ["PowerResult", "did", "event_study", "from_spec", "its", "mde", "staggered"]

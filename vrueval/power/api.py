@@ -10,19 +10,22 @@ import pandas as pd
 from vrueval.power.did_study import did, event_study
 from vrueval.power.its_study import its
 from vrueval.power.results import PowerResult
+from vrueval.power.staggered_study import staggered
 
 _DESIGNS: dict[str, Callable[..., PowerResult]] = {
     "its": its,
     "did": did,
     "event_study": event_study,
+    "staggered": staggered,
 }
 
 
 def mde(design: str, *args: Any, **kwargs: Any) -> pd.DataFrame:
-    """MDE rows (simulation, analytic) of ``design`` ("its", "did" or "event_study").
+    """MDE rows (simulation, analytic) of ``design`` ("its", "did", "event_study", "staggered").
 
-    Arguments are those of :func:`vrueval.power.its`, :func:`~vrueval.power.did` or
-    :func:`~vrueval.power.event_study`; the power curve is skipped (``effects=[0.0]``).
+    Arguments are those of :func:`vrueval.power.its`, :func:`~vrueval.power.did`,
+    :func:`~vrueval.power.event_study` or :func:`~vrueval.power.staggered`; the power curve is
+    skipped (``effects=[0.0]``).
 
     >>> ve.power.mde("did", knife, "knife_offences", n_treated=18, post=8, seed=1)
     """

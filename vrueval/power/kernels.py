@@ -23,6 +23,11 @@ Two kernels:
   minus the pre-period mean), and the unit-clustered sandwich reduces to
   ``factor * (SS_T / n_T^2 + SS_C / n_C^2)`` with ``SS`` the within-group sums of squared
   deviations of the contrasts (the two-sample form of the CR1 variance).
+* :func:`group_time_mean` - the overall ATT of :class:`vrueval.StaggeredDiD` (Callaway and
+  Sant'Anna) without covariates, ``"group"`` or ``"simple"`` aggregation, with its analytic
+  influence-function variance. Each ATT(g,t) is a difference of treated and comparison means of
+  the long differences ``y_t - y_{g-1}``, so the aggregate and its influence function are linear
+  in the outcomes and the variance ``sum_i psi_i^2 / n^2`` is a quadratic form.
 
 References
 ----------
@@ -233,3 +238,73 @@ def cr1_factor(
     g = np.asarray(n_clusters, dtype=float)
     n = np.asarray(n_obs, dtype=float)
     return g / (g - 1) * (n - 1) / (n - np.asarray(n_params, dtype=float))
+
+
+# -- staggered adoption: aggregated group-time effects -------------------------------------------
+def group_time_mean(
+    D: FloatArray,
+    L: FloatArray,
+    treated: np.ndarray,
+    control: np.ndarray,
+    weights: FloatArray,
+) -> Planted:
+    """Weighted mean of group-time DiDs of long differences, with its influence-function variance.
+
+    Parameters
+    ----------
+    D : (S, N, K) array (or (1, N, K), shared by every draw)
+        Each draw's long difference ``y_{i,t_k} - y_{i,g_k - 1}`` of every pool unit for each
+        post-treatment cell ``k = (g_k, t_k)``.
+    L : (S, N, K) array (or (1, N, K))
+        The level ``y_{i,t_k}``: the change in ``D`` per unit of multiplicative effect planted
+        into a treated cell (the base period ``g_k - 1`` is untreated).
+    treated, control : (S, N, K) boolean arrays
+        Cell ``k``'s cohort ``g_k`` and its comparison units (disjoint within a cell).
+    weights : (K,) array
+        The aggregation's cell weights (sum 1): ``"group"`` ``n_g / (n_T L_g)`` for a cohort
+        of ``n_g`` of the ``n_T`` treated units with ``L_g`` post cells; ``"simple"``
+        ``n_g / sum_k n_{g_k}``.
+
+    Notes
+    -----
+    With ``m0_k`` the comparison mean of cell ``k`` and ``A_ik = w_k (T_ik / n_Tk - C_ik / n_Ck)``
+    the estimate is ``sum_ik A_ik D_ik`` and :func:`vrueval.designs.staggered_aggregate.
+    aggregate`'s influence function, cohort-share term included, divided by ``n`` is ``psi_i =
+    sum_k A_ik (D_ik - m0_k) - est * sum_k w_k T_ik / n_Tk``; the standard error is
+    ``sqrt(sum_i psi_i^2)`` with a normal reference, as the design reports it.
+
+    Returns
+    -------
+    Planted with ``df = inf``.
+    """
+    t = treated.astype(float)
+    k = control.astype(float)
+    n_t = t.sum(axis=1)  # (S, K)
+    n_c = k.sum(axis=1)
+    if np.any(n_t < 1) or np.any(n_c < 1):
+        raise ValueError("every cell needs at least one treated and one comparison unit")
+    w = np.asarray(weights, dtype=float)
+    wt = w / n_t
+    a = t * wt[:, None, :] - k * (w / n_c)[:, None, :]  # A_ik
+    tau = np.einsum("snk,sk->sn", t, wt)  # each unit's total treated weight
+
+    def parts(x: FloatArray, comparisons: bool) -> tuple[FloatArray, FloatArray]:
+        x = np.broadcast_to(x, a.shape)
+        psi = np.einsum("snk,snk->sn", a, x)
+        est = psi.sum(axis=1)
+        psi -= est[:, None] * tau
+        if comparisons:  # the planted signal is zero in every comparison cell
+            m0 = np.einsum("snk,snk->sk", k, x) / n_c
+            psi -= np.einsum("snk,sk->sn", a, m0)
+        return est, psi
+
+    e0, psi0 = parts(D, True)
+    e1, psi1 = parts(t * L, False)
+    return Planted(
+        e0,
+        e1,
+        np.einsum("sn,sn->s", psi0, psi0),
+        np.einsum("sn,sn->s", psi0, psi1),
+        np.einsum("sn,sn->s", psi1, psi1),
+        np.full(len(e0), np.inf),
+    )

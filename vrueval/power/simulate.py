@@ -27,6 +27,7 @@ Development Economics* 144, 102458.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,6 +141,41 @@ def placebo_starts(n_periods: int, pre: int, post: int) -> np.ndarray:
 
 
 # -- panels: placebo treated sets ---------------------------------------------------------------
+COMPARATOR, LEFT_OUT = -1, -2  # labels of placebo_cohorts besides the cohort indices
+
+
+def placebo_cohorts(
+    n_pool: int,
+    sizes: Sequence[int],
+    n_comparators: int | None,
+    n_draws: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Random disjoint cohorts and comparators, as (S, N) integer labels.
+
+    Each draw permutes the pool once: the first ``sizes[0]`` units form cohort 0, the next
+    ``sizes[1]`` cohort 1, and so on; the last ``n_comparators`` (all the others when None) are
+    comparators (label ``COMPARATOR``); any left are out of the draw (``LEFT_OUT``). One cohort
+    gives :func:`placebo_sets`'s draws; with the same seed, larger cohorts (comparators fixed)
+    add units to the same sets: common random numbers across design sizes.
+    """
+    n_treated = int(sum(sizes))
+    n_c = n_pool - n_treated if n_comparators is None else n_comparators
+    if min(sizes, default=0) < 1 or n_c < 1 or n_treated + n_c > n_pool:
+        raise ValueError(
+            f"{n_treated} treated and {n_c} comparator units need {n_treated + n_c} units; the "
+            f"pool has {n_pool} with complete data"
+        )
+    perm = np.argsort(rng.random((n_draws, n_pool)), axis=1)
+    rows = np.arange(n_draws)[:, None]
+    labels = np.full((n_draws, n_pool), LEFT_OUT, dtype=np.int64)
+    edges = np.cumsum([0, *sizes])
+    for c, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        labels[rows, perm[:, lo:hi]] = c
+    labels[rows, perm[:, n_pool - n_c :]] = COMPARATOR
+    return labels
+
+
 def placebo_sets(
     n_pool: int,
     n_treated: int,
@@ -154,16 +190,5 @@ def placebo_sets(
     pool are therefore nested: more treated units (with the comparators fixed) add units to the
     same sets, giving common random numbers for comparisons across design sizes.
     """
-    n_c = n_pool - n_treated if n_comparators is None else n_comparators
-    if n_treated < 1 or n_c < 1 or n_treated + n_c > n_pool:
-        raise ValueError(
-            f"{n_treated} treated and {n_c} comparator units need {n_treated + n_c} units; the "
-            f"pool has {n_pool} with complete data"
-        )
-    perm = np.argsort(rng.random((n_draws, n_pool)), axis=1)
-    rows = np.arange(n_draws)[:, None]
-    treated = np.zeros((n_draws, n_pool), dtype=bool)
-    control = np.zeros((n_draws, n_pool), dtype=bool)
-    treated[rows, perm[:, :n_treated]] = True
-    control[rows, perm[:, n_pool - n_c :]] = True
-    return treated, control
+    labels = placebo_cohorts(n_pool, [n_treated], n_comparators, n_draws, rng)
+    return labels == 0, labels == COMPARATOR

@@ -29,8 +29,14 @@ hold from the start on. Example::
 
 The analysis' ``[fit]`` inference must be one the power kernels implement (ITS: "hac" or
 "classical"; DiD: "cr1", "wild" or "randomization", with the analysis' draws, weights and
-permutations; event study: "cr1"); otherwise ``[power]`` must say which to simulate, e.g.
+permutations; event study: "cr1"; StaggeredDiD: "analytic", or "bootstrap" simulated with the
+analytic standard error); otherwise ``[power]`` must say which to simulate, e.g.
 ``inference = "cr1"`` for an event study whose analysis uses CR2.
+
+A ``StaggeredDiD`` spec's cohorts are its ``first_treated`` mapping (default: the VRU registry
+cohorts), as unit lists: placebo sets use their sizes, ``placebo = "time"`` the units; a
+``cohorts`` entry in ``[power]`` replaces them (e.g. ``cohorts = { "2019Q4" = 18, "2022Q2" =
+2 }``). Its ``overall`` ("group" or "simple") is the tested aggregation.
 """
 
 from __future__ import annotations
@@ -46,9 +52,11 @@ from vrueval import areas
 from vrueval.analysis.runner import load_panel
 from vrueval.analysis.spec import SECTIONS, Spec, SpecError
 from vrueval.data.panel import Panel
+from vrueval.designs.staggered_data import registry_first_treated
 from vrueval.power.did_study import did, event_study
 from vrueval.power.its_study import its
 from vrueval.power.results import PowerResult
+from vrueval.power.staggered_study import staggered
 
 _ITS_DESIGN = {"unit", "controls", "seasonality", "fourier_k", "response", "rate_per", "model"}
 _ITS_IGNORED = {
@@ -66,6 +74,10 @@ _ITS_IGNORED = {
 }
 _DID_DESIGN = {"treated", "comparators", "estimator", "scale", "per", "exclude"}
 _DID_IGNORED = {"start", "window", "weights", "n_similar", "leads", "lags", "reference"}
+_STAGGERED_DESIGN = {"first_treated", "control_group", "overall", "covariates"}
+# without covariates both methods are the difference of mean changes, and the base period
+# only changes the pre-treatment cells, which the overall ATT does not use
+_STAGGERED_IGNORED = {"method", "base_period"}
 
 
 def from_spec(spec_path: Path | str, **overrides: Any) -> PowerResult:
@@ -121,10 +133,13 @@ def from_spec(spec_path: Path | str, **overrides: Any) -> PowerResult:
             return _its(spec, panel, options)
         if spec.design in ("DiD", "EventStudy"):
             return _did(spec, panel, options)
+        if spec.design == "StaggeredDiD":
+            return _staggered(spec, panel, options)
     except (TypeError, ValueError) as err:
         raise SpecError(f"{path}: {err}") from err
     raise SpecError(
-        f"{path}: power studies support designs ITS, DiD and EventStudy, not {spec.design!r}"
+        f"{path}: power studies support designs ITS, DiD, EventStudy and StaggeredDiD, not "
+        f"{spec.design!r}"
     )
 
 
@@ -218,3 +233,40 @@ def _did(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
     kw.update(options)
     fn = did if spec.design == "DiD" else event_study
     return fn(panel, spec.data["outcome"], **kw)
+
+
+def _staggered(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
+    d = spec.design_options
+    _check_keys(spec, _STAGGERED_DESIGN, _STAGGERED_IGNORED)
+    if d.get("covariates"):
+        raise ValueError("power studies of a staggered DiD with covariates are not implemented")
+    kw: dict[str, Any] = {}
+    overall = options.get("overall", d.get("overall", "group"))
+    if overall not in ("group", "simple"):
+        raise ValueError(
+            f"overall={overall!r}: power is simulated for the 'group' or 'simple' overall "
+            'ATT; say which in [power], e.g. overall = "group"'
+        )
+    for key in ("control_group", "overall"):
+        if key in d:
+            kw[key] = d[key]
+    first = d.get("first_treated")
+    if first is None:
+        first = registry_first_treated(panel)
+    cohorts: dict[str, list[str]] = {}
+    for unit, label in first.items():
+        if label is not None:
+            cohorts.setdefault(str(panel.period(label)), []).append(str(unit))
+    if "cohorts" not in options:
+        kw["cohorts"] = cohorts
+    cohort_dates = options.get("cohorts", cohorts)
+    if cohort_dates:
+        start = min(panel.period(p) for p in cohort_dates)
+        end, post = _post_default(panel, start)
+        options.setdefault("end", end)
+        if post:
+            options.setdefault("post", post)
+    if "inference" not in options:
+        kw["inference"] = spec.fit_options.get("inference", "analytic")
+    kw.update(options)
+    return staggered(panel, spec.data["outcome"], **kw)
