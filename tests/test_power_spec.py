@@ -90,6 +90,6 @@ def test_bad_spec(tmp_path: Path) -> None:
         ve.power.from_spec(_write(tmp_path, ITS_SPEC + "\n[extra]\na = 1\n"))
     with pytest.raises(SpecError, match="no such spec"):
         ve.power.from_spec(tmp_path / "absent.toml")
-    bad = ITS_SPEC.replace('design = "ITS"', 'design = "CallawaySantAnna"')
+    bad = ITS_SPEC.replace('design = "ITS"', 'design = "SyntheticControl"')
     with pytest.raises(SpecError, match="support designs"):
         ve.power.from_spec(_write(tmp_path, bad))

@@ -133,7 +133,7 @@ def from_spec(spec_path: Path | str, **overrides: Any) -> PowerResult:
             return _its(spec, panel, options)
         if spec.design in ("DiD", "EventStudy"):
             return _did(spec, panel, options)
-        if spec.design == "StaggeredDiD":
+        if spec.design in ("StaggeredDiD", "CallawaySantAnna"):
             return _staggered(spec, panel, options)
     except (TypeError, ValueError) as err:
         raise SpecError(f"{path}: {err}") from err
