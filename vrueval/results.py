@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import platform
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
 from importlib import metadata
@@ -23,6 +23,9 @@ import pandas as pd
 from vrueval.inference.intervals import EFFECT_COLUMNS
 
 _DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "linearmodels")
+
+#: Computes a result's diagnostics and warnings on first access (see :meth:`FrozenRecord._record`).
+Checks = Callable[[], tuple[Mapping[str, Any], Sequence[str]]]
 
 
 def runtime_versions() -> dict[str, str]:
@@ -96,7 +99,11 @@ class FrozenRecord:
         provenance: Mapping[str, Any] | None,
         diagnostics: Mapping[str, Any] | None,
         warnings: tuple[str, ...],
+        checks: Checks | None = None,
     ) -> None:
+        """Store the shared fields. With ``checks``, the diagnostics and warnings are what it
+        returns, computed once on first access (a design fitting many series need not pay for
+        residual tests nobody reads); ``diagnostics`` and ``warnings`` are then ignored."""
         self._design = design
         self._settings = MappingProxyType(dict(settings))
         self._level = level
@@ -104,8 +111,28 @@ class FrozenRecord:
         self._provenance = MappingProxyType(
             {"versions": runtime_versions(), **dict(provenance or {})}
         )
-        self._diagnostics = MappingProxyType(dict(diagnostics or {}))
-        self._warnings = tuple(warnings)
+        # Filled once (eagerly, or by ``checks`` on first access) and never changed after.
+        self._checked: dict[str, Any] = {}
+        self._checks = checks
+        if checks is None:
+            self._checked["diagnostics"] = MappingProxyType(dict(diagnostics or {}))
+            self._checked["warnings"] = tuple(warnings)
+
+    @property
+    def _diagnostics(self) -> Mapping[str, Any]:
+        return self._run_checks()["diagnostics"]
+
+    @property
+    def _warnings(self) -> tuple[str, ...]:
+        return self._run_checks()["warnings"]
+
+    def _run_checks(self) -> dict[str, Any]:
+        checked = self._checked
+        if not checked and self._checks is not None:
+            diagnostics, warnings = self._checks()
+            checked["diagnostics"] = MappingProxyType(dict(diagnostics))
+            checked["warnings"] = tuple(warnings)
+        return checked
 
     def _freeze(self) -> None:
         self._frozen = True
@@ -209,18 +236,23 @@ class Result(FrozenRecord):
         self,
         *,
         design: str,
-        effects: pd.DataFrame,
+        effects: pd.DataFrame | Callable[[], pd.DataFrame],
         settings: Mapping[str, Any],
         level: float,
         seed: int | None = None,
         provenance: Mapping[str, Any] | None = None,
         diagnostics: Mapping[str, Any] | None = None,
         warnings: tuple[str, ...] = (),
+        checks: Checks | None = None,
     ) -> None:
-        missing = [c for c in EFFECT_COLUMNS if c not in effects.columns]
-        if missing:
-            raise ValueError(f"effects table lacks columns {missing}")
-        self._effects = effects.reset_index(drop=True).copy()
+        # A callable builds the (fresh) table on first access: the numbers behind it are fixed
+        # when the result is built, only the DataFrame is assembled later.
+        self._effects_frame: list[pd.DataFrame] = []
+        self._effects_source: Callable[[], pd.DataFrame] | None = None
+        if isinstance(effects, pd.DataFrame):
+            self._effects_frame.append(_checked_effects(effects).copy())
+        else:
+            self._effects_source = effects
         self._record(
             design=design,
             settings=settings,
@@ -229,8 +261,16 @@ class Result(FrozenRecord):
             provenance=provenance,
             diagnostics=diagnostics,
             warnings=warnings,
+            checks=checks,
         )
         self._freeze()
+
+    @property
+    def _effects(self) -> pd.DataFrame:
+        if not self._effects_frame:
+            assert self._effects_source is not None
+            self._effects_frame.append(_checked_effects(self._effects_source()))
+        return self._effects_frame[0]
 
     def effects(self) -> pd.DataFrame:
         """Tidy effects: term, estimate, std_error, conf_low, conf_high, p_value and more."""
@@ -270,6 +310,13 @@ class Result(FrozenRecord):
 
     def plot(self, ax: Any = None) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no plot")
+
+
+def _checked_effects(effects: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in EFFECT_COLUMNS if c not in effects.columns]
+    if missing:
+        raise ValueError(f"effects table lacks columns {missing}")
+    return effects.reset_index(drop=True)
 
 
 def _fmt(v: Any) -> str:

@@ -44,6 +44,18 @@ LockdownHandling = Literal["interruption", "indicator", "exclude"]
 Missing = Literal["error", "drop"]
 Dispersion = Literal["quasi", "model"]
 Inference = Literal["hac", "classical", "bootstrap", "model"]
+_ALLOWED = {
+    name: get_args(option)
+    for name, option in (
+        ("model", Model),
+        ("seasonality", Seasonality),
+        ("response", Response),
+        ("lockdown_handling", LockdownHandling),
+        ("missing", Missing),
+        ("dispersion", Dispersion),
+        ("inference", Inference),
+    )
+}
 
 
 class ITS:
@@ -121,15 +133,15 @@ class ITS:
         missing: Missing = "error",
     ) -> None:
         self._panel = its_data.check_panel(panel)
-        its_data.choice(model, get_args(Model), "model")
-        its_data.choice(seasonality, get_args(Seasonality), "seasonality")
-        its_data.choice(lockdown_handling, get_args(LockdownHandling), "lockdown_handling")
-        its_data.choice(missing, get_args(Missing), "missing")
+        its_data.choice(model, _ALLOWED["model"], "model")
+        its_data.choice(seasonality, _ALLOWED["seasonality"], "seasonality")
+        its_data.choice(lockdown_handling, _ALLOWED["lockdown_handling"], "lockdown_handling")
+        its_data.choice(missing, _ALLOWED["missing"], "missing")
         its_data.choice(gls_method, ("REML", "ML"), "gls_method")
         response = response or ("rate" if model in ("poisson", "negbin") else "count")
-        its_data.choice(response, get_args(Response), "response")
+        its_data.choice(response, _ALLOWED["response"], "response")
         dispersion = dispersion or ("model" if model == "negbin" else "quasi")
-        its_data.choice(dispersion, get_args(Dispersion), "dispersion")
+        its_data.choice(dispersion, _ALLOWED["dispersion"], "dispersion")
         if not isinstance(washout, int) or isinstance(washout, bool) or washout < 0:
             raise ValueError(f"washout must be a non-negative integer, got {washout!r}")
         if not (isinstance(rate_per, int | float) and rate_per > 0):
@@ -145,11 +157,12 @@ class ITS:
             if not isinstance(fourier_k, int) or not 1 <= fourier_k <= season_period // 2:
                 raise ValueError(f"fourier_k must be 'aic' or 1..{season_period // 2}")
 
-        outcome = its_data.pick(outcome, panel.outcomes, "outcome")
+        if outcome is None:  # listing a panel's outcomes or units scans it: only when needed
+            outcome = its_data.outcome_of(panel)
         controls = [controls] if isinstance(controls, str) else list(controls)
         codes = [areas.resolve(c, panel.geography) for c in controls]
-        candidates = [u for u in panel.units if u not in codes]
-        unit = its_data.pick(unit, candidates, "unit")
+        if unit is None:
+            unit = its_data.pick(unit, [u for u in panel.units if u not in codes], "unit")
         code = areas.resolve(unit, panel.geography)
         if code in codes:
             raise ValueError(f"{unit!r} is both the evaluated unit and a control")
@@ -176,8 +189,8 @@ class ITS:
             "outcome": outcome,
             "controls": codes,
             "frequency": panel.frequency,
-            "start": str(treated.periods[0]),
-            "end": str(treated.periods[-1]),
+            "start": its_data.label(treated.periods, 0),
+            "end": its_data.label(treated.periods, -1),
             "interruptions": {i.label: str(i.period) for i in intr if not i.nuisance},
             "lag": {i.label: i.lag for i in intr if not i.nuisance},
             "washout": washout,
@@ -323,7 +336,7 @@ class ITS:
         """
         s = self._settings
         level = check_level(level)
-        allowed: tuple[str, ...] = ("model",) if s["model"] == "gls" else get_args(Inference)[:3]
+        allowed: tuple[str, ...] = ("model",) if s["model"] == "gls" else _ALLOWED["inference"][:3]
         method: str = inference or allowed[0]
         its_data.choice(method, allowed, f"inference for model={s['model']!r}")
         its_data.choice(hac_kernel, KERNELS, "hac_kernel")
@@ -342,7 +355,8 @@ class ITS:
         fit = self._fit_model(d)
         m = d.in_fit
         time = d.time[m]
-        n_time = len(np.unique(time))
+        ordered = bool((np.diff(time) > 0).all())  # one row a period, in time order
+        n_time = len(time) if ordered else len(np.unique(time))
         lag_used: int | None = None
         if method == "model":
             cov = Covariance(fit.cov_model, float(fit.df_resid), {})
@@ -361,18 +375,7 @@ class ITS:
                 int(seed),  # type: ignore[arg-type]
             )
 
-        effects = tables.effects_table(d, fit, cov, level, self._interruptions)
-        diag, warns = tables.diagnostics(
-            d,
-            fit,
-            settings=s,
-            season_period=self._season_period,
-            interruptions=self._interruptions,
-            inference=method,
-            lag=lag_used,
-            fixed_b=method == "hac" and hac_fixed_b,
-            n_time=n_time,
-        )
+        effects = tables.effect_numbers(d, fit, cov, level, self._interruptions)
         placebo_frame = None
         if placebo:
             hac_options = {
@@ -381,11 +384,9 @@ class ITS:
                 "hac_fixed_b": hac_fixed_b,
                 "hac_adjust": hac_adjust,
             }
-            placebo_frame = placebo_table(self, effects, k, method, hac_options, min_segment)
-            real = placebo_frame.loc[placebo_frame["real"]].iloc[0]
-            diag["placebo_rank"] = int(real["rank"])
-            diag["placebo_count"] = int((~placebo_frame["real"]).sum())
-            diag["placebo_p"] = float(real["rank"] / len(placebo_frame))
+            placebo_frame = placebo_table(
+                self, effects.frame(), k, method, hac_options, min_segment
+            )
         is_hac = method == "hac"
         settings = {
             **s,
@@ -403,6 +404,28 @@ class ITS:
         }
         interruptions = tuple(self._interruptions)
         step = self._panel.step
+        season_period = self._season_period
+
+        # The residual tests and the counterfactual path are computed on first access: the
+        # result reads the same whenever they are asked for, and fitting many series stays cheap.
+        def checks() -> tuple[dict[str, Any], list[str]]:
+            diag, warns = tables.diagnostics(
+                d,
+                fit,
+                settings=s,
+                season_period=season_period,
+                interruptions=interruptions,
+                inference=method,
+                lag=lag_used,
+                fixed_b=is_hac and hac_fixed_b,
+                n_time=n_time,
+            )
+            if placebo_frame is not None:
+                real = placebo_frame.loc[placebo_frame["real"]].iloc[0]
+                diag["placebo_rank"] = int(real["rank"])
+                diag["placebo_count"] = int((~placebo_frame["real"]).sum())
+                diag["placebo_p"] = float(real["rank"] / len(placebo_frame))
+            return diag, warns
 
         def build_paths() -> tuple[pd.DataFrame, pd.DataFrame]:
             return tables.path_tables(
@@ -418,7 +441,7 @@ class ITS:
             )
 
         return ITSResult(
-            effects=effects,
+            effects=effects.frame,
             paths=build_paths,
             placebo=placebo_frame,
             fourier_aic=aic_table,
@@ -430,8 +453,7 @@ class ITS:
             level=level,
             seed=seed if method == "bootstrap" else None,
             provenance={"sources": self._sources, "n_obs": int(m.sum())},
-            diagnostics=diag,
-            warnings=tuple(warns),
+            checks=checks,
         )
 
     def _refit(self, d: ITSDesign, y_star: np.ndarray) -> np.ndarray:

@@ -46,6 +46,15 @@ def pick(value: str | None, options: Sequence[str], what: str) -> str:
     raise ValueError(f"the panel has several {what}s {list(options)}; pass {what}=...")
 
 
+def outcome_of(panel: Panel) -> str:
+    """The panel's only outcome (its cached index answers without scanning the frame), or
+    :func:`pick`'s error listing them."""
+    found = _index(panel).outcomes
+    if len(found) == 1:
+        return next(iter(found))
+    return pick(None, panel.outcomes, "outcome")
+
+
 def extract(panel: Panel, unit: str, outcome: str, start: Any, end: Any) -> pd.DataFrame:
     """One unit's rows in the analysis window (a copy: the caller's data is never changed)."""
     if outcome not in panel.outcomes:
@@ -155,8 +164,35 @@ def series(
     bad_pop = needs_pop and not np.all(np.isfinite(pop) & (pop > 0))
     if len(ords) == 0 or bad_pop or (missing == "error" and np.isnan(value).any()):
         return _slow(panel, code, outcome, start, end, missing, response, needs_pop, align)
-    periods = align if align is not None else pd.PeriodIndex.from_ordinals(ords, freq=idx.freq)  # type: ignore[attr-defined]
+    periods = align if align is not None else _period_index(ords, idx.freq)
     return Series(unit=code, periods=periods, value=value, population=pop)
+
+
+def _period_index(ordinals: np.ndarray, freq: Any) -> pd.PeriodIndex:
+    """A PeriodIndex of these ordinals, shared by every series on the same window (it is
+    immutable), so that fitting many areas does not rebuild it."""
+    key = (ordinals.tobytes(), freq)
+    found = _WINDOWS.get(key)
+    if found is None:
+        if len(_WINDOWS) >= 64:
+            _WINDOWS.pop(next(iter(_WINDOWS)))
+        found = _WINDOWS[key] = pd.PeriodIndex.from_ordinals(ordinals, freq=freq)  # type: ignore[attr-defined]
+    return found
+
+
+_WINDOWS: dict[tuple[bytes, Any], pd.PeriodIndex] = {}
+
+
+def label(periods: pd.PeriodIndex, at: int) -> str:
+    """``str(periods[at])``, remembered: formatting a Period is slow next to a fit."""
+    key = (int(periods.asi8[at]), periods.freqstr)
+    found = _LABELS.get(key)
+    if found is None:
+        found = _LABELS[key] = str(periods[at])
+    return found
+
+
+_LABELS: dict[tuple[int, str], str] = {}
 
 
 def _slow(
@@ -217,13 +253,15 @@ def interruptions(
             "interruptions must be a date, a list of dates, or a mapping label -> date, e.g. "
             f"{{'vru': '2019-10'}}; got {spec!r}"
         )
+    asi8 = periods.asi8
+    first, last = int(asi8[0]), int(asi8[-1])
     out = []
     for label, date in items:
         label = str(label)
         if not label or ":" in label or label == "lockdown":
             raise ValueError(f"interruption label {label!r} must be non-empty, without ':'")
         when = period(panel, date)
-        if not periods[0] < when <= periods[-1]:
+        if not first < when.ordinal <= last:  # as Periods of the panel's frequency
             raise ValueError(
                 f"interruption {label!r} at {when} is outside the data ({periods[0]} to "
                 f"{periods[-1]}): it needs at least one period before it and must not be later "

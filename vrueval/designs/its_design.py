@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,9 +74,16 @@ class ITSDesign:
 
 def season_position(periods: pd.PeriodIndex, frequency: str) -> np.ndarray:
     """Month (1-12) or quarter (1-4) of each period."""
+    # Calendar months and quarters count from January 1970 at ordinal 0: no pandas field lookup.
+    per_year = _PER_YEAR.get(periods.freqstr)
+    if per_year is not None and per_year == (12 if frequency == "month" else 4):
+        return np.asarray(periods.asi8) % per_year + 1
     if frequency == "month":
         return np.asarray(periods.month)
     return np.asarray(periods.quarter)
+
+
+_PER_YEAR = {"M": 12, "Q-DEC": 4}
 
 
 def seasonal_columns(
@@ -127,11 +135,94 @@ def build_design(
     season_period: int,
     fourier_k: int,
 ) -> ITSDesign:
-    """Stack the series and build every column; see the module docstring for the coding."""
+    """Stack the series and build every column; see the module docstring for the coding.
+
+    A single series' columns depend only on its periods and the options, not on its values:
+    they are built once per such layout and shared (read-only) by every series on it, so
+    evaluating many areas over the same window builds one matrix.
+    """
+    options: dict[str, Any] = {
+        "frequency": frequency,
+        "step": step,
+        "interruptions": interruptions,
+        "indicator_windows": indicator_windows,
+        "excluded_windows": excluded_windows,
+        "washout": washout,
+        "seasonality": seasonality,
+        "season_period": season_period,
+        "fourier_k": fourier_k,
+    }
+    if controls:
+        return _build(treated, controls, **options)
+    key = (
+        np.asarray(treated.periods.asi8).tobytes(),
+        treated.periods.freqstr,
+        frequency,
+        step,
+        tuple(interruptions),
+        tuple(tuple(w) for w in indicator_windows),
+        tuple(tuple(w) for w in excluded_windows),
+        washout,
+        seasonality,
+        season_period,
+        fourier_k,
+    )
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        n = len(treated.periods)
+        blank = Series(treated.unit, treated.periods, np.zeros(n), np.ones(n))
+        layout = _build(blank, (), **options)
+        for arr in (layout.X, layout.time, layout.treated, layout.in_fit):
+            arr.flags.writeable = False
+        if len(_LAYOUTS) >= _MAX_LAYOUTS:
+            _LAYOUTS.pop(next(iter(_LAYOUTS)))
+        _LAYOUTS[key] = layout
+    y = treated.value.astype(float)
+    missing = ~np.isfinite(y) & layout.in_fit
+    reason = layout.excluded_reason.copy()
+    reason[missing] = "missing"
+    return ITSDesign(
+        X=layout.X,
+        names=layout.names,
+        y=y,
+        population=treated.population.astype(float),
+        time=layout.time,
+        periods=treated.periods,
+        unit=np.repeat(treated.unit, len(y)),
+        treated=layout.treated,
+        in_fit=layout.in_fit & ~missing,
+        excluded_reason=reason,
+        intervention_cols=layout.intervention_cols,
+        effect_cols=dict(layout.effect_cols),
+    )
+
+
+_LAYOUTS: dict[tuple[Any, ...], ITSDesign] = {}
+_MAX_LAYOUTS = 64
+
+
+def _build(
+    treated: Series,
+    controls: Sequence[Series],
+    *,
+    frequency: str,
+    step: int,
+    interruptions: Sequence[Interruption],
+    indicator_windows: Sequence[tuple[pd.Period, pd.Period]],
+    excluded_windows: Sequence[tuple[pd.Period, pd.Period]],
+    washout: int,
+    seasonality: str,
+    season_period: int,
+    fourier_k: int,
+) -> ITSDesign:
     origin = treated.periods[0].ordinal
     all_series = [treated, *controls]
-    periods = pd.PeriodIndex(np.concatenate([np.asarray(s.periods) for s in all_series]))
-    time = (np.asarray(periods.asi8) - origin) // step
+    if controls:
+        periods = pd.PeriodIndex(np.concatenate([np.asarray(s.periods) for s in all_series]))
+    else:
+        periods = treated.periods
+    ordinals = np.asarray(periods.asi8)
+    time = (ordinals - origin) // step
     unit = np.concatenate([np.repeat(s.unit, len(s.periods)) for s in all_series])
     is_treated = np.concatenate([np.full(len(s.periods), i == 0) for i, s in enumerate(all_series)])
     y = np.concatenate([s.value for s in all_series]).astype(float)
@@ -145,9 +236,7 @@ def build_design(
         season_position(periods, frequency), season_period, seasonality, fourier_k
     )
     ind = (
-        np.column_stack(
-            [((periods >= a) & (periods <= b)).astype(float) for a, b in indicator_windows]
-        )
+        np.column_stack([_within(ordinals, a, b).astype(float) for a, b in indicator_windows])
         if indicator_windows
         else np.empty((n, 0))
     )
@@ -189,13 +278,17 @@ def build_design(
         intervention = tuple(offset + j for j, keep in enumerate(is_intervention) if keep)
 
     reason = np.full(n, "", dtype=object)
+    out = np.zeros(n, dtype=bool)
     for a, b in excluded_windows:
-        reason[(periods >= a) & (periods <= b)] = "excluded"
+        hit = _within(ordinals, a, b)
+        reason[hit], out[hit] = "excluded", True
     if washout:
         for intr, pos in zip(interruptions, positions, strict=True):
             if not intr.nuisance:
-                reason[(time >= pos) & (time < pos + washout)] = "washout"
-    reason[~np.isfinite(y) & (reason == "")] = "missing"
+                hit = (time >= pos) & (time < pos + washout)
+                reason[hit], out[hit] = "washout", True
+    missing = ~np.isfinite(y) & ~out
+    reason[missing], out[missing] = "missing", True
     return ITSDesign(
         X=X,
         names=tuple(names),
@@ -205,8 +298,13 @@ def build_design(
         periods=periods,
         unit=unit,
         treated=is_treated,
-        in_fit=reason == "",
+        in_fit=~out,
         excluded_reason=reason,
         intervention_cols=intervention,
         effect_cols=effect_cols,
     )
+
+
+def _within(ordinals: np.ndarray, first: pd.Period, last: pd.Period) -> np.ndarray:
+    """Rows whose period lies in ``first..last`` (inclusive), compared as ordinals."""
+    return (ordinals >= first.ordinal) & (ordinals <= last.ordinal)

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import linalg, optimize, special
+from scipy import optimize, special
 
-from vrueval.inference.arma_gls import fit_arma_gls
+from vrueval.inference.arma_gls import fit_arma_gls, solve_triangular
 
 FloatArray = np.ndarray
 
@@ -44,13 +44,30 @@ class ModelFit:
     weights: FloatArray | None = None  # GLM working (Fisher) weights; None: all ones
 
 
-def _qr_solve(X: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _qr(X: FloatArray) -> tuple[FloatArray, FloatArray]:
     q, r = np.linalg.qr(X)
-    if np.min(np.abs(np.diag(r))) < 1e-10 * np.max(np.abs(np.diag(r))):
+    diag = np.abs(np.diag(r))
+    if diag.min() < 1e-10 * diag.max():
         raise np.linalg.LinAlgError("the design matrix is rank deficient")
-    beta = linalg.solve_triangular(r, q.T @ y)
-    rinv = linalg.solve_triangular(r, np.eye(r.shape[0]))
-    return beta, rinv @ rinv.T
+    return q, r
+
+
+def _qr_beta(X: FloatArray, y: FloatArray) -> FloatArray:
+    """Least-squares coefficients by QR (the inputs are finite: no re-checking)."""
+    q, r = _qr(X)
+    return solve_triangular(r, q.T @ y)
+
+
+def _r_inverse_gram(r: FloatArray) -> FloatArray:
+    """``(X'X)^-1 = R^-1 R^-T`` from the QR factor R of X."""
+    rinv = solve_triangular(r, np.eye(r.shape[0]))
+    return rinv @ rinv.T
+
+
+def _qr_solve(X: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+    q, r = _qr(X)
+    beta = solve_triangular(r, q.T @ y)
+    return beta, _r_inverse_gram(r)
 
 
 def fit_ols(y: FloatArray, X: FloatArray) -> ModelFit:
@@ -90,7 +107,7 @@ def _irls(
         w = mu / (1.0 + alpha * mu)
         z = eta - offset + (y - mu) / mu
         sw = np.sqrt(w)
-        beta, _ = _qr_solve(X * sw[:, None], z * sw)
+        beta = _qr_beta(X * sw[:, None], z * sw)
         eta = X @ beta + offset
         mu = np.exp(eta)
         dev = _deviance(y, mu, alpha)
@@ -98,7 +115,7 @@ def _irls(
             break
         dev_old = dev
     w = mu / (1.0 + alpha * mu)
-    _, bread = _qr_solve(X * np.sqrt(w)[:, None], np.zeros(len(y)))
+    bread = _r_inverse_gram(_qr(X * np.sqrt(w)[:, None])[1])
     return beta, mu, bread, it
 
 

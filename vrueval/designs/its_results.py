@@ -9,11 +9,15 @@ import numpy as np
 import pandas as pd
 
 from vrueval.designs.its_design import Interruption
-from vrueval.results import Result
+from vrueval.results import Checks, Result
 
 
 class ITSResult(Result):
     """Result of :meth:`vrueval.ITS.fit`.
+
+    The effects' numbers are fixed when the result is built; the effects DataFrame, the
+    counterfactual and impact tables, the diagnostics and the warnings are assembled from them
+    on first access and kept, so they read the same whenever asked for.
 
     Views (all copies): :meth:`effects` (level and slope changes; rate ratios for log-link
     models), :meth:`counterfactual` (per period), :meth:`impact` (mean, cumulative and relative
@@ -24,7 +28,7 @@ class ITSResult(Result):
     def __init__(
         self,
         *,
-        effects: pd.DataFrame,
+        effects: pd.DataFrame | Callable[[], pd.DataFrame],
         paths: Callable[[], tuple[pd.DataFrame, pd.DataFrame]],
         placebo: pd.DataFrame | None,
         fourier_aic: pd.DataFrame | None,
@@ -36,8 +40,9 @@ class ITSResult(Result):
         level: float,
         seed: int | None,
         provenance: Mapping[str, Any],
-        diagnostics: Mapping[str, Any],
-        warnings: tuple[str, ...],
+        diagnostics: Mapping[str, Any] | None = None,
+        warnings: tuple[str, ...] = (),
+        checks: Checks | None = None,
     ) -> None:
         # Built on first access and kept: the result is read-only, the cache only fills once.
         self._build_paths = paths
@@ -57,6 +62,7 @@ class ITSResult(Result):
             provenance=provenance,
             diagnostics=diagnostics,
             warnings=warnings,
+            checks=checks,
         )
 
     def _paths(self) -> tuple[pd.DataFrame, pd.DataFrame]:

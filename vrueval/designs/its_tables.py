@@ -1,24 +1,120 @@
 """The pieces of an ``ITS`` result: effects table, counterfactual path and impact, diagnostics.
 
 Functions of the design, the fit and the covariance; :class:`vrueval.ITS` orchestrates them.
-The counterfactual and impact tables are built on first access (see
+The effects' numbers are computed in the fit; the effects DataFrame, the counterfactual and
+impact tables and the diagnostics are built on first access (see
 :class:`~vrueval.designs.its_results.ITSResult`), so fitting many series stays cheap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from vrueval.designs.its_design import Interruption, ITSDesign, season_position
 from vrueval.designs.its_diagnostics import residual_diagnostics, warnings_for
 from vrueval.designs.its_effects import counterfactual_table, impact_table, paths
 from vrueval.designs.its_inference import Covariance
 from vrueval.designs.its_models import ModelFit
+
+
+@dataclass(frozen=True)
+class Effects:
+    """The numbers of the effects table, one entry a term (treated first, then ``control:``)."""
+
+    terms: tuple[str, ...]
+    estimate: np.ndarray
+    std_error: np.ndarray
+    conf_low: np.ndarray
+    conf_high: np.ndarray
+    p_value: np.ndarray
+    statistic: np.ndarray
+    df: np.ndarray
+    scale: str
+    interruption: tuple[str, ...]
+    nuisance: tuple[bool, ...]
+
+    def frame(self) -> pd.DataFrame:
+        """The effects table (a fresh DataFrame on every call)."""
+        return pd.DataFrame(
+            {
+                "term": list(self.terms),
+                "estimate": self.estimate,
+                "std_error": self.std_error,
+                "conf_low": self.conf_low,
+                "conf_high": self.conf_high,
+                "p_value": self.p_value,
+                "statistic": self.statistic,
+                "df": self.df,
+                "scale": self.scale,
+                "interruption": list(self.interruption),
+                "nuisance": list(self.nuisance),
+            }
+        )
+
+
+def effect_numbers(
+    d: ITSDesign,
+    fit: ModelFit,
+    cov: Covariance,
+    level: float,
+    interruptions: Sequence[Interruption],
+) -> Effects:
+    """Level and slope changes (treated first, then ``control:`` terms) as Wald statistics.
+
+    The numbers are :func:`~vrueval.inference.intervals.wald_table`'s, computed in one go with
+    a df per term (fixed-b HAC gives each contrast its own). ``scipy.special`` is called
+    directly: it is what ``scipy.stats.t`` and ``scipy.stats.norm`` evaluate, without their
+    argument-checking overhead.
+    """
+    names = [n for n in d.effect_cols if not n.startswith("control:")]
+    names += [n for n in d.effect_cols if n.startswith("control:")]
+    idx = [d.effect_cols[n] for n in names]
+    est = fit.beta[idx]
+    se = np.sqrt(np.diag(cov.cov)[idx])
+    q = 0.5 + level / 2
+    crit: Any
+    p: Any
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if cov.fixed_b is not None:
+            factor, df = cov.contrasts(np.eye(len(fit.beta))[idx])
+            se = se * np.sqrt(factor)
+            stat = est / se
+            crit = special.stdtrit(df, q)
+            p = 2 * special.stdtr(df, -np.abs(stat))
+        else:
+            stat = est / se
+            df = np.full(len(idx), np.nan if cov.df is None else float(cov.df))
+            if cov.df is None:
+                crit, p = special.ndtri(q), 2 * special.ndtr(-np.abs(stat))
+            else:
+                crit = special.stdtrit(cov.df, q)
+                p = 2 * special.stdtr(cov.df, -np.abs(stat))
+    low, high = est - crit * se, est + crit * se
+    log = fit.link == "log"
+    if log:
+        est, low, high = np.exp(est), np.exp(low), np.exp(high)
+    several = len(interruptions) > 1
+    nuisance = {i.label for i in interruptions if i.nuisance}
+    labels = tuple(n.rsplit(":", 1)[1] for n in names)
+    return Effects(
+        terms=tuple(n if several else n.rsplit(":", 1)[0] for n in names),
+        estimate=est,
+        std_error=se,
+        conf_low=low,
+        conf_high=high,
+        p_value=p,
+        statistic=stat,
+        df=df,
+        scale="ratio" if log else "difference",
+        interruption=labels,
+        nuisance=tuple(lab in nuisance for lab in labels),
+    )
 
 
 def effects_table(
@@ -28,53 +124,8 @@ def effects_table(
     level: float,
     interruptions: Sequence[Interruption],
 ) -> pd.DataFrame:
-    """Level and slope changes (treated first, then ``control:`` terms) as a Wald table.
-
-    The columns and numbers are :func:`~vrueval.inference.intervals.wald_table`'s, built in one
-    go with a df per term (fixed-b HAC gives each contrast its own).
-    """
-    names = [n for n in d.effect_cols if not n.startswith("control:")]
-    names += [n for n in d.effect_cols if n.startswith("control:")]
-    idx = [d.effect_cols[n] for n in names]
-    est = fit.beta[idx]
-    se = np.sqrt(np.diag(cov.cov)[idx])
-    q = 0.5 + level / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if cov.fixed_b is not None:
-            factor, df = cov.contrasts(np.eye(len(fit.beta))[idx])
-            se = se * np.sqrt(factor)
-            stat = est / se
-            crit = stats.t.ppf(q, df)
-            p = 2 * stats.t.sf(np.abs(stat), df)
-        else:
-            stat = est / se
-            df = np.full(len(idx), np.nan if cov.df is None else float(cov.df))
-            if cov.df is None:
-                crit, p = stats.norm.ppf(q), 2 * stats.norm.sf(np.abs(stat))
-            else:
-                crit, p = stats.t.ppf(q, cov.df), 2 * stats.t.sf(np.abs(stat), cov.df)
-    low, high = est - crit * se, est + crit * se
-    log = fit.link == "log"
-    if log:
-        est, low, high = np.exp(est), np.exp(low), np.exp(high)
-    several = len(interruptions) > 1
-    nuisance = {i.label for i in interruptions if i.nuisance}
-    labels = [n.rsplit(":", 1)[1] for n in names]
-    return pd.DataFrame(
-        {
-            "term": [n if several else n.rsplit(":", 1)[0] for n in names],
-            "estimate": est,
-            "std_error": se,
-            "conf_low": low,
-            "conf_high": high,
-            "p_value": p,
-            "statistic": stat,
-            "df": df,
-            "scale": "ratio" if log else "difference",
-            "interruption": labels,
-            "nuisance": [lab in nuisance for lab in labels],
-        }
-    )
+    """:func:`effect_numbers` as the effects table."""
+    return effect_numbers(d, fit, cov, level, interruptions).frame()
 
 
 def path_tables(
@@ -170,11 +221,11 @@ def diagnostics(
     return diag, warns
 
 
-def reference_distribution(cov: Covariance, effects: pd.DataFrame) -> str:
+def reference_distribution(cov: Covariance, effects: Effects) -> str:
     """Plain-language reference distribution of the intervals, for the settings."""
     if cov.fixed_b is not None:
         dfs = ", ".join(
-            f"{t}: t({v:.3g})" for t, v in zip(effects["term"], effects["df"], strict=True)
+            f"{t}: t({v:.3g})" for t, v in zip(effects.terms, effects.df.tolist(), strict=True)
         )
         return f"fixed-b t, Satterthwaite df per contrast ({dfs})"
     return "normal" if cov.df is None else f"t({cov.df:g})"

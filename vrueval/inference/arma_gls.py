@@ -18,7 +18,7 @@ Monahan, J. F. (1984). A note on enforcing stationarity in autoregressive-moving
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy import linalg, optimize
@@ -42,6 +42,26 @@ class ARMAGLSFit:
     objective: float  # -2 x profile (restricted) log likelihood, up to a constant
     method: str
     converged: bool
+
+
+_TRTRS: Any = linalg.get_lapack_funcs("trtrs", dtype=np.float64)
+
+
+def solve_triangular(a: FloatArray, b: FloatArray, lower: bool = False) -> FloatArray:
+    """``scipy.linalg.solve_triangular(a, b, lower=lower, check_finite=False)`` for float64
+    inputs: the same LAPACK call (``dtrtrs``, with scipy's handling of C-ordered ``a``) without
+    the input validation, which costs more than the solve for the small systems fitted here."""
+    if a.dtype != np.float64 or b.dtype != np.float64:
+        return linalg.solve_triangular(a, b, lower=lower, check_finite=False)
+    if a.flags.f_contiguous:
+        x, info = _TRTRS(a, b, lower=lower, trans=0)
+    else:
+        x, info = _TRTRS(a.T, b, lower=not lower, trans=1)
+    if info > 0:
+        raise linalg.LinAlgError(f"singular matrix: resolution failed at diagonal {info - 1}")
+    if info < 0:
+        raise ValueError(f"illegal value in {-info}-th argument of internal trtrs")
+    return x
 
 
 def _pacf_to_coef(u: FloatArray) -> FloatArray:
@@ -77,8 +97,8 @@ def _whiten(
         Xw[1:] = (X[1:] - phi * X[:-1]) / c
         return yw, Xw, (len(y) - 1) * np.log(1.0 - phi * phi)
     chol = linalg.cholesky(correlation(ar, ma, time), lower=True)
-    yw = linalg.solve_triangular(chol, y, lower=True)
-    Xw = linalg.solve_triangular(chol, X, lower=True)
+    yw = solve_triangular(chol, y, lower=True)
+    Xw = solve_triangular(chol, X, lower=True)
     return yw, Xw, 2.0 * float(np.sum(np.log(np.diag(chol))))
 
 
@@ -93,14 +113,14 @@ def _profile(
 ) -> tuple[float, FloatArray, FloatArray, FloatArray, float, FloatArray]:
     yw, Xw, logdet = _whiten(y, X, ar, ma, time, fast)
     q, r = np.linalg.qr(Xw)
-    beta = linalg.solve_triangular(r, q.T @ yw)
+    beta = solve_triangular(r, q.T @ yw)
     rw = yw - Xw @ beta
     rss = float(rw @ rw)
     n, k = X.shape
     if method == "ML":
         obj = n * np.log(rss / n) + logdet
     else:
-        obj = (n - k) * np.log(rss / (n - k)) + logdet + 2.0 * np.sum(np.log(np.abs(np.diag(r))))
+        obj = (n - k) * np.log(rss / (n - k)) + logdet + 2.0 * np.log(np.abs(r.diagonal())).sum()
     return obj, beta, r, rw, rss, Xw
 
 
@@ -142,9 +162,18 @@ def fit_arma_gls(
         except (linalg.LinAlgError, ValueError):
             return np.inf
 
+    no_ma = np.zeros(0)
+
+    def objective_ar1(a: float) -> float:
+        # AR(1): the partial autocorrelation is the coefficient, tanh(a) (Monahan's map).
+        try:
+            return _profile(y, X, np.tanh(np.array([a])), no_ma, time, fast, method)[0]
+        except (linalg.LinAlgError, ValueError):
+            return np.inf
+
     if p + q == 1:
         one = optimize.minimize_scalar(
-            lambda a: objective(np.array([a])),
+            objective_ar1 if q == 0 else lambda a: objective(np.array([a])),
             bounds=(-7.0, 7.0),
             method="bounded",
             options={"xatol": 1e-10},
@@ -159,7 +188,7 @@ def fit_arma_gls(
     obj, beta, r, rw, rss, _ = _profile(y, X, ar, ma, time, fast, method)
     n, k = X.shape
     sigma2 = rss / (n - k) if method == "REML" else rss / n
-    rinv = linalg.solve_triangular(r, np.eye(k))
+    rinv = solve_triangular(r, np.eye(k))
     # As nlme does for both methods, the covariance uses the unbiased RSS / (n - k).
     cov = rss / (n - k) * (rinv @ rinv.T)
     return ARMAGLSFit(

@@ -155,8 +155,14 @@ def fixed_b_adjustment(
 def long_run_scores(scores: FloatArray, time: np.ndarray) -> FloatArray:
     """Sum scores (n x k) by integer time position 0..T-1 into a T x k array (gaps stay 0)."""
     t = np.asarray(time, dtype=np.int64)
+    steps = np.diff(t)
+    if len(t) and t[0] == 0 and (steps == 1).all():
+        return scores + 0.0  # one row a position: what adding to zeros gives (-0.0 -> 0.0)
     out = np.zeros((int(t.max()) + 1, scores.shape[1]))
-    np.add.at(out, t, scores)
+    if (steps > 0).all():  # distinct positions, some missing
+        out[t] += scores
+    else:
+        np.add.at(out, t, scores)
     return out
 
 
