@@ -12,7 +12,9 @@ peers compute), and the full DiD fit including the interval by test inversion; p
 ``TwoWayFixedEffects(inference="wild_bootstrap")``.
 
 Randomization inference, 5,000 permutations of the treated set across units: vrueval's vectorised
-test; diff-diff's ``permutation_test``; a refit-per-permutation loop (numpy OLS on absorbed data).
+test, studentised (the CR1 t recomputed under every permutation, the DiD default) and on the
+coefficient; diff-diff's ``permutation_test`` (coefficient); refit-per-permutation loops (numpy
+OLS on absorbed data, with the CR1 t for the studentised one).
 pyfixest's ``ritest`` permutes the treatment column row by row, so its draws are not unit-level
 assignments (a unit can be treated in some post periods and not others): the script counts how
 many of its draws are valid assignments instead of timing it as a peer.
@@ -33,7 +35,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed  # noqa: E402
-from vrueval.inference.randomization import permutation_test  # noqa: E402
+from vrueval.inference import cluster  # noqa: E402
+from vrueval.inference.randomization import ClusterBlocks, permutation_test  # noqa: E402
 from vrueval.inference.wild_bootstrap import wild_cluster_bootstrap  # noqa: E402
 
 warnings.filterwarnings("ignore")
@@ -173,26 +176,49 @@ def ri_methods(df: pd.DataFrame) -> dict[str, Callable[[], float]]:
     after = df["post"].to_numpy()
     assign = (np.arange(N_UNITS) < N_TREATED).astype(float)
 
-    def ours() -> float:
-        fe = TwoWayFE(unit, period)
-        cols = np.zeros((len(unit), N_UNITS))
-        cols[np.arange(len(unit)), unit] = after
-        q = fe.absorb_star(cols)
-        ys = fe.absorb_star(df["y"].to_numpy())
-        return permutation_test(
-            q.T @ ys, q.T @ q, assign, permutations=R, seed=1, conf_int=False
-        ).p_value
+    def ours(statistic: str) -> Callable[[], float]:
+        def run() -> float:
+            fe = TwoWayFE(unit, period)
+            cols = np.zeros((len(unit), N_UNITS))
+            cols[np.arange(len(unit)), unit] = after
+            q = fe.absorb_star(cols)
+            ys = fe.absorb_star(df["y"].to_numpy())
+            blocks = ClusterBlocks.from_columns(q, ys, unit) if statistic == "t" else None
+            return permutation_test(
+                q.T @ ys,
+                q.T @ q,
+                assign,
+                permutations=R,
+                seed=1,
+                conf_int=False,
+                statistic=statistic,  # type: ignore[arg-type]
+                blocks=blocks,
+            ).p_value
 
-    def refit_loop() -> float:
-        rng = np.random.default_rng(2)
-        fe = TwoWayFE(unit, period)
-        y = df["y"].to_numpy()
-        b0 = ols_absorbed(fe, y, assign[unit] * after).coef[0]
-        hits = 0
-        for _ in range(R):
-            perm = rng.permutation(assign)
-            hits += abs(ols_absorbed(fe, y, perm[unit] * after).coef[0]) >= abs(b0)
-        return (hits + 1) / (R + 1)
+        return run
+
+    def refit_loop(studentised: bool) -> Callable[[], float]:
+        def stat(fe: TwoWayFE, y: np.ndarray, d: np.ndarray) -> float:
+            fit = ols_absorbed(fe, y, d)
+            if not studentised:
+                return float(fit.coef[0])
+            cov = cluster.cr1(
+                fit.x * fit.resid[:, None], fit.xtx_inv, unit, n_obs=len(y), n_params=fit.n_params
+            )
+            return float(fit.coef[0] / np.sqrt(cov.vcov[0, 0]))
+
+        def run() -> float:
+            rng = np.random.default_rng(2)
+            fe = TwoWayFE(unit, period)
+            y = df["y"].to_numpy()
+            b0 = stat(fe, y, assign[unit] * after)
+            hits = 0
+            for _ in range(R):
+                perm = rng.permutation(assign)
+                hits += abs(stat(fe, y, perm[unit] * after)) >= abs(b0)
+            return (hits + 1) / (R + 1)
+
+        return run
 
     def diffdiff() -> float:
         res = dd_permutation_test(
@@ -200,7 +226,13 @@ def ri_methods(df: pd.DataFrame) -> dict[str, Callable[[], float]]:
         )
         return float(res.p_value)
 
-    return {"vrueval": ours, "refit loop (numpy OLS)": refit_loop, "diff-diff": diffdiff}
+    return {
+        "vrueval (studentised t)": ours("t"),
+        "vrueval (coefficient)": ours("coefficient"),
+        "refit loop, t (numpy OLS + CR1)": refit_loop(True),
+        "refit loop, coefficient (numpy OLS)": refit_loop(False),
+        "diff-diff (coefficient)": diffdiff,
+    }
 
 
 def ritest_validity(df: pd.DataFrame) -> str:

@@ -105,6 +105,31 @@ def test_units_with_missing_periods_are_dropped_with_a_message():
         assert any(ve.areas.name(unit) in w and "missing in 1 period" in w for w in res.warnings)
 
 
+def test_unbalanced_keeps_units_and_leaves_out_only_missing_cells():
+    knife = ve.datasets.knife_quarterly()
+    outcome = "homicide_and_serious_injury"
+    gaps = knife.missing().query("outcome == @outcome")
+    did = ve.DiD(knife, outcome, start="2016Q2", missing="unbalanced")
+    res = did.fit("cr2")
+    kept = set(res.settings["treated"]) | set(res.settings["comparators"])
+    assert set(gaps["unit"]) <= kept and res.settings["missing"] == "unbalanced"
+    assert res.diagnostics["n_missing_cells"] == len(gaps)
+    assert res.diagnostics["n_obs"] == len(kept) * res.diagnostics["n_periods"] - len(gaps)
+    for unit in gaps["unit"]:
+        assert any(
+            ve.areas.name(unit) in w and "only those cells are left out" in w for w in res.warnings
+        )
+    for inference in ("cr1", "wild", "randomization"):
+        eff = att(did.fit(inference, seed=3, draws=199, permutations=199))
+        assert eff["conf_low"] < eff["estimate"] < eff["conf_high"], inference
+    es = ve.EventStudy(knife, outcome, start="2016Q2", leads=4, lags=3, missing="unbalanced")
+    assert es.fit("cr2").diagnostics["n_missing_cells"] == len(gaps)
+    with pytest.raises(ValueError, match="missing must be one of"):
+        ve.DiD(knife, outcome, start="2016Q2", missing="zero")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="2x2 needs a balanced panel"):
+        ve.DiD(knife, outcome, start="2016Q2", estimator="2x2", missing="unbalanced").fit()
+
+
 def test_two_by_two_equals_twfe_on_two_periods(panel):
     two = att(ve.DiD(panel, ROB, start="2019/20", estimator="2x2").fit())
     f = panel.wide(ROB)

@@ -74,10 +74,12 @@ def test_p_values_equal_refitted_did(small: tuple[ve.Panel, list[str]], delta: f
     did = ve.DiD(planted, "knife_offences", start=start, treated=TREATED, comparators=COMPARATORS)
     wild = did.fit("wild", draws=999, boot_weights="rademacher", seed=1).effects()
     assert tests["wild"].p_values(delta)[0] == pytest.approx(wild["p_value"].iloc[0], abs=1e-12)
-    ri = did.fit("randomization", permutations=999, seed=1).effects()
+    ri = did.fit("randomization", permutations=999, seed=1, ri_statistic="coefficient").effects()
     assert tests["coefficient"].p_values(delta)[0] == pytest.approx(
         ri["p_value"].iloc[0], abs=1e-12
     )
+    ri_t = did.fit("randomization", permutations=999, seed=1).effects()  # studentised default
+    assert tests["t"].p_values(delta)[0] == pytest.approx(ri_t["p_value"].iloc[0], abs=1e-12)
     # studentised: brute force over every re-assignment, each a refitted CR1 t
     names = TREATED + COMPARATORS
     stats = []

@@ -30,11 +30,19 @@ from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.designs import comparators as comp
 from vrueval.designs import did_inference as inf
-from vrueval.designs.did_data import DiDData, check_panel, collapse_two_periods, prepare
+from vrueval.designs.did_data import (
+    MISSINGS,
+    DiDData,
+    Missing,
+    check_panel,
+    collapse_two_periods,
+    prepare,
+)
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
 from vrueval.designs.did_results import DiDResult
 from vrueval.inference import cluster
 from vrueval.inference.intervals import check_level
+from vrueval.inference.randomization import STATISTICS, Statistic
 from vrueval.inference.wild_bootstrap import BOOT_WEIGHTS, BootWeights
 
 Estimator = Literal["twfe", "2x2", "poisson"]
@@ -68,6 +76,7 @@ class ComparatorOptions(TypedDict, total=False):
     weights: Weighting
     window: tuple[object, object]
     per: float
+    missing: Missing
 
 
 class _ComparatorDesign:
@@ -91,6 +100,7 @@ class _ComparatorDesign:
         weights: Weighting = "none",
         window: tuple[object, object] = (None, None),
         per: float = 100_000.0,
+        missing: Missing = "drop_units",
     ) -> None:
         if start is None:  # required (ComparatorOptions); checked here to name the subclass
             raise TypeError(
@@ -99,6 +109,7 @@ class _ComparatorDesign:
         check_panel(panel, outcome)
         _choice(scale, SCALES, "scale")
         _choice(weights, WEIGHTINGS, "weights")
+        _choice(missing, MISSINGS, "missing")
         if isinstance(comparators, str):
             _choice(comparators, comp.COMPARATOR_RULES, "comparators")
         if treated is None:
@@ -127,6 +138,7 @@ class _ComparatorDesign:
         self.weights = weights
         self.window = tuple(window)
         self.per = float(per)
+        self.missing = missing
         if len(self.window) != 2:
             raise ValueError("window must be (start, end); either may be None")
 
@@ -144,6 +156,7 @@ class _ComparatorDesign:
             window=self.window,  # type: ignore[arg-type]
             intensity=intensity,
             weights=self.weights,
+            missing=self.missing,
         )
 
     def _data_scale(self) -> str:
@@ -165,6 +178,7 @@ class _ComparatorDesign:
             "scale": self.scale,
             "weights": self.weights,
             "window": [None if w is None else str(w) for w in self.window],
+            "missing": self.missing,
             "cluster": "unit",
             **more,
         }
@@ -179,6 +193,9 @@ class _ComparatorDesign:
         return out.sort_values(["group", "period"]).reset_index(drop=True)
 
     def _diagnostics(self, data: DiDData, n_obs: int) -> dict[str, Any]:
+        more: dict[str, Any] = {}
+        if self.missing == "unbalanced":
+            more["n_missing_cells"] = len(data.units) * len(data.periods) - n_obs
         return {
             "n_obs": n_obs,
             "n_units": len(data.units),
@@ -188,6 +205,7 @@ class _ComparatorDesign:
             "n_periods": len(data.periods),
             "first_period": str(data.periods[0]),
             "last_period": str(data.periods[-1]),
+            **more,
         }
 
 
@@ -236,12 +254,20 @@ class DiD(_ComparatorDesign):
         population covered by a VRU). Units without an entry have intensity 0.
     window : (start, end)
         Periods to analyse (inclusive); the whole panel by default.
+    missing : {"drop_units", "unbalanced"}
+        A unit whose outcome is missing in some periods of the window (e.g. a suppressed small
+        count): "drop_units" (default) drops the unit, keeping the panel balanced;
+        "unbalanced" keeps it and leaves out only the missing cells (never filled in), fitting
+        the two-way fixed effects exactly on the unbalanced panel. Units missing in every
+        period are dropped either way. The canonical 2x2 needs a balanced panel.
 
     Notes
     -----
-    Units with a missing outcome in the window, and City of London, are dropped; every drop is
-    listed in ``result.warnings`` and ``result.comparators()``. Standard errors are clustered by
-    unit.
+    City of London, and units dropped for missing outcomes, are listed in ``result.warnings``
+    and ``result.comparators()``; with ``missing="unbalanced"`` every kept unit's left-out cells
+    are listed in ``result.warnings``. Leaving out suppressed cells (small counts) is not
+    missing at random: the unit's fitted level rests on its other periods. Standard errors are
+    clustered by unit.
     """
 
     def __init__(
@@ -284,6 +310,7 @@ class DiD(_ComparatorDesign):
         draws: int = 9999,
         boot_weights: BootWeights = "webb",
         permutations: int = 5000,
+        ri_statistic: Statistic = "t",
     ) -> DiDResult:
         """Estimate the ATT and its uncertainty.
 
@@ -292,15 +319,21 @@ class DiD(_ComparatorDesign):
         inference : {"cr1", "cr2", "wild", "randomization"}
             CR1 by unit with t(G-1); CR2 (Bell-McCaffrey) with Satterthwaite df; the wild
             cluster restricted bootstrap (p-value and interval by test inversion); randomization
-            inference permuting the treated set across units. Poisson supports "cr1".
+            inference permuting the treated set across units (studentised by default, see
+            ``ri_statistic``). Poisson supports "cr1".
         level : float
             Confidence level.
         seed : int, optional
             Seed of the bootstrap or permutations (recorded on the result).
         draws, boot_weights : bootstrap draws and weights ("webb" or "rademacher").
         permutations : re-assignments for randomization inference (exact when fewer exist).
+        ri_statistic : {"t", "coefficient"}
+            What randomization inference compares across re-assignments: the CR1 t with the
+            standard error recomputed under each (studentised, default; it holds its size when
+            the treated units are noisier than the comparators) or the estimate itself.
         """
         level = _check_fit_options(inference, level, draws, boot_weights, permutations)
+        _choice(ri_statistic, STATISTICS, "ri_statistic")
         if self.estimator == "poisson" and inference != "cr1":
             raise ValueError("Poisson DiD supports inference='cr1' only")
         warnings: list[str] = []
@@ -349,6 +382,7 @@ class DiD(_ComparatorDesign):
                     level=level,
                     seed=seed,
                     permutations=permutations,
+                    statistic=ri_statistic,
                 )
                 diag.update(more)
         table["inference"] = inference
@@ -360,7 +394,11 @@ class DiD(_ComparatorDesign):
             inference=inference,
             intensity=self.intensity,
             **({"draws": draws, "boot_weights": boot_weights} if inference == "wild" else {}),
-            **({"permutations": permutations} if inference == "randomization" else {}),
+            **(
+                {"permutations": permutations, "ri_statistic": ri_statistic}
+                if inference == "randomization"
+                else {}
+            ),
         )
         return DiDResult(
             design=f"DiD ({names[self.estimator]})",

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
 
+from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.designs import comparators as comp
+
+Missing = Literal["drop_units", "unbalanced"]
+MISSINGS: tuple[str, ...] = get_args(Missing)
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,11 @@ class DiDData:
     chosen: comp.ComparatorSet
     staggered: bool
     messages: tuple[str, ...]
+
+    @property
+    def balanced(self) -> bool:
+        """Every kept unit observed in every period."""
+        return len(self.frame) == len(self.units) * len(self.periods)
 
     @property
     def assignment(self) -> np.ndarray:
@@ -61,8 +71,17 @@ def prepare(
     window: tuple[object, object],
     intensity: Mapping[str, float] | None,
     weights: str,
+    missing: str = "drop_units",
 ) -> DiDData:
-    """Select the window, compute rates, choose comparators, and lay out the long arrays."""
+    """Select the window, compute rates, choose comparators, and lay out the long arrays.
+
+    ``missing`` says what a unit with some missing outcome periods in the window does:
+    "drop_units" drops the unit (a balanced panel); "unbalanced" keeps it and leaves out only
+    its missing cells (never filled in), so the two-way fixed effects are fitted on an unbalanced
+    panel. Units missing in every period are dropped either way.
+    """
+    if missing not in MISSINGS:
+        raise ValueError(f"missing must be one of {MISSINGS}, got {missing!r}")
     sub = panel.select(outcome=outcome, start=window[0], end=window[1])
     wide = sub.wide(outcome)
     pop = sub.wide(outcome, "population")
@@ -79,8 +98,15 @@ def prepare(
         raise ValueError(f"no pre-treatment period before {first_start} in the window")
     if not (periods >= max(starts.values())).any():
         raise ValueError(f"no post-treatment period from {max(starts.values())} in the window")
+    gappy = [u for u in wide.columns if wide[u].isna().any() and wide[u].notna().any()]
+    choose_from = wide
+    if missing == "unbalanced" and gappy:
+        # the comparator rule sees gaps interpolated (for the most-similar ranking only): the
+        # fit below never uses a filled-in value
+        choose_from = wide.copy()
+        choose_from[gappy] = wide[gappy].interpolate(limit_direction="both")
     chosen = comp.choose(
-        wide,
+        choose_from,
         pop,
         treated,
         comparators,
@@ -92,8 +118,15 @@ def prepare(
     )
     messages += chosen.messages
     units = (*chosen.treated, *chosen.comparators)
+    kept_gappy = [u for u in units if u in gappy]
+    for u in kept_gappy:
+        gaps = [str(p) for p in wide.index[wide[u].isna().to_numpy()]]
+        messages.append(
+            f"kept {_name(u)} ({u}) with its outcome missing in {len(gaps)} period(s): "
+            f"{', '.join(gaps[:6])}; only those cells are left out (unbalanced panel)"
+        )
     if weights == "population":
-        bad = [u for u in units if pop[u].isna().any() or (pop[u] <= 0).any()]
+        bad = [u for u in units if (pop[u].isna() | (pop[u] <= 0))[wide[u].notna()].any()]
         if bad:
             raise ValueError(
                 f"population weights need populations for every period; missing: {bad}"
@@ -108,6 +141,11 @@ def prepare(
             "population": pop[cols].to_numpy(dtype=float).T.ravel(),
         }
     )
+    # event times count positions in the window's periods, before any cell is left out
+    period_index = {p: i for i, p in enumerate(periods)}
+    if kept_gappy:
+        long = long[long["y"].notna()].reset_index(drop=True)
+        periods = periods[periods.isin(long["period"])]
     is_treated = long["unit"].isin(chosen.treated)
     long["treated"] = is_treated
     unit_start = long["unit"].map(lambda u: starts.get(u, pd.NaT))
@@ -120,14 +158,13 @@ def prepare(
         long["intensity"] = long["unit"].map(lambda u: float(intensity.get(u, 0.0)))
     else:
         long["intensity"] = is_treated.astype(float)
-    period_index = {p: i for i, p in enumerate(periods)}
     long["event"] = [
         period_index[p] - period_index[s] if not pd.isna(s) else np.nan
         for p, s in zip(long["period"], unit_start, strict=True)
     ]
     long["weight"] = long["population"] if weights == "population" else 1.0
     unit_code = long["unit"].map({u: i for i, u in enumerate(units)}).to_numpy()
-    period_code = long["period"].map(period_index).to_numpy()
+    period_code = long["period"].map({p: i for i, p in enumerate(periods)}).to_numpy()
     staggered = len({starts[u] for u in chosen.treated}) > 1
     return DiDData(
         long,
@@ -140,6 +177,13 @@ def prepare(
         staggered,
         tuple(messages),
     )
+
+
+def _name(code: str) -> str:
+    try:
+        return areas.name(code)
+    except KeyError:
+        return code
 
 
 def _unit_order(units: Sequence[str]) -> Callable[[pd.Series], pd.Series]:
@@ -156,6 +200,10 @@ def collapse_two_periods(data: DiDData) -> DiDData:
     f = data.frame
     if data.staggered:
         raise ValueError("the canonical 2x2 needs one common start; use estimator='twfe'")
+    if not data.balanced:
+        # pre/post means over different periods for different units would mix period effects
+        # into the comparison
+        raise ValueError("the canonical 2x2 needs a balanced panel; use estimator='twfe'")
     g = f.assign(wy=f["y"] * f["weight"]).groupby(["unit", "after"], sort=False)
     collapsed = g.agg(
         y=("wy", "sum"),

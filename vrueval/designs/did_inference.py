@@ -110,12 +110,22 @@ def randomization_table(
     level: float,
     seed: int | None,
     permutations: int,
+    statistic: randomization.Statistic = "t",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Permute the unit-level assignment; std_error stays the CR1 one for reference."""
+    """Permute the unit-level assignment; std_error stays the CR1 one for reference.
+
+    ``statistic`` "t" compares the CR1 t recomputed under each re-assignment (studentised),
+    "coefficient" the estimate.
+    """
     n_units = len(assignment)
     cols = np.zeros((len(unit_code), n_units))
     cols[np.arange(len(unit_code)), unit_code] = after.astype(float)
     q_cols = fe.absorb_star(fe.sqrt_w[:, None] * cols)
+    blocks = (
+        randomization.ClusterBlocks.from_columns(q_cols, fit.y, clusters)
+        if statistic == "t"
+        else None
+    )
     res = randomization.permutation_test(
         q_cols.T @ fit.y,
         q_cols.T @ q_cols,
@@ -123,12 +133,18 @@ def randomization_table(
         permutations=permutations,
         seed=seed,
         level=level,
+        statistic=statistic,
+        blocks=blocks,
     )
     cov = covariance(fit, fe, clusters, "cr1")
     table = vcov_table([term], fit.coef, cov, level)
     table.loc[0, ["conf_low", "conf_high", "p_value"]] = [res.conf_low, res.conf_high, res.p_value]
     table["df"] = np.nan
-    return table, {"permutation_assignments": res.assignments, "permutation_exact": res.exact}
+    return table, {
+        "permutation_assignments": res.assignments,
+        "permutation_exact": res.exact,
+        "permutation_statistic": res.statistic,
+    }
 
 
 def wald_pretrend(

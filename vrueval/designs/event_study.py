@@ -5,7 +5,9 @@ relative to the reference period (``k = -1`` unless chosen otherwise) and to the
 change over the same periods. Leads (``k < 0``) estimate anticipation or diverging pre-trends and
 should be near zero; the joint Wald test says whether they are. End-points are binned: every
 event time at or beyond ``-leads`` (``lags``) shares one coefficient. ``att`` is the mean of the
-post-period coefficients.
+post-period coefficients, tested as the linear contrast ``w'beta`` with its own degrees of freedom
+(with CR2, the Bell-McCaffrey/Satterthwaite df of that contrast, as ``clubSandwich``'s
+``linear_contrast``; with CR1, ``G - 1``).
 
 References
 ----------
@@ -128,9 +130,9 @@ class EventStudy(_ComparatorDesign):
         w = np.zeros(len(times))
         w[post] = 1 / len(post)
         att_se = float(np.sqrt(w @ cov.vcov @ w))
-        att = wald_table(
-            ["att"], [float(w @ fit.coef)], [att_se], level=level, df=float(cov.df[post].min())
-        )
+        # the contrast's own df (CR2: Bell-McCaffrey for w'beta; CR1: G - 1)
+        att_df = float(cov.contrast_df(w)[0])
+        att = wald_table(["att"], [float(w @ fit.coef)], [att_se], level=level, df=att_df)
         table = pd.concat([att, table], ignore_index=True)
         table["inference"] = inference
         table.loc[0, "inference"] = "cr2" if inference == "cr2" else "cr1"

@@ -17,7 +17,7 @@ advice. *Review of Economics and Statistics* 98(4), 701-712 (the CR2 degrees of 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,12 +26,40 @@ FloatArray = np.ndarray
 
 @dataclass(frozen=True)
 class ClusterCovariance:
-    """A covariance matrix with the degrees of freedom of its reference t distribution."""
+    """A covariance matrix with the degrees of freedom of its reference t distribution.
+
+    ``df`` holds one value per coefficient; :meth:`contrast_df` gives the degrees of freedom of
+    any linear combination ``c'beta`` under the same rule (``G - 1`` for CR1, the contrast's own
+    Bell-McCaffrey/Satterthwaite value for CR2), of which ``df`` is the unit-vector case.
+    """
 
     vcov: FloatArray
     df: FloatArray  # one per coefficient
     kind: str
     n_clusters: int
+    df_of: Callable[[FloatArray], FloatArray] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def contrast_df(self, contrasts: FloatArray) -> FloatArray:
+        """Degrees of freedom of the t test of each contrast ``c'beta``.
+
+        Parameters
+        ----------
+        contrasts : array (k,) or (k, m)
+            One contrast vector, or m of them as columns.
+
+        Returns
+        -------
+        array (m,)
+        """
+        c = np.asarray(contrasts, dtype=float)
+        c = c[:, None] if c.ndim == 1 else c
+        if c.shape[0] != self.vcov.shape[0]:
+            raise ValueError(f"contrasts need {self.vcov.shape[0]} rows, got {c.shape[0]}")
+        if self.df_of is None:
+            return np.full(c.shape[1], self.n_clusters - 1.0)
+        return self.df_of(c)
 
 
 def group_sums(values: FloatArray, codes: np.ndarray, n_groups: int) -> FloatArray:
@@ -86,7 +114,7 @@ def cr2(
     absorb: Callable[[FloatArray], FloatArray],
     weights: FloatArray | None = None,
 ) -> ClusterCovariance:
-    """CR2 (Bell-McCaffrey) with Satterthwaite degrees of freedom per coefficient.
+    """CR2 (Bell-McCaffrey) with Satterthwaite degrees of freedom per coefficient and contrast.
 
     ``V = B sum_g X_g' W_g A_g e_g e_g' A_g W_g X_g B`` where ``A_g`` is the inverse symmetric
     square root of ``[(I - H) (I - H)']_gg`` and ``H = Z (Z'WZ)^-1 Z'W`` is the hat matrix of the
@@ -94,7 +122,8 @@ def cr2(
     an identity working covariance; unweighted this is ``(I - H_gg)^(-1/2)``. The absorbed
     effects enter through ``absorb``, their residual maker in sqrt(w)-scaled space, applied to the
     cluster's unit vectors. The degrees of freedom are Bell and McCaffrey's under the same
-    working model (Imbens and Kolesár's formula).
+    working model (Imbens and Kolesár's formula, :func:`bell_mccaffrey_df`); the result's
+    ``contrast_df`` gives them for any linear combination of the coefficients.
 
     Parameters
     ----------
@@ -130,12 +159,50 @@ def cr2(
         adj_x[j] = wx.T @ (a @ (resid[r] / scale))
         wx_blocks.append(a @ wx @ bread)
     vcov = bread @ (adj_x.T @ adj_x) @ bread
-    df = np.empty(k)
-    for c in range(k):
+
+    def df_of(contrasts: FloatArray) -> FloatArray:
+        return bell_mccaffrey_df(contrasts, wx_blocks, rows, resid_full, sw)
+
+    return ClusterCovariance(vcov, df_of(np.eye(k)), "CR2", g, df_of)
+
+
+def bell_mccaffrey_df(
+    contrasts: FloatArray,
+    adjusted: list[FloatArray],
+    rows: list[np.ndarray],
+    resid_full: Callable[[FloatArray], FloatArray],
+    sqrt_w: FloatArray,
+) -> FloatArray:
+    """Bell-McCaffrey (Satterthwaite) degrees of freedom of the CR2 t test of each ``c'beta``.
+
+    The CR2 variance of ``c'beta`` is ``sum_g (p_g' e_g)^2`` with ``p_g = A_g W_g X_g B c``.
+    Under the working model (independent, homoskedastic errors) it is a quadratic form
+    ``e'P P'e`` in the residuals ``e = (I - H) u``, so it is distributed as ``sum_j l_j chi2_1``
+    with ``l_j`` the eigenvalues of ``G'G``, ``G = (I - H)' P`` (n x G, one column a cluster).
+    Matching two moments gives ``df = (sum l)^2 / sum l^2 = tr(G'G)^2 / ||G'G||_F^2``, the
+    formula of Bell and McCaffrey (2002) as Imbens and Kolesár (2016) write it, and the
+    "Satterthwaite" df of ``clubSandwich``'s ``coef_test``/``linear_contrast``. A single
+    coefficient is the contrast ``e_j``.
+
+    Parameters
+    ----------
+    contrasts : array (k, m)
+        Contrast vectors as columns.
+    adjusted : one (n_g x k) array per cluster
+        ``A_g W_g X_g B`` on the original scale.
+    rows : one index array per cluster (its observations).
+    resid_full : the full model's residual maker in sqrt(w)-scaled space.
+    sqrt_w : square roots of the analytic weights.
+    """
+    c = np.asarray(contrasts, dtype=float)
+    c = c[:, None] if c.ndim == 1 else c
+    n, g = len(sqrt_w), len(rows)
+    out = np.empty(c.shape[1])
+    for m in range(c.shape[1]):
         cols = np.zeros((n, g))
         for j, r in enumerate(rows):
-            cols[r, j] = wx_blocks[j][:, c] / sw[r]
-        m = sw[:, None] * resid_full(cols)  # (I - H)' applied, original scale
-        gtg = m.T @ m
-        df[c] = np.trace(gtg) ** 2 / np.sum(gtg * gtg)
-    return ClusterCovariance(vcov, df, "CR2", g)
+            cols[r, j] = (adjusted[j] @ c[:, m]) / sqrt_w[r]
+        gmat = sqrt_w[:, None] * resid_full(cols)  # (I - H)' P, original scale
+        gtg = gmat.T @ gmat
+        out[m] = np.trace(gtg) ** 2 / np.sum(gtg * gtg)
+    return out
