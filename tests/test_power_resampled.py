@@ -156,6 +156,12 @@ def test_bad_options() -> None:
         ve.power.did(knife, "knife_offences", inference="wild", critical="calibrated", **base)
     with pytest.raises(ValueError, match="draws must be an integer >= 99"):
         ve.power.did(knife, "knife_offences", inference="wild", draws=10, **base)
+    with pytest.raises(ValueError, match="ri_statistic must be"):
+        ve.power.did(knife, "knife_offences", inference="randomization", ri_statistic="z", **base)
+    coef = ve.power.did(
+        knife, "knife_offences", inference="randomization", ri_statistic="coefficient", **base
+    )
+    assert coef.settings["ri_statistic"] == "coefficient"
     with pytest.raises(ValueError, match="permutations must be an integer >= 99"):
         ve.power.did(knife, "knife_offences", inference="randomization", permutations=5, **base)
 

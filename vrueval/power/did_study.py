@@ -70,6 +70,7 @@ class StudyOptions(TypedDict, total=False):
     draws: int
     boot_weights: BootWeights
     permutations: int
+    ri_statistic: Literal["t", "coefficient"]
     direction: Direction
     critical: Critical
 
@@ -87,8 +88,8 @@ def did(
     clusters), two-sided at ``level``, with the ``inference`` the analysis will use: ``"cr1"``
     (CR1 with ``t(G - 1)``), ``"wild"`` (wild cluster restricted bootstrap with ``draws``
     ``boot_weights`` weights) or ``"randomization"`` (``permutations`` re-assignments of the
-    treated set). Effects are relative changes planted multiplicatively into the treated units'
-    post-period cells.
+    treated set, on the CR1 t or, with ``ri_statistic="coefficient"``, the estimate). Effects
+    are relative changes planted multiplicatively into the treated units' post-period cells.
 
     Draws (``placebo``):
 
@@ -163,6 +164,7 @@ def _study(
     draws: int = 999,
     boot_weights: BootWeights = "webb",
     permutations: int = 999,
+    ri_statistic: Literal["t", "coefficient"] = "t",
     direction: Direction = "decrease",
     critical: Critical = "nominal",
 ) -> PowerResult:
@@ -283,6 +285,7 @@ def _study(
             draws=draws,
             boot_weights=boot_weights,
             permutations=permutations,
+            ri_statistic=ri_statistic,
             rng=resample_rng,
         )
 
@@ -299,7 +302,7 @@ def _study(
         "term": term,
         "estimator": estimator,
         "inference": inference,
-        **_resampling_settings(inference, draws, boot_weights, permutations),
+        **_resampling_settings(inference, draws, boot_weights, permutations, ri_statistic),
         "placebo": placebo,
         "pre": pre,
         "post": post,
@@ -342,12 +345,12 @@ def _study(
 
 
 def _resampling_settings(
-    inference: str, draws: int, boot_weights: str, permutations: int
+    inference: str, draws: int, boot_weights: str, permutations: int, ri_statistic: str
 ) -> dict[str, Any]:
     if inference == "wild":
         return {"draws": draws, "boot_weights": boot_weights}
     if inference == "randomization":
-        return {"permutations": permutations}
+        return {"permutations": permutations, "ri_statistic": ri_statistic}
     return {}
 
 

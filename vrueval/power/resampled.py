@@ -269,6 +269,7 @@ def for_did(
     boot_weights: str,
     permutations: int,
     rng: np.random.Generator,
+    ri_statistic: str = "t",
 ) -> Resampled:
     """The DiD's ``inference`` ("wild" or "randomization") for every draw, resamples drawn once
     as :class:`vrueval.DiD` draws them (Rademacher sign patterns enumerated when few, every
@@ -284,5 +285,9 @@ def for_did(
         n_t, n_c = int(treated[0].sum()), int(control[0].sum())
         observed_assignment = np.r_[np.ones(n_t), np.zeros(n_c)]
         matrix, _ = assignments(observed_assignment, permutations, rng)
-        return randomization(observed, C, V, treated, control, matrix)
+        if ri_statistic not in ("t", "coefficient"):
+            raise ValueError(f"ri_statistic must be 't' or 'coefficient', got {ri_statistic!r}")
+        return randomization(
+            observed, C, V, treated, control, matrix, cast(Statistic, ri_statistic)
+        )
     raise ValueError(f"inference must be 'wild' or 'randomization', got {inference!r}")

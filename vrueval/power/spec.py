@@ -221,7 +221,7 @@ def _did(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
                 f'{" or ".join(simulated)}: say which in [power], e.g. inference = "cr1"'
             )
         kw["inference"] = inference
-        for key in ("draws", "boot_weights", "permutations"):
+        for key in ("draws", "boot_weights", "permutations", "ri_statistic"):
             if key in spec.fit_options and inference != "cr1":
                 kw[key] = spec.fit_options[key]
     start = d.get("start")
