@@ -39,7 +39,7 @@ from vrueval.designs.did_inference import cr1_factor
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed
 from vrueval.designs.its import ITS
 from vrueval.inference import cluster
-from vrueval.inference.randomization import permutation_test
+from vrueval.inference.randomization import ClusterBlocks, Statistic, permutation_test
 from vrueval.inference.wild_bootstrap import wild_cluster_bootstrap
 from vrueval.reporting.report import project_root
 
@@ -142,12 +142,14 @@ DID_UNITS, DID_TREATED, DID_PERIODS, DID_START, DID_RHO = 43, 18, 20, 16, 0.7
 DID_LABELS = {
     "cr1": "CR1 cluster-robust, t with G - 1 df",
     "wild": "Wild cluster restricted bootstrap (Webb)",
-    "randomization": "Randomization inference (permuted treated set)",
+    "randomization": "Randomization inference, studentised (CR1 t; the default)",
+    "randomization_coef": "Randomization inference on the coefficient",
 }
 
 
 def did_size(reps: int, seed: int, draws: int = 399, permutations: int = 399) -> dict[str, float]:
-    """Rejection rates at 5% under no effect: CR1, WCR bootstrap (Webb weights) and RI."""
+    """Rejection rates at 5% under no effect: CR1, WCR bootstrap (Webb weights) and RI on the
+    CR1 t (studentised, :class:`vrueval.DiD`'s default) and on the coefficient."""
     rng = np.random.default_rng(seed)
     unit = np.repeat(np.arange(DID_UNITS), DID_PERIODS)
     period = np.tile(np.arange(DID_PERIODS), DID_UNITS)
@@ -160,7 +162,7 @@ def did_size(reps: int, seed: int, draws: int = 399, permutations: int = 399) ->
     gram = q_cols.T @ q_cols
     factor = cr1_factor(len(unit), DID_PERIODS, DID_UNITS)
     crit = stats.t.ppf(0.975, DID_UNITS - 1)
-    hits = {"cr1": 0, "wild": 0, "randomization": 0}
+    hits = {"cr1": 0, "wild": 0, "randomization": 0, "randomization_coef": 0}
     for r in range(reps):
         treated[:] = 0
         treated[rng.choice(DID_UNITS, DID_TREATED, replace=False)] = 1
@@ -191,15 +193,23 @@ def did_size(reps: int, seed: int, draws: int = 399, permutations: int = 399) ->
             conf_int=False,
         )
         hits["wild"] += int(wb.p_value < 0.05)
-        ri = permutation_test(
-            q_cols.T @ fit.y,
-            gram,
-            treated,
-            permutations=permutations,
-            seed=seed * 100_000 + r,
-            conf_int=False,
+        blocks = ClusterBlocks.from_columns(q_cols, fit.y, unit)
+        statistics: tuple[tuple[str, Statistic], ...] = (
+            ("randomization", "t"),
+            ("randomization_coef", "coefficient"),
         )
-        hits["randomization"] += int(ri.p_value < 0.05)
+        for key, statistic in statistics:
+            ri = permutation_test(
+                q_cols.T @ fit.y,
+                gram,
+                treated,
+                permutations=permutations,
+                seed=seed * 100_000 + r,
+                conf_int=False,
+                statistic=statistic,
+                blocks=blocks,
+            )
+            hits[key] += int(ri.p_value < 0.05)
     return {k: v / reps for k, v in hits.items()}
 
 
