@@ -53,15 +53,9 @@ def test_negbin_matches_glm_nb(case: str) -> None:
     assert_agree(rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vrueval locates the NB shape by a bounded Brent search on the log-likelihood in "
-    "log(theta) (xatol 1e-10), which stops where the likelihood is flat to machine precision: "
-    "theta is 5.6e-7 (relative) from the root of the score that glm.nb's Newton steps find "
-    "(West Midlands HES: score 2.2e-8 at vrueval's theta, 6.5e-14 at R's). A Newton or root-"
-    "finding polish of the score would meet 1e-8; remove this xfail when it does.",
-)
 def test_negbin_theta_is_the_root_of_the_score() -> None:
+    """A bounded search alone stopped 5.6e-7 from glm.nb's theta (the likelihood is flat near
+    its top); Newton steps on the score, as MASS::theta.ml takes, meet it to 1e-8."""
     rows = v.its_negbin_vs_r(fits=["negbin_model"])
     theta = rows.loc[rows["quantity"] == "theta (ML shape)"]
     assert (theta["max_rel_diff"] <= 1e-8).all(), theta[["check", "max_rel_diff"]]

@@ -139,6 +139,48 @@ def _nb_loglik(y: FloatArray, mu: FloatArray, theta: float) -> float:
     )
 
 
+def _nb_theta(y: FloatArray, mu: FloatArray) -> float:
+    """Maximum-likelihood NB2 shape for fixed ``mu``: a bounded search on log(theta) finds the
+    basin, Newton steps on the score then find its root (as ``MASS::theta.ml``), because the
+    likelihood is too flat near the top for the search alone to locate it precisely."""
+    res = optimize.minimize_scalar(
+        lambda lt: -_nb_loglik(y, mu, float(np.exp(lt))),
+        bounds=(-8.0, 16.0),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    start = theta = float(np.exp(res.x))
+    for _ in range(50):
+        score = float(
+            np.sum(
+                special.digamma(y + theta)
+                - special.digamma(theta)
+                + np.log(theta)
+                + 1.0
+                - np.log(theta + mu)
+                - (y + theta) / (theta + mu)
+            )
+        )
+        info = -float(
+            np.sum(
+                special.polygamma(1, y + theta)
+                - special.polygamma(1, theta)
+                + 1.0 / theta
+                - 2.0 / (theta + mu)
+                + (y + theta) / (theta + mu) ** 2
+            )
+        )
+        if not (np.isfinite(score) and np.isfinite(info) and info > 0):
+            return start
+        step = score / info
+        theta += step
+        if theta <= 0:
+            return start
+        if abs(step) < 1e-12 * theta:
+            break
+    return theta
+
+
 def fit_glm(
     y: FloatArray,
     X: FloatArray,
@@ -160,13 +202,7 @@ def fit_glm(
     extra: dict[str, Any] = {"iterations": iters}
     if family == "negbin":
         for _ in range(100):
-            res = optimize.minimize_scalar(
-                lambda lt, mu=mu: -_nb_loglik(y, mu, float(np.exp(lt))),
-                bounds=(-8.0, 16.0),
-                method="bounded",
-                options={"xatol": 1e-10},
-            )
-            new_theta = float(np.exp(res.x))
+            new_theta = _nb_theta(y, mu)
             beta, mu, bread, _ = _irls(y, X, offset, 1.0 / new_theta, beta)
             done = abs(new_theta - theta) < 1e-8 * new_theta
             theta = new_theta
