@@ -22,22 +22,21 @@ many of its draws are valid assignments instead of timing it as a peer.
 
 from __future__ import annotations
 
-import os
+import pinned  # noqa: F401  (first: one thread for BLAS and numba)
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[var] = "1"
+# isort: split
 
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+import time
+import warnings
+from collections.abc import Callable
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed  # noqa: E402
-from vrueval.inference import cluster  # noqa: E402
-from vrueval.inference.randomization import ClusterBlocks, permutation_test  # noqa: E402
-from vrueval.inference.wild_bootstrap import wild_cluster_bootstrap  # noqa: E402
+from vrueval.designs.did_model import TwoWayFE, ols_absorbed
+from vrueval.inference import cluster
+from vrueval.inference.randomization import ClusterBlocks, permutation_test
+from vrueval.inference.wild_bootstrap import wild_cluster_bootstrap
 
 warnings.filterwarnings("ignore")
 N_UNITS, N_PERIODS, N_TREATED, START, B, R = 43, 80, 18, 60, 9999, 5000

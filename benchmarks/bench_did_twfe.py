@@ -9,19 +9,18 @@ paired rounds (A B C A B C), threads pinned to one; medians as ratios to vrueval
 
 from __future__ import annotations
 
+import pinned  # noqa: F401  (first: one thread for BLAS and numba)
+
+# isort: split
+import json
 import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[var] = "1"
-
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 CHILD = r"""
 import os, sys, time, json, resource, warnings

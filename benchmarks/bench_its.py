@@ -41,24 +41,23 @@ Run: ``.venv/bin/python benchmarks/bench_its.py`` (threads are pinned to 1 below
 
 from __future__ import annotations
 
-import os
+import pinned  # noqa: F401  (first: one thread for BLAS and numba)
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[_var] = "1"
+# isort: split
 
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from typing import Any  # noqa: E402
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import patsy  # noqa: E402
-import statsmodels.api as sm  # noqa: E402
-import statsmodels.formula.api as smf  # noqa: E402
-from statsmodels.tsa.arima.model import ARIMA  # noqa: E402
+import numpy as np
+import pandas as pd
+import patsy
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from statsmodels.tsa.arima.model import ARIMA
 
-import vrueval as ve  # noqa: E402
+import vrueval as ve
 
 N_MONTHS, START, VRU = 120, "2012-04", "2019-10"
 

@@ -23,28 +23,20 @@ Run (threads pinned to 1 below)::
 
 from __future__ import annotations
 
-import os
+import pinned  # noqa: F401  (first: one thread for BLAS and numba)
 
-for _var in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-):
-    os.environ[_var] = "1"
+# isort: split
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
+import argparse
+import statistics
+import time
+import warnings
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-import vrueval as ve  # noqa: E402
-from vrueval.power import simulate  # noqa: E402
+import vrueval as ve
+from vrueval.power import simulate
 
 N_UNITS, N_PERIODS, N_TREATED, POST = 43, 80, 18, 20
 N_SIMS, SEED = 1000, 20191003

@@ -20,28 +20,20 @@ Run (threads pinned to 1 below)::
 
 from __future__ import annotations
 
-import os
+import pinned  # noqa: F401  (first: one thread for BLAS and numba)
 
-for _var in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-):
-    os.environ[_var] = "1"
+# isort: split
 
-import argparse  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
+import argparse
+import time
+import warnings
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import statsmodels.api as sm  # noqa: E402
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
 
-import vrueval as ve  # noqa: E402
-from vrueval.power.glm_kernel import GLMPlanted  # noqa: E402
+import vrueval as ve
+from vrueval.power.glm_kernel import GLMPlanted
 
 EFFECTS = (-0.3, -0.25, -0.2, -0.15, -0.1, -0.05, 0.0)
 OPTIONS = dict(

@@ -21,33 +21,25 @@ Run with the peers' environment (``make bench-env``; threads pinned to 1 below):
 
 from __future__ import annotations
 
-import os
+import pinned  # noqa: F401  (first: one thread for BLAS and numba)
 
-for _var in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-):
-    os.environ[_var] = "1"
+# isort: split
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_power import EFFECTS, N_PERIODS, N_SIMS, N_TREATED, N_UNITS, POST, SEED, panel  # noqa: E402
+from bench_power import EFFECTS, N_PERIODS, N_SIMS, N_TREATED, N_UNITS, POST, SEED, panel
 
-import vrueval as ve  # noqa: E402
-from vrueval.power import simulate  # noqa: E402
+import vrueval as ve
+from vrueval.power import simulate
 
 DRAWS = 999
 

@@ -14,31 +14,21 @@ Run with the benchmark environment (threads pinned to 1):
 
 from __future__ import annotations
 
+import pinned  # noqa: F401  (first: one thread for BLAS and numba)
+
+# isort: split
 import os
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
 
-for _var in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "POLARS_MAX_THREADS",
-    "RAYON_NUM_THREADS",
-):
-    os.environ[_var] = "1"
+import numpy as np
+import pandas as pd
 
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-import vrueval as ve  # noqa: E402
+import vrueval as ve
 
 B = 999
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))

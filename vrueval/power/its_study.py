@@ -392,17 +392,22 @@ def _kernel(
     )
 
 
+def _null_design(spec: _Spec, periods: pd.PeriodIndex, extend: int) -> np.ndarray:
+    """Intercept, trend and seasonality over the real periods and ``extend`` more."""
+    n = len(periods) + extend
+    full = pd.PeriodIndex([periods[0] + i * spec.step for i in range(n)])
+    seas, _ = seasonal_columns(
+        season_position(full, spec.frequency), spec.season_period, spec.seasonality, spec.fourier_k
+    )
+    return np.column_stack([np.ones(n), np.arange(n, dtype=float), seas])
+
+
 def null_fit(
     spec: _Spec, periods: pd.PeriodIndex, values: np.ndarray, extend: int
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Each series' trend-and-season OLS fit: residuals (T x J), mean over T + ``extend``."""
     n = len(periods)
-    full = pd.PeriodIndex([periods[0] + i * spec.step for i in range(n + extend)])
-    t = np.arange(n + extend, dtype=float)
-    seas, _ = seasonal_columns(
-        season_position(full, spec.frequency), spec.season_period, spec.seasonality, spec.fourier_k
-    )
-    X0 = np.column_stack([np.ones(n + extend), t, seas])
+    X0 = _null_design(spec, periods, extend)
     beta, *_ = np.linalg.lstsq(X0[:n], values, rcond=None)
     mu = X0 @ beta
     return values - mu[:n], mu, X0.shape[1]
@@ -414,12 +419,7 @@ def _null_fit_poisson(
     """Each series' trend-and-season Poisson fit: count-scale residuals (T x J), mean and log
     population offset over T + ``extend`` (the last population carried forward)."""
     n = len(periods)
-    full = pd.PeriodIndex([periods[0] + i * spec.step for i in range(n + extend)])
-    t = np.arange(n + extend, dtype=float)
-    seas, _ = seasonal_columns(
-        season_position(full, spec.frequency), spec.season_period, spec.seasonality, spec.fourier_k
-    )
-    X0 = np.column_stack([np.ones(n + extend), t, seas])
+    X0 = _null_design(spec, periods, extend)
     if spec.population is None:
         log_pop = np.zeros((n + extend, values.shape[1]))
     else:
