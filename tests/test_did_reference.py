@@ -13,26 +13,21 @@ checked against lm() with explicit unit and period dummies on the observed cells
 vcovCL (CR0), clubSandwich (CR2, Satterthwaite df) and estimatr (CR2), on the real HES regional
 panel of the intensity analysis and the knife homicide-and-serious-injury panel
 (tests/reference/did_unbalanced_reference.R -> did_unbalanced_reference.json), 1e-6 relative.
+
+Both sets of rows come from vrueval.reporting.validation_did (the report's DiD table shows them).
 """
 
 from __future__ import annotations
-
-import tomllib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from agreement import assert_agree
-from scipy import stats
 
-from vrueval.data import datasets
-from vrueval.designs import DiD, EventStudy
+from vrueval.designs import DiD
 from vrueval.designs.did_data import prepare
-from vrueval.designs.did_inference import covariance, cr1_factor
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed
-from vrueval.designs.event_study import event_dummies
 from vrueval.reporting import validation as v
+from vrueval.reporting import validation_did as vd
 from vrueval.results import Result
 
 CHECKS = [c for c in v.DID_CHECKS if c != "sample"]
@@ -79,71 +74,37 @@ def test_prepare_is_unit_major() -> None:
 
 
 # -- CR2 degrees of freedom of a contrast (the event study's "att") against clubSandwich ---------
-CONTRAST_RTOL = 1e-6  # relative, on estimate, std_error, df and p_value
-ES_DESIGNS = ("event_study", "weighted_event_study", "staggered_event_study")
-
-
-def _event_study(outcome: str, design: str, early: list[str]) -> EventStudy:
-    if design == "event_study":
-        return EventStudy(v.css_panel(), outcome, start="2019/20", leads=6)
-    if design == "weighted_event_study":
-        return EventStudy(
-            v.css_panel(True), outcome, start="2019/20", leads=5, weights="population"
-        )
-    treated = v.load_reference("did_css_reference.json")["data"]["treated"]
-    start = {u: ("2016/17" if u in early else "2019/20") for u in treated}
-    return EventStudy(v.css_panel(), outcome, start=start, leads=6)
-
-
-def _r_term(name: str) -> str:
-    return f"att:e={-int(name[2:]) if name.startswith('em') else int(name[1:])}"
-
-
-def _close(ours: float, theirs: float, what: str) -> None:
-    assert ours == pytest.approx(theirs, rel=CONTRAST_RTOL), (what, ours, theirs)
-
-
 @pytest.mark.parametrize("outcome", v.DID_OUTCOMES)
-@pytest.mark.parametrize("design", ES_DESIGNS)
+@pytest.mark.parametrize("design", v.CONTRAST_DESIGNS)
 def test_event_study_contrast_df_matches_clubsandwich(outcome: str, design: str) -> None:
     ref_all = v.load_reference("did_cr2_contrast_reference.json")
     ref = ref_all[outcome][design]
-    es = _event_study(outcome, design, ref_all["data"]["early_fy2016_17"])
-    res = es.fit("cr2")
-    eff = res.effects().set_index("term")
-    assert res.diagnostics["n_obs"] == ref["n_obs"]
-    for name, r in ref["coefficients"].items():
-        row = eff.loc[_r_term(name)]
-        for key in ("estimate", "std_error", "df", "p_value"):
-            _close(row[key], r[key], f"{design} {name} {key}")
-    # the mean post-period effect: its own Bell-McCaffrey df, not the minimum of the terms'
-    for source, r in ref["att"].items():
-        for key in ("estimate", "std_error", "df", "p_value"):
-            _close(eff.loc["att", key], r[key], f"{design} att {key} vs {source}")
-    # an unequal contrast through the shared function
-    data = es._prepare()
-    f = data.frame
-    x, times = event_dummies(f["event"].to_numpy(), es.leads, es.lags, es.reference)
-    fe = TwoWayFE(data.unit_code, data.period_code, f["weight"].to_numpy(dtype=float))
-    fit = ols_absorbed(fe, f["y"].to_numpy(dtype=float), x)
-    cov = covariance(fit, fe, data.unit_code, "cr2")
-    c = np.zeros(len(times))
-    c[[times.index(-3), times.index(-2)]] = 0.5
-    c[times.index(0)] = -1.0
-    se = float(np.sqrt(c @ cov.vcov @ c))
-    df = float(cov.contrast_df(c)[0])
-    p = float(2 * stats.t.sf(abs(c @ fit.coef / se), df))
-    for source, r in ref["leads_minus_e0"].items():
-        for key, ours in (("estimate", float(c @ fit.coef)), ("std_error", se), ("df", df)):
-            _close(ours, r[key], f"{design} leads - e0 {key} vs {source}")
-        _close(p, r["p_value"], f"{design} leads - e0 p_value vs {source}")
+    rows = v.did_contrast_vs_r(outcomes=[outcome], designs=[design])
+    assert_agree(rows)
+    # every coefficient; the mean post-period effect (its own Bell-McCaffrey df, not the minimum
+    # of the terms') and an unequal contrast, each against every R route recorded
+    coefficients = rows.loc[rows["check"] == f"{outcome}: {design}"]
+    assert set(coefficients["quantity"]) == {
+        "observations", "estimates", "std_errors CR2", "df CR2", "p_values CR2"
+    }  # fmt: skip
+    assert (coefficients.loc[coefficients["quantity"] == "df CR2", "n_compared"] == len(
+        ref["coefficients"])).all()  # fmt: skip
+    for contrast, key in (("att", "att"), ("(e-3 + e-2)/2 - e0", "leads_minus_e0")):
+        part = rows.loc[rows["check"] == f"{outcome}: {design}, {contrast}"]
+        assert len(part) == 4 * len(ref[key]), (contrast, len(part))
+        assert set(part["quantity"]) == {
+            f"contrast {q}" for q in ("estimate", "std_error CR2", "df CR2", "p_value CR2")
+        }
     # single coefficients are the unit-vector case of the same function
-    np.testing.assert_allclose(cov.contrast_df(np.eye(len(times))), cov.df, rtol=1e-12)
+    es = vd.contrast_event_study(outcome, design, ref_all["data"]["early_fy2016_17"])
+    fit = vd.event_study_fit(es, "cr2")
+    np.testing.assert_allclose(fit.cov.contrast_df(np.eye(len(fit.times))), fit.cov.df, rtol=1e-12)
 
 
 def test_att_df_differs_from_the_minimum_when_timing_is_staggered() -> None:
     ref_all = v.load_reference("did_cr2_contrast_reference.json")
-    res = _event_study("css_robbery", "staggered_event_study", ref_all["data"]["early_fy2016_17"])
+    early = ref_all["data"]["early_fy2016_17"]
+    res = vd.contrast_event_study("css_robbery", "staggered_event_study", early)
     eff = res.fit("cr2").effects().set_index("term")
     post = [t for t in eff.index if t.startswith("att:e=") and int(t[6:]) >= 0]
     assert eff.loc["att", "df"] > 2 * eff.loc[post, "df"].min()
@@ -153,79 +114,33 @@ def test_att_df_differs_from_the_minimum_when_timing_is_staggered() -> None:
 
 
 # -- unbalanced panels (missing="unbalanced") against lm() with dummies --------------------------
-UNBALANCED_RTOL = 1e-6  # relative, on estimate, standard errors, df and p-value
-HES_SPEC = Path(__file__).resolve().parents[1] / "analyses" / "did_hes_intensity.toml"
+UNBALANCED_TWFE = {
+    "observations", "clusters", "missing cells left out", "warns of left-out cells (1 = yes)",
+    "estimate", "std_error CR0", "std_error CR2", "df CR2", "p_value CR2", "df CR1",
+}  # fmt: skip
 
 
-def _att(result: Result) -> pd.Series:
-    return result.effects().set_index("term").loc["att"]
-
-
-def _unbalanced_designs() -> dict[str, DiD]:
-    spec = tomllib.loads(HES_SPEC.read_text())
-    intensity = spec["design"]["intensity"]
-    hes = datasets.hes_sharp_object().select(outcome="admissions", units=list(intensity))
-    knife = datasets.knife_quarterly()
-    return {
-        "hes_intensity": DiD(
-            hes,
-            "admissions",
-            start="2019-10",
-            scale="rate",
-            intensity=intensity,
-            missing="unbalanced",
-        ),
-        "knife_hsi": DiD(
-            knife, "homicide_and_serious_injury", start="2016Q2", missing="unbalanced"
-        ),
-    }
-
-
-@pytest.mark.parametrize("case", ["hes_intensity", "knife_hsi"])
+@pytest.mark.parametrize("case", v.UNBALANCED_CASES)
 def test_unbalanced_twfe_matches_lm_with_dummies(case: str) -> None:
-    ref = v.load_reference("did_unbalanced_reference.json")[case]
-    did = _unbalanced_designs()[case]
-    cr1, cr2 = did.fit("cr1"), did.fit("cr2")
-    d = ref["twfe"]
-    assert (
-        cr1.diagnostics["n_obs"] == d["n_obs"] and cr1.diagnostics["n_clusters"] == d["n_clusters"]
-    )
-    assert cr1.diagnostics["n_missing_cells"] == ref["n_missing"]
-    assert sum("only those cells are left out" in w for w in cr1.warnings) >= 1
-    a1, a2 = _att(cr1), _att(cr2)
-    factor = cr1_factor(d["n_obs"], d["n_periods"], d["n_clusters"])  # K = (T - 1) + 1
-    pairs = [
-        ("estimate", a1["estimate"], d["estimate"]),
-        ("std_error CR0", a1["std_error"] / np.sqrt(factor), d["se_cr0"]),
-        ("std_error CR2", a2["std_error"], d["se_cr2"]),
-        ("df CR2", a2["df"], d["df_cr2"]),
-        ("p_value CR2", a2["p_value"], d["p_cr2"]),
-        ("std_error CR2 estimatr", a2["std_error"], d["estimatr_se_cr2"]),
-        ("df CR2 estimatr", a2["df"], d["estimatr_df_cr2"]),
-    ]
-    for what, ours, theirs in pairs:
-        assert ours == pytest.approx(theirs, rel=UNBALANCED_RTOL), (case, what, ours, theirs)
-    assert a1["df"] == d["n_clusters"] - 1
+    rows = v.did_unbalanced_vs_r(cases=[case], event_study=False)
+    assert_agree(rows)
+    assert set(rows["quantity"]) == UNBALANCED_TWFE
+    # CR2 against both clubSandwich and estimatr
+    cr2 = rows.loc[rows["quantity"] == "std_error CR2", "reference"]
+    assert cr2.str.contains("clubSandwich").any() and cr2.str.contains("estimatr").any()
 
 
 def test_unbalanced_event_study_matches_lm_with_dummies() -> None:
     ref = v.load_reference("did_unbalanced_reference.json")["knife_hsi"]["event_study"]
-    knife = datasets.knife_quarterly()
-    es = EventStudy(
-        knife, "homicide_and_serious_injury", start="2016Q2", leads=4, lags=3, missing="unbalanced"
-    )
-    eff = es.fit("cr2").effects().set_index("term")
-    cr1 = es.fit("cr1")
-    n = cr1.diagnostics["n_obs"]
-    factor = cr1_factor(n, cr1.diagnostics["n_periods"] - 1 + 7, cr1.diagnostics["n_clusters"])
-    for name, r in ref["coefficients"].items():
-        term = _r_term(name)
-        for key in ("estimate", "std_error", "df", "p_value"):
-            _close(eff.loc[term, key], r[key], f"unbalanced ES {name} {key}")
-        se0 = cr1.effects().set_index("term").loc[term, "std_error"] / np.sqrt(factor)
-        _close(se0, ref["se_cr0"][name], f"unbalanced ES {name} CR0")
-    for key in ("estimate", "std_error", "df", "p_value"):
-        _close(eff.loc["att", key], ref["att"][key], f"unbalanced ES att {key}")
+    rows = v.did_unbalanced_vs_r(cases=[], event_study=True)
+    assert_agree(rows)
+    coef = rows.loc[~rows["quantity"].str.startswith("contrast")]
+    assert set(coef["quantity"]) == {
+        "estimates", "std_errors CR2", "df CR2", "p_values CR2", "std_errors CR0"
+    }  # fmt: skip
+    assert (coef["n_compared"] == len(ref["coefficients"])).all()
+    att = rows.loc[rows["check"] == "knife_hsi: unbalanced event_study, att"]
+    assert len(att) == 4
 
 
 def test_unbalanced_is_balanced_when_nothing_is_missing() -> None:
@@ -234,3 +149,7 @@ def test_unbalanced_is_balanced_when_nothing_is_missing() -> None:
     b = _att(DiD(panel, "css_robbery", start="2019/20", missing="unbalanced").fit("cr2"))
     for key in ("estimate", "std_error", "df", "p_value"):
         assert a[key] == b[key]
+
+
+def _att(result: Result) -> pd.Series:
+    return result.effects().set_index("term").loc["att"]

@@ -74,3 +74,33 @@ def test_compare_handles_missing_and_shape() -> None:
     rel = v.compare("f", "c", "r", "s", "q", 1.01, 1.0, 0.02)
     assert rel["passed"] and rel["max_rel_diff"] == pytest.approx(0.01)
     assert rel["script"] == "tests/reference/s"
+
+
+def test_did_family_has_every_did_reference(rows: pd.DataFrame) -> None:
+    scripts = set(rows.loc[rows["family"] == v.DID_FAMILY, "script"])
+    assert scripts == {
+        f"tests/reference/{name}.R"
+        for name in ("did_css_reference", "did_cr2_contrast_reference", "did_unbalanced_reference")
+    }
+    assert len(rows.loc[rows["family"] == v.DID_FAMILY]) == len(v.did_all_vs_r(REFERENCE))
+
+
+def test_provenance_lists_every_reference_the_rows_use(rows: pd.DataFrame) -> None:
+    files = set(v.provenance(REFERENCE)["file"])
+    for script in rows["script"].unique():
+        stem = script.rsplit(".", 1)[0]
+        assert f"{stem}.json" in files, script
+
+
+def test_a_moved_contrast_df_fails(tmp_path: Path) -> None:
+    folder = tmp_path / "reference"
+    shutil.copytree(REFERENCE, folder)
+    path = folder / "did_cr2_contrast_reference.json"
+    ref = json.loads(path.read_text())
+    ref["css_robbery"]["staggered_event_study"]["att"]["linear_contrast"]["df"] *= 1 + 2e-6
+    path.write_text(json.dumps(ref))
+    rows = v.did_contrast_vs_r(folder, outcomes=["css_robbery"], designs=["staggered_event_study"])
+    failed = rows.loc[~rows["passed"]]
+    assert list(failed["quantity"]) == ["contrast df CR2"]
+    assert "linear_contrast" in failed["reference"].iloc[0]
+    assert failed["max_rel_diff"].iloc[0] == pytest.approx(2e-6, rel=1e-3)

@@ -16,6 +16,11 @@ Families
   ``lm`` / ``glm`` with ``sandwich::vcovPL`` (Driscoll-Kraay).
 - :func:`did_vs_r` - TWFE, 2x2, event study, Poisson PML and population-weighted DiD against R
   ``estimatr::lm_robust`` (CR0, CR2, Stata CR1), ``plm`` and ``sandwich::vcovCL``.
+- :func:`did_contrast_vs_r`, :func:`did_unbalanced_vs_r` (same family) - the event study's CR2
+  standard errors and Satterthwaite df of coefficients and contrasts (``att``) against
+  ``clubSandwich`` for common, population-weighted and staggered starts; unbalanced panels
+  (``missing="unbalanced"``) against ``lm`` with dummies + ``sandwich``, ``clubSandwich`` and
+  ``estimatr``.
 - :func:`wild_bootstrap_vs_wildboottest` - the wild cluster restricted bootstrap against the
   ``wildboottest`` package (a Monte Carlo tolerance on the p-value, exact on the statistic).
 - :func:`cs_vs_ports` - Callaway-Sant'Anna on ``mpdta`` against ``csdid``, ``differences`` and
@@ -42,6 +47,13 @@ from vrueval.reporting.validation_base import (
     compare,
     load_reference,
     reference_dir,
+)
+from vrueval.reporting.validation_did import (
+    CONTRAST_DESIGNS,
+    UNBALANCED_CASES,
+    did_contrast_vs_r,
+    did_more_vs_r,
+    did_unbalanced_vs_r,
 )
 from vrueval.reporting.validation_its import (
     CITS_CASES,
@@ -86,6 +98,7 @@ __all__ = [
     "CITS_CASES",
     "CITS_FITS",
     "COLUMNS",
+    "CONTRAST_DESIGNS",
     "CS_DEFAULT",
     "CS_FAMILY",
     "CS_PUBLISHED_FAMILY",
@@ -100,6 +113,7 @@ __all__ = [
     "ITS_LAG_CHECK",
     "NB_FITS",
     "NEWEY_WEST",
+    "UNBALANCED_CASES",
     "WILD_FAMILY",
     "WILD_WEIGHTS",
     "Criterion",
@@ -112,6 +126,10 @@ __all__ = [
     "cs_vs_ports",
     "cs_vs_published",
     "css_panel",
+    "did_all_vs_r",
+    "did_contrast_vs_r",
+    "did_more_vs_r",
+    "did_unbalanced_vs_r",
     "did_vs_r",
     "for_display",
     "highlights",
@@ -138,9 +156,15 @@ def its_all_vs_r(folder: Path | str | None = None) -> pd.DataFrame:
     return pd.concat([its_vs_r(folder), its_more_vs_r(folder)], ignore_index=True)
 
 
+def did_all_vs_r(folder: Path | str | None = None) -> pd.DataFrame:
+    """Every DiD row: :func:`did_vs_r` then CR2 contrasts and unbalanced panels."""
+    folder = reference_dir(folder)
+    return pd.concat([did_vs_r(folder), did_more_vs_r(folder)], ignore_index=True)
+
+
 FAMILIES: dict[str, Callable[[Path], pd.DataFrame]] = {
     ITS_FAMILY: its_all_vs_r,
-    DID_FAMILY: did_vs_r,
+    DID_FAMILY: did_all_vs_r,
     WILD_FAMILY: wild_bootstrap_vs_wildboottest,
     CS_FAMILY: cs_vs_ports,
     CS_PUBLISHED_FAMILY: cs_vs_published,
@@ -275,6 +299,10 @@ _REGENERATE = {
         "(inputs: its_comparative_make_inputs.py)"
     ),
     "did_css_reference.json": "Rscript tests/reference/did_css_reference.R",
+    "did_cr2_contrast_reference.json": "Rscript tests/reference/did_cr2_contrast_reference.R",
+    "did_unbalanced_reference.json": (
+        "Rscript tests/reference/did_unbalanced_reference.R (inputs: did_unbalanced_make_inputs.py)"
+    ),
     "did_wildboottest.json": ".venv-bench/bin/python tests/reference/did_wildboottest.py",
     "cs_mpdta_peers.json": ".venv-bench/bin/python tests/reference/cs_mpdta_peers.py",
     "cs_mpdta_published.json": "transcribed from the R did README (see its 'source' field)",
