@@ -165,3 +165,38 @@ def test_poisson_options_checked() -> None:
         ve.power.its(knife, model="poisson", method="placebo", **base)
     with pytest.raises(ValueError, match="model='ols' and model='poisson'"):
         ve.power.its(knife, model="negbin", **base)  # type: ignore[arg-type]
+
+
+def test_draw_without_a_finite_fit_never_rejects_and_stops_nothing() -> None:
+    knife = ve.datasets.knife_quarterly()
+    periods, X, time, col, post_rows, y, off = _window(
+        knife,
+        ["West Midlands"],
+        "knife_offences",
+        16,
+        8,
+        ("quarter", 1, "dummies", 4, 1, "hac", "bartlett", "llsw", True, True, "level_change"),
+    )
+    Y = np.column_stack([y, np.where(post_rows, 0.0, y), y * 1.1])  # draw 1: no events after
+    planted = GLMPlanted.build(
+        X, col, Y, Y * post_rows[:, None], off, time, GLMOptions("hac", "bartlett", 7, True, True)
+    )
+    est = planted.estimate(0.0)
+    assert np.isfinite(est[[0, 2]]).all() and np.isnan(est[1])
+    assert not planted.rejects(0.0, 0.95)[1] and not planted.rejects(-0.5, 0.95)[1]
+
+
+def test_whole_series_study_survives_poor_fits() -> None:
+    knife = ve.datasets.knife_quarterly()
+    res = ve.power.its(
+        knife,
+        post=8,
+        unit="West Midlands",
+        outcome="knife_offences",
+        model="poisson",
+        seed=20191003,
+        n_sims=1000,
+        effects=[-0.3, 0.0],
+    )  # 2008-2019: falls then rises, a poor fit for one trend; some draws have no finite fit
+    assert res.diagnostics["negative_draws_set_to_zero"] > 0
+    assert res.n_draws <= 1000

@@ -178,3 +178,23 @@ def test_coarse_mde_search_matches_the_full_scan(studies: dict[str, ve.power.Pow
     full = Search.build(full_planted, 0.95, calibrate=False)
     for target in (0.5, 0.8, 0.9):
         assert fast.crossing(target, -1.0) == pytest.approx(full.crossing(target, -1.0), abs=1e-4)
+
+
+def test_placebo_in_time_records_the_resampling_seed() -> None:
+    knife = ve.datasets.knife_quarterly()
+    options = dict(
+        post=8,
+        treated=ve.areas.vru_2019(),
+        placebo="time",
+        scale="rate",
+        start="2012Q2",
+        end="2019Q1",
+        n_sims=10,
+        draws=199,
+    )
+    cr1 = ve.power.did(knife, "knife_offences", **options)
+    assert cr1.seed is None  # placebo dates only: deterministic
+    wild = ve.power.did(knife, "knife_offences", inference="wild", seed=7, **options)
+    assert wild.seed == 7
+    with pytest.raises(ValueError, match="explicit seed"):
+        ve.power.did(knife, "knife_offences", inference="wild", **options)

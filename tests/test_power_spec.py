@@ -93,3 +93,10 @@ def test_bad_spec(tmp_path: Path) -> None:
     bad = ITS_SPEC.replace('design = "ITS"', 'design = "SyntheticControl"')
     with pytest.raises(SpecError, match="support designs"):
         ve.power.from_spec(_write(tmp_path, bad))
+
+
+def test_weighted_did_spec_is_refused(tmp_path: Path) -> None:
+    text = (ROOT / "analyses" / "did_css_robbery.toml").read_text()
+    weighted = text.replace("[design]\n", '[design]\nweights = "population"\n', 1)
+    with pytest.raises(SpecError, match="unweighted estimator"):
+        ve.power.from_spec(_write(tmp_path, weighted))

@@ -336,7 +336,7 @@ def _study(
         analytic=analytic,
         baseline=base,
         settings=settings,
-        seed=seed if placebo != "time" else None,
+        seed=seed if placebo != "time" or inference != "cr1" else None,
         diagnostics=diag,
         warnings=warnings,
         sources=panel.sources,

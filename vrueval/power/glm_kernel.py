@@ -73,9 +73,15 @@ def fit_batch(
     """
     n, k = X.shape
     beta, mu, its = _irls(X, Y, offset, beta0)
+    # a draw with an infinite MLE (all zeros where a non-negative column is non-zero, e.g. a
+    # post-period without events) or no fit has no test: its estimate and variance are NaN,
+    # so it never rejects
+    failed = ~np.all(np.isfinite(beta), axis=1) | _separated(X, Y)
+    mu = np.where(failed[None, :], 1.0, mu)
     xtwx = _weighted_gram(X, mu)
     unit = np.broadcast_to(np.eye(k)[column], (Y.shape[1], k))[..., None]
-    bread_col = np.linalg.solve(xtwx, unit)[..., 0]  # (S, k): the bread's row `column`
+    bread_col = _solve(xtwx, unit)[..., 0]  # (S, k): the bread's row `column`
+    beta = np.where(failed[:, None], np.nan, beta)
     h = X @ bread_col.T  # (n, S): row `column` of the bread times x_t
     resid = Y - mu
     if options.inference == "classical":
@@ -145,14 +151,42 @@ def _irls(
         z = eta - off + (Y - mu) / mu
         xtwx = _weighted_gram(X, mu)
         xtwz = (mu * z).T @ X
-        beta = np.linalg.solve(xtwx, xtwz[..., None])[..., 0]
+        beta = _solve(xtwx, xtwz[..., None])[..., 0]
         eta = X @ beta.T + off
-        mu = np.exp(eta)
-        dev = 2 * np.sum(special.xlogy(Y, Y / mu) - (Y - mu), axis=0)
-        if np.all(np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < 1e-12):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            mu = np.exp(eta)
+            dev = 2 * np.sum(special.xlogy(Y, Y / mu) - (Y - mu), axis=0)
+            change = np.abs(dev - dev_old) / (np.abs(dev) + 0.1)
+        converged = change < 1e-12
+        if np.all(converged | ~np.isfinite(dev)):
             break
         dev_old = dev
-    return beta, mu, it
+    else:
+        beta = np.where(converged[:, None], beta, np.nan)  # not converged: no fit
+    bad = ~np.all(np.isfinite(mu), axis=0) | np.any(mu <= 0, axis=0)
+    beta[bad] = np.nan
+    return beta, np.where(bad[None, :], 1.0, mu), it
+
+
+def _solve(A: FloatArray, b: FloatArray) -> FloatArray:
+    """Batched solve; a singular draw gets NaN instead of stopping the others."""
+    try:
+        return np.linalg.solve(A, b)
+    except np.linalg.LinAlgError:
+        out = np.full(b.shape, np.nan)
+        for s in range(A.shape[0]):
+            try:
+                out[s] = np.linalg.solve(A[s], b[s])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def _separated(X: FloatArray, Y: FloatArray) -> np.ndarray:
+    """Draws with no events on the support of a non-negative column (infinite MLE)."""
+    nonneg = np.all(X >= 0, axis=0)
+    support = (X[:, nonneg] > 0).astype(float)  # (n, m)
+    return np.any(support.T @ Y == 0, axis=0)
 
 
 @dataclass(frozen=True)

@@ -121,8 +121,10 @@ def its(
         The planned analysis' options, as :class:`vrueval.ITS` (seasonality defaults to
         "dummies" for monthly and quarterly data; response to "count" for OLS and "rate" for
         Poisson). A Poisson study needs ``method="sieve"``: its series are the fitted Poisson
-        mean plus AR-sieve errors on the count scale (negative values set to 0, counted in the
-        diagnostics), the population carried forward from the last real period.
+        mean ``mu`` plus ``sqrt(mu)`` times AR-sieve Pearson residuals (negative values set to
+        0, counted in the diagnostics), the population carried forward from the last real
+        period. A draw whose model has no finite fit (e.g. no events after the start) never
+        rejects; the diagnostics count them.
     inference, hac_kernel, hac_lag, hac_fixed_b, hac_adjust
         As :meth:`vrueval.ITS.fit`, with its defaults (fixed-b HAC, Bartlett, LLSW lag).
     direction : {"decrease", "increase"}
@@ -416,8 +418,9 @@ def null_fit(
 def _null_fit_poisson(
     spec: _Spec, periods: pd.PeriodIndex, values: np.ndarray, extend: int
 ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    """Each series' trend-and-season Poisson fit: count-scale residuals (T x J), mean and log
-    population offset over T + ``extend`` (the last population carried forward)."""
+    """Each series' trend-and-season Poisson fit: Pearson residuals ``(y - mu) / sqrt(mu)``
+    (T x J), mean and log population offset over T + ``extend`` (the last population carried
+    forward)."""
     n = len(periods)
     X0 = _null_design(spec, periods, extend)
     if spec.population is None:
@@ -429,7 +432,7 @@ def _null_fit_poisson(
     for j in range(values.shape[1]):
         fit = fit_glm(values[:, j], X0[:n], log_pop[:n, j], "poisson", True)
         mu[:, j] = np.exp(X0 @ fit.beta + log_pop[:, j])
-    return values - mu[:n], mu, X0.shape[1], log_pop
+    return (values - mu[:n]) / np.sqrt(mu[:n]), mu, X0.shape[1], log_pop
 
 
 def _sieve(
@@ -457,7 +460,12 @@ def _sieve(
     window = pd.PeriodIndex([periods[0] + (first + i) * spec.step for i in range(length)])
     X, time, col, post_rows = window_design(spec, window, pre)
     means = mu[first : first + length]  # (L, J)
-    Y = np.concatenate([means[:, j][:, None] + errors[j] for j in range(len(series))], axis=0)
+    # count models regenerate Pearson residuals: errors scale with the mean, as counts' do
+    scale = np.sqrt(means) if spec.model == "poisson" else np.ones_like(means)
+    Y = np.concatenate(
+        [means[:, j][:, None] + scale[:, j][:, None] * errors[j] for j in range(len(series))],
+        axis=0,
+    )
     lag = _lag(spec, length)
     offset = None
     clipped = 0
@@ -482,6 +490,7 @@ def _sieve(
     }
     if spec.model == "poisson":
         diag["negative_draws_set_to_zero"] = clipped
+        diag["draws_without_a_fit_at_no_effect"] = int(np.sum(~np.isfinite(planted.e0)))
     return planted, analytic, diag
 
 

@@ -28,10 +28,12 @@ hold from the start on. Example::
     n_sims = 2000
 
 The analysis' ``[fit]`` inference must be one the power kernels implement (ITS: "hac" or
-"classical"; DiD: "cr1", "wild" or "randomization", with the analysis' draws, weights and
-permutations; event study: "cr1"; StaggeredDiD: "analytic", or "bootstrap" simulated with the
-analytic standard error); otherwise ``[power]`` must say which to simulate, e.g.
-``inference = "cr1"`` for an event study whose analysis uses CR2.
+"classical"; DiD: "cr1", "wild" or "randomization", with the analysis' draws, bootstrap weights,
+permutations and randomization statistic (999 draws or permutations inside each simulation when
+``[fit]`` does not say: the 5% decision barely depends on more); event study: "cr1";
+StaggeredDiD: "analytic", or "bootstrap" simulated with the analytic standard error); otherwise
+``[power]`` must say which to simulate, e.g. ``inference = "cr1"`` for an event study whose
+analysis uses CR2.
 
 A ``StaggeredDiD`` spec's cohorts are its ``first_treated`` mapping (default: the VRU registry
 cohorts), as unit lists: placebo sets use their sizes, ``placebo = "time"`` the units; a
@@ -196,6 +198,11 @@ def _did(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
     )
     if "intensity" in d:
         raise ValueError("power studies of a continuous treatment intensity are not implemented")
+    if d.get("weights", "none") != "none":
+        raise ValueError(
+            f"the analysis weights the DiD (weights={d['weights']!r}); power simulation implements "
+            'the unweighted estimator: plan with weights = "none"'
+        )
     kw: dict[str, Any] = {}
     comparators = d.get("comparators", "never_funded")
     if comparators == "most_similar":
