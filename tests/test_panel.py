@@ -172,3 +172,19 @@ def test_at_keeps_listed_periods_for_a_long_difference():
     assert ends.step == 72 and not ends.overlapping
     with pytest.raises(PanelError, match="not in this panel"):
         panel.at(["2030-06"])
+
+
+def test_fill_suppressed_is_explicit_and_flagged():
+    ok = frame(
+        suppressed=[False, False, True, False] * 2,
+        value=[1.0, 2.0, np.nan, 4.0, 1.0, 2.0, np.nan, 4.0],
+    )
+    panel = Panel.from_frame(ok, frequency="quarter")
+    filled = panel.fill_suppressed(7)
+    d = filled.data
+    assert d["value"].notna().all() and not d["suppressed"].any()
+    assert d.loc[d["derived"], "value"].eq(7.0).all() and d["derived"].sum() == 2
+    assert "set to 7 for a sensitivity analysis" in filled.notes[-1]
+    assert panel.data["value"].isna().sum() == 2  # the original is untouched
+    with pytest.raises(ValueError, match="non-negative"):
+        panel.fill_suppressed(-1)

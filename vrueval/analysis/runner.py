@@ -77,9 +77,10 @@ def git_commit(path: Path) -> str:
     return head + ("+dirty" if dirty else "")
 
 
-def fit(spec: Spec) -> tuple[Result, Panel]:
-    """Fit the spec's design on its data; returns the frozen result and the panel used."""
-    panel = load_panel(spec)
+def fit(spec: Spec, panel: Panel | None = None) -> tuple[Result, Panel]:
+    """Fit the spec's design on its data (or on ``panel``, e.g. a sensitivity variant of it);
+    returns the frozen result and the panel used."""
+    panel = load_panel(spec) if panel is None else panel
     cls = design_class(spec.design)
     options = dict(spec.design_options)
     if "outcome" in inspect.signature(cls).parameters:

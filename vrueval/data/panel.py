@@ -325,6 +325,34 @@ class Panel:
             kept, self.frequency, self.measure, self.geography, self.sources, self.notes, step
         )
 
+    def fill_suppressed(self, value: float, outcome: str | None = None) -> Panel:
+        """A copy with every suppressed cell (of ``outcome``, or all) set to ``value``.
+
+        For sensitivity analyses only: suppressed counts are known to lie in a range (HES: 1-7),
+        so refitting with each end shows how much leaving them out matters. Filled cells are
+        flagged ``derived`` (no longer ``suppressed``) and the panel's notes say what was done;
+        unavailable cells stay missing.
+        """
+        if not np.isfinite(value) or (self.measure == "count" and value < 0):
+            raise ValueError(f"value must be a finite non-negative count, got {value!r}")
+        d = self._data.copy()
+        cells = d["suppressed"] & (True if outcome is None else d["outcome"] == outcome)
+        if outcome is not None and outcome not in self.outcomes:
+            raise PanelError(f"unknown outcome {outcome!r}; the panel has {list(self.outcomes)}")
+        d.loc[cells, "value"] = float(value)
+        d.loc[cells, "suppressed"] = False
+        d.loc[cells, "derived"] = True
+        note = f"{int(cells.sum())} suppressed cell(s) set to {value:g} for a sensitivity analysis."
+        return Panel(
+            d,
+            self.frequency,
+            self.measure,
+            self.geography,
+            self.sources,
+            (*self.notes, note),
+            self.step,
+        )
+
     @property
     def overlapping(self) -> bool:
         """True for rolling 12-month totals spaced less than a year apart."""
