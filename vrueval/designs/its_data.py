@@ -218,7 +218,7 @@ def to_series(
     """Check missing values and population, returning the arrays a design needs."""
     bad = frame["value"].isna()
     if bad.any() and missing == "error":
-        rows = frame.loc[bad, ["value", "suppressed"]]
+        rows = frame.loc[bad, ["value", "suppressed", "unavailable"]]
         raise ValueError(
             f"{int(bad.sum())} missing value(s) in {areas.name(code)}'s series (never treated as "
             f"zero); pass missing='drop' to leave those periods out of the fit:\n{rows.to_string()}"
