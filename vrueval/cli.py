@@ -123,7 +123,7 @@ def cmd_power(args: argparse.Namespace) -> int:
     from vrueval.results import to_jsonable
 
     result = from_spec(Path(args.spec), **_overrides(args.set or []))
-    _print_table(result.table())
+    print(result.summary())
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -77,6 +77,16 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def _short(value: Any, most: int = 8) -> str:
+    """A setting as text, a long list or the lists in a mapping cut to their first items."""
+    if isinstance(value, list | tuple) and len(value) > most:
+        shown = ", ".join(str(v) for v in value[:most])
+        return f"[{shown}, ... {len(value)} in all]"
+    if isinstance(value, dict) and any(isinstance(v, list | tuple) for v in value.values()):
+        return "{" + ", ".join(f"{k!r}: {_short(v, most)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
 class FrozenRecord:
     """What every read-only result shares: design, settings, level, seed, provenance,
     diagnostics and warnings, frozen once built, with the pieces of its text, HTML and JSON forms.
@@ -181,8 +191,9 @@ class FrozenRecord:
         return self.summary()
 
     def _settings_lines(self) -> list[str]:
-        """One indented line a setting, then the seed if there is one."""
-        lines = [f"  {key}: {value}" for key, value in self._settings.items()]
+        """One indented line a setting (long lists shortened; to_dict() has them whole), then
+        the seed if there is one."""
+        lines = [f"  {key}: {_short(value)}" for key, value in self._settings.items()]
         if self._seed is not None:
             lines.append(f"  seed: {self._seed}")
         return lines
