@@ -26,7 +26,7 @@ def _window(panel: ve.Panel, units: list[str], outcome: str, pre: int, post: int
     series = [panel.series(c, outcome) for c in codes]
     periods = pd.PeriodIndex(series[0].index)[: pre + post]
     spec = its_study._Spec(*spec_args, codes)
-    X, time, col, post_rows = its_study.window_design(spec, periods, pre)
+    X, time, col, post_rows, _ = its_study.window_design(spec, periods, pre)
     y = np.concatenate([s["value"].to_numpy()[: pre + post] for s in series])
     pop = np.concatenate([s["population"].to_numpy()[: pre + post] for s in series])
     return periods, X, time, col, post_rows, y, np.log(pop)
@@ -200,3 +200,68 @@ def test_whole_series_study_survives_poor_fits() -> None:
     )  # 2008-2019: falls then rises, a poor fit for one trend; some draws have no finite fit
     assert res.diagnostics["negative_draws_set_to_zero"] > 0
     assert res.n_draws <= 1000
+
+
+def test_excluded_window_equals_its_lockdown_exclusion() -> None:
+    hes = ve.datasets.hes_sharp_object()
+    code = ve.areas.resolve("West Midlands", "region")
+    s = hes.series(code, "admissions")
+    pre, post, gap = 60, 30, (5, 17)
+    periods = pd.PeriodIndex(s.index)[: pre + post]
+    spec = its_study._Spec(
+        "month",
+        1,
+        "dummies",
+        12,
+        1,
+        "hac",
+        "bartlett",
+        "llsw",
+        True,
+        True,
+        "level_change",
+        [code],
+        "poisson",
+        None,
+        gap,
+    )
+    X, time, col, post_rows, fitted = its_study.window_design(spec, periods, pre)
+    assert fitted.sum() == pre + post - (gap[1] - gap[0] + 1)
+    y = s["value"].to_numpy()[: pre + post][fitted]
+    off = np.log(s["population"].to_numpy()[: pre + post][fitted])
+    lag = hac_lag(len(np.unique(time)), "llsw", "bartlett")
+    planted = GLMPlanted.build(
+        X,
+        col,
+        y[:, None],
+        (y * post_rows)[:, None],
+        off,
+        time,
+        GLMOptions("hac", "bartlett", lag, True, True),
+    )
+    sub = hes.select(outcome="admissions", units=[code], start=periods[0], end=periods[-1])
+    lockdown = (str(periods[pre + gap[0]]), str(periods[pre + gap[1]]))
+    fit = ve.ITS(
+        sub,
+        unit=code,
+        interruptions={"x": str(periods[pre])},
+        seasonality="dummies",
+        model="poisson",
+        lockdown=lockdown,
+        lockdown_handling="exclude",
+    ).fit()
+    e = fit.effects().set_index("term").loc["level_change"]
+    assert planted.estimate(0.0)[0] == pytest.approx(np.log(e["estimate"]), rel=1e-8)
+    assert planted.std_error(0.0)[0] == pytest.approx(e["std_error"], rel=1e-7)
+    assert planted.degrees_of_freedom(0.0)[0] == pytest.approx(e["df"], rel=1e-7)
+
+
+def test_exclude_option_checked() -> None:
+    knife = ve.datasets.knife_quarterly()
+    base = dict(unit="West Midlands", outcome="knife_offences", post=8, start="2014Q2", seed=1)
+    with pytest.raises(ValueError, match="exclude must be"):
+        ve.power.its(knife, exclude=(3, 9), **base)
+    with pytest.raises(ValueError, match="exclude must be"):
+        ve.power.its(knife, exclude=(0, 7), **base)
+    res = ve.power.its(knife, exclude=(2, 4), n_sims=50, **base)
+    assert res.settings["exclude"] == [2, 4]

@@ -80,6 +80,7 @@ def its(
     hac_fixed_b: bool = True,
     hac_adjust: bool = True,
     term: Term = "level_change",
+    exclude: tuple[int, int] | None = None,
     ar_order: int | Literal["aic"] = "aic",
     direction: Direction = "decrease",
     critical: Critical = "nominal",
@@ -127,6 +128,10 @@ def its(
         rejects; the diagnostics count them.
     inference, hac_kernel, hac_lag, hac_fixed_b, hac_adjust
         As :meth:`vrueval.ITS.fit`, with its defaults (fixed-b HAC, Bartlett, LLSW lag).
+    exclude : (first, last), optional
+        Post-period positions (0 = the first period from the interruption) left out of the
+        fit, as :class:`vrueval.ITS` leaves out a lockdown with ``lockdown_handling="exclude"``;
+        ``post`` counts them.
     direction : {"decrease", "increase"}
         The MDE is searched among falls (default) or rises.
     critical : {"nominal", "calibrated"}
@@ -160,6 +165,14 @@ def its(
     check_seed(seed, needed=method == "sieve")
     if not isinstance(post, int) or isinstance(post, bool) or post < 1:
         raise ValueError(f"post must be a positive integer number of periods, got {post!r}")
+    if exclude is not None:
+        first_x, last_x = (int(v) for v in exclude)
+        if not 0 <= first_x <= last_x < post or (first_x == 0 and last_x == post - 1):
+            raise ValueError(
+                f"exclude must be (first, last) post-period positions within 0..{post - 1} that "
+                f"leave a post-period to fit, got {exclude!r}"
+            )
+        exclude = (first_x, last_x)
     season_period = its_data.SEASON_PERIOD.get(panel.frequency)
     if seasonality is None:
         seasonality = "dummies" if season_period else "none"
@@ -216,6 +229,7 @@ def its(
         [s.unit for s in series],
         model,
         np.column_stack([s.population for s in series]) if response == "rate" else None,
+        exclude,
     )
     if method == "sieve":
         pre = n_real if pre is None else pre
@@ -265,6 +279,7 @@ def its(
         "hac_fixed_b": hac_fixed_b if inference == "hac" else None,
         "hac_adjust": hac_adjust if inference == "hac" else None,
         "term": term,
+        "exclude": list(exclude) if exclude else None,
         "ar_order": ar_order if method == "sieve" else None,
         "n_sims": n_sims if method == "sieve" else None,
         "effect_model": "multiplicative, constant from the interruption",
@@ -303,6 +318,7 @@ class _Spec:
         units: list[str],
         model: str = "ols",
         population: np.ndarray | None = None,
+        exclude: tuple[int, int] | None = None,
     ) -> None:
         self.frequency, self.step = frequency, step
         self.seasonality, self.season_period, self.fourier_k = seasonality, season_period, fourier_k
@@ -311,6 +327,7 @@ class _Spec:
         self.term, self.units = term, units
         self.model = model
         self.population = population  # T x J real populations: a Poisson model's offset
+        self.exclude = exclude  # post-period positions left out of the fit
 
 
 def _check_pre(pre: Any, n_real: int, post: int, sieve: bool) -> None:
@@ -330,10 +347,11 @@ def _response(s: Series, response: str, rate_per: float) -> np.ndarray:
 
 def window_design(
     spec: _Spec, periods: pd.PeriodIndex, pre: int
-) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
     """Design of the planned analysis on ``periods`` with the interruption after ``pre``.
 
-    Returns X, time positions, the tested column and the treated post-period row mask, built by
+    Returns the fitted rows' X, time positions, the tested column and treated post-period row
+    mask, and which of the stacked rows (series by series) are fitted, built by
     :func:`vrueval.designs.its_design.build_design` exactly as :class:`vrueval.ITS` builds it.
     """
     zeros = np.zeros(len(periods))
@@ -346,15 +364,18 @@ def window_design(
         step=spec.step,
         interruptions=[Interruption("placebo", periods[pre])],
         indicator_windows=[],
-        excluded_windows=[],
+        excluded_windows=[]
+        if spec.exclude is None
+        else [(periods[pre + spec.exclude[0]], periods[pre + spec.exclude[1]])],
         washout=0,
         seasonality=spec.seasonality,
         season_period=spec.season_period,
         fourier_k=spec.fourier_k,
     )
     col = d.effect_cols[f"{spec.term}:placebo"]
+    m = d.in_fit
     post_rows = d.treated & (d.time >= pre)
-    return d.X, d.time, col, post_rows
+    return d.X[m], d.time[m], col, post_rows[m], m
 
 
 def _lag(spec: _Spec, n_time: int) -> int:
@@ -458,7 +479,7 @@ def _sieve(
     errors = sim.sieve_errors(ar, length, n_sims, rng)  # (J, L, S)
     first = n_real - pre
     window = pd.PeriodIndex([periods[0] + (first + i) * spec.step for i in range(length)])
-    X, time, col, post_rows = window_design(spec, window, pre)
+    X, time, col, post_rows, fitted = window_design(spec, window, pre)
     means = mu[first : first + length]  # (L, J)
     # count models regenerate Pearson residuals: errors scale with the mean, as counts' do
     scale = np.sqrt(means) if spec.model == "poisson" else np.ones_like(means)
@@ -466,18 +487,19 @@ def _sieve(
         [means[:, j][:, None] + scale[:, j][:, None] * errors[j] for j in range(len(series))],
         axis=0,
     )
-    lag = _lag(spec, length)
+    Y = Y[fitted]
+    lag = _lag(spec, len(np.unique(time)))
     offset = None
     clipped = 0
     if spec.model == "poisson":
         clipped = int(np.sum(Y < 0))
         Y = np.maximum(Y, 0.0)
-        offset = log_pop[first : first + length].T.reshape(-1)  # stacked like Y
+        offset = log_pop[first : first + length].T.reshape(-1)[fitted]  # stacked like Y
     planted = _kernel(spec, X, col, Y, post_rows, time, lag, offset)
     analytic = None
     if len(series) == 1 and spec.model == "ols":
         sigma2, rho = an.ar1_moments(resid[:, 0], k0)
-        signal = np.where(post_rows, means[:, 0], 0.0)
+        signal = np.where(post_rows, means[fitted, 0], 0.0)
         analytic = an.segmented_ar1(X, col, signal, time, sigma2, rho, df=float(planted.df[0]))
     diag = {
         "hac_lag": lag,
@@ -500,12 +522,13 @@ def _placebo(
     periods = series[0].periods
     length = pre + post
     starts = sim.placebo_starts(len(periods), pre, post)
-    lag = _lag(spec, length)
     parts: list[Planted] = []
+    lag = 0
     for s in starts:
         window = periods[s : s + length]
-        X, time, col, post_rows = window_design(spec, window, pre)
-        Y = values[s : s + length].T.reshape(-1, 1)  # stacked: series by series
+        X, time, col, post_rows, fitted = window_design(spec, window, pre)
+        lag = _lag(spec, len(np.unique(time)))
+        Y = values[s : s + length].T.reshape(-1, 1)[fitted]  # stacked: series by series
         parts.append(_kernel(spec, X, col, Y, post_rows, time, lag))
     planted = Planted(
         *(np.concatenate([getattr(p, f) for p in parts]) for f in ("e0", "e1", "a", "b", "c", "df"))
@@ -514,9 +537,9 @@ def _placebo(
     if len(series) == 1:
         resid, _, k0 = null_fit(spec, periods, values, 0)
         sigma2, rho = an.ar1_moments(resid[:, 0], k0)
-        X, time, col, _ = window_design(spec, periods[:length], pre)
+        X, time, col, _, _ = window_design(spec, periods[:length], pre)
         base = an.segmented_ar1(
-            X, col, np.zeros(length), time, sigma2, rho, df=float(planted.df[0])
+            X, col, np.zeros(len(X)), time, sigma2, rho, df=float(planted.df[0])
         )
         # the planted shift varies with each window's level: use its mean over the windows
         analytic = an.Analytic(base.se, float(np.mean(planted.e1)), base.df, base.inputs)

@@ -63,7 +63,7 @@ from vrueval.power.staggered_study import staggered
 _ITS_DESIGN = {"unit", "controls", "seasonality", "fourier_k", "response", "rate_per", "model"}
 _ITS_IGNORED = {
     "interruptions",
-    "lockdown",
+    "lockdown",  # an excluded window is simulated (see _lockdown_positions)
     "lockdown_handling",
     "lag",
     "washout",
@@ -183,12 +183,32 @@ def _its(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
             kw[key] = spec.fit_options[key]
     interruptions = d.get("interruptions")
     if interruptions is not None:
-        end, post = _post_default(panel, panel.period(_first_date(interruptions)))
+        first = panel.period(_first_date(interruptions))
+        end, post = _post_default(panel, first)
         options.setdefault("end", end)
         if post:
             options.setdefault("post", post)
+        if d.get("lockdown") is not None and "exclude" not in options:
+            options["exclude"] = _lockdown_positions(d, panel, first)
     kw.update(options)
     return its(panel, outcome=spec.data["outcome"], **kw)
+
+
+def _lockdown_positions(d: dict[str, Any], panel: Panel, first: pd.Period) -> tuple[int, int]:
+    """The analysis' excluded lockdown as post-period positions (0 = the interruption)."""
+    handling = d.get("lockdown_handling", "indicator")
+    if handling != "exclude":
+        raise ValueError(
+            f"the analysis handles its lockdown as {handling!r}; power simulation implements an "
+            'excluded window: plan with lockdown_handling = "exclude" or give [power] exclude'
+        )
+    window = d["lockdown"]
+    a, b = (window, window) if isinstance(window, str) else window
+    step = panel.step
+    lo, hi = ((panel.period(x) - first).n // step for x in (a, b))
+    if lo < 0:
+        raise ValueError(f"the lockdown ({a}) starts before the interruption ({first})")
+    return lo, hi
 
 
 def _did(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
