@@ -22,6 +22,12 @@ contrast by ``delta v_i``. Then:
   set: again products of an (R x m) assignment matrix with the draws' contrasts, linear and
   quadratic in ``delta``.
 
+* **Multiplier bootstrap** (:class:`vrueval.StaggeredDiD`'s ``inference="bootstrap"``). The
+  overall ATT's influence function is linear in the outcomes, so each bootstrap draw's deviation
+  ``v_b' psi / sqrt(n)`` is ``dev0 + delta dev1``: one (B x n) @ (n x 2S) product. The standard
+  error is an interquartile range, not polynomial in ``delta``: it is taken for each evaluated
+  effect, over all draws at once (:func:`multiplier_bootstrap`).
+
 The bootstrap weights and re-assignments are drawn once and shared by every simulated dataset
 and effect size (common random numbers), so the power curve is smooth in ``delta``.
 
@@ -44,7 +50,9 @@ from dataclasses import dataclass, field, fields
 from typing import Literal, cast
 
 import numpy as np
+from scipy import stats
 
+from vrueval.inference.multiplier_bootstrap import MultiplierWeights, deviations
 from vrueval.inference.randomization import assignments
 from vrueval.inference.wild_bootstrap import BootWeights, draw_weights
 from vrueval.power.kernels import Planted
@@ -52,6 +60,10 @@ from vrueval.power.kernels import Planted
 FloatArray = np.ndarray
 Statistic = Literal["t", "coefficient"]
 _TOL = 1e-12  # ties: |s*| >= |s| up to rounding, as the designs' own p-values
+# as vrueval.inference.multiplier_bootstrap: the normal's interquartile range, and the spread
+# below which a bootstrap standard error is reported as degenerate (NaN)
+_IQR_NORMAL = float(stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+_DEGENERATE = float(np.sqrt(np.finfo(float).eps) * 10)
 
 
 @dataclass(frozen=True)
@@ -291,3 +303,103 @@ def for_did(
             observed, C, V, treated, control, matrix, cast(Statistic, ri_statistic)
         )
     raise ValueError(f"inference must be 'wild' or 'randomization', got {inference!r}")
+
+
+# -- multiplier bootstrap of an influence function (Callaway & Sant'Anna) -------------------------
+@dataclass(frozen=True)
+class MultiplierBootstrapped(Planted):
+    """A :class:`Planted` estimate tested with its multiplier-bootstrap standard error.
+
+    :class:`vrueval.StaggeredDiD` with ``inference="bootstrap"`` perturbs the influence function
+    ``psi`` of its overall ATT by ``B`` multiplier vectors, takes the standard error from the
+    interquartile range of the deviations ``v_b' psi / sqrt(n)`` (over that of the normal,
+    divided by ``sqrt(n)``) and tests with the normal quantile. ``psi`` is linear in the planted
+    effect, so each draw's deviations are ``dev0 + delta * dev1`` (``(B, S)`` arrays, computed
+    once); the quantiles are not polynomial in ``delta`` and are taken for each evaluated effect,
+    vectorised over the draws. Estimates and the analytic variance polynomial are inherited.
+    """
+
+    # each evaluation takes two quantiles of a (B, S) array: the MDE search scans a coarser
+    # grid first and bisects to 1e-4 (see :meth:`vrueval.power.search.Search.crossing`)
+    search_stride = 10
+    search_tolerance = 1e-4
+
+    dev0: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    dev1: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    n_units: FloatArray = field(default_factory=lambda: np.zeros(0))  # n of each draw's fit
+
+    @property
+    def resamples(self) -> int:
+        return int(self.dev0.shape[0])
+
+    def std_error(self, delta: float | FloatArray) -> FloatArray:
+        """Bootstrap standard errors (``(len(delta), S)`` or ``(S,)``); NaN when degenerate."""
+        d = np.asarray(delta, dtype=float)
+        if d.ndim == 0:
+            return self._std_error(float(d))
+        return np.stack([self._std_error(float(x)) for x in d])
+
+    def _std_error(self, delta: float) -> FloatArray:
+        dev = self.dev1 * delta
+        dev += self.dev0
+        q25, q75 = np.quantile(dev, [0.25, 0.75], axis=0, method="inverted_cdf")
+        sigma = (q75 - q25) / _IQR_NORMAL
+        ok = np.isfinite(sigma) & (sigma > _DEGENERATE)
+        return np.where(ok, sigma / np.sqrt(self.n_units), np.nan)
+
+    def p_values(self, delta: float | FloatArray) -> FloatArray:
+        """Two-sided normal p-values of estimate / bootstrap SE, as the design reports them."""
+        with np.errstate(invalid="ignore"):
+            return np.asarray(2 * stats.norm.sf(np.abs(self.statistic(delta))))
+
+    def select(self, keep: np.ndarray) -> MultiplierBootstrapped:
+        base = {f.name: getattr(self, f.name)[keep] for f in fields(Planted)}
+        return MultiplierBootstrapped(
+            **base, dev0=self.dev0[:, keep], dev1=self.dev1[:, keep], n_units=self.n_units[keep]
+        )
+
+
+def multiplier_bootstrap(
+    observed: Planted,
+    psi0: FloatArray,
+    psi1: FloatArray,
+    analysed: np.ndarray,
+    *,
+    draws: int,
+    weights: MultiplierWeights,
+    seed: int,
+) -> MultiplierBootstrapped:
+    """Multiplier-bootstrap test of ``observed`` for every draw, from its influence functions.
+
+    Parameters
+    ----------
+    observed : Planted
+        The draws' estimates (and analytic variances, kept for reference).
+    psi0, psi1 : (S, N) arrays
+        Each pool unit's influence function of the estimate divided by ``n`` (so that the
+        analytic variance is ``sum_i psi_i^2``) without effect, and its change per unit of
+        planted effect; zero for units out of the draw.
+    analysed : (S, N) boolean array
+        The units each draw's analysis holds (its treated and comparison units); every draw
+        must hold the same number ``n``.
+    draws, weights, seed :
+        As :meth:`vrueval.StaggeredDiD.fit`: the multipliers are drawn from
+        ``numpy.random.default_rng(seed)`` for the ``n`` analysed units in pool order, exactly
+        as the fit draws them for a panel of those units, and shared by every draw (common
+        random numbers).
+    """
+    counts = analysed.sum(axis=1)
+    if np.ptp(counts) > 0:
+        raise ValueError("the multiplier bootstrap power needs the same number of units per draw")
+    n = int(counts[0])
+    # each draw's analysed units in pool order take the multiplier columns 0..n-1
+    order = np.argsort(~analysed, axis=1, kind="stable")[:, :n]
+    s = psi0.shape[0]
+    inf = np.concatenate(
+        [np.take_along_axis(psi0, order, axis=1), np.take_along_axis(psi1, order, axis=1)]
+    ).T * float(n)  # the design's scale: psi_i = n * (influence / n)
+    dev = deviations(inf, draws, weights, np.random.default_rng(seed))
+    base = {f.name: getattr(observed, f.name) for f in fields(Planted)}
+    return MultiplierBootstrapped(
+        **base, dev0=dev[:, :s], dev1=dev[:, s:], n_units=np.full(s, float(n))
+    )

@@ -31,7 +31,8 @@ The analysis' ``[fit]`` inference must be one the power kernels implement (ITS: 
 "classical"; DiD: "cr1", "wild" or "randomization", with the analysis' draws, bootstrap weights,
 permutations and randomization statistic (999 draws or permutations inside each simulation when
 ``[fit]`` does not say: the 5% decision barely depends on more); event study: "cr1";
-StaggeredDiD: "analytic", or "bootstrap" simulated with the analytic standard error); otherwise
+StaggeredDiD: "analytic", or "bootstrap" with the analysis' draws and multiplier weights,
+each simulated analysis bootstrapped as its fit would be); otherwise
 ``[power]`` must say which to simulate, e.g. ``inference = "cr1"`` for an event study whose
 analysis uses CR2.
 
@@ -295,5 +296,9 @@ def _staggered(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult
             options.setdefault("post", post)
     if "inference" not in options:
         kw["inference"] = spec.fit_options.get("inference", "analytic")
+        if kw["inference"] == "bootstrap":
+            for key, name in (("draws", "draws"), ("weights", "boot_weights")):
+                if key in spec.fit_options:
+                    kw[name] = spec.fit_options[key]
     kw.update(options)
     return staggered(panel, spec.data["outcome"], **kw)

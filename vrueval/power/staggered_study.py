@@ -4,10 +4,13 @@ The test is the one :class:`vrueval.StaggeredDiD` (alias ``CallawaySantAnna``) r
 overall ``att`` without covariates: the ``"group"`` (its default) or ``"simple"`` aggregation of
 the post-treatment ATT(g,t), never-treated (default) or not-yet-treated comparison units, the
 analytic influence-function standard error and the normal critical value of its pointwise
-interval. Without covariates every ATT(g,t) is a difference of treated and comparison means of
-the long differences ``y_t - y_{g-1}``, so each draw's estimate and variance are a linear and a
-quadratic function of the planted effect (:func:`vrueval.power.kernels.group_time_mean`): no
-draw refits the model.
+interval, or (``inference="bootstrap"``) the multiplier-bootstrap standard error its
+``fit(inference="bootstrap")`` reports. Without covariates every ATT(g,t) is a difference of
+treated and comparison means of the long differences ``y_t - y_{g-1}``, so each draw's estimate
+and influence function are linear in the planted effect and its analytic variance quadratic
+(:func:`vrueval.power.kernels.group_time_mean`); the bootstrap's deviations are linear too
+(:func:`vrueval.power.resampled.multiplier_bootstrap`): no draw refits the model or reruns a
+bootstrap.
 
 A planned rollout is a mapping from each cohort's first treated period to its size (placebo
 treated sets) or to its units (placebo in time keeps the real cohorts), e.g.
@@ -29,7 +32,9 @@ from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.designs.did_data import check_panel
 from vrueval.designs.staggered_estimate import ControlGroup
+from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
 from vrueval.power import analytic as an
+from vrueval.power import resampled
 from vrueval.power import simulate as sim
 from vrueval.power.did_study import PLACEBOS, Placebo, Scale, _codes, _resolve
 from vrueval.power.kernels import Planted, group_time_mean
@@ -67,6 +72,8 @@ def staggered(
     control_group: ControlGroup = "never_treated",
     overall: Overall = "group",
     inference: Inference = "analytic",
+    draws: int = 999,
+    boot_weights: MultiplierWeights = "mammen",
     scale: Scale = "value",
     per: float = 100_000.0,
     start: Any = None,
@@ -84,12 +91,12 @@ def staggered(
     Estimand and test: the overall ATT of :class:`vrueval.StaggeredDiD` without covariates
     (``overall="group"``, the design's default ``att``: cohort effects averaged by cohort
     size; or ``"simple"``: all post-treatment ATT(g,t) averaged with cohort-size weights), two-
-    sided at ``level`` with the analytic influence-function standard error and the normal
-    critical value. ``inference="bootstrap"`` plans an analysis that reports the multiplier-
-    bootstrap standard error: its draws still use the analytic one, which the bootstrap's
-    interquartile-range estimate matches on rates (within its noise) but exceeds when a few
-    units dominate the influence function (counts of areas of very different size), and the
-    result warns so. Effects are relative changes planted multiplicatively into each treated
+    sided at ``level`` with the normal critical value and the analytic influence-function
+    standard error, or (``inference="bootstrap"``) the multiplier-bootstrap one of
+    ``fit(inference="bootstrap", draws=draws, weights=boot_weights, seed=seed)``: the
+    interquartile range of ``draws`` perturbed influence functions, which exceeds the analytic
+    SE when a few units dominate the influence function (counts in areas of very different
+    size). Effects are relative changes planted multiplicatively into each treated
     unit's cells from its cohort's start on.
 
     Parameters
@@ -123,6 +130,13 @@ def staggered(
     control_group : {"never_treated", "not_yet_treated"}
         As the design's: never-treated units, or also cohorts not yet treated in the cell's
         period. At least one never-treated unit is required either way.
+    inference : {"analytic", "bootstrap"}
+        The analysis' standard error, as the design's ``fit(inference=...)``.
+    draws, boot_weights : int, {"mammen", "rademacher"}
+        The bootstrap's draws and multipliers (the fit's ``draws`` and ``weights``). The
+        multipliers are those ``fit(seed=seed)`` draws for the draw's treated and comparison
+        units in pool order (a fresh ``numpy.random.default_rng(seed)``; the placebo sets come
+        from another generator seeded alike), shared by every simulated dataset and effect.
     scale : {"value", "rate"}
         The outcome as it is, or per ``per`` residents (a rate panel for the analysis).
     effects, level, power, n_sims, seed, direction, critical : as :func:`vrueval.power.did`.
@@ -146,7 +160,12 @@ def staggered(
     choice(control_group, get_args(ControlGroup), "control_group")
     choice(overall, get_args(Overall), "overall")
     choice(inference, get_args(Inference), "inference")
-    check_seed(seed, needed=placebo != "time")
+    bootstrap = inference == "bootstrap"
+    if bootstrap:
+        choice(boot_weights, MULTIPLIER_WEIGHTS, "boot_weights")
+        if not isinstance(draws, int | np.integer) or isinstance(draws, bool) or draws < 99:
+            raise ValueError(f"draws must be an integer >= 99, got {draws!r}")
+    check_seed(seed, needed=placebo != "time" or bootstrap)
     for name, value in (("post", post), ("pre", pre)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer number of periods, got {value!r}")
@@ -196,6 +215,15 @@ def staggered(
     weights = _weights(cells, sizes, overall)
     Y = values[pool].to_numpy(dtype=float).T  # N x T
     planted = _planted(Y, first + pre, cohort_of, cells, offsets, weights, control_group, placebo)
+    if bootstrap:
+        assert seed is not None
+        psi0, psi1 = _influence_blocks(
+            Y, first + pre, cohort_of, cells, offsets, weights, control_group, placebo
+        )
+        planted = resampled.multiplier_bootstrap(
+            planted, psi0, psi1, cohort_of != sim.LEFT_OUT,
+            draws=int(draws), weights=boot_weights, seed=int(seed),
+        )  # fmt: skip
     treated, control = _roles(cohort_of[:1], cells, offsets, control_group)
 
     analytic = _analytic(
@@ -213,13 +241,6 @@ def staggered(
             "size makes the treated areas' changes unequal, and the unweighted estimate can lose "
             "power as areas are added; scale='rate' (an analysis on rates) usually tests it better"
         )
-    if inference == "bootstrap":
-        warnings.append(
-            "the analysis reports the multiplier-bootstrap standard error (interquartile-range "
-            "based); the draws use the analytic influence-function one. On rates the two agree "
-            "within bootstrap noise; where a few units dominate (counts in areas of very "
-            "different size) the bootstrap's is larger, so this power is optimistic for it"
-        )
     settings: dict[str, Any] = {
         "outcome": outcome,
         "term": "att",
@@ -227,7 +248,13 @@ def staggered(
         "overall": overall,
         "control_group": control_group,
         "inference": inference,
-        "standard_error": "analytic influence function, normal reference",
+        "standard_error": (
+            "multiplier bootstrap (interquartile range), normal reference"
+            if bootstrap
+            else "analytic influence function, normal reference"
+        ),
+        "draws": int(draws) if bootstrap else None,
+        "boot_weights": boot_weights if bootstrap else None,
         "placebo": placebo,
         "pre": pre,
         "post": post,
@@ -259,7 +286,7 @@ def staggered(
         analytic=analytic,
         baseline=base,
         settings=settings,
-        seed=seed if placebo != "time" else None,
+        seed=seed if placebo != "time" or bootstrap else None,
         diagnostics=diag,
         warnings=warnings,
         sources=panel.sources,
@@ -403,6 +430,52 @@ def _planted(
     if len(parts) == 1:
         return parts[0]
     return Planted(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Planted)))
+
+
+def _influence_blocks(
+    Y: np.ndarray,
+    g1: np.ndarray,
+    cohort_of: np.ndarray,
+    cells: np.ndarray,
+    offsets: np.ndarray,
+    weights: np.ndarray,
+    control_group: str,
+    placebo: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each draw's influence function of the overall ATT over blocks of draws (S, N)."""
+    parts = []
+    for lo in range(0, len(g1), BLOCK):
+        block = slice(lo, lo + BLOCK)
+        D, L = _differences(Y, g1[block], cells, shared=placebo == "space")
+        treated, control = _roles(cohort_of[block], cells, offsets, control_group)
+        parts.append(_influence(D, L, treated, control, weights))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _influence(
+    D: np.ndarray, L: np.ndarray, treated: np.ndarray, control: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Influence function of the overall ATT divided by ``n``, per unit (S, N): without effect
+    and per unit of planted effect.
+
+    The same ``psi`` whose sum of squares is :func:`vrueval.power.kernels.group_time_mean`'s
+    variance (see its notes): ``psi_i = sum_k A_ik (D_ik - m0_k) - est * tau_i``, ``tau_i`` the
+    unit's total treated weight; the planted signal ``T L`` has no comparison mean.
+    """
+    t = treated.astype(float)
+    k = control.astype(float)
+    w = np.asarray(weights, dtype=float)
+    wt = w / t.sum(axis=1)
+    n_c = k.sum(axis=1)
+    a = t * wt[:, None, :] - k * (w / n_c)[:, None, :]
+    tau = np.einsum("snk,sk->sn", t, wt)
+    d = np.broadcast_to(D, a.shape)
+    psi0 = np.einsum("snk,snk->sn", a, d)
+    psi0 -= psi0.sum(axis=1)[:, None] * tau
+    psi0 -= np.einsum("snk,sk->sn", a, np.einsum("snk,snk->sk", k, d) / n_c)
+    psi1 = np.einsum("snk,snk->sn", a, t * L)
+    psi1 -= psi1.sum(axis=1)[:, None] * tau
+    return psi0, psi1
 
 
 def _differences(
