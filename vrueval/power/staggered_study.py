@@ -20,9 +20,9 @@ whole rollout to a placebo date within the data, keeping the gaps between cohort
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -410,7 +410,8 @@ def _weights(cells: np.ndarray, sizes: list[int], overall: str) -> np.ndarray:
     return n_g / float(sum(sizes)) / n_cells
 
 
-def _planted(
+def _blocks(
+    kernel: Callable[..., Any],
     Y: np.ndarray,
     g1: np.ndarray,
     cohort_of: np.ndarray,
@@ -419,36 +420,29 @@ def _planted(
     weights: np.ndarray,
     control_group: str,
     placebo: str,
-) -> Planted:
-    """The kernel over blocks of draws (its arrays are draws x units x cells)."""
+) -> list[Any]:
+    """``kernel(D, L, treated, control, weights)`` over blocks of draws (its arrays are draws x
+    units x cells, so blocks bound the memory)."""
     parts = []
     for lo in range(0, len(g1), BLOCK):
         block = slice(lo, lo + BLOCK)
         D, L = _differences(Y, g1[block], cells, shared=placebo == "space")
         treated, control = _roles(cohort_of[block], cells, offsets, control_group)
-        parts.append(group_time_mean(D, L, treated, control, weights))
+        parts.append(kernel(D, L, treated, control, weights))
+    return parts
+
+
+def _planted(*args: Any) -> Planted:
+    """The kernel's statistic for every draw (arguments as :func:`_blocks`)."""
+    parts = _blocks(group_time_mean, *args)
     if len(parts) == 1:
-        return parts[0]
+        return cast(Planted, parts[0])
     return Planted(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Planted)))
 
 
-def _influence_blocks(
-    Y: np.ndarray,
-    g1: np.ndarray,
-    cohort_of: np.ndarray,
-    cells: np.ndarray,
-    offsets: np.ndarray,
-    weights: np.ndarray,
-    control_group: str,
-    placebo: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each draw's influence function of the overall ATT over blocks of draws (S, N)."""
-    parts = []
-    for lo in range(0, len(g1), BLOCK):
-        block = slice(lo, lo + BLOCK)
-        D, L = _differences(Y, g1[block], cells, shared=placebo == "space")
-        treated, control = _roles(cohort_of[block], cells, offsets, control_group)
-        parts.append(_influence(D, L, treated, control, weights))
+def _influence_blocks(*args: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each draw's influence function of the overall ATT (S, N), arguments as :func:`_blocks`."""
+    parts = _blocks(_influence, *args)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
