@@ -102,7 +102,7 @@ def wild_methods(df: pd.DataFrame, weights: str) -> dict[str, Callable[[], float
 
     unit, period = df["unit"].to_numpy(), df["period"].to_numpy()
 
-    def ours_p() -> float:
+    def ours(conf_int: bool) -> float:
         fe = TwoWayFE(unit, period)
         fit = ols_absorbed(fe, df["y"].to_numpy(), df["D"].to_numpy())
         res = wild_cluster_bootstrap(
@@ -113,22 +113,7 @@ def wild_methods(df: pd.DataFrame, weights: str) -> dict[str, Callable[[], float
             draws=B,
             weights=weights,  # type: ignore[arg-type]
             seed=1,
-            conf_int=False,
-        )
-        return res.p_value
-
-    def ours_with_ci() -> float:
-        fe = TwoWayFE(unit, period)
-        fit = ols_absorbed(fe, df["y"].to_numpy(), df["D"].to_numpy())
-        res = wild_cluster_bootstrap(
-            fit.x[:, 0],
-            fit.y,
-            unit,
-            fe.absorb_star,
-            draws=B,
-            weights=weights,  # type: ignore[arg-type]
-            seed=1,
-            conf_int=True,
+            conf_int=conf_int,
         )
         return res.p_value
 
@@ -160,8 +145,8 @@ def wild_methods(df: pd.DataFrame, weights: str) -> dict[str, Callable[[], float
         return float(res.p_value)
 
     return {
-        "vrueval (p-value)": ours_p,
-        "vrueval (p-value + CI by inversion)": ours_with_ci,
+        "vrueval (p-value)": lambda: ours(False),
+        "vrueval (p-value + CI by inversion)": lambda: ours(True),
         "pyfixest wildboottest": pyfixest_wb,
         "wildboottest": wildboottest_pkg,
         "diff-diff TWFE wild": diffdiff_wb,

@@ -260,3 +260,23 @@ def test_gaps_and_too_few_draws_are_explained(knife: ve.Panel) -> None:
     )  # fmt: skip
     assert one.n_draws == 1 and np.isnan(one.mde_effect())
     assert any("cannot locate an MDE" in w for w in one.warnings)
+
+
+def test_draws_p_values_agree_with_the_decision(knife: ve.Panel) -> None:
+    """Every study's draws carry a p-value whose 5% decision is the study's rejection."""
+    did = ve.power.did(knife, "knife_offences", n_treated=18, post=8, seed=3, n_sims=200)
+    its = ve.power.its(
+        knife,
+        unit="West Midlands",
+        outcome="knife_offences",
+        post=8,
+        start="2014Q2",
+        seed=3,
+        n_sims=200,
+        model="poisson",
+    )
+    for res in (did, its):
+        draws = res.draws(-0.1)
+        ok = draws["p_value"].notna()
+        assert ok.mean() > 0.95
+        assert (draws.loc[ok, "reject"] == (draws.loc[ok, "p_value"] < 0.05)).all()

@@ -25,10 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from vrueval.inference.hac import kernel_matrix
-from vrueval.power.kernels import Planted
+from vrueval.power.kernels import Planted, per_effect, t_critical
 
 FloatArray = np.ndarray
 _MAX_ITER = 100
@@ -259,10 +259,7 @@ class GLMPlanted(Planted):
         return self.cache[delta]
 
     def _each(self, delta: float | FloatArray, what: str) -> FloatArray:
-        d = np.asarray(delta, dtype=float)
-        if d.ndim == 0:
-            return np.asarray(getattr(self.fits(float(d)), what))
-        return np.stack([getattr(self.fits(float(x)), what) for x in d])
+        return per_effect(lambda d: getattr(self.fits(d), what), delta)
 
     def estimate(self, delta: float | FloatArray) -> FloatArray:
         return self._each(delta, "estimate")
@@ -285,15 +282,10 @@ class GLMPlanted(Planted):
         stat = np.abs(self.statistic(delta))
         if critical is not None and np.all(np.isfinite(critical)):
             return stat > critical
-        return stat > _critical(self.degrees_of_freedom(delta), level)
+        return stat > t_critical(self.degrees_of_freedom(delta), level)
 
     def select(self, keep: np.ndarray) -> GLMPlanted:
         offset = self.offset if self.offset.ndim < 2 else self.offset[:, keep]
         return GLMPlanted.build(
             self.X, self.column, self.Y[:, keep], self.P[:, keep], offset, self.time, self.options
         )
-
-
-def _critical(df: FloatArray, level: float) -> FloatArray:
-    q = 0.5 + level / 2
-    return np.where(np.isinf(df), stats.norm.ppf(q), stats.t.ppf(q, df))

@@ -41,6 +41,7 @@ Development Economics* 144, 102458 (power for panel DiD by simulation on real da
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +52,20 @@ from vrueval.inference.hac import fixed_b_adjustment, kernel_matrix
 FloatArray = np.ndarray
 
 
+def per_effect(fn: Callable[[float], FloatArray], delta: float | FloatArray) -> FloatArray:
+    """``fn`` at one effect (shape ``(S,)``), or stacked over an array of them (``(len, S)``)."""
+    d = np.asarray(delta, dtype=float)
+    if d.ndim == 0:
+        return np.asarray(fn(float(d)))
+    return np.stack([fn(float(x)) for x in d])
+
+
+def t_critical(df: FloatArray, level: float) -> FloatArray:
+    """Two-sided critical values of Student t with ``df`` (``inf``: the normal)."""
+    q = 0.5 + level / 2
+    return np.where(np.isinf(df), stats.norm.ppf(q), stats.t.ppf(q, df))
+
+
 @dataclass(frozen=True)
 class Planted:
     """A test statistic for ``S`` draws as a function of the planted effect ``delta``.
@@ -58,7 +73,14 @@ class Planted:
     ``estimate(delta) = e0 + delta * e1``; ``variance(delta) = a + 2 b delta + c delta^2``; the
     test rejects when ``|estimate| / sqrt(variance)`` exceeds the two-sided critical value of
     Student t with ``df`` degrees of freedom (one per draw; ``inf`` for the normal).
+
+    Subclasses whose statistic needs work per effect size (a refit, a resampling test) set
+    ``search_stride`` and ``search_tolerance``: the MDE search then scans a coarser grid and
+    stops bisecting sooner (:meth:`vrueval.power.search.Search.crossing`).
     """
+
+    search_stride = 1
+    search_tolerance = 0.0
 
     e0: FloatArray
     e1: FloatArray
@@ -86,10 +108,21 @@ class Planted:
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.estimate(delta) / self.std_error(delta)
 
+    def degrees_of_freedom(self, delta: float | FloatArray) -> FloatArray:
+        """The t reference's df with ``delta`` planted (here the same for every effect)."""
+        shape = np.shape(self.estimate(delta))
+        return np.broadcast_to(self.df, shape)
+
+    def p_values(self, delta: float | FloatArray) -> FloatArray:
+        """Two-sided p-values of the test with ``delta`` planted."""
+        stat = np.abs(self.statistic(delta))
+        df = self.degrees_of_freedom(delta)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isinf(df), 2 * stats.norm.sf(stat), 2 * stats.t.sf(stat, df))
+
     def critical(self, level: float) -> FloatArray:
         """Two-sided critical values, one per draw."""
-        q = 0.5 + level / 2
-        return np.where(np.isinf(self.df), stats.norm.ppf(q), stats.t.ppf(q, self.df))
+        return t_critical(self.df, level)
 
     def rejects(
         self, delta: float | FloatArray, level: float, critical: FloatArray | None = None

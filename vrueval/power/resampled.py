@@ -55,7 +55,7 @@ from scipy import stats
 from vrueval.inference.multiplier_bootstrap import MultiplierWeights, deviations
 from vrueval.inference.randomization import assignments
 from vrueval.inference.wild_bootstrap import BootWeights, draw_weights
-from vrueval.power.kernels import Planted
+from vrueval.power.kernels import Planted, per_effect
 
 FloatArray = np.ndarray
 Statistic = Literal["t", "coefficient"]
@@ -103,10 +103,7 @@ class Resampled(Planted):
 
     def p_values(self, delta: float | FloatArray) -> FloatArray:
         """Each draw's p-value with ``delta`` planted (``(len(delta), S)`` or ``(S,)``)."""
-        d = np.asarray(delta, dtype=float)
-        if d.ndim == 0:
-            return self._p_value(float(d))
-        return np.stack([self._p_value(float(x)) for x in d])
+        return per_effect(self._p_value, delta)
 
     def _p_value(self, delta: float) -> FloatArray:
         # |E/sqrt(V)| >= |t| compared as E^2 >= t^2 V: no square roots or divisions
@@ -334,10 +331,7 @@ class MultiplierBootstrapped(Planted):
 
     def std_error(self, delta: float | FloatArray) -> FloatArray:
         """Bootstrap standard errors (``(len(delta), S)`` or ``(S,)``); NaN when degenerate."""
-        d = np.asarray(delta, dtype=float)
-        if d.ndim == 0:
-            return self._std_error(float(d))
-        return np.stack([self._std_error(float(x)) for x in d])
+        return per_effect(self._std_error, delta)
 
     def _std_error(self, delta: float) -> FloatArray:
         dev = self.dev1 * delta
@@ -346,11 +340,6 @@ class MultiplierBootstrapped(Planted):
         sigma = (q75 - q25) / _IQR_NORMAL
         ok = np.isfinite(sigma) & (sigma > _DEGENERATE)
         return np.where(ok, sigma / np.sqrt(self.n_units), np.nan)
-
-    def p_values(self, delta: float | FloatArray) -> FloatArray:
-        """Two-sided normal p-values of estimate / bootstrap SE, as the design reports them."""
-        with np.errstate(invalid="ignore"):
-            return np.asarray(2 * stats.norm.sf(np.abs(self.statistic(delta))))
 
     def select(self, keep: np.ndarray) -> MultiplierBootstrapped:
         base = {f.name: getattr(self, f.name)[keep] for f in fields(Planted)}

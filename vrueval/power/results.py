@@ -112,12 +112,11 @@ class PowerResult(FrozenRecord):
             raise ValueError("this result holds no draws")
         p, crit = self._planted, self._critical
         est, se = p.estimate(float(effect)), p.std_error(float(effect))
-        out = pd.DataFrame({"estimate": est, "std_error": se, "df": p.df})
+        df = p.degrees_of_freedom(float(effect))
+        out = pd.DataFrame({"estimate": est, "std_error": se, "df": df})
         out["statistic"] = est / se
         out["critical"] = crit if crit is not None else p.critical(self._level)
-        p_values = getattr(p, "p_values", None)  # resampling tests decide by p-value
-        if p_values is not None:
-            out["p_value"] = p_values(float(effect))
+        out["p_value"] = p.p_values(float(effect))
         out["reject"] = p.rejects(float(effect), self._level, out["critical"].to_numpy())
         if self._draw_info is not None and len(self._draw_info) == len(out):
             out = pd.concat([self._draw_info, out], axis=1)

@@ -58,8 +58,7 @@ class Search:
         grid = np.linspace(0.0, top, 199)[1:]
         # a test costly to evaluate (resampling) scans a coarse grid first, then the fine one
         # within the first coarse bracket that reaches the target, and bisects to a tolerance
-        stride = int(getattr(self.planted, "search_stride", 1))
-        tolerance = float(getattr(self.planted, "search_tolerance", 0.0))
+        stride, tolerance = self.planted.search_stride, self.planted.search_tolerance
         coarse = np.unique(np.r_[np.arange(stride - 1, len(grid), stride), len(grid) - 1])
         hit = np.flatnonzero(self.power(sign * grid[coarse]) >= target)
         if len(hit) == 0:
