@@ -34,9 +34,9 @@ pytest: $(STAMP_DEV)
 report: $(STAMP_REPORT)
 	$(BIN)/vrueval render --out _site
 
-# Rebuild the bundled datasets from ../shared/data (maintainers only; the package ships the result).
+# Rebuild the bundled datasets from the raw official files in data/ (the package ships the result).
 bundle: $(STAMP_DEV)
-	$(BIN)/python -m vrueval.data.bundle ../shared/data vrueval/data/bundled
+	$(BIN)/python -m vrueval.data.bundle data vrueval/data/bundled
 
 clean:
 	rm -rf $(VENV) _site .pytest_cache .mypy_cache .ruff_cache

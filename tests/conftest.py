@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real data lives (../shared/data beside the clone)."""
+"""Shared fixtures: where the real data lives (the repository's own data/ folder)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+RAW_DATA = ROOT / "data"
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"the real data folder {SHARED_DATA} is missing (it sits beside the clone)")
-    return SHARED_DATA
+def raw_data() -> Path:
+    if not RAW_DATA.is_dir():
+        pytest.fail(f"the real data folder {RAW_DATA} is missing")
+    return RAW_DATA
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Panels for the DiD tests, built from the real tidy CSVs in ../shared/data."""
+"""Panels for the DiD tests, built from the real tidy CSVs in data/."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ GROUPS = {
 }
 
 
-def css_panel(shared: Path, *, with_population: bool = False) -> Panel:
+def css_panel(raw: Path, *, with_population: bool = False) -> Panel:
     """Violence and robbery severity scores by force, FY2002/03-FY2021/22 (2022 vintage).
 
     With ``with_population`` the ONS mid-year population (Census 2021 basis) of the year each
     financial year starts is attached, and the window is FY2011/12-FY2021/22.
     """
-    css = pd.read_csv(shared / "css_pfa_2003_2022" / "css_by_offence_group_pfa_fy2003_2022.csv")
+    css = pd.read_csv(raw / "css_pfa_2003_2022" / "css_by_offence_group_pfa_fy2003_2022.csv")
     css = css[(css["vintage"] == CSS_VINTAGE) & (css["geo_level"] == "pfa")]
     css = css[css["offence_group"].isin(list(GROUPS))]
     frame = pd.DataFrame(
@@ -35,7 +35,7 @@ def css_panel(shared: Path, *, with_population: bool = False) -> Panel:
     )
     if with_population:
         pop = pd.read_csv(
-            shared / "population_pfa" / "mid2011_2023" / "population_by_pfa_mid2011_2023.csv"
+            raw / "population_pfa" / "mid2011_2023" / "population_by_pfa_mid2011_2023.csv"
         )
         pop = pd.DataFrame(
             {

@@ -96,10 +96,10 @@ def test_bad_kind_is_rejected():
         areas.resolve("Kent", "county")  # type: ignore[arg-type]
 
 
-def test_registry_ships_the_reference_list(shared_data):
+def test_registry_ships_the_reference_list(raw_data):
     import pandas as pd
 
-    ref = pd.read_csv(shared_data / "reference" / "police_force_areas.csv")
+    ref = pd.read_csv(raw_data / "reference" / "police_force_areas.csv")
     table = areas.table()
     assert list(table["code"]) == list(ref["area_code"])
     assert list(table["name"]) == list(ref["area_name"])

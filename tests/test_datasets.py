@@ -14,19 +14,19 @@ def sha256(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_manifest_sources_match_the_shared_files(shared_data):
+def test_manifest_sources_match_the_raw_files(raw_data):
     for name, meta in datasets.manifest().items():
         for source in meta["sources"]:
-            path = shared_data / source["file"]
+            path = raw_data / source["file"]
             assert path.exists(), (name, source["file"])
             assert sha256(path) == source["sha256"], f"{name}: {source['file']} changed"
 
 
-def test_knife_quarterly_totals(shared_data):
+def test_knife_quarterly_totals(raw_data):
     panel = ve.datasets.knife_quarterly()
     assert panel.frequency == "quarter" and len(panel.units) == 42
     src = pd.read_csv(
-        shared_data / "knife_quarterly_2008_2019/knife_offences_by_pfa_quarterly_2008q2_2019q1.csv"
+        raw_data / "knife_quarterly_2008_2019/knife_offences_by_pfa_quarterly_2008q2_2019q1.csv"
     )
     totals = panel.data.groupby("outcome")["value"].sum()
     assert totals["knife_offences"] == src["knife_offences"].sum()
@@ -44,8 +44,8 @@ def test_knife_quarterly_totals(shared_data):
     assert wm["population"].notna().all()
 
 
-def test_crime_severity_totals(shared_data):
-    src = pd.read_csv(shared_data / "css_pfa_2003_2022/css_by_offence_group_pfa_fy2003_2022.csv")
+def test_crime_severity_totals(raw_data):
+    src = pd.read_csv(raw_data / "css_pfa_2003_2022/css_by_offence_group_pfa_fy2003_2022.csv")
     for vintage in ("2022", "2020"):
         panel = ve.datasets.crime_severity(vintage)
         sub = src[
@@ -62,11 +62,11 @@ def test_crime_severity_totals(shared_data):
     )
 
 
-def test_hes_totals_and_flags(shared_data):
+def test_hes_totals_and_flags(raw_data):
     panel = ve.datasets.hes_sharp_object()
     assert panel.geography == "region" and panel.frequency == "month"
     assert len(panel.periods) == 120 and len(panel.units) == 10
-    folder = shared_data / "hes_sharp_object_region_2012_2022"
+    folder = raw_data / "hes_sharp_object_region_2012_2022"
     src = pd.read_csv(folder / "hes_x99_sharp_object_admissions_by_region_monthly_2012_2022.csv")
     england = panel.series("England", "admissions")
     assert england["value"].sum() == src.loc[src.region == "England", "fae"].sum()
@@ -98,7 +98,7 @@ def test_hes_by_age_keeps_absent_bands_missing():
     assert (~missing["suppressed"]).any() and missing["suppressed"].any()
 
 
-def test_population_bases_are_separate(shared_data):
+def test_population_bases_are_separate(raw_data):
     new = ve.datasets.population()
     old = ve.datasets.population("mid2002_2018")
     assert [str(new.periods[0]), str(new.periods[-1])] == ["2011", "2023"]

@@ -18,8 +18,8 @@ ROB = "css_robbery"
 
 
 @pytest.fixture(scope="module")
-def panel(shared_data):
-    return css_panel(shared_data)
+def panel(raw_data):
+    return css_panel(raw_data)
 
 
 def att(result):

@@ -140,8 +140,8 @@ def test_interval_is_test_inversion():
         assert permutation_test(q, gram, treated, null=bound + sign * eps, **kw).p_value < 0.1
 
 
-def test_css_randomization_recorded(shared_data):
-    did = DiD(css_panel(shared_data), "css_robbery", start="2019/20")
+def test_css_randomization_recorded(raw_data):
+    did = DiD(css_panel(raw_data), "css_robbery", start="2019/20")
     a = did.fit("randomization", seed=1, permutations=999)
     b = did.fit("randomization", seed=1, permutations=999)
     assert a.effects().equals(b.effects())

@@ -101,8 +101,8 @@ def test_agrees_with_wildboottest(outcome, weights):
     assert_agree(rows)
 
 
-def test_same_seed_same_numbers_and_seed_recorded(shared_data):
-    did = DiD(css_panel(shared_data), "css_robbery", start="2019/20")
+def test_same_seed_same_numbers_and_seed_recorded(raw_data):
+    did = DiD(css_panel(raw_data), "css_robbery", start="2019/20")
     a, b = did.fit("wild", seed=3, draws=999), did.fit("wild", seed=3, draws=999)
     c = did.fit("wild", seed=4, draws=999)
     assert a.effects().equals(b.effects())

@@ -296,7 +296,7 @@ def test_options_checked_at_the_boundary(hes: ve.Panel) -> None:
         ve.ITS(pd.DataFrame(), "2019-10")
 
 
-def test_never_mutates_caller_data(shared_data: object) -> None:
+def test_never_mutates_caller_data(raw_data: object) -> None:
     frame = pd.DataFrame(
         {
             "unit": "West Midlands",

@@ -6,10 +6,10 @@
 suppressPackageStartupMessages({
   library(estimatr); library(plm); library(sandwich); library(jsonlite)
 })
-shared <- file.path("..", "shared", "data")
-css <- read.csv(file.path(shared, "css_pfa_2003_2022", "css_by_offence_group_pfa_fy2003_2022.csv"))
-reg <- read.csv(file.path(shared, "reference", "police_force_areas.csv"))
-pop <- read.csv(file.path(shared, "population_pfa", "mid2011_2023", "population_by_pfa_mid2011_2023.csv"))
+raw <- "data"  # run from the repository root
+css <- read.csv(file.path(raw, "css_pfa_2003_2022", "css_by_offence_group_pfa_fy2003_2022.csv"))
+reg <- read.csv(file.path(raw, "reference", "police_force_areas.csv"))
+pop <- read.csv(file.path(raw, "population_pfa", "mid2011_2023", "population_by_pfa_mid2011_2023.csv"))
 css <- css[css$vintage == "CSS data tool, YE Mar 2022 edition" & css$geo_level == "pfa", ]
 treated <- reg$area_code[!is.na(reg$vru_cohort) & reg$vru_cohort == 2019]
 never <- setdiff(reg$area_code[is.na(reg$vru_cohort)], "E23000034")

@@ -18,7 +18,7 @@ import statsmodels.api as sm
 from wildboottest.wildboottest import wildboottest
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parents[2] / "shared" / "data"
+RAW = HERE.parents[1] / "data"
 GROUPS = {
     "Violence against the person": "css_violence_against_the_person",
     "Robbery": "css_robbery",
@@ -26,8 +26,8 @@ GROUPS = {
 
 
 def frame(group: str) -> pd.DataFrame:
-    css = pd.read_csv(SHARED / "css_pfa_2003_2022" / "css_by_offence_group_pfa_fy2003_2022.csv")
-    reg = pd.read_csv(SHARED / "reference" / "police_force_areas.csv")
+    css = pd.read_csv(RAW / "css_pfa_2003_2022" / "css_by_offence_group_pfa_fy2003_2022.csv")
+    reg = pd.read_csv(RAW / "reference" / "police_force_areas.csv")
     treated = set(reg.loc[reg["vru_cohort"] == 2019, "area_code"])
     never = set(reg.loc[reg["vru_cohort"].isna(), "area_code"]) - {"E23000034"}
     css = css[

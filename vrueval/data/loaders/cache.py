@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from vrueval.atomic import writing
 from vrueval.data.loaders.provenance import sha256
 
 
@@ -51,14 +51,7 @@ def cached(
     if entry.exists():
         return pd.read_parquet(entry)
     frame = reader(p)
-    folder.mkdir(parents=True, exist_ok=True)
     # Write then rename, so a concurrent reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    os.close(fd)
-    try:
+    with writing(entry) as tmp:
         frame.to_parquet(tmp, index=False)
-        os.replace(tmp, entry)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return frame
