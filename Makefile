@@ -1,42 +1,47 @@
-# The two set-up commands: `make report` and `make test`. Each creates .venv when missing.
+# The two set-up commands: `make report` and `make test`. Each creates .venv when missing and
+# installs the exact, hashed versions in requirements.lock (pyproject.toml keeps the loose ranges
+# for people who install vrueval as a library).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP_REPORT := $(VENV)/.installed-report
-STAMP_DEV    := $(VENV)/.installed-dev
+STAMP  := $(VENV)/.installed
 
-.PHONY: test report lint typecheck pytest clean bundle bench-env
+.PHONY: test report lint typecheck pytest clean bundle update-lock bench-env
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,report]'
+# Everything from the lock, hashes checked, nothing resolved on the fly; then vrueval itself,
+# built with the locked setuptools.
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(STAMP_REPORT): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[report]'
-	touch $@
+test: $(STAMP) lint typecheck pytest
 
-test: $(STAMP_DEV) lint typecheck pytest
-
-lint: $(STAMP_DEV)
+lint: $(STAMP)
 	$(BIN)/ruff check vrueval tests benchmarks
 	$(BIN)/ruff format --check vrueval tests benchmarks
 
-typecheck: $(STAMP_DEV)
+typecheck: $(STAMP)
 	$(BIN)/mypy vrueval
 
-pytest: $(STAMP_DEV)
+pytest: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
-report: $(STAMP_REPORT)
+report: $(STAMP)
 	$(BIN)/vrueval render --out _site
 
 # Rebuild the bundled datasets from the raw official files in data/ (the package ships the result).
-bundle: $(STAMP_DEV)
+bundle: $(STAMP)
 	$(BIN)/python -m vrueval.data.bundle data vrueval/data/bundled
+
+# Refresh the lock to the newest releases the ranges in pyproject.toml allow (review, test, commit).
+update-lock: $(STAMP)
+	printf 'pip\nsetuptools>=68\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - \
+	  --extra dev --extra report --universal --python-version 3.11 --generate-hashes --upgrade \
+	  --custom-compile-command "make update-lock" --quiet -o requirements.lock
 
 clean:
 	rm -rf $(VENV) _site .pytest_cache .mypy_cache .ruff_cache
