@@ -25,13 +25,12 @@ from vrueval.data.loaders import (
 )
 from vrueval.data.panel import Panel
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 PFA = DATA / "ons_pfa_tables_2018_2019"
 JUN25 = DATA / "ons_pfa_tables_ye_jun2025"
 HES = DATA / "hes_sharp_object_region_2012_2022"
 POP = DATA / "population_pfa" / "mid2011_2023"
 
-pytestmark = pytest.mark.skipif(not DATA.exists(), reason="shared/data not beside the clone")
 GMP = "E23000005"
 
 

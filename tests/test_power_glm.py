@@ -264,4 +264,4 @@ def test_exclude_option_checked() -> None:
     with pytest.raises(ValueError, match="exclude must be"):
         ve.power.its(knife, exclude=(0, 7), **base)
     res = ve.power.its(knife, exclude=(2, 4), n_sims=50, **base)
-    assert res.settings["exclude"] == [2, 4]
+    assert res.settings["exclude"] == (2, 4)

@@ -105,7 +105,7 @@ def test_weighted_did_spec_is_refused(tmp_path: Path) -> None:
 def test_its_spec_simulates_the_excluded_lockdown(tmp_path: Path) -> None:
     text = ITS_SPEC.replace("n_sims = 200", "n_sims = 50")
     res = ve.power.from_spec(_write(tmp_path, text))
-    assert res.settings["exclude"] == [5, 17]  # Mar 2020 - Mar 2021, from an Oct 2019 start
+    assert res.settings["exclude"] == (5, 17)  # Mar 2020 - Mar 2021, from an Oct 2019 start
     indicator = text.replace('lockdown_handling = "exclude"', 'lockdown_handling = "indicator"')
     with pytest.raises(SpecError, match="excluded window"):
         ve.power.from_spec(_write(tmp_path, indicator))

@@ -422,7 +422,7 @@ def test_same_seed_same_numbers_and_json(knife: ve.Panel) -> None:
 def test_power_spec_of_the_real_rollout() -> None:
     res = ve.power.from_spec(ROOT / "analyses" / "power" / "power_staggered_knife.toml", n_sims=200)
     s = res.settings
-    assert s["cohorts"] == {"2019Q2": 18, "2022Q2": 2} and s["cohort_offsets"] == [0, 12]
+    assert s["cohorts"] == {"2019Q2": 18, "2022Q2": 2} and s["cohort_offsets"] == (0, 12)
     assert s["data_end"] == "2019Q1" and s["post"] == 16 and s["scale"] == "rate"
     assert s["overall"] == "group" and s["control_group"] == "never_treated"
     assert not any("past the first VRU" in w for w in res.warnings)

@@ -15,7 +15,7 @@ from vrueval.designs.staggered_data import registry_first_treated
 from vrueval.inference.multiplier_bootstrap import multipliers
 
 REF = Path(__file__).resolve().parent / "reference"
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 CSS = DATA / "css_pfa_2003_2022" / "css_by_offence_group_pfa_fy2003_2022.csv"
 
 

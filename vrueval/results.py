@@ -77,12 +77,32 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def frozen(value: Any) -> Any:
+    """A read-only copy of ``value`` all the way down: mappings become read-only mappings,
+    lists and tuples tuples, sets frozensets, arrays read-only copies, frames and series copies
+    (pandas has no read-only frame: the copy keeps the caller's object from reaching the result).
+    """
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: frozen(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(frozen(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(frozen(v) for v in value)
+    if isinstance(value, np.ndarray):
+        out = value.copy()
+        out.flags.writeable = False
+        return out
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy()
+    return value
+
+
 def _short(value: Any, most: int = 8) -> str:
     """A setting as text, a long list or the lists in a mapping cut to their first items."""
     if isinstance(value, list | tuple) and len(value) > most:
         shown = ", ".join(str(v) for v in value[:most])
         return f"[{shown}, ... {len(value)} in all]"
-    if isinstance(value, dict) and any(isinstance(v, list | tuple) for v in value.values()):
+    if isinstance(value, Mapping) and any(isinstance(v, list | tuple) for v in value.values()):
         return "{" + ", ".join(f"{k!r}: {_short(v, most)}" for k, v in value.items()) + "}"
     return str(value)
 
@@ -115,17 +135,15 @@ class FrozenRecord:
         returns, computed once on first access (a design fitting many series need not pay for
         residual tests nobody reads); ``diagnostics`` and ``warnings`` are then ignored."""
         self._design = design
-        self._settings = MappingProxyType(dict(settings))
+        self._settings = frozen(settings)
         self._level = level
         self._seed = seed
-        self._provenance = MappingProxyType(
-            {"versions": runtime_versions(), **dict(provenance or {})}
-        )
+        self._provenance = frozen({"versions": runtime_versions(), **dict(provenance or {})})
         # Filled once (eagerly, or by ``checks`` on first access) and never changed after.
         self._checked: dict[str, Any] = {}
         self._checks = checks
         if checks is None:
-            self._checked["diagnostics"] = MappingProxyType(dict(diagnostics or {}))
+            self._checked["diagnostics"] = frozen(diagnostics or {})
             self._checked["warnings"] = tuple(warnings)
 
     @property
@@ -140,7 +158,7 @@ class FrozenRecord:
         checked = self._checked
         if not checked and self._checks is not None:
             diagnostics, warnings = self._checks()
-            checked["diagnostics"] = MappingProxyType(dict(diagnostics))
+            checked["diagnostics"] = frozen(diagnostics)
             checked["warnings"] = tuple(warnings)
         return checked
 

@@ -1,7 +1,7 @@
 """Build the bundled datasets from the official raw files (maintainers only).
 
 ``python -m vrueval.data.bundle SHARED_DATA_DIR OUT_DIR`` reads the files as published (under
-``raw/`` in each folder of ``../shared/data``) with :mod:`vrueval.data.loaders`, attaches
+``raw/`` in each folder of the repository's ``data/``) with :mod:`vrueval.data.loaders`, attaches
 populations, and writes one compressed parquet per dataset plus ``manifest.json`` with the
 provenance of each (publisher, edition, the raw file read and its SHA-256). The package ships the
 output; nothing here runs when a user imports vrueval.

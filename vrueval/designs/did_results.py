@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vrueval.results import Result
+from vrueval.results import Result, frozen
 
 
 class DiDResult(Result):
@@ -29,7 +29,7 @@ class DiDResult(Result):
     ) -> None:
         self._trends = trends.copy()
         self._comparators = comparators.copy()
-        self._pretrend = dict(pretrend_test) if pretrend_test else None
+        self._pretrend = frozen(pretrend_test) if pretrend_test else None
         super().__init__(**kwargs)
 
     def trends(self) -> pd.DataFrame:
@@ -50,7 +50,7 @@ class DiDResult(Result):
     @property
     def pretrend_test(self) -> Mapping[str, Any] | None:
         """Joint Wald test that every lead is zero: statistic (F), df1, df2, p_value, terms."""
-        return None if self._pretrend is None else dict(self._pretrend)
+        return self._pretrend
 
     def _extra_dict(self) -> dict[str, Any]:
         return {

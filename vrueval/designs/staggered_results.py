@@ -28,7 +28,7 @@ from vrueval.inference.multiplier_bootstrap import (
     bootstrap_family,
     deviations,
 )
-from vrueval.results import Result
+from vrueval.results import Result, frozen
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ class StaggeredResult(Result):
         self._first = first.copy()
         self._periods = tuple(periods)
         self._units = tuple(units)
-        self._crit = dict(critical_values)
+        self._crit = frozen(critical_values)
         super().__init__(**kwargs)
 
     # -- views ---------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ class StaggeredResult(Result):
     @property
     def critical_values(self) -> Mapping[str, float]:
         """Simultaneous-band critical value of each family (bootstrap fits only)."""
-        return dict(self._crit)
+        return self._crit
 
     def rebootstrap(
         self,

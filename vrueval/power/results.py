@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 
 from vrueval.power.kernels import Planted
 from vrueval.power.scales import Baseline
-from vrueval.results import FrozenRecord, to_jsonable
+from vrueval.results import FrozenRecord, frozen, to_jsonable
 
 
 class PowerResult(FrozenRecord):
@@ -53,7 +52,7 @@ class PowerResult(FrozenRecord):
         self._draw_info = None if draw_info is None else draw_info.reset_index(drop=True).copy()
         self._curve = curve.reset_index(drop=True).copy()
         self._mde = mde.reset_index(drop=True).copy()
-        self._size = MappingProxyType(dict(size))
+        self._size = frozen(size)
         self._baseline = baseline
         self._power = power
         self._n_draws = n_draws
