@@ -156,14 +156,19 @@ def _overrides(items: list[str]) -> dict[str, object]:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from vrueval.render import render_project
+    from vrueval.render.project import RenderError
 
-    outputs = render_project(
-        Path(args.root),
-        Path(args.out),
-        formats=tuple(args.format),
-        force=args.force,
-        reports=args.reports or None,
-    )
+    try:
+        outputs = render_project(
+            Path(args.root),
+            Path(args.out),
+            formats=tuple(args.format),
+            force=args.force,
+            reports=args.reports or None,
+        )
+    except RenderError as err:
+        print(f"vrueval render: {err}", file=sys.stderr)
+        return 1
     for path in outputs:
         print(path)
     return 0
