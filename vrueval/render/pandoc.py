@@ -129,6 +129,7 @@ def to_pdf(
     return out
 
 
+@cache
 def versions() -> dict[str, str]:
     """Versions of the tools that shape the output (part of the cache key)."""
     import typst

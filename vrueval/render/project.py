@@ -268,9 +268,15 @@ def write_index(root: Path, out: Path, files: Sequence[Path], config: Mapping[st
         "meta": {"title": {"t": "MetaInlines", "c": [{"t": "Str", "c": str(site)}]}},
         "blocks": [{"t": "RawBlock", "c": ["html", body]}],
     }
-    out.mkdir(parents=True, exist_ok=True)
+    target = out / "index.html"
+    store = cache_mod.Cache(out)
+    key = _output_key(cache_mod.sha256_bytes(json.dumps(document).encode()), "html", {})
+    if store.outputs_current("index", key, [target]):
+        return target
     with tempfile.TemporaryDirectory(prefix="vrueval-index-") as tmp:
-        return pandoc.to_html(document, {}, out / "index.html", Path(tmp))
+        pandoc.to_html(document, {}, target, Path(tmp))
+    store.store_outputs("index", key, [target])
+    return target
 
 
 def _log(enabled: bool, message: str) -> None:
