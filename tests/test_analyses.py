@@ -194,3 +194,21 @@ def test_tolerance_follows_how_the_numbers_are_computed():
         assert set(recorded) >= {"tolerance", "data", "effects"}, path.name
         assert len(recorded["data"]["panel_sha256"]) == 64
         assert all(len(sha) == 64 for sha in recorded["data"]["files"].values())
+
+
+def test_a_changed_file_outside_the_analysed_panel_is_a_note_not_a_failure(bundle_copy):
+    import pandas as pd
+
+    path = bundle_copy / "hes_sharp_object.parquet"
+    frame = pd.read_parquet(path)
+    london = (frame["unit"] == "E12000007") & (frame["outcome"] == "admissions")
+    frame.loc[frame.index[london][:1], "value"] += 5
+    frame.to_parquet(path)
+
+    report = verify(ROOT, names=[GLS])  # West Midlands only: its panel is unchanged
+    assert report.passed, report.failures
+    assert len(report.notes) == 1
+    assert report.notes[0].startswith(
+        f"{GLS}: data file(s) changed but not its panel: "
+        "vrueval/data/bundled/hes_sharp_object.parquet (sha256 "
+    )
