@@ -156,14 +156,19 @@ def _overrides(items: list[str]) -> dict[str, object]:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from vrueval.render import render_project
+    from vrueval.render.project import RenderError
 
-    outputs = render_project(
-        Path(args.root),
-        Path(args.out),
-        formats=tuple(args.format),
-        force=args.force,
-        reports=args.reports or None,
-    )
+    try:
+        outputs = render_project(
+            Path(args.root),
+            Path(args.out),
+            formats=tuple(args.format),
+            force=args.force,
+            reports=args.reports or None,
+        )
+    except RenderError as err:
+        print(f"vrueval render: {err}", file=sys.stderr)
+        return 1
     for path in outputs:
         print(path)
     return 0
@@ -176,13 +181,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for path in analysis.record(Path(args.root), names=args.analyses or None, progress=True):
             print(f"recorded {path}")
         return 0
-    failures = analysis.verify(Path(args.root), names=args.analyses or None, progress=True)
-    if failures:
-        for failure in failures:
-            print(failure, file=sys.stderr)
-        return 1
-    print("all published numbers reproduced")
-    return 0
+    report = analysis.verify(Path(args.root), names=args.analyses or None, progress=True)
+    for line in report.notes:
+        print(f"note: {line}", file=sys.stderr)
+    for failure in report.failures:
+        print(failure, file=sys.stderr)
+    print(report.summary())
+    return 0 if report.passed else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,7 +49,6 @@ SECTIONS = {
     },
     "design": None,  # free: validated by the design's constructor
     "fit": None,  # free: validated by .fit()
-    "verify": {"rtol", "atol"},
     "power": None,  # free: read by vrueval.power.from_spec
 }
 
@@ -71,7 +70,6 @@ class Spec:
     data: dict[str, Any]
     design_options: dict[str, Any] = field(default_factory=dict)
     fit_options: dict[str, Any] = field(default_factory=dict)
-    verify: dict[str, float] = field(default_factory=dict)
     sha256: str = ""
 
     @property
@@ -130,7 +128,6 @@ def load_spec(path: Path) -> Spec:
         data=dict(data),
         design_options=dict(raw.get("design", {})),
         fit_options=dict(raw.get("fit", {})),
-        verify={k: float(v) for k, v in raw.get("verify", {}).items()},
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
     )
 

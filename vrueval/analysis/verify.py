@@ -1,8 +1,10 @@
 """Verification: rerun every analysis and compare with the numbers recorded in the repository.
 
-Recorded numbers live in ``analyses/expected/<name>.json`` (the ``effects`` rows of a run).
-Deterministic estimators must agree to floating-point noise (default ``rtol=1e-9``); bootstrap
-and permutation results are identical given their seed, so the same tolerance applies.
+``analyses/expected/<name>.json`` holds, beside the ``effects`` rows of a run, the tolerance
+they are compared at (from :mod:`vrueval.analysis.tolerance`, recomputed at every verify, so
+editing the file cannot loosen it) and the data they came from: the SHA-256 of each data file
+the analysis reads and the hash of its canonical panel. A failure therefore says which data file
+changed, or that the data are the same and the change is in the code.
 """
 
 from __future__ import annotations
@@ -10,19 +12,75 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vrueval import atomic
+from vrueval.analysis.inputs import data_hashes
 from vrueval.analysis.runner import run_spec
-from vrueval.analysis.spec import find_specs, load_spec
+from vrueval.analysis.spec import Spec, SpecError, find_specs, load_spec
+from vrueval.analysis.tolerance import row_scale, tolerance
 
 COMPARED = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
-DEFAULT_RTOL = 1e-9
-DEFAULT_ATOL = 1e-12
+DEFAULT_RTOL = 1e-9  # for callers comparing rows directly; verify uses the fitted method's
 
 
-def expected_path(root: Path, name: str) -> Path:
-    return root / "analyses" / "expected" / f"{name}.json"
+@dataclass
+class Comparison:
+    """Moved numbers of one analysis, how many were compared and the worst difference."""
+
+    problems: list[str] = field(default_factory=list)
+    numbers: int = 0
+    worst: float = 0.0  # largest |difference| as a fraction of its tolerance
+    worst_at: str = ""
+
+
+def _same_non_finite(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return False
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def _compare(
+    name: str, expected: list[dict[str, Any]], actual: list[dict[str, Any]], rtol: float
+) -> Comparison:
+    out = Comparison()
+    got = {row["term"]: row for row in actual}
+    for row in expected:
+        term = row["term"]
+        if term not in got:
+            out.problems.append(f"{name}: term {term!r} is no longer produced")
+            continue
+        scale = row_scale(row)
+        for column in COMPARED:
+            a, b = row.get(column), got[term].get(column)
+            if a is None and b is None:
+                continue
+            out.numbers += 1
+            if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+                if not _same_non_finite(a, b):
+                    out.problems.append(
+                        f"{name}: {term} {column} moved from {a!r} to {b!r} "
+                        f"(difference n/a, rtol {rtol:g})"
+                    )
+                continue
+            # a p-value lives on [0, 1]; the others on the scale of their term
+            size = max(abs(a), abs(b), 1.0 if column == "p_value" else scale)
+            ratio = abs(b - a) / (rtol * size) if size > 0 else (0.0 if a == b else math.inf)
+            if ratio > out.worst or not out.worst_at:
+                out.worst, out.worst_at = ratio, f"{name} {term} {column}"
+            if ratio > 1:
+                out.problems.append(
+                    f"{name}: {term} {column} moved from {a!r} to {b!r} "
+                    f"(difference {b - a:+.3g}, rtol {rtol:g})"
+                )
+    extra = sorted(set(got) - {row["term"] for row in expected})
+    if extra:
+        out.problems.append(
+            f"{name}: new term(s) {extra} not recorded; run `vrueval verify --record`"
+        )
+    return out
 
 
 def compare(
@@ -30,80 +88,135 @@ def compare(
     expected: list[dict[str, Any]],
     actual: list[dict[str, Any]],
     rtol: float = DEFAULT_RTOL,
-    atol: float = DEFAULT_ATOL,
 ) -> list[str]:
     """Messages naming the analysis, the term and the difference for every moved number."""
-    problems = []
-    got = {row["term"]: row for row in actual}
-    for row in expected:
-        term = row["term"]
-        if term not in got:
-            problems.append(f"{name}: term {term!r} is no longer produced")
-            continue
-        for column in COMPARED:
-            a, b = row.get(column), got[term].get(column)
-            if a is None and b is None:
-                continue
-            if a is None or b is None or not math.isclose(a, b, rel_tol=rtol, abs_tol=atol):
-                diff = "n/a" if a is None or b is None else f"{b - a:+.3g}"
-                problems.append(
-                    f"{name}: {term} {column} moved from {a!r} to {b!r} (difference {diff}, "
-                    f"rtol {rtol:g})"
-                )
-    extra = sorted(set(got) - {row["term"] for row in expected})
-    if extra:
-        problems.append(f"{name}: new term(s) {extra} not recorded; run `vrueval verify --record`")
-    return problems
+    return _compare(name, expected, actual, rtol).problems
 
 
-def _specs(root: Path, progress: bool) -> Iterable[Path]:
-    paths = find_specs(root)
+@dataclass
+class Verification:
+    """What ``vrueval verify`` found: failures, notes and the one-line summary."""
+
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    analyses: int = 0
+    numbers: int = 0
+    worst: float = 0.0
+    worst_at: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> str:
+        verdict = "passed" if self.passed else f"FAILED ({len(self.failures)} problem(s))"
+        worst = (
+            f"worst difference {self.worst:.2g} of its tolerance ({self.worst_at})"
+            if self.worst_at
+            else "no differences"
+        )
+        return (
+            f"verify {verdict}: {self.analyses} analyses checked, {self.numbers} numbers "
+            f"compared, {worst}"
+        )
+
+
+def expected_path(root: Path, name: str) -> Path:
+    folder = (root / "analyses" / "expected").resolve()
+    path = (folder / f"{name}.json").resolve()
+    if path.parent != folder:  # a name with separators must not write elsewhere
+        raise SpecError(f"analysis name {name!r} cannot be a recorded-numbers file name")
+    return path
+
+
+def _data_messages(
+    name: str, recorded: dict[str, Any] | None, panel: str, files: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """(failures, notes) about the data: a changed panel fails, naming the changed files."""
+    if not recorded:
+        return [f"{name}: recorded without data hashes; run `vrueval verify --record {name}`"], []
+    old_files: dict[str, str] = recorded.get("files", {})
+    changed = [
+        f"{label} (sha256 {old_files.get(label, 'not recorded')[:12]} recorded, now {sha[:12]})"
+        for label, sha in files.items()
+        if old_files.get(label) != sha
+    ]
+    changed += [f"{label} (no longer read)" for label in old_files if label not in files]
+    if recorded.get("panel_sha256") != panel:
+        where = (
+            "data file(s) changed: " + "; ".join(changed)
+            if changed
+            else "data files unchanged, so the change is in how they are read or selected"
+        )
+        return [f"{name}: its data panel changed: {where}"], []
+    if changed:  # the file changed outside what this analysis selects
+        return [], [f"{name}: data file(s) changed but not its panel: " + "; ".join(changed)]
+    return [], []
+
+
+def _specs(root: Path, names: list[str] | None, progress: bool) -> Iterable[Spec]:
+    specs = [load_spec(path) for path in find_specs(root)]
+    if names:
+        unknown = sorted(set(names) - {s.name for s in specs})
+        if unknown:
+            raise SpecError(f"no analysis named {unknown} under {root / 'analyses'}")
+        specs = [s for s in specs if s.name in names]
     if not progress:
-        return paths
+        return specs
     from tqdm import tqdm
 
     # disable=None: a bar on a terminal, silence in logs
-    return tqdm(paths, desc="analyses", unit="analysis", disable=None)
+    return tqdm(specs, desc="analyses", unit="analysis", disable=None)
 
 
-def verify(root: Path, names: list[str] | None = None, progress: bool = False) -> list[str]:
-    """Rerun the analyses under ``root/analyses`` and list every number that moved."""
-    failures: list[str] = []
-    for path in _specs(root, progress):
-        spec = load_spec(path)
-        if names and spec.name not in names:
+def verify(root: Path, names: list[str] | None = None, progress: bool = False) -> Verification:
+    """Rerun the analyses under ``root/analyses`` and report every number or input that moved."""
+    report = Verification()
+    for spec in _specs(root, names, progress):
+        recorded_path = expected_path(root, spec.name)
+        if not recorded_path.exists():
+            report.failures.append(f"{spec.name}: no recorded numbers at {recorded_path}")
             continue
-        recorded = expected_path(root, spec.name)
-        if not recorded.exists():
-            failures.append(f"{spec.name}: no recorded numbers at {recorded}")
-            continue
-        expected = json.loads(recorded.read_text())["effects"]
+        recorded = json.loads(recorded_path.read_text())
         document = run_spec(spec)
-        failures += compare(
+        tol = tolerance(spec.design, document["result"]["settings"])
+        failures, notes = _data_messages(
             spec.name,
-            expected,
-            document["effects"],
-            rtol=spec.verify.get("rtol", DEFAULT_RTOL),
-            atol=spec.verify.get("atol", DEFAULT_ATOL),
+            recorded.get("data"),
+            document["provenance"]["data"]["panel_sha256"],
+            data_hashes(spec, root),
         )
-    return failures
+        found = _compare(spec.name, recorded["effects"], document["effects"], tol.rtol)
+        report.analyses += 1
+        report.numbers += found.numbers
+        if found.worst_at and (found.worst > report.worst or not report.worst_at):
+            report.worst, report.worst_at = found.worst, f"{found.worst_at}, rtol {tol.rtol:g}"
+        report.failures += failures + found.problems
+        report.notes += notes
+        if recorded.get("tolerance", {}).get("rtol") not in (None, tol.rtol):
+            report.notes.append(
+                f"{spec.name}: compared at rtol {tol.rtol:g} ({tol.method}), not the "
+                f"{recorded['tolerance']['rtol']:g} recorded beside the numbers"
+            )
+    return report
 
 
 def record(root: Path, names: list[str] | None = None, progress: bool = False) -> list[Path]:
-    """Write the current numbers of each analysis as the recorded ones."""
+    """Write the current numbers of each analysis, with their tolerance and data hashes."""
     written = []
-    for path in _specs(root, progress):
-        spec = load_spec(path)
-        if names and spec.name not in names:
-            continue
+    for spec in _specs(root, names, progress):
         document = run_spec(spec)
-        target = expected_path(root, spec.name)
-        target.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "analysis": spec.name,
             "spec_sha256": spec.sha256,
+            "tolerance": tolerance(spec.design, document["result"]["settings"]).to_dict(),
+            "data": {
+                "panel_sha256": document["provenance"]["data"]["panel_sha256"],
+                "files": data_hashes(spec, root),
+            },
             "effects": document["effects"],
         }
-        target.write_text(json.dumps(payload, indent=2) + "\n")
+        target = expected_path(root, spec.name)
+        atomic.write_text(target, json.dumps(payload, indent=2) + "\n")
         written.append(target)
     return written

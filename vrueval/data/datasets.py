@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -55,7 +56,7 @@ def knife_quarterly() -> Panel:
     ``homicide_and_serious_injury`` (homicide, attempted murder). Population: ONS mid-year
     estimates, pre-2021 basis.
     """
-    return _panel("knife_quarterly")
+    return _panel(bundle_key("knife_quarterly"))
 
 
 def crime_severity(vintage: Literal["2022", "2020"] = "2022") -> Panel:
@@ -66,9 +67,7 @@ def crime_severity(vintage: Literal["2022", "2020"] = "2022") -> Panel:
     ``css_other_crimes_against_society``. The 2022 vintage runs to FY2021/22, the 2020 vintage to
     FY2019/20 (severity weights are revised between editions). City of London is missing.
     """
-    if vintage not in ("2022", "2020"):
-        raise ValueError(f"vintage must be one of ('2022', '2020'), got {vintage!r}")
-    return _panel(f"crime_severity_{vintage}")
+    return _panel(bundle_key("crime_severity", vintage=vintage))
 
 
 def hes_sharp_object(by_age: bool = False) -> Panel:
@@ -80,7 +79,7 @@ def hes_sharp_object(by_age: bool = False) -> Panel:
     ``admissions_age_10-19``. Cells of 1-7 are suppressed (missing, flagged); regional counts are
     rounded to 5; 2021/22 is provisional. Population is the sum of the region's force areas.
     """
-    return _panel("hes_sharp_object_by_age" if by_age else "hes_sharp_object")
+    return _panel(bundle_key("hes_sharp_object", by_age=by_age))
 
 
 def population(basis: Literal["mid2011_2023", "mid2002_2018"] = "mid2011_2023") -> Panel:
@@ -89,9 +88,7 @@ def population(basis: Literal["mid2011_2023", "mid2002_2018"] = "mid2011_2023") 
     ``mid2011_2023`` is the Census 2021 basis aggregated from local authorities; ``mid2002_2018``
     the earlier basis published in the PFA data tables. They differ by up to 3% for 2012-2018.
     """
-    if basis not in ("mid2011_2023", "mid2002_2018"):
-        raise ValueError(f"basis must be one of ('mid2011_2023', 'mid2002_2018'), got {basis!r}")
-    return _panel(f"population_{basis}")
+    return _panel(bundle_key("population", basis=basis))
 
 
 def offences_rolling() -> Panel:
@@ -102,7 +99,7 @@ def offences_rolling() -> Panel:
     :meth:`~vrueval.data.panel.Panel.non_overlapping` keeps one year-end a year. YE Mar 2020 to
     YE Mar 2025 are not bundled (missing); Greater Manchester's Jul-Dec 2019 gap stays missing.
     """
-    return _panel("offences_rolling")
+    return _panel(bundle_key("offences_rolling"))
 
 
 def policy_dates() -> pd.DataFrame:
@@ -121,6 +118,38 @@ _PANELS: dict[str, Callable[..., Panel]] = {
     "population": population,
     "offences_rolling": offences_rolling,
 }
+
+
+def bundle_key(name: str, **options: Any) -> str:
+    """The manifest entry (and so the bundled file) behind dataset ``name`` with ``options``:
+    the one place a dataset's options choose its file, read by the loaders and by whatever
+    hashes an analysis's inputs."""
+    if name == "crime_severity":
+        vintage = options.pop("vintage", "2022")
+        if vintage not in ("2022", "2020"):
+            raise ValueError(f"vintage must be one of ('2022', '2020'), got {vintage!r}")
+        key = f"crime_severity_{vintage}"
+    elif name == "hes_sharp_object":
+        key = "hes_sharp_object_by_age" if options.pop("by_age", False) else "hes_sharp_object"
+    elif name == "population":
+        basis = options.pop("basis", "mid2011_2023")
+        if basis not in ("mid2011_2023", "mid2002_2018"):
+            raise ValueError(
+                f"basis must be one of ('mid2011_2023', 'mid2002_2018'), got {basis!r}"
+            )
+        key = f"population_{basis}"
+    elif name in _PANELS:
+        key = name
+    else:
+        raise KeyError(f"unknown dataset {name!r}; bundled: {sorted(_PANELS)}")
+    if options:
+        raise TypeError(f"dataset {name!r} takes no option(s) {sorted(options)}")
+    return key
+
+
+def bundled_file(name: str, **options: Any) -> Path:
+    """Path of the bundled file behind dataset ``name`` with ``options``."""
+    return Path(str(_BUNDLE / manifest()[bundle_key(name, **options)]["file"]))
 
 
 def load(name: str, **options: Any) -> Panel:

@@ -1,28 +1,39 @@
-"""Execution cache: a report re-executes only when its inputs change.
+"""Execution cache: a report re-executes only when something that determines its output changes.
 
-The key covers the document source, every analysis spec of the project (``analyses/*.toml``: a
-report may build spec names at run time, so all count), the data those specs read (the
-bundled-data manifest, which records each dataset's SHA-256, and the SHA-256 of any spec data
-files), the vrueval version and the execution options. The cache lives in the output folder, so
-deleting the site clears it.
+The key covers the document source; every analysis spec of the project (``analyses/*.toml``: a
+report may build spec names at run time, so all count) with the content hash of each data file
+it reads; the files the document declares in its front matter (``inputs:``, globs relative to
+the document, for data it reads without a spec); the package itself (every ``vrueval/**/*.py``
+and every bundled data file, so any estimator or data change counts); the lock file
+(``requirements.lock`` at the project root, when present); the Python version and the execution
+options. Everything is hashed by content, never by time stamp.
+
+An output counts as current only if its stamp names the current key and the file's own SHA-256:
+a truncated, edited or half-written page is re-rendered. The cache lives in the output folder,
+so deleting the site clears it.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from vrueval import atomic
 from vrueval.render.execute import Executed
 from vrueval.render.qmd import Document
 
 CACHE_DIR = ".vrueval-cache"
+LOCK_FILE = "requirements.lock"
 _RUN_CALL = re.compile(r"\brun\(\s*[\"']([A-Za-z0-9_.\-]+)[\"']")
 _RENDER_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = _RENDER_DIR.parent  # vrueval/
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -59,22 +70,60 @@ def find_analyses_root(start: Path) -> Path | None:
 def _spec_inputs(spec_path: Path) -> dict[str, Any]:
     entry: dict[str, Any] = {"spec": sha256_file(spec_path)}
     try:
+        from vrueval.analysis.inputs import data_hashes
         from vrueval.analysis.spec import load_spec
 
-        spec = load_spec(spec_path)
-        entry["files"] = {str(f): sha256_file(f) for f in spec.files if f.exists()}
+        entry["files"] = data_hashes(load_spec(spec_path), spec_path.parent.parent)
     except Exception as err:  # an invalid spec fails at execution, with its own message
         entry["unreadable"] = str(err)
     return entry
 
 
-def _bundled_manifest() -> str:
-    path = Path(__file__).resolve().parents[1] / "data" / "bundled" / "manifest.json"
-    return sha256_file(path) if path.exists() else "none"
+def _digest_files(files: Iterable[Path], base: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(base).as_posix().encode() + b"\0")
+        digest.update(sha256_file(path).encode())
+    return digest.hexdigest()
+
+
+def package_digest(folder: Path | None = None) -> str:
+    """Hash of the package's source and bundled data: every ``*.py`` and every file under
+    ``data/bundled`` (a change to any estimator, the renderer or a dataset re-executes)."""
+    folder = folder or PACKAGE_DIR
+    files = [p for p in folder.rglob("*.py") if "__pycache__" not in p.parts]
+    bundled = folder / "data" / "bundled"
+    if bundled.is_dir():
+        files += [p for p in bundled.rglob("*") if p.is_file()]
+    return _digest_files(files, folder)
+
+
+def declared_inputs(document: Document) -> dict[str, str]:
+    """``{path: SHA-256}`` of the files the front matter's ``inputs:`` globs name (relative to
+    the document); a glob matching nothing is recorded as such, so adding a file counts."""
+    declared = document.front_matter.get("inputs") or []
+    if isinstance(declared, str):
+        declared = [declared]
+    folder = document.path.resolve().parent
+    out: dict[str, str] = {}
+    for pattern in declared:
+        matches = sorted(Path(p) for p in glob.glob(str(folder / str(pattern)), recursive=True))
+        files = [p for p in matches if p.is_file()]
+        if not files:
+            out[str(pattern)] = "no match"
+        for path in files:
+            out[Path(os.path.relpath(path.resolve(), folder)).as_posix()] = sha256_file(path)
+    return out
+
+
+def lock_digest(root: Path | None) -> str:
+    """Hash of the project's lock file: the exact dependency versions the output came from."""
+    path = root / LOCK_FILE if root else None
+    return sha256_file(path) if path and path.is_file() else "absent"
 
 
 def renderer_digest(files: Iterable[Path] | None = None) -> str:
-    """Hash of the renderer's own source: a change to it re-renders (but does not re-execute)."""
+    """Hash of the renderer's own source: a change to it re-renders."""
     digest = hashlib.sha256()
     for path in sorted(files or _RENDER_DIR.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -83,17 +132,16 @@ def renderer_digest(files: Iterable[Path] | None = None) -> str:
 
 def execution_key(document: Document, defaults: Mapping[str, Any]) -> str:
     """The key under which a document's execution is cached."""
-    from vrueval import __version__
-
+    root = find_analyses_root(document.path.resolve().parent)
     parts: dict[str, Any] = {
         "source": sha256_bytes(document.source.encode("utf-8")),
         "defaults": {k: defaults[k] for k in sorted(defaults)},
-        "vrueval": __version__,
         "python": sys.version.split()[0],
-        "data": _bundled_manifest(),
+        "package": package_digest(),
+        "lock": lock_digest(root),
+        "inputs": declared_inputs(document),
         "specs": {},
     }
-    root = find_analyses_root(document.path.resolve().parent)
     # Every spec of the project counts, not only those named literally: a report may build names
     # (run(f"ld_{outcome}")), and a missed dependency would serve stale numbers.
     specs = sorted((root / "analyses").glob("*.toml")) if root else []
@@ -125,19 +173,32 @@ class Cache:
             return None
 
     def store_execution(self, name: str, key: str, executed: Executed) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         payload = {"key": key, "executed": executed.to_json()}
-        self._path(name, "exec").write_text(json.dumps(payload), encoding="utf-8")
+        atomic.write_text(self._path(name, "exec"), json.dumps(payload))
 
     def outputs_current(self, name: str, key: str, outputs: Iterable[Path]) -> bool:
+        """Whether every output exists, was written under ``key`` and is byte for byte the
+        file written then (a truncated or edited page is not current)."""
         path = self._path(name, "out")
-        if not path.exists() or not all(p.exists() for p in outputs):
+        if not path.exists():
             return False
         try:
-            return bool(json.loads(path.read_text(encoding="utf-8")).get("key") == key)
+            stamp = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             return False
+        if stamp.get("key") != key:
+            return False
+        recorded = stamp.get("files") or {}
+        for output in outputs:
+            if not output.is_file() or recorded.get(output.name) != sha256_file(output):
+                return False
+        return True
 
-    def store_outputs(self, name: str, key: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._path(name, "out").write_text(json.dumps({"key": key}), encoding="utf-8")
+    def store_outputs(self, name: str, key: str, outputs: Iterable[Path]) -> None:
+        files = {p.name: sha256_file(p) for p in outputs}
+        atomic.write_text(self._path(name, "out"), json.dumps({"key": key, "files": files}))
+
+    def forget_outputs(self, name: str, outputs: Iterable[Path]) -> None:
+        """Remove outputs that a failed render left stale, and their stamp."""
+        for path in [*outputs, self._path(name, "out")]:
+            path.unlink(missing_ok=True)

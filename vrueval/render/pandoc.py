@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from vrueval import atomic
 from vrueval.render.assets import HTML_STYLE, TYPST_HEADER
 
 
@@ -76,7 +77,6 @@ def to_html(
         "-f", "json", "-t", "html5", "--standalone", "--embed-resources",
         f"--resource-path={folder}", f"--include-in-header={style}",
         "--mathml", "--wrap=none", "--section-divs", "-V", "document-css=false",
-        "--output", str(out.resolve()),
     ]  # fmt: skip
     args += _toc_args(options)
     if options.get("number-sections"):
@@ -86,8 +86,9 @@ def to_html(
         args += ["--metadata", f"pagetitle={out.stem}"]
     lang = options.get("lang", "en-GB")
     args += ["--metadata", f"lang={lang}"]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    run_pandoc(json.dumps(document), args, cwd=folder)
+    # pandoc writes a temporary file that replaces the page only once complete
+    with atomic.writing(out) as tmp:
+        run_pandoc(json.dumps(document), [*args, "--output", str(tmp.resolve())], cwd=folder)
     return out
 
 
@@ -119,16 +120,16 @@ def to_pdf(
     import typst
 
     source = to_typst(document, options, folder)
-    out.parent.mkdir(parents=True, exist_ok=True)
     try:
         pdf = typst.compile(str(source), root=str(folder), ignore_system_fonts=True)
     except Exception as err:  # typst raises its own TypstError with the diagnostics
         raise PandocError(f"typst failed on {source}:\n{err}") from err
     assert isinstance(pdf, bytes)
-    out.write_bytes(pdf)
+    atomic.write_bytes(out, pdf)
     return out
 
 
+@cache
 def versions() -> dict[str, str]:
     """Versions of the tools that shape the output (part of the cache key)."""
     import typst

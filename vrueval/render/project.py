@@ -128,32 +128,38 @@ def render_document(
         return list(planned.values())
 
     started = time.perf_counter()
-    executed = None if force else store.load_execution(name, exec_key)
-    if executed is None:
-        executed = execute(document, defaults)
-        store.store_execution(name, exec_key, executed)
-        _log(log, f"{path.name}: executed in {time.perf_counter() - started:.1f}s")
-    else:
-        _log(log, f"{path.name}: execution cached")
-
     written: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="vrueval-render-") as tmp:
-        folder = Path(tmp)
-        built: dict[str, dict[str, Any]] = {}
+    try:
+        executed = None if force else store.load_execution(name, exec_key)
+        if executed is None:
+            executed = execute(document, defaults)
+            store.store_execution(name, exec_key, executed)
+            _log(log, f"{path.name}: executed in {time.perf_counter() - started:.1f}s")
+        else:
+            _log(log, f"{path.name}: execution cached")
+        with tempfile.TemporaryDirectory(prefix="vrueval-render-") as tmp:
+            folder = Path(tmp)
+            built: dict[str, dict[str, Any]] = {}
+            for fmt in formats:
+                fmt_options = per_format[fmt]
+                meta = compose.document_metadata(options.metadata(fmt_options), path)
+                memo = json.dumps(meta, sort_keys=True, default=str)
+                if memo not in built:
+                    built[memo] = compose.build(document, executed, defaults, meta, folder)
+                neutral = built[memo]
+                if fmt == "html":
+                    finished = transform.finish(neutral, "html")
+                    written.append(pandoc.to_html(finished, fmt_options, planned[fmt], folder))
+                else:
+                    finished = transform.finish(neutral, "typst")
+                    written.append(pandoc.to_pdf(finished, fmt_options, planned[fmt], folder))
+                store.store_outputs(f"{name}.{fmt}", keys[fmt], [planned[fmt]])
+    except BaseException:
+        # The inputs changed (or --force): an old page left in place would look current.
         for fmt in formats:
-            fmt_options = per_format[fmt]
-            meta = compose.document_metadata(options.metadata(fmt_options), path)
-            memo = json.dumps(meta, sort_keys=True, default=str)
-            if memo not in built:
-                built[memo] = compose.build(document, executed, defaults, meta, folder)
-            neutral = built[memo]
-            if fmt == "html":
-                finished = transform.finish(neutral, "html")
-                written.append(pandoc.to_html(finished, fmt_options, planned[fmt], folder))
-            else:
-                finished = transform.finish(neutral, "typst")
-                written.append(pandoc.to_pdf(finished, fmt_options, planned[fmt], folder))
-            store.store_outputs(f"{name}.{fmt}", keys[fmt])
+            if planned[fmt] not in written:
+                store.forget_outputs(f"{name}.{fmt}", [planned[fmt]])
+        raise
     _log(log, f"{path.name}: rendered {', '.join(formats)} in {time.perf_counter() - started:.1f}s")
     return written
 
@@ -210,9 +216,18 @@ def render_project(
     if quarto.available():
         written = quarto.render_project(root, out, files, formats)
     else:
+        failed: list[str] = []
         for path in files:
             target = out / _relative(path, root).parent
-            written += render_document(path, target, formats, force, project=config, cache_dir=out)
+            try:
+                written += render_document(
+                    path, target, formats, force, project=config, cache_dir=out
+                )
+            except Exception as err:  # the other reports still render; the index drops this one
+                failed.append(f"{_relative(path, root)}: {err}")
+        if failed:
+            write_index(root, out, files, config)
+            raise RenderError(f"{len(failed)} report(s) failed:\n" + "\n".join(failed))
     written.append(write_index(root, out, files, config))
     return written
 
@@ -253,9 +268,15 @@ def write_index(root: Path, out: Path, files: Sequence[Path], config: Mapping[st
         "meta": {"title": {"t": "MetaInlines", "c": [{"t": "Str", "c": str(site)}]}},
         "blocks": [{"t": "RawBlock", "c": ["html", body]}],
     }
-    out.mkdir(parents=True, exist_ok=True)
+    target = out / "index.html"
+    store = cache_mod.Cache(out)
+    key = _output_key(cache_mod.sha256_bytes(json.dumps(document).encode()), "html", {})
+    if store.outputs_current("index", key, [target]):
+        return target
     with tempfile.TemporaryDirectory(prefix="vrueval-index-") as tmp:
-        return pandoc.to_html(document, {}, out / "index.html", Path(tmp))
+        pandoc.to_html(document, {}, target, Path(tmp))
+    store.store_outputs("index", key, [target])
+    return target
 
 
 def _log(enabled: bool, message: str) -> None:

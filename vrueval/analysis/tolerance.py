@@ -1,0 +1,116 @@
+"""How closely a recomputed number must agree with its recorded value: one rule per way of
+computing, chosen from the fitted result's own settings.
+
+A number is only as reproducible as the computation behind it. Linear algebra (least squares,
+sandwich covariances, their bootstrap and permutation distributions under a fixed seed) differs
+between machines, BLAS builds and thread counts by rounding alone, about 1e-15 relative; an
+iterative fit stops somewhere inside its convergence tolerance, and a different machine may stop
+one iteration earlier or later. Each rule states the convergence of the code it covers, and its
+``rtol`` leaves a wide margin above what that allows but stays far below any change a reader
+could see. Specs cannot change these (``[verify]`` is not a spec section): a tolerance that
+could be loosened per analysis would let a data change pass unnoticed.
+
+Differences are measured against the size of the row they belong to (the largest absolute
+estimate, standard error or bound of the term; 1 for a p-value), so that a number near zero is
+judged on the scale of its term and not on its own, arbitrarily small, size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """The relative tolerance of one analysis's numbers and why."""
+
+    rtol: float
+    method: str  # how the numbers are computed
+    basis: str  # why this tolerance
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rtol": self.rtol, "method": self.method, "basis": self.basis}
+
+
+CLOSED_FORM = Tolerance(
+    1e-10,
+    "closed form",
+    "least squares by QR, sandwich covariances and, under a fixed seed, their bootstrap and "
+    "permutation distributions: machines differ by rounding only (about 1e-15)",
+)
+IRLS = Tolerance(
+    1e-9,
+    "IRLS",
+    "iteratively reweighted least squares stopping when the relative change in deviance is "
+    "below 1e-12 (Poisson/quasi-Poisson GLM, Poisson PML, the propensity logit); convergence "
+    "is quadratic, so one iteration more or less moves the estimates by about 1e-12",
+)
+NEGATIVE_BINOMIAL = Tolerance(
+    1e-6,
+    "IRLS alternating with the ML shape theta",
+    "the alternation between IRLS and theta stops when theta changes by less than 1e-8 "
+    "relative (as MASS::glm.nb); it converges linearly, so the coefficients are settled to "
+    "about 1e-8, with a margin of 100",
+)
+GLS_ONE_PARAMETER = Tolerance(
+    1e-10,
+    "GLS with AR(1) or MA(1) errors, (RE)ML profile",
+    "the profile optimum is polished to the root of the analytic score by Brent's method to "
+    "machine precision: across OpenBLAS kernels and thread counts the estimates agree to 2e-15",
+)
+GLS_ARMA = Tolerance(
+    1e-6,
+    "GLS with ARMA(p, q) errors, (RE)ML profile by BFGS",
+    "BFGS on finite-difference gradients locates the optimum to about sqrt(machine epsilon) "
+    "(1.5e-8) in the ARMA parameters, with a margin of 100 for their effect on the estimates",
+)
+
+
+def tolerance(design: str, settings: Mapping[str, Any]) -> Tolerance:
+    """The tolerance of a fitted analysis, from its design name and its result's settings
+    (``document["result"]["settings"]`` of ``results.json``).
+
+    Raises
+    ------
+    ValueError
+        For a design or model with no rule here: a new estimator must state its tolerance.
+    """
+    if design == "ITS":
+        model = settings.get("model")
+        if model == "ols":
+            return CLOSED_FORM
+        if model == "poisson":
+            return IRLS
+        if model == "negbin":
+            return NEGATIVE_BINOMIAL
+        if model == "gls":
+            p, q = settings.get("arma") or (1, 0)
+            return GLS_ONE_PARAMETER if p + q == 1 else GLS_ARMA
+        raise ValueError(f"no verify tolerance for ITS model {model!r}")
+    if design in ("DiD", "EventStudy"):
+        estimator = settings.get("estimator")
+        if estimator == "poisson":
+            return IRLS
+        if estimator in ("twfe", "2x2", "event_study"):
+            return CLOSED_FORM
+        raise ValueError(f"no verify tolerance for {design} estimator {estimator!r}")
+    if design in ("StaggeredDiD", "CallawaySantAnna"):
+        covariates = settings.get("covariates") or []
+        if settings.get("method") in ("dr", "ipw") and covariates:
+            return IRLS
+        return CLOSED_FORM
+    raise ValueError(
+        f"no verify tolerance for design {design!r}: add a rule to vrueval.analysis.tolerance"
+    )
+
+
+def row_scale(row: Mapping[str, Any]) -> float:
+    """The size of a term's numbers: what a difference in its estimate or bounds is relative to."""
+    sizes = [
+        abs(float(row[c]))
+        for c in ("estimate", "std_error", "conf_low", "conf_high")
+        if isinstance(row.get(c), int | float)
+    ]
+    return max(sizes, default=0.0)
