@@ -186,6 +186,21 @@ CASES: list[tuple[str, Callable[[Path], object], str | None]] = [
     ),
     ("DiD rates with valid populations", lambda t: _did(_fy_panel(), scale="rate"), None),
     (
+        "zero population in a power study on rates",
+        lambda t: ve.power.did(
+            _fy_panel({("Kent", "2016/17"): 0.0}),
+            "x",
+            treated=["West Midlands"],
+            comparators=FORCES[1:],
+            placebo="time",
+            pre=3,
+            post=2,
+            scale="rate",
+            start="2014/15",
+        ),  # fmt: skip
+        "zero or negative population for Kent",
+    ),
+    (
         "zero population (ITS rates)",
         lambda t: ve.ITS(
             _panel(population=(6, 0.0)), {"x": "2019-05"}, model="poisson", response="rate"
