@@ -186,6 +186,16 @@ CASES: list[tuple[str, Callable[[Path], object], str | None]] = [
     ),
     ("DiD rates with valid populations", lambda t: _did(_fy_panel(), scale="rate"), None),
     (
+        "zero population in a comparator (Poisson DiD, log-population offset)",
+        lambda t: _did(_fy_panel({("Norfolk", "2020/21"): 0.0}), scale="rate", estimator="poisson"),
+        "zero or negative population for Norfolk (E23000024) in 1 period(s): 2020/21",
+    ),
+    (
+        "Poisson DiD with valid populations",
+        lambda t: _did(_fy_panel(), scale="rate", estimator="poisson"),
+        None,
+    ),
+    (
         "zero population in a power study on rates",
         lambda t: ve.power.did(
             _fy_panel({("Kent", "2016/17"): 0.0}),

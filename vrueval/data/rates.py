@@ -25,6 +25,39 @@ def _name(code: object) -> str:
         return str(code)
 
 
+def check_population(frame: pd.DataFrame, value: str = "value") -> None:
+    """Refuse a zero, negative or missing population in a row whose ``value`` is used.
+
+    ``frame`` is long (one row a unit and period) with columns ``unit``, ``period``, ``value``
+    (or the name given) and ``population``; rows whose value is missing are not checked.
+
+    Raises
+    ------
+    PanelError
+        Naming each unit (name and code) and its periods; or when no row has a population.
+    """
+    if frame["population"].isna().all():
+        raise PanelError("rates need populations; this panel has none (column 'population')")
+    used = frame[value].notna()
+    problems = []
+    for kind, bad in (
+        ("zero or negative", frame["population"] <= 0),
+        ("missing", frame["population"].isna()),
+    ):
+        rows = frame.loc[bad & used]
+        for unit, g in rows.groupby("unit", sort=False):
+            periods = [display(p) for p in sorted(g["period"])]
+            shown = ", ".join(periods[:_SHOW]) + (" ..." if len(periods) > _SHOW else "")
+            problems.append(
+                f"{kind} population for {_name(unit)} in {len(periods)} period(s): {shown}"
+            )
+    if problems:
+        raise PanelError(
+            "rates need a positive population wherever the outcome has a value (column "
+            "'population'):\n  " + "\n  ".join(problems)
+        )
+
+
 def per_population(values: pd.DataFrame, population: pd.DataFrame, per: float) -> pd.DataFrame:
     """``values / population * per`` for period x unit tables, refusing bad populations.
 
@@ -39,30 +72,21 @@ def per_population(values: pd.DataFrame, population: pd.DataFrame, per: float) -
     Raises
     ------
     PanelError
-        When a cell with a value has a zero, negative or missing population, naming each unit
-        and its periods; or when the panel carries no populations at all.
+        As :func:`check_population`.
     """
     if not np.isfinite(per) or per <= 0:
         raise ValueError(f"per must be a positive number, got {per!r}")
     pop = population.reindex(index=values.index, columns=values.columns)
-    if pop.isna().all().all():
-        raise PanelError("rates need populations; this panel has none (column 'population')")
-    used = values.notna()
-    problems = []
-    for kind, bad in (("zero or negative", pop <= 0), ("missing", pop.isna())):
-        bad = bad & used
-        for unit in bad.columns[bad.any()]:
-            periods = [display(p) for p in bad.index[bad[unit].to_numpy()]]
-            shown = ", ".join(periods[:_SHOW]) + (" ..." if len(periods) > _SHOW else "")
-            problems.append(
-                f"{kind} population for {_name(unit)} in {len(periods)} period(s): {shown}"
-            )
-    if problems:
-        raise PanelError(
-            "rates need a positive population wherever the outcome has a value (column "
-            "'population'):\n  " + "\n  ".join(problems)
-        )
+    long = pd.DataFrame(
+        {
+            "unit": np.tile(np.asarray(values.columns, dtype=object), len(values.index)),
+            "period": np.repeat(np.asarray(values.index, dtype=object), len(values.columns)),
+            "value": values.to_numpy(dtype=float).ravel(),
+            "population": pop.to_numpy(dtype=float).ravel(),
+        }
+    )
+    check_population(long)
     return values / pop * per
 
 
-__all__ = ["per_population"]
+__all__ = ["check_population", "per_population"]
