@@ -125,3 +125,15 @@ def test_data_load_is_atomic_and_checks_out_first(raw_data, written, tmp_path, m
         main(["data", "load", "--format", "knife_quarterly", "missing.csv", "--out", str(tmp_path)])
         != 0
     )
+
+
+def test_a_damaged_period_label_is_refused(written, tmp_path):
+    table = pq.read_table(written)
+    frame = table.to_pandas()
+    frame.loc[0, "period"] = "2019"  # a year where the file records quarters
+    damaged = tmp_path / "damaged.parquet"
+    storage.write_frame(
+        frame, damaged, {storage.METADATA_KEY: table.schema.metadata[storage.METADATA_KEY]}
+    )
+    with pytest.raises(PanelError, match="not quarter periods as vrueval writes them"):
+        storage.read_panel(damaged)
