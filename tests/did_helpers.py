@@ -46,4 +46,6 @@ def css_panel(raw: Path, *, with_population: bool = False) -> Panel:
         )
         frame = frame[frame["period"] >= 2012].merge(pop, on=["unit", "period"], how="left")
         assert not np.any(frame["population"].isna())
+    # fy_end_year labels the year a financial year ends in: say so, a bare year is ambiguous
+    frame["period"] = [pd.Period(year=int(y), freq="Y-MAR") for y in frame["period"]]
     return Panel.from_frame(frame, frequency="financial_year", measure="score")

@@ -121,10 +121,17 @@ def test_unreadable_periods_and_missing_columns():
 
 def test_financial_year_labels():
     d = pd.DataFrame(
-        {"unit": "Kent", "period": ["2017/18", "FY2018/19", 2020], "outcome": "x", "value": 1.0}
+        {
+            "unit": "Kent",
+            "period": ["2017/18", "FY2018/19", "2019/2020"],
+            "outcome": "x",
+            "value": 1.0,
+        }
     )
     panel = Panel.from_frame(d, frequency="financial_year")
     assert [str(p) for p in panel.periods] == ["2018", "2019", "2020"]
+    with pytest.raises(PanelError, match="ambiguous"):
+        Panel.from_frame(d.assign(period=["2017/18", "2018/19", 2020]), frequency="financial_year")
     with pytest.raises(PanelError):
         Panel.from_frame(
             d.assign(period=["2017/19", "2018/19", "2019/20"]), frequency="financial_year"

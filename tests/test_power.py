@@ -34,8 +34,9 @@ def _planted(panel: ve.Panel, units: list[str], first: str, last: str, effect: f
     hit = frame["unit"].isin(codes) & (frame["period"] >= panel.period(first))
     hit &= frame["period"] <= panel.period(last)
     frame.loc[hit, "value"] = frame.loc[hit, "value"] * (1 + effect)
+    # planted values are expected counts, not whole numbers: declared a rate-like measure
     return ve.Panel.from_frame(
-        frame, frequency=panel.frequency, measure=panel.measure, geography=panel.geography
+        frame, frequency=panel.frequency, measure="rate", geography=panel.geography
     )
 
 

@@ -38,8 +38,9 @@ def _its_effect(panel, units, outcome, periods, pre, delta, inference, fixed_b, 
     treated = ve.areas.resolve(units[0], panel.geography)
     rows = (frame["unit"] == treated) & (frame["period"] >= periods[pre])
     frame.loc[rows, "value"] *= 1 + delta
+    # planted values are expected counts, not whole numbers: a rate-like measure
     planted = ve.Panel.from_frame(
-        frame, frequency=panel.frequency, geography=panel.geography, measure=panel.measure
+        frame, frequency=panel.frequency, geography=panel.geography, measure="rate"
     )
     its = ve.ITS(
         planted,

@@ -63,7 +63,8 @@ def _planted(panel: ve.Panel, codes: list[str], delta: float) -> tuple[ve.Panel,
     frame = panel.data.copy()
     rows = frame["unit"].isin(codes[: len(TREATED)]) & (frame["period"] >= start)
     frame.loc[rows, "value"] *= 1 + delta
-    return ve.Panel.from_frame(frame, frequency="quarter"), str(start)
+    # planted values are expected counts, not whole numbers: a rate-like measure
+    return ve.Panel.from_frame(frame, frequency="quarter", measure="rate"), str(start)
 
 
 @pytest.mark.parametrize("delta", [0.0, -0.1, -0.3])

@@ -55,7 +55,11 @@ def _panel(
         hit = frame["unit"].isin(units) & (frame["period"] >= knife.period(start))
         frame.loc[hit, "value"] = frame.loc[hit, "value"] * (1 + effect)
     return ve.Panel.from_frame(
-        frame, frequency="quarter", measure="rate" if rate else "count", geography="force"
+        # planted values are expected counts, not whole numbers: a rate-like measure
+        frame,
+        frequency="quarter",
+        measure="rate",
+        geography="force",
     )
 
 
@@ -367,7 +371,7 @@ def _white_noise_panel(seed: int = 3) -> ve.Panel:
     y = rng.uniform(200, 400, (42, 1)) + rng.normal(0, 10, (1, 44)) + rng.normal(0, 25, (42, 44))
     frame = pd.DataFrame({
         "unit": np.repeat(codes, 44), "period": np.tile(periods.astype(str), 42),
-        "outcome": "knife_offences", "value": y.ravel(), "population": 1e6,
+        "outcome": "knife_offences", "value": np.round(y.ravel()), "population": 1e6,
     })  # fmt: skip
     return ve.Panel.from_frame(frame, frequency="quarter", measure="count")
 

@@ -209,7 +209,7 @@ def _css_robbery() -> ve.Panel:
     frame = pd.DataFrame(
         {
             "unit": s["area_code"],
-            "period": s["fy_end_year"].astype(str),
+            "period": [pd.Period(year=int(y), freq="Y-MAR") for y in s["fy_end_year"]],
             "outcome": "css_robbery",
             "value": s["css"],
         }

@@ -84,18 +84,25 @@ _ALIASES: dict[str, str] = {
     "england and wales": "K04000001",
 }
 
+# Bracketed footnote marks: "(3)", "[note 4]", "(a)", "[x]", "(*)". Words in brackets are not
+# marks: "Avon and Somerset (excluding Bristol)" is a different area from the force and must not
+# resolve to it.
+_FOOTNOTE = re.compile(r"\[\s*(?:note\s*)?[\w*†‡§]{0,3}\s*\]|\(\s*(?:note\s*)?[\d*†‡§]*[a-z]?\s*\)")
+
 _DROP_WORDS = ("police service", "police force", "constabulary", "police", "service")
 
 
 def normalise(name: str) -> str:
     """Reduce an area label to a comparable key.
 
-    Lower-cases, drops trailing footnote marks (``Sussex(3)``, ``Kent [note 4]``, ``Essex*``,
-    ``Surrey1``), reads ``&`` as "and", treats hyphens, commas and data.police.uk slugs as spaces,
-    and drops the words "police", "constabulary" and "service".
+    Lower-cases, drops footnote marks (``Sussex(3)``, ``Kent [note 4]``, ``Essex*``,
+    ``Surrey1``) but keeps any other bracketed words (``Avon and Somerset (excluding Bristol)``
+    stays distinct from the force), reads ``&`` as "and", treats hyphens, commas and
+    data.police.uk slugs as spaces, and drops the words "police", "constabulary" and "service".
     """
     text = str(name).strip().lower()
-    text = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", text)  # [note 3], (3)
+    text = _FOOTNOTE.sub(" ", text)  # [note 3], (3), [x]: anything else in brackets is kept
+    text = re.sub(r"[()\[\]]", " ", text)
     text = re.sub(r"[\d*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+\s*$", " ", text)  # trailing footnote marks
     text = text.replace("&", " and ")
     text = re.sub(r"[-_,.'’/]", " ", text)

@@ -98,13 +98,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_data_load(args: argparse.Namespace) -> int:
     from vrueval.data import loaders
+    from vrueval.data.storage import write_panel
 
-    panel = loaders.load(args.format, [Path(f) for f in args.files])
     out = Path(args.out)
-    data = panel.data
-    data["period"] = data["period"].astype(str)
-    data.to_parquet(out, index=False)
-    print(f"wrote {out}: {panel!r}")
+    if out.is_dir() or out.suffix.lower() != ".parquet":
+        raise CommandError(f"--out {out}: give the path of a .parquet file to write")
+    panel = loaders.load(args.format, [Path(f) for f in args.files])
+    write_panel(panel, out)
+    print(f"wrote {out}: {panel!r} with {len(panel.sources)} source(s) and their SHA-256")
+    print(f'read it back in a spec: files = [{str(out)!r}], format = "vrueval-panel"')
     return 0
 
 
@@ -221,7 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     q = data_sub.add_parser("load", help="load official files of one format into a parquet panel")
     q.add_argument("--format", required=True, help="file format (see `vrueval data formats`)")
     q.add_argument("files", nargs="+", help="the official files")
-    q.add_argument("--out", required=True, help="output parquet path")
+    q.add_argument(
+        "--out", required=True, help="output .parquet (the panel with its sources, hashes, notes)"
+    )
     q.set_defaults(handler=cmd_data_load)
     q = data_sub.add_parser("formats", help="list the official formats the loaders read")
     q.set_defaults(handler=cmd_data_formats)

@@ -1,10 +1,17 @@
 """Build the bundled datasets from the official raw files (maintainers only).
 
-``python -m vrueval.data.bundle SHARED_DATA_DIR OUT_DIR`` reads the files as published (under
-``raw/`` in each folder of the repository's ``data/``) with :mod:`vrueval.data.loaders`, attaches
-populations, and writes one compressed parquet per dataset plus ``manifest.json`` with the
-provenance of each (publisher, edition, the raw file read and its SHA-256). The package ships the
-output; nothing here runs when a user imports vrueval.
+``python -m vrueval.data.bundle DATA_DIR OUT_DIR`` (``make bundle``: ``data`` into
+``vrueval/data/bundled``) reads the files as published (under ``raw/`` in each folder of the
+repository's ``data/``) with :mod:`vrueval.data.loaders`, attaches populations, and writes one
+compressed parquet per dataset, the force registry (``police_force_areas.csv``, copied from
+``data/reference``) and ``manifest.json`` with the provenance of each dataset (publisher, edition,
+the raw file read and its SHA-256). The package ships the output; nothing here runs when a user
+imports vrueval.
+
+The build is deterministic: panels are sorted by (outcome, unit, period), tables keep the source
+order, parquet files are written by :func:`vrueval.data.storage.write_frame` with pinned settings
+and the manifest with sorted keys, so under the locked environment the output equals the shipped
+files byte for byte (``tests/test_datasets.py`` checks it).
 """
 
 from __future__ import annotations
@@ -20,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vrueval import areas
-from vrueval.data import loaders
+from vrueval import areas, atomic
+from vrueval.data import loaders, storage
 from vrueval.data.loaders import common, provenance
 from vrueval.data.panel import Panel, Source
 
@@ -48,6 +55,7 @@ POPULATION_OLD = tuple(
         "policeforceareatablesyearendingjune2019.xlsx",
     )
 )
+REGISTRY = "reference/police_force_areas.csv"
 REC_CRIME_CSV = "rec_crime_pfa_2003_2018/raw/rec-crime-pfa.csv"
 # The 2019 editions, for the year-ends after rec-crime-pfa.csv stops (YE Dec 2018).
 P1_2019 = tuple(
@@ -398,14 +406,15 @@ def build(root: Path, out: Path) -> dict[str, Any]:
             frame = panel.data
             frame["period"] = frame["period"].astype(str)
         path = out / f"{name}.parquet"
-        frame.to_parquet(path, index=False, compression="zstd")
+        storage.write_frame(frame, path)
         manifest[name] = {**meta, "file": path.name, "sha256": provenance.sha256(path)}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic.write_bytes(out / Path(REGISTRY).name, (root / REGISTRY).read_bytes())
+    atomic.write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
-        sys.exit("usage: python -m vrueval.data.bundle SHARED_DATA_DIR OUT_DIR")
+        sys.exit("usage: python -m vrueval.data.bundle DATA_DIR OUT_DIR")
     built = build(Path(sys.argv[1]), Path(sys.argv[2]))
     print(f"built {len(built)} datasets into {sys.argv[2]}")

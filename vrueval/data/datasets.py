@@ -19,6 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from vrueval.data.panel import Panel, Source
+from vrueval.data.periods import stored_periods
 
 _BUNDLE = resources.files("vrueval") / "data" / "bundled"
 
@@ -37,8 +38,10 @@ def _frame(name: str) -> pd.DataFrame:
 @cache
 def _panel(name: str) -> Panel:
     meta = manifest()[name]
+    frame = _frame(name)
+    frame["period"] = stored_periods(frame["period"], meta["frequency"])
     return Panel.from_frame(
-        _frame(name),
+        frame,
         frequency=meta["frequency"],
         measure=meta["measure"],
         geography=meta["geography"],

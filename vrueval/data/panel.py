@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from vrueval import areas
+from vrueval.data.periods import PERIOD_FREQ, PeriodLabelError, parse_period, parse_periods
 
 Frequency = Literal["month", "quarter", "financial_year", "year", "rolling_12m"]
 Measure = Literal["count", "rate", "score"]
@@ -27,17 +28,6 @@ Geography = Literal["force", "region"]
 FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 MEASURES: tuple[str, ...] = get_args(Measure)
 GEOGRAPHIES: tuple[str, ...] = get_args(Geography)
-
-#: pandas period frequency behind each panel frequency. Financial years end in March and are
-#: labelled by the calendar year they end in (FY2018/19 is ``Period("2019", "Y-MAR")``); rolling
-#: 12-month totals are labelled by the month they end in.
-PERIOD_FREQ: dict[str, str] = {
-    "month": "M",
-    "quarter": "Q-DEC",
-    "financial_year": "Y-MAR",
-    "year": "Y-DEC",
-    "rolling_12m": "M",
-}
 
 KEY = ["unit", "period", "outcome"]
 FLAGS = ["suppressed", "unavailable", "provisional", "derived"]
@@ -82,43 +72,6 @@ class Source:
 def _choice(value: str, allowed: tuple[str, ...], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
-
-
-def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
-    """Convert labels to Periods of ``frequency``; unparseable labels become NaT.
-
-    Accepts Period values, timestamps or ISO dates, "2019-10", "2019Q3", financial-year labels
-    "2018/19" or "FY2018/19" (for ``financial_year``) and integer years.
-    """
-    freq = PERIOD_FREQ[frequency]
-    out: list[pd.Period | None] = []
-    for v in values:
-        out.append(_parse_one(v, frequency, freq))
-    return pd.Series(pd.PeriodIndex(out, freq=freq), index=values.index, name="period")
-
-
-def _parse_one(v: object, frequency: str, freq: str) -> pd.Period | None:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
-        return None
-    try:
-        if isinstance(v, pd.Period):
-            return v.asfreq(freq) if v.freqstr != freq else v
-        if isinstance(v, pd.Timestamp | np.datetime64):
-            return pd.Timestamp(v).to_period(freq)
-        text = str(v).strip()
-        if frequency == "financial_year":
-            text = text.upper().removeprefix("FY").strip()
-            if "/" in text:
-                start, end = text.split("/")
-                end_year = int(start[:2] + end) if len(end) == 2 else int(end)
-                if end_year != int(start) + 1:
-                    return None
-                return pd.Period(str(end_year), freq=freq)
-            if text.isdigit():
-                return pd.Period(text, freq=freq)
-        return pd.Period(text, freq=freq)
-    except (ValueError, TypeError):
-        return None
 
 
 def _step(frequency: str, periods: pd.Series) -> int:
@@ -181,8 +134,9 @@ class Panel:
         PanelError
             Naming the problem and showing the offending rows: unknown units (with the nearest
             name), unparseable or irregular periods, gaps in a series, duplicate keys, non-numeric
-            or negative counts, suppressed or unavailable cells that carry a number, cells flagged
-            both.
+            or non-finite values, booleans, negative or fractional counts (``measure="count"``),
+            ambiguous periods (see :mod:`vrueval.data.periods`), suppressed or unavailable
+            cells that carry a number, cells flagged both.
         """
         _choice(frequency, FREQUENCIES, "frequency")
         _choice(measure, MEASURES, "measure")
@@ -333,8 +287,10 @@ class Panel:
         flagged ``derived`` (no longer ``suppressed``) and the panel's notes say what was done;
         unavailable cells stay missing.
         """
-        if not np.isfinite(value) or (self.measure == "count" and value < 0):
-            raise ValueError(f"value must be a finite non-negative count, got {value!r}")
+        if isinstance(value, bool | np.bool_) or not np.isfinite(value):
+            raise ValueError(f"value must be a finite number, got {value!r}")
+        if self.measure == "count" and (value < 0 or value != np.floor(value)):
+            raise ValueError(f"value must be a non-negative whole count, got {value!r}")
         d = self._data.copy()
         cells = d["suppressed"] & (True if outcome is None else d["outcome"] == outcome)
         if outcome is not None and outcome not in self.outcomes:
@@ -359,11 +315,18 @@ class Panel:
         return self.frequency == "rolling_12m" and self.step < 12
 
     def period(self, label: object) -> pd.Period:
-        """Parse one period label in this panel's frequency."""
-        parsed = parse_periods(pd.Series([label]), self.frequency).iloc[0]
-        if pd.isna(parsed):
-            raise PanelError(f"cannot read {label!r} as a {self.frequency} period")
-        return cast(pd.Period, parsed)
+        """Read one period label in this panel's frequency (see :mod:`vrueval.data.periods`).
+
+        Raises
+        ------
+        PanelError
+            When the label cannot be read or spans several periods of this panel (a bare year
+            in a monthly panel; ``2019`` against financial years).
+        """
+        try:
+            return parse_period(label, self.frequency)
+        except PeriodLabelError as err:
+            raise PanelError(str(err)) from None
 
     def wide(self, outcome: str, column: str = "value") -> pd.DataFrame:
         """One outcome as a period x unit table (missing stays NaN)."""
@@ -397,14 +360,11 @@ def _validate(frame: pd.DataFrame, frequency: str, measure: str, geography: str)
     d["unit"] = _resolve_units(d["unit"], geography)
     d["outcome"] = d["outcome"].astype(str)
 
-    periods = parse_periods(d["period"], frequency)
-    bad = periods.isna()
-    if bad.any():
-        raise PanelError(
-            f"{int(bad.sum())} period label(s) cannot be read as {frequency} periods",
-            frame.loc[bad.to_numpy()],
-        )
-    d["period"] = periods
+    try:
+        d["period"] = parse_periods(d["period"], frequency)
+    except PeriodLabelError as err:
+        bad = err.bad if err.bad is not None else pd.Series(False, index=d.index)
+        raise PanelError(f"column 'period': {err}", frame.loc[bad.to_numpy()]) from None
 
     d["value"] = _numeric(d["value"], "value", frame)
     if "population" in d:
@@ -415,13 +375,13 @@ def _validate(frame: pd.DataFrame, frequency: str, measure: str, geography: str)
     for flag in FLAGS:
         d[flag] = _flag(d[flag], flag, frame) if flag in d else False
 
-    if measure == "count":
-        neg = d["value"] < 0
-        if neg.any():
-            raise PanelError(f"{int(neg.sum())} negative count(s)", frame.loc[neg.to_numpy()])
+    _check_measure(d["value"], measure, frame)
     negpop = d["population"] < 0
     if negpop.any():
-        raise PanelError("negative population(s)", frame.loc[negpop.to_numpy()])
+        raise PanelError(
+            f"column 'population': negative population(s) {_examples(d['population'][negpop])}",
+            frame.loc[negpop.to_numpy()],
+        )
 
     for flag in ("suppressed", "unavailable"):
         conflict = d[flag] & d["value"].notna()
@@ -459,18 +419,68 @@ def _resolve_units(units: pd.Series, geography: str) -> pd.Series:
     return units.map(mapping).astype(str)
 
 
+def _examples(values: pd.Series) -> str:
+    """A few distinct offending values, for error messages."""
+    distinct = pd.unique(values.to_numpy(dtype=object))
+    return "such as " + ", ".join(repr(v) for v in distinct[:5])
+
+
 def _numeric(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
+    """``values`` as float64; booleans, text and infinities are refused, NaN stays missing."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        boolean = values.notna()
+    else:
+        boolean = values.map(lambda v: isinstance(v, bool | np.bool_)).astype(bool)
+    if boolean.any():
+        raise PanelError(
+            f"column {column!r}: {int(boolean.sum())} boolean entr(ies) "
+            f"{_examples(values[boolean])}; {column} must be a number (True is not 1)",
+            frame.loc[boolean.to_numpy()],
+        )
     out = pd.to_numeric(values, errors="coerce").astype("float64")
     text = values.notna() & out.isna()
     if text.any():
         raise PanelError(
-            f"non-numeric {column} entries such as {sorted(map(str, pd.unique(values[text])))[:5]}:"
+            f"column {column!r}: non-numeric {column} entries {_examples(values[text])}:"
             " withheld cells ('[c]', '*') must be NaN with suppressed=True, and cells marked not"
             " available ('..', '[x]', ':') NaN with unavailable=True, as the loaders in"
             " vrueval.data read official files",
             frame.loc[text.to_numpy()],
         )
+    infinite = out.isin([np.inf, -np.inf])
+    if infinite.any():
+        raise PanelError(
+            f"column {column!r}: {int(infinite.sum())} non-finite entr(ies) "
+            f"{_examples(out[infinite])}; a number the source did not publish is NaN",
+            frame.loc[infinite.to_numpy()],
+        )
     return out
+
+
+def _check_measure(values: pd.Series, measure: str, frame: pd.DataFrame) -> None:
+    """Counts are non-negative whole numbers; rates and scores are any finite number.
+
+    The panel's ``measure`` says which: ``"count"`` (offences, admissions, persons) or
+    ``"rate"`` / ``"score"`` (per-population rates, severity scores), so a fractional value is
+    an error only where it cannot be right.
+    """
+    if measure != "count":
+        return
+    negative = values < 0
+    if negative.any():
+        raise PanelError(
+            f"column 'value': {int(negative.sum())} negative count(s) "
+            f"{_examples(values[negative])}",
+            frame.loc[negative.to_numpy()],
+        )
+    fractional = values.notna() & (np.floor(values) != values)
+    if fractional.any():
+        raise PanelError(
+            f"column 'value': {int(fractional.sum())} fractional count(s) "
+            f"{_examples(values[fractional])}; a count is a whole number (for rates or scores "
+            "build the panel with measure='rate' or measure='score')",
+            frame.loc[fractional.to_numpy()],
+        )
 
 
 def _flag(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
@@ -514,6 +524,7 @@ def _check_regular(d: pd.DataFrame, step: int) -> None:
 
 __all__ = [
     "FREQUENCIES",
+    "PERIOD_FREQ",
     "Frequency",
     "Geography",
     "Measure",

@@ -28,6 +28,7 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data.panel import Panel
+from vrueval.data.rates import check_population
 from vrueval.designs import comparators as comp
 from vrueval.designs import did_inference as inf
 from vrueval.designs.did_data import (
@@ -424,10 +425,8 @@ class DiD(_ComparatorDesign):
             raise ValueError("Poisson PML needs non-negative outcomes")
         offset = None
         if self.scale == "rate":
-            pop = f["population"].to_numpy(dtype=float)
-            if np.any(~np.isfinite(pop) | (pop <= 0)):
-                raise ValueError("a log-population offset needs every population")
-            offset = np.log(pop)
+            check_population(f, value="y")
+            offset = np.log(f["population"].to_numpy(dtype=float))
         fit = poisson_absorbed(data.unit_code, data.period_code, y, d, offset)
         n_params = (len(data.periods) - 1) + 1
         cov = cluster.cr1(

@@ -11,6 +11,7 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data.panel import Panel
+from vrueval.data.rates import per_population
 from vrueval.designs import comparators as comp
 
 Missing = Literal["drop_units", "unbalanced"]
@@ -87,9 +88,7 @@ def prepare(
     pop = sub.wide(outcome, "population")
     messages: list[str] = []
     if scale == "rate":
-        if pop.isna().all().all():
-            raise ValueError("scale='rate' needs populations; this panel has none")
-        wide = wide / pop * per
+        wide = per_population(wide, pop, per)
     starts = dict(start) if isinstance(start, Mapping) else {u: start for u in treated}
     first_start = min(starts.values())
     periods = pd.PeriodIndex(wide.index)

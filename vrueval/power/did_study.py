@@ -20,6 +20,7 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data.panel import Panel
+from vrueval.data.rates import per_population
 from vrueval.designs.did_data import check_panel
 from vrueval.inference.wild_bootstrap import BootWeights
 from vrueval.power import analytic as an
@@ -185,7 +186,7 @@ def _study(
     sub = panel.select(outcome=outcome, start=start, end=end)
     raw = sub.wide(outcome)
     pop = sub.wide(outcome, "population")
-    values = raw / pop * per if scale == "rate" else raw
+    values = per_population(raw, pop, per) if scale == "rate" else raw
     periods = pd.PeriodIndex(values.index)
     n_periods = len(periods)
     complete = [u for u in values.columns if values[u].notna().all()]

@@ -55,6 +55,7 @@ from vrueval import areas
 from vrueval.analysis.runner import load_panel
 from vrueval.analysis.spec import SECTIONS, Spec, SpecError
 from vrueval.data.panel import Panel
+from vrueval.data.periods import display
 from vrueval.designs.staggered_data import registry_first_treated
 from vrueval.power.did_study import did, event_study
 from vrueval.power.its_study import its
@@ -159,16 +160,16 @@ def _post_default(panel: Panel, start: pd.Period) -> tuple[str, int]:
     """The last pre-period label and the number of data periods from ``start`` on."""
     periods = panel.periods
     if not periods[0] < start <= periods[-1]:
-        return str(periods[-1]), 0
-    return str(start - 1), int((periods >= start).sum())
+        return display(periods[-1], panel.frequency), 0
+    return display(start - 1, panel.frequency), int((periods >= start).sum())
 
 
-def _first_date(interruptions: Any) -> Any:
+def _first_date(interruptions: Any, panel: Panel) -> pd.Period:
     if isinstance(interruptions, dict):
-        return min(pd.Period(v) for v in interruptions.values())
+        return min(panel.period(v) for v in interruptions.values())
     if isinstance(interruptions, list):
-        return min(pd.Period(v) for v in interruptions)
-    return interruptions
+        return min(panel.period(v) for v in interruptions)
+    return panel.period(interruptions)
 
 
 def _its(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
@@ -184,7 +185,7 @@ def _its(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
             kw[key] = spec.fit_options[key]
     interruptions = d.get("interruptions")
     if interruptions is not None:
-        first = panel.period(_first_date(interruptions))
+        first = _first_date(interruptions, panel)
         end, post = _post_default(panel, first)
         options.setdefault("end", end)
         if post:
@@ -284,7 +285,7 @@ def _staggered(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult
     cohorts: dict[str, list[str]] = {}
     for unit, label in first.items():
         if label is not None:
-            cohorts.setdefault(str(panel.period(label)), []).append(str(unit))
+            cohorts.setdefault(display(panel.period(label), panel.frequency), []).append(str(unit))
     if "cohorts" not in options:
         kw["cohorts"] = cohorts
     cohort_dates = options.get("cohorts", cohorts)

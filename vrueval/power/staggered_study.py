@@ -30,6 +30,7 @@ from scipy import optimize, stats
 
 from vrueval import areas
 from vrueval.data.panel import Panel
+from vrueval.data.rates import per_population
 from vrueval.designs.did_data import check_panel
 from vrueval.designs.staggered_estimate import ControlGroup
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
@@ -174,7 +175,7 @@ def staggered(
     sub = panel.select(outcome=outcome, start=start, end=end)
     raw = sub.wide(outcome)
     pop = sub.wide(outcome, "population")
-    values = raw / pop * per if scale == "rate" else raw
+    values = per_population(raw, pop, per) if scale == "rate" else raw
     periods = pd.PeriodIndex(values.index)
     pool = [u for u in values.columns if values[u].notna().all()]
     warnings = [*post_vru_warning(periods[-1]), *notes]

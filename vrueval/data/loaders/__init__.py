@@ -11,7 +11,8 @@ tables are available from the modules themselves (e.g. :func:`ons_pfa_tables.kni
 >>> panel = loaders.load("knife_quarterly", ["knifecrime2.csv"])  # doctest: +SKIP
 
 The command line uses the same registry: ``vrueval data load --format <name> FILE... --out
-panel.parquet``.
+panel.parquet`` writes the panel with its provenance, and format ``vrueval-panel`` reads such a
+file back (in a spec: ``files = ["panel.parquet"]``, ``format = "vrueval-panel"``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vrueval.data import storage
 from vrueval.data.loaders import (
     crime_severity,
     hes_workbook,
@@ -118,6 +120,12 @@ _REGISTRY: tuple[Format, ...] = (
         "ONS mid-year population by force, Census 2021 basis, from the "
         "LAD workbook (MYE4) + LAD->PFA lookup CSV",
         population.panel,
+    ),
+    Format(
+        "vrueval-panel",
+        "a panel written by `vrueval data load --out x.parquet`, read back with its sources, "
+        "hashes, notes and frequency",
+        lambda files: storage.read_panel(_one(files, "vrueval-panel")),
     ),
     Format(
         "police_uk",

@@ -79,7 +79,7 @@ def panel(files: Sequence[Path | str], geography: str = "force") -> Panel:
     frame = pd.DataFrame(
         {
             "unit": d["area_code"],
-            "period": d["fy_end_year"],
+            "period": [pd.Period(year=int(y), freq="Y-MAR") for y in d["fy_end_year"]],
             "outcome": "css_" + d["offence_group"].map(common.slug),
             "value": d["css"],
             "suppressed": d["suppressed"],
