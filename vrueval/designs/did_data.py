@@ -200,7 +200,7 @@ def check_rate_populations(
         zero = observed & (p <= 0)
         missing = observed & p.isna()
         parts = [
-            f"{what} in {', '.join(str(x) for x in values.index[mask.to_numpy()][:6])}"
+            f"{what} in {', '.join(_period_label(x) for x in values.index[mask.to_numpy()][:6])}"
             for what, mask in (("population 0 or negative", zero), ("population missing", missing))
             if mask.any()
         ]
@@ -212,6 +212,13 @@ def check_rate_populations(
             "the outcome is observed: " + " | ".join(bad) + ". Fix the populations, leave the "
             "unit out (exclude=[...] or a comparator list), or use scale='value'"
         )
+
+
+def _period_label(p: object) -> str:
+    """A period as users write it: financial years as ``2019/20`` (pandas prints the end year)."""
+    if isinstance(p, pd.Period) and p.freqstr.upper().startswith(("A-MAR", "Y-MAR")):
+        return f"{p.year - 1}/{p.year % 100:02d}"
+    return str(p)
 
 
 def _name(code: str) -> str:
