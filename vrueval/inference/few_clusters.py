@@ -8,16 +8,18 @@ and returns the warnings the result must carry where it may not.
 What matters is not only ``G``, the clusters, but the smaller of ``G1`` (treated clusters) and
 ``G0`` (untreated ones): a DiD's estimate is a difference of the two groups' means, and each
 group's share of the cluster-robust variance is estimated from that group's own clusters. With
-``G1 = 1`` the treated cluster's residuals are zero by construction (its unit effect absorbs its
-own mean change), so CR1 and CR2 see only the comparators' variance and the t test rejects a
-true null far too often (Conley and Taber 2011; MacKinnon and Webb 2017, 2018). A continuous
-treatment (intensity) spreads leverage over every cluster; only ``G`` is checked there.
+``G1 = 1`` the treated cluster's score is zero by construction (its residuals sum to zero before
+and after the start: its unit effect and the treatment absorb both means), so CR1 and CR2 see
+only the comparators' variance and the t test rejects a true null far too often (Conley and
+Taber 2011; MacKinnon and Webb 2017, 2018). A continuous treatment (intensity) spreads leverage
+over every cluster; only ``G`` is checked there.
 
-The thresholds below come from the literature and from this package's own size simulation
-(``tests/test_did_size.py`` runs a fast version; AR(1) panels of 20 periods, three of them
-treated, shaped like the crime severity panel, 1,000 replicates a case, 4,000 for CR1 alone;
-rejection rates of a true null at 5%, Monte Carlo standard error 0.7 and 0.35 points; ``G1/G0``
-treated/comparators):
+The thresholds below come from the literature and from simulating the model of
+``tests/cluster_panels.py`` (AR(1) panels of 20 periods, the last three treated, force-specific
+error scales, shaped like the crime severity panel; 1,000 replicates a case, 4,000 for CR1
+alone; rejection rates of a true null at 5%, Monte Carlo standard errors 0.7 and 0.35 points;
+``G1/G0`` treated/comparators). ``tests/test_did_size.py`` reruns the key cases (a fast version
+in the normal suite, the rest marked slow):
 
 =============== ======================================= =========================================
 inference       refused                                 warned
