@@ -152,9 +152,8 @@ def check(
     if inference == "randomization":
         return _randomization(counts, level, assignments)
     group = "treated" if counts.treated == small else "untreated"
-    if small == 1:
-        if inference == "influence" and counts.treated != 1:
-            return ()
+    # Callaway-Sant'Anna with one never-treated unit can still compare with not-yet-treated ones
+    if small == 1 and (inference != "influence" or counts.treated == 1):
         why = {
             "cr1": "CR1 sees only the other group's variance and rejects a true null in about "
             "64% of simulated panels at 5%",
