@@ -295,7 +295,10 @@ class DiD(_ComparatorDesign):
     and ``result.comparators()``; with ``missing="unbalanced"`` every kept unit's left-out cells
     are listed in ``result.warnings``. Leaving out suppressed cells (small counts) is not
     missing at random: the unit's fitted level rests on its other periods. Standard errors are
-    clustered by unit.
+    clustered by unit; :func:`vrueval.inference.few_clusters.check` refuses an inference the
+    clusters cannot support (one treated or one comparator unit with "cr1", "cr2" or "wild";
+    fewer than three units for any) and puts a warning on the result where few treated units
+    make it approximate. The CR1 small-sample rule is ``fit(small_sample=...)``.
     """
 
     def __init__(
