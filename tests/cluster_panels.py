@@ -55,7 +55,14 @@ def force_panel(
             pd.DataFrame(
                 {
                     "unit": np.repeat(codes, t),
-                    "period": np.tile(np.arange(FIRST_FY_END, FIRST_FY_END + t), n),
+                    # financial years as Periods: a bare year is ambiguous
+                    "period": np.tile(
+                        [
+                            pd.Period(year=y, freq="Y-MAR")
+                            for y in range(FIRST_FY_END, FIRST_FY_END + t)
+                        ],
+                        n,
+                    ),
                     "outcome": f"y{r}",
                     "value": y.ravel(),
                 }

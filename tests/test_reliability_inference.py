@@ -33,23 +33,6 @@ def panel() -> Panel:
     return force_panel(VRU, 1, seed=3)
 
 
-@cache
-def rate_panel(bad: str) -> Panel:
-    """Counts with populations for 3 treated and 5 comparator forces; one comparator's
-    population in FY2019/20 is 0 (``bad="zero"``) or missing (``"missing"``)."""
-    units = [*VRU[:3], *NEVER[:5]]
-    frame = force_panel((), 1, seed=4, units=units).data
-    frame["value"] = np.round(frame["value"] * 10)
-    frame["population"] = 1e6
-    cell = (frame["unit"] == NEVER[2]) & (frame["period"].astype(str) == "2020")
-    frame.loc[cell, "population"] = 0.0 if bad == "zero" else np.nan
-    return Panel.from_frame(
-        frame[["unit", "period", "outcome", "value", "population"]],
-        frequency="financial_year",
-        measure="count",
-    )
-
-
 def did(inference: str = "cr1", *, treated: Any = VRU[:18], comparators: Any = "never_funded",
         estimator: str = "twfe", **fit: Any) -> Callable[[], Any]:  # fmt: skip
     def run() -> Any:
@@ -83,13 +66,6 @@ def power(n_treated: int) -> Callable[[], Any]:
     return lambda: ve.power.did(
         panel(), "y0", post=3, n_treated=n_treated, placebo="space", n_sims=20, seed=1
     )
-
-
-def rate(bad: str) -> Callable[[], Any]:
-    return lambda: ve.DiD(
-        rate_panel(bad), "y0", start=START, treated=list(VRU[:3]), comparators=list(NEVER[:5]),
-        scale="rate",
-    ).fit()  # fmt: skip
 
 
 ONE_VRU, TWO_UNITS = VRU[:1], dict(treated=VRU[:1], comparators=list(NEVER[:1]))
@@ -142,10 +118,6 @@ CASES: list[tuple[str, Callable[[], Any], str, str]] = [
     ("CR2, 18 treated of 40", did("cr2"), "clean", ""),
     ("wild bootstrap, 18 treated of 40", did("wild", **SEED), "clean", ""),
     ("randomization, 18 treated of 40", did("randomization", **SEED), "clean", ""),
-    ("rate with population 0 in a comparator", rate("zero"), "error",
-     r"population 0 or negative in 2019/20"),
-    ("rate with a missing population in a comparator", rate("missing"), "error",
-     r"\(E23000\d+\): population missing in 2019/20"),
     ("wild bootstrap without a seed", did("wild"), "error", "explicit seed"),
     ("randomization without a seed", did("randomization"), "error", "explicit seed"),
     ("event study wild bootstrap without a seed", event_study("wild", VRU), "error",

@@ -83,7 +83,7 @@ def prepare(
     if missing not in MISSINGS:
         raise ValueError(f"missing must be one of {MISSINGS}, got {missing!r}")
     sub = panel.select(outcome=outcome, start=window[0], end=window[1])
-    wide = observed = sub.wide(outcome)
+    wide = sub.wide(outcome)
     pop = sub.wide(outcome, "population")
     messages: list[str] = []
     if scale == "rate":
@@ -118,11 +118,6 @@ def prepare(
     )
     messages += chosen.messages
     units = (*chosen.treated, *chosen.comparators)
-    if scale == "rate":
-        # a missing population makes the rate missing: the unit would be dropped as if its
-        # outcome were, so those units are checked as well as the kept ones
-        as_missing = [u for u, why in chosen.dropped if why.startswith("outcome missing")]
-        check_rate_populations(observed, pop, [*units, *as_missing], outcome)
     kept_gappy = [u for u in units if u in gappy]
     for u in kept_gappy:
         gaps = [str(p) for p in wide.index[wide[u].isna().to_numpy()]]
@@ -182,43 +177,6 @@ def prepare(
         staggered,
         tuple(messages),
     )
-
-
-def check_rate_populations(
-    values: pd.DataFrame, pop: pd.DataFrame, units: Sequence[str], outcome: str
-) -> None:
-    """Refuse a rate whose population is zero, negative or missing where the outcome is observed.
-
-    ``values`` and ``pop`` are wide (periods x units); only ``units`` (the kept treated units and
-    comparators) are checked. Such a cell would enter the fit as an infinite or missing rate and
-    leave the estimate, its standard error and p-value NaN.
-    """
-    bad: list[str] = []
-    for u in units:
-        observed = values[u].notna()
-        p = pop[u] if u in pop.columns else pd.Series(np.nan, index=values.index)
-        zero = observed & (p <= 0)
-        missing = observed & p.isna()
-        parts = [
-            f"{what} in {', '.join(_period_label(x) for x in values.index[mask.to_numpy()][:6])}"
-            for what, mask in (("population 0 or negative", zero), ("population missing", missing))
-            if mask.any()
-        ]
-        if parts:
-            bad.append(f"{_name(u)} ({u}): {'; '.join(parts)}")
-    if bad:
-        raise ValueError(
-            f"scale='rate' divides {outcome!r} by the population, which must be positive wherever "
-            "the outcome is observed: " + " | ".join(bad) + ". Fix the populations, leave the "
-            "unit out (exclude=[...] or a comparator list), or use scale='value'"
-        )
-
-
-def _period_label(p: object) -> str:
-    """A period as users write it: financial years as ``2019/20`` (pandas prints the end year)."""
-    if isinstance(p, pd.Period) and p.freqstr.upper().startswith(("A-MAR", "Y-MAR")):
-        return f"{p.year - 1}/{p.year % 100:02d}"
-    return str(p)
 
 
 def _name(code: str) -> str:
