@@ -362,8 +362,10 @@ class DiD(_ComparatorDesign):
         permutations : re-assignments for randomization inference (exact when fewer exist).
         ri_statistic : {"t", "coefficient"}
             What randomization inference compares across re-assignments: the CR1 t with the
-            standard error recomputed under each (studentised, default; it holds its size when
-            the treated units are noisier than the comparators) or the estimate itself.
+            standard error recomputed under each (studentised, default; it holds its size far
+            better when the treated units are noisier than the comparators, though not with
+            only a few treated units: see :mod:`vrueval.inference.few_clusters`) or the
+            estimate itself.
         small_sample : {"fixest", "stata", "plm", "none"}, optional
             The CR1 small-sample rule (:mod:`vrueval.inference.small_sample`): which parameters
             ``K`` count in ``G/(G-1) (n-1)/(n-K)``. "fixest" (the default) counts the period
