@@ -36,6 +36,7 @@ import pandas as pd
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed
 from vrueval.inference import cluster
 from vrueval.inference.randomization import ClusterBlocks, permutation_test
+from vrueval.inference.small_sample import ParamCount
 from vrueval.inference.wild_bootstrap import wild_cluster_bootstrap
 
 warnings.filterwarnings("ignore")
@@ -186,8 +187,9 @@ def ri_methods(df: pd.DataFrame) -> dict[str, Callable[[], float]]:
             fit = ols_absorbed(fe, y, d)
             if not studentised:
                 return float(fit.coef[0])
+            count = ParamCount.two_way(fe.n_units, fe.n_periods, 1)
             cov = cluster.cr1(
-                fit.x * fit.resid[:, None], fit.xtx_inv, unit, n_obs=len(y), n_params=fit.n_params
+                fit.x * fit.resid[:, None], fit.xtx_inv, unit, n_obs=len(y), count=count
             )
             return float(fit.coef[0] / np.sqrt(cov.vcov[0, 0]))
 

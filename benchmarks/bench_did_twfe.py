@@ -35,8 +35,9 @@ if method == "vrueval":
     unit, period = df["unit"].to_numpy(), df["period"].to_numpy()
     fe = TwoWayFE(unit, period)
     fit = ols_absorbed(fe, df["y"].to_numpy(), df["D"].to_numpy())
+    from vrueval.inference.small_sample import ParamCount
     cov = cluster.cr1(fit.x * fit.resid[:, None], fit.xtx_inv, unit, n_obs=len(df),
-                      n_params=fe.n_periods)
+                      count=ParamCount.two_way(fe.n_units, fe.n_periods, 1))
     est, se = fit.coef[0], float(np.sqrt(cov.vcov[0, 0]))
 elif method == "pyfixest":
     import pyfixest as pf

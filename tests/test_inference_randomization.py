@@ -12,6 +12,7 @@ from vrueval.designs import DiD
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed
 from vrueval.inference import cluster
 from vrueval.inference.randomization import ClusterBlocks, assignments, permutation_test
+from vrueval.inference.small_sample import ParamCount
 
 
 def panel_arrays(seed=2, n_units=8, n_periods=6, n_treated=3):
@@ -40,7 +41,12 @@ def refit_t(fe, unit, y, d):
     """The CR1 t of a refitted TWFE regression (the brute-force studentised statistic)."""
     fit = ols_absorbed(fe, y, d)
     cov = cluster.cr1(
-        fit.x * fit.resid[:, None], fit.xtx_inv, unit, n_obs=len(y), n_params=fit.n_params
+        fit.x * fit.resid[:, None],
+        fit.xtx_inv,
+        unit,
+        n_obs=len(y),
+        count=ParamCount.two_way(fe.n_units, fe.n_periods, 1),
+        small_sample="stata",
     )
     return fit.coef[0] / np.sqrt(cov.vcov[0, 0])
 

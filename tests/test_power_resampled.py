@@ -16,10 +16,11 @@ import pytest
 
 import vrueval as ve
 from vrueval.inference.randomization import assignments
+from vrueval.inference.small_sample import ParamCount, cr1_factor
 from vrueval.inference.wild_bootstrap import draw_weights
 from vrueval.power import resampled
 from vrueval.power.did_study import contrast_weights
-from vrueval.power.kernels import contrast_difference, cr1_factor
+from vrueval.power.kernels import contrast_difference
 
 TREATED = ["West Midlands", "Merseyside", "Essex"]
 COMPARATORS = ["Kent", "Norfolk", "Suffolk", "Dorset", "Cumbria"]
@@ -42,7 +43,9 @@ def _tests(panel: ve.Panel, codes: list[str]) -> dict[str, resampled.Resampled]:
     C, V = (a @ Y)[None, :], (b @ Y)[None, :]
     treated = np.zeros((1, n_units), dtype=bool)
     treated[0, : len(TREATED)] = True
-    factor = np.array([cr1_factor(n_units, n_units * n_periods, n_periods)])
+    count = ParamCount.two_way(n_units, n_periods, 1)
+    factor = cr1_factor("fixest", n_obs=n_units * n_periods, n_clusters=n_units, count=count)
+    factor = np.array([factor])
     observed = contrast_difference(C, V, treated, ~treated, factor)
     weights, enumerated = draw_weights(n_units, 999, "rademacher", np.random.default_rng(1))
     matrix, exact = assignments(

@@ -41,9 +41,16 @@ from vrueval.designs.did_data import (
 )
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
 from vrueval.designs.did_results import DiDResult
-from vrueval.inference import cluster
+from vrueval.inference import cluster, few_clusters
 from vrueval.inference.intervals import check_level
 from vrueval.inference.randomization import STATISTICS, Statistic
+from vrueval.inference.seeds import check_seed
+from vrueval.inference.small_sample import (
+    DEFAULT_SMALL_SAMPLE,
+    ParamCount,
+    SmallSample,
+    check_small_sample,
+)
 from vrueval.inference.wild_bootstrap import BOOT_WEIGHTS, BootWeights
 
 Estimator = Literal["twfe", "2x2", "poisson"]
@@ -210,6 +217,27 @@ class _ComparatorDesign:
         }
 
 
+def _check_small_sample(rule: object, inference: str) -> SmallSample:
+    """The CR1 rule to use: the default when not given; refused with CR2, which has none."""
+    if rule is None:
+        return DEFAULT_SMALL_SAMPLE
+    if inference == "cr2":
+        raise ValueError(
+            "small_sample is CR1's correction; it applies to inference 'cr1', 'wild' and "
+            "'randomization', not 'cr2'"
+        )
+    return check_small_sample(rule)
+
+
+def cluster_counts(data: DiDData, *, binary: bool) -> few_clusters.ClusterCounts:
+    """Clusters (units) of a comparator fit; treated and comparators for a binary treatment."""
+    if not binary:
+        return few_clusters.ClusterCounts(len(data.units))
+    return few_clusters.ClusterCounts(
+        len(data.units), len(data.chosen.treated), len(data.chosen.comparators)
+    )
+
+
 def _check_fit_options(
     inference: str, level: float, draws: int, boot_weights: str, permutations: int
 ) -> float:
@@ -268,7 +296,10 @@ class DiD(_ComparatorDesign):
     and ``result.comparators()``; with ``missing="unbalanced"`` every kept unit's left-out cells
     are listed in ``result.warnings``. Leaving out suppressed cells (small counts) is not
     missing at random: the unit's fitted level rests on its other periods. Standard errors are
-    clustered by unit.
+    clustered by unit; :func:`vrueval.inference.few_clusters.check` refuses an inference the
+    clusters cannot support (one treated or one comparator unit with "cr1", "cr2" or "wild";
+    fewer than three units for any) and puts a warning on the result where few treated units
+    make it approximate. The CR1 small-sample rule is ``fit(small_sample=...)``.
     """
 
     def __init__(
@@ -312,6 +343,7 @@ class DiD(_ComparatorDesign):
         boot_weights: BootWeights = "webb",
         permutations: int = 5000,
         ri_statistic: Statistic = "t",
+        small_sample: SmallSample | None = None,
     ) -> DiDResult:
         """Estimate the ATT and its uncertainty.
 
@@ -325,21 +357,44 @@ class DiD(_ComparatorDesign):
         level : float
             Confidence level.
         seed : int, optional
-            Seed of the bootstrap or permutations (recorded on the result).
+            Seed of the bootstrap or permutations: required for "wild" and "randomization"
+            (recorded on the result).
         draws, boot_weights : bootstrap draws and weights ("webb" or "rademacher").
         permutations : re-assignments for randomization inference (exact when fewer exist).
         ri_statistic : {"t", "coefficient"}
             What randomization inference compares across re-assignments: the CR1 t with the
-            standard error recomputed under each (studentised, default; it holds its size when
-            the treated units are noisier than the comparators) or the estimate itself.
+            standard error recomputed under each (studentised, default; it holds its size far
+            better when the treated units are noisier than the comparators, though not with
+            only a few treated units: see :mod:`vrueval.inference.few_clusters`) or the
+            estimate itself.
+        small_sample : {"fixest", "stata", "plm", "none"}, optional
+            The CR1 small-sample rule (:mod:`vrueval.inference.small_sample`): which parameters
+            ``K`` count in ``G/(G-1) (n-1)/(n-K)``. "fixest" (the default) counts the period
+            effects but not the unit effects nested in the clusters; "stata" counts every
+            parameter (Stata ``regress`` with dummies, R ``lm`` + ``sandwich::vcovCL``); "plm"
+            only the coefficients (``plm::vcovHC(type = "sss")``); "none" is CR0. It applies to
+            the CR1 standard error that "cr1", "wild" and "randomization" report (not to the
+            bootstrap or permutation p-values), and is recorded in ``settings``.
+
+        Raises
+        ------
+        TooFewClusters
+            Where the clusters cannot support the inference (one treated or one comparator
+            cluster for "cr1", "cr2" and "wild"; fewer than three clusters for any):
+            :func:`vrueval.inference.few_clusters.check`, whose warnings the result carries.
         """
         level = _check_fit_options(inference, level, draws, boot_weights, permutations)
         _choice(ri_statistic, STATISTICS, "ri_statistic")
+        rule = _check_small_sample(small_sample, inference)
         if self.estimator == "poisson" and inference != "cr1":
             raise ValueError("Poisson DiD supports inference='cr1' only")
+        check_seed(seed, needed=inference in ("wild", "randomization"))
         warnings: list[str] = []
         data = self._prepare(self.intensity)
         warnings += data.messages
+        warnings += few_clusters.check(
+            inference, cluster_counts(data, binary=self.intensity is None), level=level
+        )
         if data.staggered:
             if inference == "randomization":
                 raise ValueError("randomization inference here needs one common start")
@@ -352,12 +407,12 @@ class DiD(_ComparatorDesign):
         clusters = data.unit_code
         diag = self._diagnostics(data, len(f))
         if self.estimator == "poisson":
-            table = self._poisson(data, d, level)
+            table = self._poisson(data, d, level, rule)
         else:
             fe = TwoWayFE(data.unit_code, data.period_code, f["weight"].to_numpy(dtype=float))
             fit = ols_absorbed(fe, f["y"].to_numpy(dtype=float), d)
             if inference in ("cr1", "cr2"):
-                cov = inf.covariance(fit, fe, clusters, inference)
+                cov = inf.covariance(fit, fe, clusters, inference, rule)
                 table = inf.vcov_table(["att"], fit.coef, cov, level)
             elif inference == "wild":
                 table, more = inf.wild_table(
@@ -369,6 +424,7 @@ class DiD(_ComparatorDesign):
                     seed=seed,
                     draws=draws,
                     weights=boot_weights,
+                    small_sample=rule,
                 )
                 diag.update(more)
             else:
@@ -384,6 +440,7 @@ class DiD(_ComparatorDesign):
                     seed=seed,
                     permutations=permutations,
                     statistic=ri_statistic,
+                    small_sample=rule,
                 )
                 diag.update(more)
         table["inference"] = inference
@@ -394,6 +451,7 @@ class DiD(_ComparatorDesign):
             estimator=self.estimator,
             inference=inference,
             intensity=self.intensity,
+            **({"small_sample": rule} if inference != "cr2" else {}),
             **({"draws": draws, "boot_weights": boot_weights} if inference == "wild" else {}),
             **(
                 {"permutations": permutations, "ri_statistic": ri_statistic}
@@ -418,7 +476,9 @@ class DiD(_ComparatorDesign):
         # Poisson models the counts; a rate enters as a log-population offset
         return "value" if self.estimator == "poisson" else self.scale
 
-    def _poisson(self, data: DiDData, d: np.ndarray, level: float) -> pd.DataFrame:
+    def _poisson(
+        self, data: DiDData, d: np.ndarray, level: float, rule: SmallSample
+    ) -> pd.DataFrame:
         f = data.frame
         y = f["y"].to_numpy(dtype=float)
         if np.any(y < 0):
@@ -428,12 +488,12 @@ class DiD(_ComparatorDesign):
             check_population(f, value="y")
             offset = np.log(f["population"].to_numpy(dtype=float))
         fit = poisson_absorbed(data.unit_code, data.period_code, y, d, offset)
-        n_params = (len(data.periods) - 1) + 1
         cov = cluster.cr1(
             fit.x_tilde * fit.score_resid[:, None],
             fit.hessian_inv,
             data.unit_code,
             n_obs=len(y),
-            n_params=n_params,
+            count=ParamCount.two_way(len(data.units), len(data.periods), 1),
+            small_sample=rule,
         )
         return inf.vcov_table(["att"], fit.coef, cov, level, log_link=True)

@@ -11,26 +11,31 @@ from scipy import stats
 from vrueval.designs.did_model import OLSFit, TwoWayFE
 from vrueval.inference import cluster, randomization, wild_bootstrap
 from vrueval.inference.intervals import wald_table
+from vrueval.inference.small_sample import (
+    DEFAULT_SMALL_SAMPLE,
+    ParamCount,
+    SmallSample,
+    cr1_factor,
+)
 
 Inference = Literal["cr1", "cr2", "wild", "randomization"]
 INFERENCES: tuple[str, ...] = get_args(Inference)
 
 
-def cr1_factor(n_obs: int, n_params: int, n_clusters: int) -> float:
-    """Stata's CR1 factor ``G/(G-1) * (n-1)/(n-K)``."""
-    return n_clusters / (n_clusters - 1) * (n_obs - 1) / (n_obs - n_params)
-
-
-def nested_params(fe: TwoWayFE, k: int) -> int:
-    """K for CR1: unit effects are nested in the unit clusters and not counted (as fixest's
-    default and Stata's ``xtreg, fe``); period effects and the regressors are."""
-    return (fe.n_periods - 1) + k
+def param_count(fe: TwoWayFE, k: int) -> ParamCount:
+    """The parameters of a TWFE fit with ``k`` coefficients: N unit effects (nested in the unit
+    clusters), T - 1 period effects."""
+    return ParamCount.two_way(fe.n_units, fe.n_periods, k)
 
 
 def covariance(
-    fit: OLSFit, fe: TwoWayFE, clusters: np.ndarray, kind: str
+    fit: OLSFit,
+    fe: TwoWayFE,
+    clusters: np.ndarray,
+    kind: str,
+    small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
 ) -> cluster.ClusterCovariance:
-    """CR1 or CR2 covariance of an absorbed OLS fit."""
+    """CR1 (with the ``small_sample`` rule) or CR2 covariance of an absorbed OLS fit."""
     if kind == "cr2":
         return cluster.cr2(fit.x, fit.resid, clusters, fe.absorb_star, fe.weights)
     return cluster.cr1(
@@ -38,7 +43,8 @@ def covariance(
         fit.xtx_inv,
         clusters,
         n_obs=len(fit.y),
-        n_params=nested_params(fe, fit.x.shape[1]),
+        count=param_count(fe, fit.x.shape[1]),
+        small_sample=small_sample,
     )
 
 
@@ -68,11 +74,20 @@ def wild_table(
     seed: int | None,
     draws: int,
     weights: wild_bootstrap.BootWeights,
+    small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """One WCR bootstrap per term (the other terms partialled out), same draws for each."""
-    cov = covariance(fit, fe, clusters, "cr1")
+    """One WCR bootstrap per term (the other terms partialled out), same draws for each; the
+    reported standard errors are CR1 under ``small_sample``."""
+    cov = covariance(fit, fe, clusters, "cr1", small_sample)
     table = vcov_table(terms, fit.coef, cov, level)
-    factor = cr1_factor(len(fit.y), nested_params(fe, fit.x.shape[1]), cov.n_clusters)
+    factor = float(
+        cr1_factor(
+            small_sample,
+            n_obs=len(fit.y),
+            n_clusters=cov.n_clusters,
+            count=param_count(fe, fit.x.shape[1]),
+        )
+    )
     info: dict[str, Any] = {}
     for j in range(len(terms)):
         others = np.delete(fit.x, j, axis=1)
@@ -111,6 +126,7 @@ def randomization_table(
     seed: int | None,
     permutations: int,
     statistic: randomization.Statistic = "t",
+    small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Permute the unit-level assignment; std_error stays the CR1 one for reference.
 
@@ -136,7 +152,7 @@ def randomization_table(
         statistic=statistic,
         blocks=blocks,
     )
-    cov = covariance(fit, fe, clusters, "cr1")
+    cov = covariance(fit, fe, clusters, "cr1", small_sample)
     table = vcov_table([term], fit.coef, cov, level)
     table.loc[0, ["conf_low", "conf_high", "p_value"]] = [res.conf_low, res.conf_high, res.p_value]
     table["df"] = np.nan

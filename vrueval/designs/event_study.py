@@ -33,11 +33,16 @@ from vrueval.designs.did import (
     STAGGER_WARNING,
     ComparatorOptions,
     _check_fit_options,
+    _check_small_sample,
     _ComparatorDesign,
+    cluster_counts,
 )
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed
 from vrueval.designs.did_results import DiDResult
+from vrueval.inference import few_clusters
 from vrueval.inference.intervals import wald_table
+from vrueval.inference.seeds import check_seed
+from vrueval.inference.small_sample import SmallSample
 from vrueval.inference.wild_bootstrap import BootWeights
 
 
@@ -96,17 +101,23 @@ class EventStudy(_ComparatorDesign):
         draws: int = 9999,
         boot_weights: BootWeights = "webb",
         permutations: int = 5000,
+        small_sample: SmallSample | None = None,
     ) -> DiDResult:
         """Estimate every ``att:e=<k>`` and the mean post-period ``att``.
 
         inference: "cr1", "cr2" or "wild" (one WCR bootstrap per term; the mean ``att`` and the
-        pre-trend test then use CR1).
+        pre-trend test then use CR1; ``seed`` required). ``small_sample`` is the CR1 rule, as in
+        :meth:`vrueval.DiD.fit`; the clusters are checked as there
+        (:func:`vrueval.inference.few_clusters.check`).
         """
         level = _check_fit_options(inference, level, draws, boot_weights, permutations)
         if inference == "randomization":
             raise ValueError("EventStudy supports inference in ('cr1', 'cr2', 'wild')")
+        rule = _check_small_sample(small_sample, inference)
+        check_seed(seed, needed=inference == "wild")
         data = self._prepare()
         warnings = list(data.messages)
+        warnings += few_clusters.check(inference, cluster_counts(data, binary=True), level=level)
         if data.staggered:
             warnings.append(STAGGER_WARNING)
         f = data.frame
@@ -118,10 +129,18 @@ class EventStudy(_ComparatorDesign):
         fit = ols_absorbed(fe, f["y"].to_numpy(dtype=float), x)
         clusters = data.unit_code
         diag = self._diagnostics(data, len(f))
-        cov = inf.covariance(fit, fe, clusters, "cr2" if inference == "cr2" else "cr1")
+        cov = inf.covariance(fit, fe, clusters, "cr2" if inference == "cr2" else "cr1", rule)
         if inference == "wild":
             table, more = inf.wild_table(
-                terms, fit, fe, clusters, level=level, seed=seed, draws=draws, weights=boot_weights
+                terms,
+                fit,
+                fe,
+                clusters,
+                level=level,
+                seed=seed,
+                draws=draws,
+                weights=boot_weights,
+                small_sample=rule,
             )
             diag.update(more)
         else:
@@ -150,6 +169,7 @@ class EventStudy(_ComparatorDesign):
             leads=self.leads,
             lags=self.lags,
             reference=self.reference,
+            **({"small_sample": rule} if inference != "cr2" else {}),
             **({"draws": draws, "boot_weights": boot_weights} if inference == "wild" else {}),
         )
         return DiDResult(

@@ -29,8 +29,10 @@ from vrueval.designs.staggered_estimate import (
     group_time_att,
 )
 from vrueval.designs.staggered_results import StaggeredResult, effects_table, families
+from vrueval.inference import few_clusters
 from vrueval.inference.intervals import check_level
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
+from vrueval.inference.seeds import check_seed
 
 Inference = Literal["analytic", "bootstrap"]
 
@@ -177,17 +179,30 @@ class StaggeredDiD:
             Required for the bootstrap; recorded on the result.
         level : float
             Confidence level of intervals and bands.
+
+        Raises
+        ------
+        TooFewClusters
+            With a single treated unit (:func:`vrueval.inference.few_clusters.check`, rule
+            "influence"); fewer than ten treated units, or a cohort of one, add a warning.
         """
         _choice(inference, get_args(Inference), "inference")
         _choice(weights, MULTIPLIER_WEIGHTS, "weights")
         level = check_level(level)
+        check_seed(seed, needed=inference == "bootstrap")
         if inference == "bootstrap":
-            if seed is None:
-                raise ValueError("the bootstrap needs an explicit seed=, recorded on the result")
             if not isinstance(draws, int | np.integer) or draws < 99:
                 raise ValueError(f"draws must be an integer >= 99, got {draws!r}")
         s = self._settings
         d = self._data
+        n_treated = int(np.isfinite(d.first).sum())
+        # the influence-function standard errors (analytic or multiplier bootstrap) are clustered
+        # by unit: the same minimum-cluster rule as the other comparator designs
+        cluster_warnings = few_clusters.check(
+            "influence",
+            few_clusters.ClusterCounts(d.n, n_treated, d.n - n_treated),
+            level=level,
+        )
         gt = group_time_att(
             d, control_group=s["control_group"], method=s["method"], base_period=s["base_period"]
         )
@@ -196,7 +211,17 @@ class StaggeredDiD:
         table, crits = effects_table(
             fams, level=level, inference=inference, draws=draws, weights=weights, seed=seed
         )
-        warnings = [*d.messages, *gt.notes]
+        warnings = [*d.messages, *gt.notes, *cluster_warnings]
+        cohorts, sizes = np.unique(d.first[np.isfinite(d.first)], return_counts=True)
+        single = [
+            str(d.periods[int(g)]) for g, size in zip(cohorts, sizes, strict=True) if size == 1
+        ]
+        if single:
+            warnings.append(
+                f"cohort(s) first treated in {', '.join(single)} have one unit each: their "
+                "group-time effects' standard errors rest on the comparison units alone and are "
+                "too small (see vrueval.inference.few_clusters)"
+            )
         if d.beyond_window:
             warnings.append(
                 "units first treated after the data end are not yet treated throughout, so they "

@@ -1,4 +1,4 @@
-"""Cluster-robust covariance for linear models: CR1 (Stata's small-sample factor) and CR2.
+"""Cluster-robust covariance for linear models: CR1 (with a named small-sample rule) and CR2.
 
 Inputs are the regressors with every absorbed effect already partialled out (Frisch-Waugh-Lovell)
 and, for weighted least squares, scaled by ``sqrt(w)``; the coefficient block of the full model's
@@ -21,6 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vrueval.inference.small_sample import (
+    DEFAULT_SMALL_SAMPLE,
+    ParamCount,
+    SmallSample,
+    cr1_factor,
+)
+
 FloatArray = np.ndarray
 
 
@@ -40,6 +47,7 @@ class ClusterCovariance:
     df_of: Callable[[FloatArray], FloatArray] | None = field(
         default=None, repr=False, compare=False
     )
+    small_sample: str | None = None  # the CR1 rule (vrueval.inference.small_sample); None for CR2
 
     def contrast_df(self, contrasts: FloatArray) -> FloatArray:
         """Degrees of freedom of the t test of each contrast ``c'beta``.
@@ -75,9 +83,15 @@ def cluster_codes(clusters: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def cr1(
-    scores: FloatArray, bread: FloatArray, clusters: np.ndarray, *, n_obs: int, n_params: int
+    scores: FloatArray,
+    bread: FloatArray,
+    clusters: np.ndarray,
+    *,
+    n_obs: int,
+    count: ParamCount,
+    small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
 ) -> ClusterCovariance:
-    """CR1: ``c * B (sum_g s_g s_g') B`` with ``c = G/(G-1) * (n-1)/(n-K)``, df ``G - 1``.
+    """CR1: ``c * B (sum_g s_g s_g') B`` with df ``G - 1`` and ``c`` the small-sample factor.
 
     Parameters
     ----------
@@ -85,17 +99,25 @@ def cr1(
         Observation scores ``x_i e_i`` (star space for weighted fits).
     bread : k x k
         Inverse Hessian ``(X'X)^-1`` of the absorbed regressors.
-    n_params : int
-        K, every parameter of the full model including absorbed fixed effects (as Stata's
-        ``regress ..., cluster()`` with dummies and ``estimatr``'s ``se_type = "stata"``).
+    clusters : array (n,)
+        Cluster labels.
+    n_obs : int
+        Observations of the full model.
+    count : ParamCount
+        The full model's coefficients and fixed effects; which of them enter ``K`` in
+        ``c = G/(G-1) * (n-1)/(n-K)`` is the ``small_sample`` rule's choice
+        (:mod:`vrueval.inference.small_sample`; fixest's, counting only the effects not nested in
+        the clusters, by default).
+    small_sample : {"fixest", "stata", "plm", "none"}
+        The rule, recorded on the result as ``small_sample``.
     """
     codes, g = cluster_codes(clusters)
     if g < 2:
         raise ValueError("cluster-robust errors need at least two clusters")
     s = group_sums(scores, codes, g)
-    c = g / (g - 1) * (n_obs - 1) / (n_obs - n_params)
+    c = float(cr1_factor(small_sample, n_obs=n_obs, n_clusters=g, count=count))
     v = c * bread @ (s.T @ s) @ bread
-    return ClusterCovariance(v, np.full(v.shape[0], g - 1.0), "CR1", g)
+    return ClusterCovariance(v, np.full(v.shape[0], g - 1.0), "CR1", g, small_sample=small_sample)
 
 
 def _inv_sqrt_psd(a: FloatArray) -> FloatArray:

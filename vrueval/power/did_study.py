@@ -22,11 +22,19 @@ from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.data.rates import per_population
 from vrueval.designs.did_data import check_panel
+from vrueval.inference import few_clusters
+from vrueval.inference.small_sample import (
+    DEFAULT_SMALL_SAMPLE,
+    ParamCount,
+    SmallSample,
+    check_small_sample,
+    cr1_factor,
+)
 from vrueval.inference.wild_bootstrap import BootWeights
 from vrueval.power import analytic as an
 from vrueval.power import resampled
 from vrueval.power import simulate as sim
-from vrueval.power.kernels import contrast_difference, cr1_factor
+from vrueval.power.kernels import contrast_difference
 from vrueval.power.results import PowerResult
 from vrueval.power.scales import baseline
 from vrueval.power.study import (
@@ -72,6 +80,7 @@ class StudyOptions(TypedDict, total=False):
     boot_weights: BootWeights
     permutations: int
     ri_statistic: Literal["t", "coefficient"]
+    small_sample: SmallSample
     direction: Direction
     critical: Critical
 
@@ -166,6 +175,7 @@ def _study(
     boot_weights: BootWeights = "webb",
     permutations: int = 999,
     ri_statistic: Literal["t", "coefficient"] = "t",
+    small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
     direction: Direction = "decrease",
     critical: Critical = "nominal",
 ) -> PowerResult:
@@ -174,6 +184,7 @@ def _study(
     choice(placebo, PLACEBOS, "placebo")
     choice(scale, get_args(Scale), "scale")
     choice(inference, get_args(Inference), "inference")
+    check_small_sample(small_sample)
     if inference != "cr1":
         if estimator == "event_study":
             raise ValueError("an event study's power is simulated for inference='cr1' only")
@@ -221,6 +232,10 @@ def _study(
         n_t = n_treated
         n_c = len(pool) - n_t if n_comparators is None else n_comparators
 
+    # the test simulated is the one the analysis runs: refused or warned about alike
+    warnings += few_clusters.check(
+        inference, few_clusters.ClusterCounts(n_t + n_c, n_t, n_c), level=level
+    )
     pre_default = n_periods - post if placebo == "space" else (n_periods - post) // 2
     pre = pre_default if pre is None else pre
     if not isinstance(pre, int) or isinstance(pre, bool) or pre < 1:
@@ -265,12 +280,12 @@ def _study(
     V = B @ Y
     g = float(n_t + n_c)
     width = pre + post
-    n_obs, n_params = {
-        "twfe": (g * width, width),
-        "2x2": (2 * g, 2),
-        "event_study": (g * width, 2 * (width - 1)),
+    n_obs, count = {
+        "twfe": (g * width, ParamCount.two_way(int(g), width, 1)),
+        "2x2": (2 * g, ParamCount.two_way(int(g), 2, 1)),
+        "event_study": (g * width, ParamCount.two_way(int(g), width, width - 1)),
     }[estimator]
-    factor = np.full(len(first), cr1_factor(g, n_obs, n_params))
+    factor = np.full(len(first), cr1_factor(small_sample, n_obs=n_obs, n_clusters=g, count=count))
     planted = contrast_difference(C, V, t_mask, c_mask, factor)
     if inference != "cr1":
         # its own stream: the placebo draws stay those of the CR1 study with the same seed
@@ -303,6 +318,7 @@ def _study(
         "term": term,
         "estimator": estimator,
         "inference": inference,
+        "small_sample": small_sample,
         **_resampling_settings(inference, draws, boot_weights, permutations, ri_statistic),
         "placebo": placebo,
         "pre": pre,

@@ -239,7 +239,8 @@ def contrast_difference(
     treated, control : (S, N) boolean arrays
         Each draw's treated and comparator units (disjoint; other units are left out).
     factor : (S,) array
-        The CR1 small-sample factor ``G/(G-1) (n-1)/(n-K)`` of the full model each draw fits.
+        The CR1 small-sample factor of the full model each draw fits
+        (:func:`vrueval.inference.small_sample.cr1_factor`, under the analysis' rule).
 
     Returns
     -------
@@ -262,15 +263,6 @@ def contrast_difference(
     b = factor * np.einsum("sn,sn->s", dc_t, dv_t) / n_t**2
     c = factor * np.einsum("sn,sn->s", dv_t, dv_t) / n_t**2
     return Planted(mean_ct - mean_cc, mean_vt, a, b, c, n_t + n_c - 1.0)
-
-
-def cr1_factor(
-    n_clusters: float | FloatArray, n_obs: float | FloatArray, n_params: float | FloatArray
-) -> FloatArray:
-    """Stata's CR1 factor ``G/(G-1) * (n-1)/(n-K)``, element-wise."""
-    g = np.asarray(n_clusters, dtype=float)
-    n = np.asarray(n_obs, dtype=float)
-    return g / (g - 1) * (n - 1) / (n - np.asarray(n_params, dtype=float))
 
 
 # -- staggered adoption: aggregated group-time effects -------------------------------------------

@@ -253,6 +253,8 @@ def _did(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
         for key in ("draws", "boot_weights", "permutations", "ri_statistic"):
             if key in spec.fit_options and inference != "cr1":
                 kw[key] = spec.fit_options[key]
+        if "small_sample" in spec.fit_options:
+            kw["small_sample"] = spec.fit_options["small_sample"]
     start = d.get("start")
     if isinstance(start, str):
         end, post = _post_default(panel, panel.period(start))

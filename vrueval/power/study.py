@@ -11,6 +11,7 @@ import pandas as pd
 
 from vrueval.data.panel import Source
 from vrueval.inference.intervals import check_level
+from vrueval.inference.seeds import check_seed  # noqa: F401 (re-exported for the studies)
 from vrueval.power.analytic import Analytic
 from vrueval.power.kernels import Planted
 from vrueval.power.results import PowerResult
@@ -63,13 +64,6 @@ def check_common(
             f"and 10% falls and no change; got {effects!r}"
         )
     return Common(eff, level, float(power), direction, critical)
-
-
-def check_seed(seed: int | None, needed: bool) -> None:
-    if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if needed and seed is None:
-        raise ValueError("random draws need an explicit seed (it is recorded on the result)")
 
 
 def post_vru_warning(last: pd.Period) -> list[str]:

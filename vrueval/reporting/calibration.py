@@ -35,11 +35,11 @@ import pandas as pd
 from scipy import stats
 
 from vrueval.data.panel import Panel
-from vrueval.designs.did_inference import cr1_factor
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed
 from vrueval.designs.its import ITS
 from vrueval.inference import cluster
 from vrueval.inference.randomization import ClusterBlocks, Statistic, permutation_test
+from vrueval.inference.small_sample import ParamCount, cr1_factor
 from vrueval.inference.wild_bootstrap import wild_cluster_bootstrap
 from vrueval.reporting.report import project_root
 
@@ -160,7 +160,8 @@ def did_size(reps: int, seed: int, draws: int = 399, permutations: int = 399) ->
     cols[np.arange(len(unit)), unit] = after
     q_cols = fe.absorb_star(cols)
     gram = q_cols.T @ q_cols
-    factor = cr1_factor(len(unit), DID_PERIODS, DID_UNITS)
+    count = ParamCount.two_way(DID_UNITS, DID_PERIODS, 1)
+    factor = float(cr1_factor("fixest", n_obs=len(unit), n_clusters=DID_UNITS, count=count))
     crit = stats.t.ppf(0.975, DID_UNITS - 1)
     hits = {"cr1": 0, "wild": 0, "randomization": 0, "randomization_coef": 0}
     for r in range(reps):
@@ -177,9 +178,7 @@ def did_size(reps: int, seed: int, draws: int = 399, permutations: int = 399) ->
             rng.normal(size=DID_UNITS)[:, None] + np.linspace(0, 1, DID_PERIODS) + scale * e
         ).ravel()
         fit = ols_absorbed(fe, y, d)
-        cov = cluster.cr1(
-            fit.x * fit.resid[:, None], fit.xtx_inv, unit, n_obs=len(y), n_params=DID_PERIODS
-        )
+        cov = cluster.cr1(fit.x * fit.resid[:, None], fit.xtx_inv, unit, n_obs=len(y), count=count)
         hits["cr1"] += int(abs(fit.coef[0] / np.sqrt(cov.vcov[0, 0])) > crit)
         wb = wild_cluster_bootstrap(
             fit.x[:, 0],

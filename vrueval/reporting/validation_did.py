@@ -26,7 +26,7 @@ Statistics* 36(4), 672-683.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,10 +38,11 @@ from scipy import stats
 
 from vrueval.data import datasets
 from vrueval.designs import DiD, EventStudy
-from vrueval.designs.did_inference import covariance, cr1_factor
+from vrueval.designs.did_inference import covariance
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed
 from vrueval.designs.event_study import event_dummies
 from vrueval.inference.cluster import ClusterCovariance
+from vrueval.inference.small_sample import ParamCount, cr1_factor
 from vrueval.reporting.validation_base import (
     Rows,
     load_reference,
@@ -297,7 +298,7 @@ def _unbalanced_twfe(
     out.add(check, "vrueval contract", "warns of left-out cells (1 = yes)", float(warned), 1.0,
             0.0)  # fmt: skip
     a1, a2 = att_row(res1), att_row(res2)
-    factor = cr1_factor(diag["n_obs"], diag["n_periods"], diag["n_clusters"])  # K = (T-1) + 1
+    factor = _default_factor(diag, 1)
     rtol = UNBALANCED_RTOL
     out.add(check, lab.lm, "estimate", a1["estimate"], d["estimate"], rtol)
     out.add(check, lab.sandwich, "std_error CR0", a1["std_error"] / np.sqrt(factor),
@@ -310,6 +311,14 @@ def _unbalanced_twfe(
     out.add(check, "G - 1", "df CR1", a1["df"], d["n_clusters"] - 1, 0.0)
 
 
+def _default_factor(diag: Mapping[str, Any], n_coef: int) -> float:
+    """The default (fixest) CR1 factor of a TWFE fit with these diagnostics."""
+    count = ParamCount.two_way(diag["n_clusters"], diag["n_periods"], n_coef)
+    return float(
+        cr1_factor("fixest", n_obs=diag["n_obs"], n_clusters=diag["n_clusters"], count=count)
+    )
+
+
 def _unbalanced_event_study(
     out: Rows, lab: _UnbalancedLabels, ref: dict[str, Any], linear_contrast: str
 ) -> None:
@@ -319,7 +328,7 @@ def _unbalanced_event_study(
     names = list(ref["coefficients"])
     terms = [r_term(n) for n in names]
     diag = res1.diagnostics
-    factor = cr1_factor(diag["n_obs"], diag["n_periods"] - 1 + len(terms), diag["n_clusters"])
+    factor = _default_factor(diag, len(terms))
     _coefficient_rows(out, check, lab.club, res2, ref["coefficients"], UNBALANCED_RTOL)
     out.add(check, lab.sandwich, "std_errors CR0",
             term_values(res1, terms, "std_error") / np.sqrt(factor),

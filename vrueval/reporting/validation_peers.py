@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from vrueval.designs import DiD
-from vrueval.designs.did_inference import cr1_factor
 from vrueval.designs.staggered import StaggeredDiD
 from vrueval.designs.staggered_results import StaggeredResult
+from vrueval.inference.small_sample import ParamCount, cr1_factor
 from vrueval.reporting.validation_base import (
     Criterion,
     Rows,
@@ -60,9 +60,12 @@ def wild_bootstrap_vs_wildboottest(
     ref_all = load_reference("did_wildboottest.json", folder)
     label = f"wildboottest {ref_all['wildboottest']} (statsmodels OLS, WCR-11)"
     draws = int(ref_all["B"])
-    rescale = np.sqrt(
-        cr1_factor(CSS_ROWS, 60, DID_CLUSTERS) / cr1_factor(CSS_ROWS, 20, DID_CLUSTERS)
+    count = ParamCount.two_way(DID_CLUSTERS, CSS_ROWS // DID_CLUSTERS, 1)
+    every, nested = (
+        cr1_factor(rule, n_obs=CSS_ROWS, n_clusters=DID_CLUSTERS, count=count)
+        for rule in ("stata", "fixest")
     )
+    rescale = np.sqrt(every / nested)
     out = Rows(WILD_FAMILY, WILD_SCRIPT)
     for outcome in outcomes:
         did = DiD(css_panel(), outcome, start="2019/20")

@@ -15,10 +15,8 @@ import pandas as pd
 from vrueval.data import datasets
 from vrueval.data.panel import Panel
 from vrueval.designs import DiD, EventStudy
-from vrueval.designs.did_inference import cr1_factor
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed
 from vrueval.designs.its import ITS
-from vrueval.inference import cluster
+from vrueval.inference.small_sample import ParamCount, cr1_factor
 from vrueval.reporting.validation_base import (
     Rows,
     load_reference,
@@ -190,9 +188,12 @@ def att_row(result: Result, term: str = "att") -> pd.Series:
     return eff.loc[eff["term"] == term].iloc[0]
 
 
-def _cr0(se_cr1: Any, n_obs: int, n_params: int) -> np.ndarray:
-    """CR0 standard errors implied by CR1 ones (estimatr's CR0 has no small-sample factor)."""
-    return np.asarray(se_cr1, float) / np.sqrt(cr1_factor(n_obs, n_params, DID_CLUSTERS))
+def _cr0(se_cr1: Any, n_obs: int, n_periods: int, n_coef: int = 1) -> np.ndarray:
+    """CR0 standard errors implied by default (fixest-rule) CR1 ones (estimatr's CR0 has no
+    small-sample factor)."""
+    count = ParamCount.two_way(DID_CLUSTERS, n_periods, n_coef)
+    factor = cr1_factor("fixest", n_obs=n_obs, n_clusters=DID_CLUSTERS, count=count)
+    return np.asarray(se_cr1, float) / np.sqrt(factor)
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def did_vs_r(
                 _did_basic(out, labels, outcome, key, ref[key]["D"])
         if "cr1_stata" in checks:
             d = ref["twfe"]["D"]
-            se = _cr1_every_dummy(css_panel(), outcome, d["n_params_stata"])
+            se = _cr1_every_dummy(css_panel(), outcome)
             out.add(f"{outcome}: twfe", f"{labels.estimatr} stata", "std_error CR1 (all dummies)",
                     se, d["se_stata"], DID_SE_RTOL)  # fmt: skip
         if "event_study" in checks:
@@ -277,7 +278,7 @@ def _did_event_study(out: Rows, lab: _DidLabels, outcome: str, ref: dict[str, An
     terms = [f"att:e={-int(n[2:]) if n.startswith('em') else int(n[1:])}" for n in names]
     col = {k: [ref[n][k] for n in names] for k in ("estimate", "se_cr2", "df_cr2", "se_cr0")}
     check, est = f"{outcome}: event_study", lab.estimatr
-    cr0 = _cr0(term_values(cr1, terms, "std_error"), ref[names[0]]["n_obs"], 20 - 1 + len(names))
+    cr0 = _cr0(term_values(cr1, terms, "std_error"), ref[names[0]]["n_obs"], 20, len(names))
     out.add(check, est, "estimates", term_values(cr1, terms, "estimate"), col["estimate"],
             DID_EST_RTOL)  # fmt: skip
     out.add(check, f"{est} CR2", "std_errors CR2", term_values(cr2, terms, "std_error"),
@@ -310,13 +311,8 @@ def _did_weighted(out: Rows, lab: _DidLabels, outcome: str, d: dict[str, Any]) -
             d["se_cr0"], DID_SE_RTOL)  # fmt: skip
 
 
-def _cr1_every_dummy(panel: Panel, outcome: str, n_params: int) -> float:
-    """The TWFE CR1 standard error with every unit and period dummy counted in k."""
-    data = DiD(panel, outcome, start="2019/20")._prepare()
-    f = data.frame
-    fe = TwoWayFE(data.unit_code, data.period_code)
-    fit = ols_absorbed(fe, f["y"].to_numpy(), (f["intensity"] * f["post"]).to_numpy(float))
-    cov = cluster.cr1(
-        fit.x * fit.resid[:, None], fit.xtx_inv, data.unit_code, n_obs=len(f), n_params=n_params
-    )
-    return float(np.sqrt(cov.vcov[0, 0]))
+def _cr1_every_dummy(panel: Panel, outcome: str) -> float:
+    """The TWFE CR1 standard error with every unit and period dummy counted in K
+    (``small_sample="stata"``)."""
+    res = DiD(panel, outcome, start="2019/20").fit("cr1", small_sample="stata")
+    return float(att_row(res)["std_error"])

@@ -1,0 +1,98 @@
+"""Size of the DiD tests under a true null on synthetic force panels (tests/cluster_panels.py).
+
+Shaped like the real crime severity analysis: 20 financial years, treatment in the last three,
+AR(1) errors with force-specific scale, 22 never-funded comparators. The default test
+(``DiD.fit()``: CR1, t with G - 1 df) must hold 5% where :mod:`vrueval.inference.few_clusters`
+accepts it without a warning, and reject far more where it refuses (one treated cluster) or warns
+(few treated). The simulated test is the package's own (:class:`cluster_panels.ArrayDiD` calls
+:mod:`vrueval.designs.did_inference`); the first test shows it gives ``DiD.fit``'s p-values.
+
+Monte Carlo error: a rate r from R replicates has standard error sqrt(r (1 - r) / R); the bands
+are 5% +- 3 such errors (fast: R = 1,000, [2.9%, 7.1%]; slow: R = 4,000, [3.97%, 6.03%];
+1,000 for the slower methods).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cluster_panels import (
+    START,
+    ArrayDiD,
+    draw_outcomes,
+    force_panel,
+    mc_band,
+    rejection_rate,
+)
+
+import vrueval as ve
+from vrueval import areas
+
+NOMINAL = 0.05
+
+
+def test_array_version_is_the_did_test() -> None:
+    treated = list(areas.vru_2019()[:3])
+    panel = force_panel(treated, 2, seed=11)
+    for r in range(2):
+        did = ve.DiD(panel, f"y{r}", start=START, treated=treated)
+        for inference in ("cr1", "cr2", "wild", "randomization"):
+            res = did.fit(inference, seed=5, draws=399, permutations=399)
+            units = [*res.settings["treated"], *res.settings["comparators"]]
+            y = panel.wide(f"y{r}")[units].to_numpy().T
+            is_treated = np.isin(units, res.settings["treated"])
+            ours = ArrayDiD(is_treated).p_value(y, inference, seed=5)
+            assert res.effects()["p_value"].iloc[0] == pytest.approx(ours, rel=1e-10), inference
+
+
+@pytest.mark.parametrize("n_treated", [18, 10])
+def test_default_cr1_holds_5_percent_where_accepted(n_treated: int) -> None:
+    reps = 1000
+    rate = rejection_rate(n_treated, 22, "cr1", reps, seed=100 + n_treated)
+    low, high = mc_band(NOMINAL, reps)
+    assert low <= rate <= high, rate
+
+
+@pytest.mark.parametrize(
+    ("n_treated", "n_comparators", "inference"),
+    [(1, 22, "cr1"), (22, 1, "cr1"), (1, 22, "cr2")],
+)
+def test_refused_cases_over_reject(n_treated: int, n_comparators: int, inference: str) -> None:
+    """The issue's 67%: one treated (or one comparator) cluster, CR1 or CR2."""
+    reps = 100
+    rate = rejection_rate(n_treated, n_comparators, inference, reps, seed=7)
+    assert rate > 0.35, rate  # about 0.6-0.65 in 1,000 panels
+
+
+def test_warned_case_over_rejects() -> None:
+    """Three treated of 25: CR1 rejects about 15% (the warning says so)."""
+    reps = 1000
+    rate = rejection_rate(3, 22, "cr1", reps, seed=8)
+    assert rate > mc_band(NOMINAL, reps)[1], rate
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("n_treated", "inference", "reps"),
+    [(18, "cr1", 4000), (10, "cr1", 4000), (12, "cr1", 4000), (18, "cr2", 1000),
+     (18, "wild", 1000), (18, "randomization", 1000), (4, "wild", 1000)],
+)  # fmt: skip
+def test_size_where_accepted_slow(n_treated: int, inference: str, reps: int) -> None:
+    rate = rejection_rate(n_treated, 22, inference, reps, seed=2000 + n_treated)
+    low, high = mc_band(NOMINAL, reps)
+    print(f"{inference} {n_treated}/22: {rate:.4f} (band {low:.4f}-{high:.4f})")
+    assert low <= rate <= high, rate
+
+
+@pytest.mark.slow
+def test_wild_bootstrap_cannot_reject_with_one_treated_cluster() -> None:
+    """Why "wild" is refused with one treated cluster: no rejection even with a large effect."""
+    rng = np.random.default_rng(9)
+    treated = np.r_[True, np.zeros(22, bool)]
+    did = ArrayDiD(treated)
+    p = []
+    for r in range(200):
+        y = draw_outcomes(23, treated, rng)
+        y[0, -3:] += 5.0  # about 3.5 error standard deviations
+        p.append(did.p_value(y, "wild", seed=r))
+    assert np.mean(np.array(p) < NOMINAL) < 0.02
