@@ -15,7 +15,7 @@ outcome = "admissions"
 units = ["West Midlands"]
 
 [design]
-anything = 1
+interruptions = { vru = "2019-10" }
 """
 
 
@@ -28,7 +28,7 @@ def write(tmp_path, text):
 def test_good_spec(tmp_path):
     spec = load_spec(write(tmp_path, GOOD))
     assert spec.name == "demo" and spec.seed == 1 and spec.level == 0.95
-    assert spec.design_options == {"anything": 1}
+    assert spec.design_options == {"interruptions": {"vru": "2019-10"}}
     assert len(spec.sha256) == 64
 
 
