@@ -45,6 +45,17 @@ def test_good_spec(tmp_path):
         (GOOD.replace("seed = 1", "seed = 1\nlevel = 95.0"), "level must be in"),
         (GOOD.replace('dataset = "hes_sharp_object"', 'files = ["a.xlsx"]'), "needs 'format'"),
         ("[analysis\n", "not valid TOML"),
+        (GOOD.replace('name = "demo"', 'name = "a/b"'), "is not an identifier"),
+        (GOOD.replace('name = "demo"', 'name = "x.json"'), "is not an identifier"),
+        (GOOD.replace('name = "demo"', 'name = "two words"'), "is not an identifier"),
+        (GOOD.replace('name = "demo"', 'name = ""'), "is not an identifier"),
+        (GOOD.replace('name = "demo"', "name = 5"), "is not an identifier"),
+        (GOOD.replace('name = "demo"', 'name = "_hidden"'), "is not an identifier"),
+        (GOOD.replace('design = "ITS"', 'design = "Panel"'), r"unknown design 'Panel'"),
+        (
+            GOOD.replace('dataset = "hes_sharp_object"', 'files = "a.xlsx"\nformat = "x"'),
+            "files must be a list of paths",
+        ),
     ],
 )
 def test_bad_specs(tmp_path, text, message):

@@ -70,24 +70,25 @@ def claimed(out: Path, name: str, force: bool = False) -> Iterator[Path]:
     check_writable(out)
     created = [p for p in (out, *out.parents) if not p.exists()]
     out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_RDONLY)
     try:
-        fd = os.open(out, os.O_RDONLY)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise OutputError(
-                    f"--out {out}: another vrueval run is writing there; "
-                    "wait for it to finish or choose another folder"
-                ) from None
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # Not ours to clean up: the run holding the lock may have created the folder.
+            raise OutputError(
+                f"--out {out}: another vrueval run is writing there; "
+                "wait for it to finish or choose another folder"
+            ) from None
+        try:
             check_previous(out, name, force)
             yield out
-        finally:
-            os.close(fd)  # releases the lock
-    except BaseException:
-        for folder in created:  # innermost first
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
+        except BaseException:
+            for folder in created:  # innermost first; only while still empty
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+            raise
+    finally:
+        os.close(fd)  # releases the lock
