@@ -440,3 +440,16 @@ def test_data_files_inside_the_project_are_read(tmp_path):
     (world.project / "data" / "x.xlsx").write_bytes(b"")
     world.write_spec(spec_text(data=files_data("../data/x.xlsx")))
     assert load_spec(world.spec).files == [(world.project / "data" / "x.xlsx").resolve()]
+
+
+def test_power_out_checked_before_simulating(tmp_path, monkeypatch, capsys):
+    import vrueval.power
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("--out should have been refused before simulating")
+
+    monkeypatch.setattr(vrueval.power, "from_spec", no_simulation)
+    (tmp_path / "file").write_text("a file")
+    spec = ROOT / "analyses" / "power" / "power_its_wm_knife.toml"
+    assert main(["power", str(spec), "--out", str(tmp_path / "file")]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err

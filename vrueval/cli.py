@@ -130,9 +130,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_power(args: argparse.Namespace) -> int:
     import json
 
+    from vrueval.analysis.output import check_writable
     from vrueval.power import from_spec
     from vrueval.results import to_jsonable
 
+    if args.out:
+        check_writable(Path(args.out))  # before the simulations, not after
     result = from_spec(Path(args.spec), **_overrides(args.set or []))
     print(result.summary())
     if args.out:

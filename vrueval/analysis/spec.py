@@ -7,7 +7,7 @@ level) and the seed. Unknown sections or keys are errors that list the allowed o
 Example::
 
     [analysis]
-    name = "wm_hes_its"
+    name = "its_hes_west_midlands"
     title = "West Midlands region: sharp-object hospital admissions"
     design = "ITS"
     seed = 20191003
