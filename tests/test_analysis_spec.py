@@ -15,7 +15,7 @@ outcome = "admissions"
 units = ["West Midlands"]
 
 [design]
-anything = 1
+interruptions = { vru = "2019-10" }
 """
 
 
@@ -28,7 +28,7 @@ def write(tmp_path, text):
 def test_good_spec(tmp_path):
     spec = load_spec(write(tmp_path, GOOD))
     assert spec.name == "demo" and spec.seed == 1 and spec.level == 0.95
-    assert spec.design_options == {"anything": 1}
+    assert spec.design_options == {"interruptions": {"vru": "2019-10"}}
     assert len(spec.sha256) == 64
 
 
@@ -45,6 +45,17 @@ def test_good_spec(tmp_path):
         (GOOD.replace("seed = 1", "seed = 1\nlevel = 95.0"), "level must be in"),
         (GOOD.replace('dataset = "hes_sharp_object"', 'files = ["a.xlsx"]'), "needs 'format'"),
         ("[analysis\n", "not valid TOML"),
+        (GOOD.replace('name = "demo"', 'name = "a/b"'), "is not an identifier"),
+        (GOOD.replace('name = "demo"', 'name = "x.json"'), "is not an identifier"),
+        (GOOD.replace('name = "demo"', 'name = "two words"'), "is not an identifier"),
+        (GOOD.replace('name = "demo"', 'name = ""'), "is not an identifier"),
+        (GOOD.replace('name = "demo"', "name = 5"), "is not an identifier"),
+        (GOOD.replace('name = "demo"', 'name = "_hidden"'), "is not an identifier"),
+        (GOOD.replace('design = "ITS"', 'design = "Panel"'), r"unknown design 'Panel'"),
+        (
+            GOOD.replace('dataset = "hes_sharp_object"', 'files = "a.xlsx"\nformat = "x"'),
+            "files must be a list of paths",
+        ),
     ],
 )
 def test_bad_specs(tmp_path, text, message):

@@ -1,7 +1,8 @@
 """The ``vrueval`` command line: areas, datasets, validate, data load, run, render, verify.
 
-Exit codes: 0 success, 1 the input or a check failed (the message says which), 2 usage errors.
-Results go to stdout, errors to stderr.
+Exit codes: 0 success, 1 the input or a check failed (the message says which), 2 usage errors,
+130 interrupted (Ctrl-C: one line, no traceback; files are written atomically, so none is left
+half-written). Results go to stdout, errors to stderr.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from vrueval import areas
+from vrueval.analysis.output import OutputError
 from vrueval.data import datasets
 from vrueval.data.panel import FREQUENCIES, GEOGRAPHIES, MEASURES, Panel, PanelError
 
@@ -113,28 +115,44 @@ def cmd_data_load(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from vrueval import analysis
 
-    path = analysis.run_file(Path(args.spec), Path(args.out), progress=not args.quiet)
-    print(f"wrote {path}")
+    path, result = analysis.run_file(
+        Path(args.spec),
+        Path(args.out),
+        progress=not args.quiet,
+        force=args.force,
+        allowed_dirs=[Path(d) for d in args.allow_path or []],
+    )
+    print(f"wrote {path}\n")
+    _print_table(result.effects())
+    for warning in result.warnings:
+        print(f"warning: {warning}")
     return 0
 
 
 def cmd_power(args: argparse.Namespace) -> int:
     import json
 
+    from vrueval.analysis.output import check_writable
     from vrueval.power import from_spec
     from vrueval.results import to_jsonable
 
+    if args.out:
+        check_writable(Path(args.out))  # before the simulations, not after
     result = from_spec(Path(args.spec), **_overrides(args.set or []))
     print(result.summary())
     if args.out:
+        from vrueval import atomic
+
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "power.json").write_text(json.dumps(to_jsonable(result.to_dict()), indent=2) + "\n")
+        atomic.write_text(
+            out / "power.json", json.dumps(to_jsonable(result.to_dict()), indent=2) + "\n"
+        )
         import matplotlib
 
         matplotlib.use("Agg")
         ax = result.plot()
-        ax.figure.savefig(out / "power_curve.png", dpi=144, bbox_inches="tight")
+        with atomic.writing(out / "power_curve.png") as tmp:
+            ax.figure.savefig(tmp, format="png", dpi=144, bbox_inches="tight")
         print(f"wrote {out / 'power.json'} and {out / 'power_curve.png'}")
     return 0
 
@@ -232,8 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run one analysis spec and write DIR/results.json")
     p.add_argument("spec", help="analysis TOML file")
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", required=True, help="output directory (checked before the fit)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--force", action="store_true", help="replace the results of another analysis in --out"
+    )
+    p.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        help="let the spec read data files under DIR, outside the project (repeatable)",
+    )
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("power", help="power and minimum detectable effects of a planned analysis")
@@ -285,7 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except (CommandError, PanelError, areas.UnknownAreaError, FileNotFoundError, KeyError) as err:
+    except KeyboardInterrupt:
+        print("vrueval: interrupted", file=sys.stderr)
+        return 130
+    except (CommandError, PanelError, areas.UnknownAreaError, OutputError, KeyError) as err:
         print(f"vrueval: error: {err}", file=sys.stderr)
         return 1
     except ValueError as err:
@@ -293,6 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # e.g. `vrueval areas | head`
         return 0
+    except OSError as err:  # a missing or unreadable file, a full disk
+        print(f"vrueval: error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -6,11 +6,13 @@ import hashlib
 import inspect
 import json
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import vrueval
-from vrueval.analysis.spec import Spec, SpecError, load_spec
+from vrueval import atomic
+from vrueval.analysis.output import RESULTS, claimed
+from vrueval.analysis.spec import Spec, SpecError, design_class, load_spec
 from vrueval.data import datasets
 from vrueval.data.panel import Panel
 from vrueval.results import Result, runtime_versions, to_jsonable
@@ -45,16 +47,6 @@ def panel_sha256(panel: Panel) -> str:
     frame = panel.data
     frame["period"] = frame["period"].astype(str)
     return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
-
-
-def design_class(name: str) -> type:
-    cls = getattr(vrueval, name, None)
-    designs = sorted(
-        n for n in getattr(vrueval, "__all__", []) if hasattr(getattr(vrueval, n, None), "fit")
-    )
-    if cls is None or not isinstance(cls, type) or not hasattr(cls, "fit"):
-        raise SpecError(f"unknown design {name!r}; available: {designs}")
-    return cls
 
 
 def git_commit(path: Path) -> str:
@@ -133,21 +125,35 @@ def build_document(spec: Spec, result: Result, panel: Panel) -> dict[str, Any]:
 
 
 def write_results(document: dict[str, Any], out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "results.json"
-    path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    """Write ``out/results.json`` atomically (the previous file stays whole until replaced)."""
+    path = out / RESULTS
+    atomic.write_text(path, json.dumps(document, indent=2, sort_keys=False) + "\n")
     return path
 
 
-def run_file(spec_path: Path, out: Path, progress: bool = False) -> Path:
-    """``vrueval run SPEC --out DIR``: run and write ``DIR/results.json``."""
-    spec = load_spec(spec_path)
-    if progress:
-        from tqdm import tqdm
+def run_file(
+    spec_path: Path,
+    out: Path,
+    progress: bool = False,
+    force: bool = False,
+    allowed_dirs: Sequence[Path] = (),
+) -> tuple[Path, Result]:
+    """``vrueval run SPEC --out DIR``: run and write ``DIR/results.json``.
 
-        with tqdm(total=1, desc=spec.name, unit="analysis", leave=False) as bar:
-            document = run_spec(spec)
-            bar.update()
-    else:
-        document = run_spec(spec)
-    return write_results(document, out)
+    The spec and ``out`` are checked, and ``out`` locked, before the fit (see
+    :mod:`vrueval.analysis.output`); ``force`` allows replacing another analysis's results;
+    ``allowed_dirs`` are folders outside the project the spec's data files may come from.
+    Returns the path written and the fitted result.
+    """
+    spec = load_spec(spec_path, allowed_dirs=allowed_dirs)
+    with claimed(out, spec.name, force=force):
+        if progress:
+            from tqdm import tqdm
+
+            with tqdm(total=1, desc=spec.name, unit="analysis", leave=False) as bar:
+                result, panel = fit(spec)
+                bar.update()
+        else:
+            result, panel = fit(spec)
+        path = write_results(build_document(spec, result, panel), out)
+    return path, result
