@@ -41,6 +41,7 @@ from vrueval.designs.did_data import (
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
 from vrueval.designs.did_results import DiDResult
 from vrueval.inference import cluster
+from vrueval.inference.draws import check_draws
 from vrueval.inference.intervals import check_level
 from vrueval.inference.randomization import STATISTICS, Statistic
 from vrueval.inference.wild_bootstrap import BOOT_WEIGHTS, BootWeights
@@ -214,11 +215,10 @@ def _check_fit_options(
 ) -> float:
     _choice(inference, inf.INFERENCES, "inference")
     _choice(boot_weights, BOOT_WEIGHTS, "boot_weights")
-    if not isinstance(draws, int) or draws < 99:
-        raise ValueError(f"draws must be an integer >= 99, got {draws!r}")
-    if not isinstance(permutations, int) or permutations < 99:
-        raise ValueError(f"permutations must be an integer >= 99, got {permutations!r}")
-    return check_level(level)
+    level = check_level(level)
+    check_draws(draws, level, "draws")
+    check_draws(permutations, level, "permutations")
+    return level
 
 
 class DiD(_ComparatorDesign):

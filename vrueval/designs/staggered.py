@@ -29,6 +29,7 @@ from vrueval.designs.staggered_estimate import (
     group_time_att,
 )
 from vrueval.designs.staggered_results import StaggeredResult, effects_table, families
+from vrueval.inference.draws import check_draws
 from vrueval.inference.intervals import check_level
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
 
@@ -184,8 +185,7 @@ class StaggeredDiD:
         if inference == "bootstrap":
             if seed is None:
                 raise ValueError("the bootstrap needs an explicit seed=, recorded on the result")
-            if not isinstance(draws, int | np.integer) or draws < 99:
-                raise ValueError(f"draws must be an integer >= 99, got {draws!r}")
+            check_draws(draws, level, "draws")
         s = self._settings
         d = self._data
         gt = group_time_att(

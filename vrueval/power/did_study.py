@@ -21,6 +21,7 @@ import pandas as pd
 from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.designs.did_data import check_panel
+from vrueval.inference.draws import check_draws
 from vrueval.inference.wild_bootstrap import BootWeights
 from vrueval.power import analytic as an
 from vrueval.power import resampled
@@ -179,6 +180,10 @@ def _study(
         if critical != "nominal":
             raise ValueError(f"inference={inference!r} is calibrated by resampling: drop critical")
     check_seed(seed, needed=placebo != "time" or inference != "cr1")
+    if inference == "wild":
+        check_draws(draws, level, "draws")
+    elif inference == "randomization":
+        check_draws(permutations, level, "permutations")
     if not isinstance(post, int) or isinstance(post, bool) or post < 1:
         raise ValueError(f"post must be a positive integer number of periods, got {post!r}")
 
