@@ -428,7 +428,15 @@ class DiD(_ComparatorDesign):
             if np.any(~np.isfinite(pop) | (pop <= 0)):
                 raise ValueError("a log-population offset needs every population")
             offset = np.log(pop)
-        fit = poisson_absorbed(data.unit_code, data.period_code, y, d, offset)
+        fit = poisson_absorbed(
+            data.unit_code,
+            data.period_code,
+            y,
+            d,
+            offset,
+            unit_labels=list(data.units),
+            period_labels=[str(p) for p in data.periods],
+        )
         n_params = (len(data.periods) - 1) + 1
         cov = cluster.cr1(
             fit.x_tilde * fit.score_resid[:, None],

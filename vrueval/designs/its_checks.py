@@ -33,7 +33,8 @@ def before_fit(d: ITSDesign, y: FloatArray, count_model: bool, what: str) -> Non
             str(p) if t else f"{u} {p}"
             for u, p, t in zip(d.unit[m], d.periods[m], d.treated[m], strict=True)
         ]
-        check_separation(X, y, d.names, what=what, row_labels=labels)
+        effects = [d.names[j] for j in d.effect_cols.values()]
+        check_separation(X, y, d.names, what=what, row_labels=labels, first=effects)
     require_variation(y, f"the outcome of {what}")
 
 

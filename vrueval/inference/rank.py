@@ -83,7 +83,7 @@ def require_full_rank(X: FloatArray, names: Sequence[str], what: str) -> None:
     parts = []
     for col, others in deps.items():
         if others:
-            parts.append(f"{col!r} is a linear combination of {', '.join(map(repr, others))}")
+            parts.append(f"{col!r} is collinear with {', '.join(map(repr, others))}")
         else:
             parts.append(f"{col!r} is zero in every fitted row")
     raise RankDeficientError(

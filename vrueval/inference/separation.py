@@ -110,6 +110,7 @@ def check_separation(
     *,
     what: str,
     row_labels: Sequence[str] | None = None,
+    first: Sequence[str] = (),
 ) -> None:
     """Refuse an all-zero outcome or a separated design, naming the columns involved.
 
@@ -122,6 +123,7 @@ def check_separation(
     names : the k column names.
     what : what is being fitted, for the message (e.g. "the Poisson ITS of West Midlands").
     row_labels : optional label of each row (e.g. its period), shown for the separated rows.
+    first : the terms the user reads (effects), named first among the columns involved.
 
     Raises
     ------
@@ -142,7 +144,11 @@ def check_separation(
         return
     kept = _csr(X)[np.flatnonzero(~rows)].toarray()
     deps = collinear_columns(kept, names)
-    columns = [c for c in names if c in deps or any(c in v for v in deps.values())]
+    involved = set(deps) | {c for v in deps.values() for c in v}
+    columns = [c for c in first if c in involved] + [
+        c for c in names if c in involved and c not in first
+    ]
+    shown = ", ".join(columns[:8]) + (f" and {len(columns) - 8} more" if len(columns) > 8 else "")
     where = ""
     if row_labels is not None:
         labels = [str(row_labels[int(i)]) for i in np.flatnonzero(rows)]
@@ -151,7 +157,7 @@ def check_separation(
         f"{what}: separation -- the outcome is zero in {int(rows.sum())} rows{where} whose "
         "fitted rate the model can send to zero, so the maximum-likelihood estimates do not "
         "exist (rate ratios diverge towards 0 or infinity with meaningless intervals). "
-        f"Coefficients not identified: {', '.join(columns) or 'none named'}. Shorten the "
+        f"Coefficients not identified: {shown or 'none named'}. Shorten the "
         "window, remove these terms, or aggregate so that the zero rows carry information",
         np.flatnonzero(rows),
         columns,
