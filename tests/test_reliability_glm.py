@@ -273,6 +273,31 @@ def test_monte_carlo_warning(case: str, message: str | None, fragment: str | Non
         assert message is not None and fragment in message, message
 
 
+FIT_WARNINGS: list[tuple[str, Callable[[], Any], str | None]] = [
+    ("did-wild-39", _did_fit(inference="wild", draws=39),
+     "att: p = 0 is within Monte Carlo error of 0.05 (+-0.07 with 39 draws)"),
+    ("did-randomization-39", _did_fit(inference="randomization", permutations=39),
+     "att: p = 0.025 is within Monte Carlo error"),
+    ("did-wild-999", _did_fit(inference="wild", draws=999), None),
+    ("did-randomization-999", _did_fit(inference="randomization", permutations=999), None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "run", "fragment"), FIT_WARNINGS, ids=[w[0] for w in FIT_WARNINGS]
+)
+def test_fit_carries_monte_carlo_warning(
+    case: str, run: Callable[[], Any], fragment: str | None
+) -> None:
+    res = run()
+    found = [w for w in res.warnings if "Monte Carlo error" in w]
+    if fragment is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and fragment in found[0], found
+        assert fragment in res.summary()
+
+
 def test_minimum_draws_rule() -> None:
     assert [draws_rule.minimum_draws(lv) for lv in (0.8, 0.9, 0.95, 0.99)] == [9, 19, 39, 199]
     # the rule's reason: at B_min the smallest p-value 1/(B+1) reaches (1 - level) / 2

@@ -41,7 +41,7 @@ from vrueval.designs.did_data import (
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
 from vrueval.designs.did_results import DiDResult
 from vrueval.inference import cluster
-from vrueval.inference.draws import check_draws
+from vrueval.inference.draws import check_draws, counted_p_warnings
 from vrueval.inference.intervals import check_level
 from vrueval.inference.randomization import STATISTICS, Statistic
 from vrueval.inference.wild_bootstrap import BOOT_WEIGHTS, BootWeights
@@ -387,6 +387,9 @@ class DiD(_ComparatorDesign):
                 diag.update(more)
         table["inference"] = inference
         random = inference in ("wild", "randomization")
+        if random and not (diag.get("bootstrap_enumerated") or diag.get("permutation_exact")):
+            resamples = int(diag.get("bootstrap_draws") or diag.get("permutation_assignments") or 0)
+            warnings += counted_p_warnings(table["term"], table["p_value"], resamples, level)
         names = {"twfe": "TWFE", "2x2": "2x2", "poisson": "Poisson PML"}
         settings = self._settings(
             data,

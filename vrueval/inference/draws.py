@@ -29,6 +29,7 @@ Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*, ch. 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 from scipy import stats
@@ -65,6 +66,8 @@ def check_draws(draws: object, level: float, name: str = "draws") -> int:
 def counted_p_warning(p_value: float, draws: int, level: float, term: str) -> str | None:
     """A warning when a p-value counted over ``draws`` is within Monte Carlo error of
     ``1 - level`` (two standard errors of a proportion at that threshold)."""
+    if draws < 1:
+        return None
     alpha = 1.0 - level
     half = 2.0 * math.sqrt(alpha * (1.0 - alpha) / draws)
     if not (np.isfinite(p_value) and abs(p_value - alpha) < half):
@@ -74,6 +77,18 @@ def counted_p_warning(p_value: float, draws: int, level: float, term: str) -> st
         f"(+-{half:.2g} with {draws} draws); whether it is significant at level {level:g} "
         "depends on the draws: use more"
     )
+
+
+def counted_p_warnings(
+    terms: Iterable[str], p_values: Iterable[float], draws: int, level: float
+) -> list[str]:
+    """:func:`counted_p_warning` for each term of a table (the ones that apply)."""
+    out = []
+    for term, p in zip(terms, p_values, strict=True):
+        msg = counted_p_warning(float(p), draws, level, str(term))
+        if msg is not None:
+            out.append(msg)
+    return out
 
 
 def bootstrap_se_p_warning(
