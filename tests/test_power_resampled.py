@@ -158,7 +158,7 @@ def test_bad_options() -> None:
         ve.power.event_study(knife, "knife_offences", inference="wild", **base)
     with pytest.raises(ValueError, match="calibrated by resampling"):
         ve.power.did(knife, "knife_offences", inference="wild", critical="calibrated", **base)
-    with pytest.raises(ValueError, match="draws must be an integer >= 99"):
+    with pytest.raises(ValueError, match="draws=10 is too few"):
         ve.power.did(knife, "knife_offences", inference="wild", draws=10, **base)
     with pytest.raises(ValueError, match="ri_statistic must be"):
         ve.power.did(knife, "knife_offences", inference="randomization", ri_statistic="z", **base)
@@ -166,7 +166,7 @@ def test_bad_options() -> None:
         knife, "knife_offences", inference="randomization", ri_statistic="coefficient", **base
     )
     assert coef.settings["ri_statistic"] == "coefficient"
-    with pytest.raises(ValueError, match="permutations must be an integer >= 99"):
+    with pytest.raises(ValueError, match="permutations=5 is too few"):
         ve.power.did(knife, "knife_offences", inference="randomization", permutations=5, **base)
 
 

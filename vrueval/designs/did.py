@@ -42,6 +42,7 @@ from vrueval.designs.did_data import (
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
 from vrueval.designs.did_results import DiDResult
 from vrueval.inference import cluster, few_clusters
+from vrueval.inference.draws import check_draws, counted_p_warnings
 from vrueval.inference.intervals import check_level
 from vrueval.inference.randomization import STATISTICS, Statistic
 from vrueval.inference.seeds import check_seed
@@ -243,11 +244,10 @@ def _check_fit_options(
 ) -> float:
     _choice(inference, inf.INFERENCES, "inference")
     _choice(boot_weights, BOOT_WEIGHTS, "boot_weights")
-    if not isinstance(draws, int) or draws < 99:
-        raise ValueError(f"draws must be an integer >= 99, got {draws!r}")
-    if not isinstance(permutations, int) or permutations < 99:
-        raise ValueError(f"permutations must be an integer >= 99, got {permutations!r}")
-    return check_level(level)
+    level = check_level(level)
+    check_draws(draws, level, "draws")
+    check_draws(permutations, level, "permutations")
+    return level
 
 
 class DiD(_ComparatorDesign):
@@ -445,6 +445,9 @@ class DiD(_ComparatorDesign):
                 diag.update(more)
         table["inference"] = inference
         random = inference in ("wild", "randomization")
+        if random and not (diag.get("bootstrap_enumerated") or diag.get("permutation_exact")):
+            resamples = int(diag.get("bootstrap_draws") or diag.get("permutation_assignments") or 0)
+            warnings += counted_p_warnings(table["term"], table["p_value"], resamples, level)
         names = {"twfe": "TWFE", "2x2": "2x2", "poisson": "Poisson PML"}
         settings = self._settings(
             data,
@@ -487,7 +490,15 @@ class DiD(_ComparatorDesign):
         if self.scale == "rate":
             check_population(f, value="y")
             offset = np.log(f["population"].to_numpy(dtype=float))
-        fit = poisson_absorbed(data.unit_code, data.period_code, y, d, offset)
+        fit = poisson_absorbed(
+            data.unit_code,
+            data.period_code,
+            y,
+            d,
+            offset,
+            unit_labels=list(data.units),
+            period_labels=[str(p) for p in data.periods],
+        )
         cov = cluster.cr1(
             fit.x_tilde * fit.score_resid[:, None],
             fit.hessian_inv,

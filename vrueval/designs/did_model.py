@@ -14,9 +14,14 @@ fixed effects. *Stata Journal* 20(1), 95-115 (IRLS with absorbed effects).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+
+from vrueval.inference.rank import require_full_rank
+from vrueval.inference.separation import check_separation
 
 FloatArray = np.ndarray
 
@@ -106,17 +111,31 @@ class OLSFit:
     n_params: int  # every parameter of the full model, fixed effects included
 
 
-def ols_absorbed(fe: TwoWayFE, y: FloatArray, x: FloatArray) -> OLSFit:
-    """OLS of ``y`` on ``x`` with unit and period effects (and the FE's weights)."""
+def _column_names(x: FloatArray, names: Sequence[str] | None) -> list[str]:
+    if names is not None:
+        return list(names)
+    return ["att"] if x.shape[1] == 1 else [f"x{j}" for j in range(x.shape[1])]
+
+
+def ols_absorbed(
+    fe: TwoWayFE, y: FloatArray, x: FloatArray, names: Sequence[str] | None = None
+) -> OLSFit:
+    """OLS of ``y`` on ``x`` with unit and period effects (and the FE's weights).
+
+    A column of ``x`` that is collinear with the effects or the other columns is refused by
+    :func:`vrueval.inference.rank.require_full_rank`, named (``names``; default "att" for one
+    column).
+    """
     x = np.atleast_2d(np.asarray(x, dtype=float).T).T
     xs = fe.absorb_star(fe.sqrt_w[:, None] * x)
     ys = fe.absorb_star(fe.sqrt_w * np.asarray(y, dtype=float))
+    require_full_rank(
+        xs,
+        _column_names(x, names),
+        "the treatment columns after removing unit and period effects (e.g. every unit "
+        "treated, or no post-period)",
+    )
     xtx = xs.T @ xs
-    if np.linalg.matrix_rank(xtx) < xtx.shape[0]:
-        raise ValueError(
-            "the treatment variables are collinear with the unit and period effects "
-            "(e.g. every unit treated, or no post-period)"
-        )
     xtx_inv = np.linalg.inv(xtx)
     coef = xtx_inv @ (xs.T @ ys)
     resid = ys - xs @ coef
@@ -145,15 +164,22 @@ def poisson_absorbed(
     *,
     tol: float = 1e-12,
     max_iter: int = 200,
+    names: Sequence[str] | None = None,
+    unit_labels: Sequence[str] | None = None,
+    period_labels: Sequence[str] | None = None,
 ) -> PoissonFit:
     """Poisson PML of ``y`` on ``x`` with unit and period effects by IRLS on absorbed data.
 
     Each iteration is a weighted TWFE regression of the working response with weights ``mu``;
-    the fixed effects are never estimated as coefficients. Units whose outcome is zero in every
-    period have no finite effect: the caller removes them.
+    the fixed effects are never estimated as coefficients. Before fitting, an all-zero outcome,
+    separation (:func:`vrueval.inference.separation.check_separation`, on the full design with
+    the effects as dummy columns: e.g. zeros in every treated post-period cell, or a unit that
+    is zero in every period) and collinear columns are refused, named by ``names`` (columns of
+    ``x``) and the unit and period labels.
     """
     y = np.asarray(y, dtype=float)
     x = np.atleast_2d(np.asarray(x, dtype=float).T).T
+    _check_poisson_design(unit, period, y, x, names, unit_labels, period_labels)
     off = np.zeros_like(y) if offset is None else np.asarray(offset, dtype=float)
     mu = np.where(y > 0, y, 0.5 * (y.mean() + 1e-8)) + 1e-8
     eta = np.log(mu)
@@ -180,4 +206,49 @@ def poisson_absorbed(
     hess = xt.T @ (mu[:, None] * xt)
     return PoissonFit(
         coef, xt, y - mu, mu, np.linalg.inv(hess), fe.n_effects + x.shape[1], iterations
+    )
+
+
+def _check_poisson_design(
+    unit: np.ndarray,
+    period: np.ndarray,
+    y: FloatArray,
+    x: FloatArray,
+    names: Sequence[str] | None,
+    unit_labels: Sequence[str] | None,
+    period_labels: Sequence[str] | None,
+) -> None:
+    """The shared rank and separation rules, on the design with the effects as dummies."""
+    unit = np.asarray(unit, dtype=np.int64)
+    period = np.asarray(period, dtype=np.int64)
+    n_units, n_periods = int(unit.max()) + 1, int(period.max()) + 1
+    units = list(unit_labels) if unit_labels is not None else [str(u) for u in range(n_units)]
+    periods = (
+        list(period_labels) if period_labels is not None else [str(p) for p in range(n_periods)]
+    )
+    cols = _column_names(x, names)
+    require_full_rank(
+        TwoWayFE(unit, period).residualize(x),
+        cols,
+        "the treatment columns after removing unit and period effects",
+    )
+    rows = np.arange(len(y))
+    later = period > 0  # the first period's effect is absorbed by the unit effects
+    dummies = sparse.hstack(
+        [
+            sparse.csr_array((np.ones(len(y)), (rows, unit)), shape=(len(y), n_units)),
+            sparse.csr_array(
+                (np.ones(int(later.sum())), (rows[later], period[later] - 1)),
+                shape=(len(y), n_periods - 1),
+            ),
+            sparse.csr_array(x),
+        ]
+    )
+    check_separation(
+        dummies,
+        y,
+        [*(f"unit:{u}" for u in units), *(f"period:{p}" for p in periods[1:]), *cols],
+        what="the Poisson DiD",
+        first=cols,
+        row_labels=[f"{units[u]} {periods[p]}" for u, p in zip(unit, period, strict=True)],
     )

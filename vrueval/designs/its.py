@@ -26,13 +26,14 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data.panel import Panel
-from vrueval.designs import its_data
+from vrueval.designs import its_checks, its_data
 from vrueval.designs import its_tables as tables
 from vrueval.designs.its_design import Interruption, ITSDesign, build_design
 from vrueval.designs.its_inference import Covariance, block_bootstrap, classical, hac
 from vrueval.designs.its_models import ModelFit, fit_glm, fit_gls, fit_ols
 from vrueval.designs.its_placebo import placebo_table
 from vrueval.designs.its_results import ITSResult
+from vrueval.inference.draws import bootstrap_se_p_warning, check_draws
 from vrueval.inference.hac import KERNELS, Kernel
 from vrueval.inference.hac import hac_lag as lag_rule
 from vrueval.inference.intervals import check_level
@@ -256,15 +257,22 @@ class ITS:
         s = self._settings
         m = d.in_fit
         X, y = d.X[m], d.y[m]
-        if s["model"] in ("poisson", "negbin"):
-            off = np.log(d.population[m]) if s["response"] == "rate" else np.zeros(len(y))
-            return fit_glm(y, X, off, s["model"], s["dispersion"] == "quasi")
-        if s["response"] == "rate":
+        count_model = s["model"] in ("poisson", "negbin")
+        if s["response"] == "rate" and not count_model:
             y = y / d.population[m] * s["rate_per"]
-        if s["model"] == "gls":
+        what = f"the {s['model']} ITS of {s['unit_name']} ({s['outcome']})"
+        its_checks.before_fit(d, y, count_model, what)
+        fit: ModelFit
+        if count_model:
+            off = np.log(d.population[m]) if s["response"] == "rate" else np.zeros(len(y))
+            fit = fit_glm(y, X, off, s["model"], s["dispersion"] == "quasi")
+        elif s["model"] == "gls":
             p, q = s["arma"]
-            return fit_gls(y, X, d.time[m], p, q, s["gls_method"], with_aic)
-        return fit_ols(y, X)
+            fit = fit_gls(y, X, d.time[m], p, q, s["gls_method"], with_aic)
+        else:
+            fit = fit_ols(y, X)
+        its_checks.after_fit(d, fit, y, what)
+        return fit
 
     def _choose_k(self) -> tuple[int, pd.DataFrame | None]:
         s = self._settings
@@ -326,7 +334,10 @@ class ITS:
         hac_adjust : bool
             Small-sample factor n / (n - k) on the HAC covariance (cancels under fixed-b).
         n_boot, block_length, seed
-            Bootstrap replicates, block length (default ceil(n^(1/3))) and seed.
+            Bootstrap replicates, block length (default ceil(n^(1/3))) and seed. ``n_boot``
+            follows :mod:`vrueval.inference.draws`: fewer than ``ceil(2 / (1 - level)) - 1``
+            (39 at level 0.95) is refused, and a warning says when the standard error's Monte
+            Carlo error could flip an effect's significance at ``level``.
         placebo : bool
             Also fit fake interruptions at every pre-period date with ``min_segment`` points on
             both sides, and rank the real interruption's level-change t statistic among them.
@@ -347,6 +358,7 @@ class ITS:
                 raise ValueError("inference='bootstrap' needs an explicit seed (recorded)")
             if self._controls:
                 raise ValueError("the block bootstrap is implemented for a single series")
+            n_boot = check_draws(n_boot, level, "n_boot")
         if window is not None and (not isinstance(window, int) or window < 1):
             raise ValueError(f"window must be a positive integer, got {window!r}")
 
@@ -425,6 +437,8 @@ class ITS:
                 diag["placebo_rank"] = int(real["rank"])
                 diag["placebo_count"] = int((~placebo_frame["real"]).sum())
                 diag["placebo_p"] = float(real["rank"] / len(placebo_frame))
+            if method == "bootstrap":
+                warns = [*warns, *_monte_carlo_warnings(effects, n_boot, level)]
             return diag, warns
 
         def build_paths() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -464,6 +478,19 @@ class ITS:
             off = np.log(d.population[m]) if s["response"] == "rate" else np.zeros(len(y_star))
             return fit_glm(y_star, X, off, s["model"], False).beta
         return fit_ols(y_star, X).beta
+
+
+def _monte_carlo_warnings(effects: tables.Effects, n_boot: int, level: float) -> list[str]:
+    """Effects whose significance at ``level`` the bootstrap's Monte Carlo error could flip."""
+    out = []
+    for term, stat, df, nuisance in zip(
+        effects.terms, effects.statistic, effects.df, effects.nuisance, strict=True
+    ):
+        if not nuisance:
+            msg = bootstrap_se_p_warning(float(stat), float(df), n_boot, level, term)
+            if msg is not None:
+                out.append(msg)
+    return out
 
 
 def _by_period(i: Interruption) -> pd.Period:

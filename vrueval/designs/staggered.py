@@ -30,6 +30,7 @@ from vrueval.designs.staggered_estimate import (
 )
 from vrueval.designs.staggered_results import StaggeredResult, effects_table, families
 from vrueval.inference import few_clusters
+from vrueval.inference.draws import check_draws
 from vrueval.inference.intervals import check_level
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
 from vrueval.inference.seeds import check_seed
@@ -191,8 +192,7 @@ class StaggeredDiD:
         level = check_level(level)
         check_seed(seed, needed=inference == "bootstrap")
         if inference == "bootstrap":
-            if not isinstance(draws, int | np.integer) or draws < 99:
-                raise ValueError(f"draws must be an integer >= 99, got {draws!r}")
+            check_draws(draws, level, "draws")
         s = self._settings
         d = self._data
         n_treated = int(np.isfinite(d.first).sum())

@@ -19,6 +19,8 @@ from typing import Literal, get_args
 import numpy as np
 from scipy import stats
 
+from vrueval.inference.draws import check_draws
+
 MultiplierWeights = Literal["mammen", "rademacher"]
 MULTIPLIER_WEIGHTS: tuple[str, ...] = get_args(MultiplierWeights)
 
@@ -116,8 +118,10 @@ def bootstrap_family(boot: np.ndarray, n: int, *, level: float = 0.95) -> Bootst
     ----------
     boot : (B, m) deviations from :func:`perturb` for the family's m estimates.
     n : number of clusters behind the influence functions.
-    level : confidence level of the bands.
+    level : confidence level of the bands; the number of draws B follows
+        :func:`vrueval.inference.draws.check_draws`.
     """
+    check_draws(boot.shape[0], level, "draws")
     q75 = np.quantile(boot, 0.75, axis=0, method="inverted_cdf")
     q25 = np.quantile(boot, 0.25, axis=0, method="inverted_cdf")
     sigma = (q75 - q25) / _IQR_NORMAL

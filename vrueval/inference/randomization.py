@@ -46,6 +46,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from vrueval.inference.cluster import cluster_codes
+from vrueval.inference.draws import check_draws
 
 FloatArray = np.ndarray
 Statistic = Literal["t", "coefficient"]
@@ -145,9 +146,12 @@ def permutation_test(
         clustered as ``blocks``). :class:`vrueval.DiD` uses "t" by default.
     blocks : ClusterBlocks
         The per-cluster pieces of ``q`` and ``gram``; needed for ``statistic="t"``.
+    permutations : int
+        Random re-assignments, checked by :func:`vrueval.inference.draws.check_draws` (at least
+        ``ceil(2 / (1 - level)) - 1``); all of them are enumerated instead when there are no
+        more than ``permutations``.
     """
-    if permutations < 99:
-        raise ValueError(f"permutations must be at least 99, got {permutations}")
+    permutations = check_draws(permutations, level, "permutations")
     if statistic not in STATISTICS:
         raise ValueError(f"statistic must be one of {STATISTICS}, got {statistic!r}")
     if statistic == "t" and blocks is None:

@@ -32,6 +32,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from vrueval.inference.cluster import cluster_codes, group_sums
+from vrueval.inference.draws import check_draws
 
 BootWeights = Literal["rademacher", "webb"]
 BOOT_WEIGHTS: tuple[str, ...] = get_args(BootWeights)
@@ -150,9 +151,12 @@ def wild_cluster_bootstrap(
         Other absorbed regressors, partialled out too.
     small_sample : float
         CR1 factor in the t statistics (it cancels in the p-value).
+    draws : int
+        Random draws, checked by :func:`vrueval.inference.draws.check_draws` (at least
+        ``ceil(2 / (1 - level)) - 1``); Rademacher weights enumerate every sign pattern instead
+        when there are no more than ``draws`` of them.
     """
-    if draws < 99:
-        raise ValueError(f"draws must be at least 99, got {draws}")
+    draws = check_draws(draws, level, "draws")
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     absorb_all = absorb

@@ -23,6 +23,7 @@ from vrueval.data.panel import Panel
 from vrueval.data.rates import per_population
 from vrueval.designs.did_data import check_panel
 from vrueval.inference import few_clusters
+from vrueval.inference.draws import check_draws
 from vrueval.inference.small_sample import (
     DEFAULT_SMALL_SAMPLE,
     ParamCount,
@@ -191,6 +192,10 @@ def _study(
         if critical != "nominal":
             raise ValueError(f"inference={inference!r} is calibrated by resampling: drop critical")
     check_seed(seed, needed=placebo != "time" or inference != "cr1")
+    if inference == "wild":
+        check_draws(draws, level, "draws")
+    elif inference == "randomization":
+        check_draws(permutations, level, "permutations")
     if not isinstance(post, int) or isinstance(post, bool) or post < 1:
         raise ValueError(f"post must be a positive integer number of periods, got {post!r}")
 

@@ -284,13 +284,9 @@ def for_did(
     as :class:`vrueval.DiD` draws them (Rademacher sign patterns enumerated when few, every
     re-assignment when few)."""
     if inference == "wild":
-        if not isinstance(draws, int) or isinstance(draws, bool) or draws < 99:
-            raise ValueError(f"draws must be an integer >= 99, got {draws!r}")
         weights, _ = draw_weights(C.shape[1], draws, cast(BootWeights, boot_weights), rng)
         return wild_cluster(observed, C, V, treated, control, factor, weights)
     if inference == "randomization":
-        if not isinstance(permutations, int) or isinstance(permutations, bool) or permutations < 99:
-            raise ValueError(f"permutations must be an integer >= 99, got {permutations!r}")
         n_t, n_c = int(treated[0].sum()), int(control[0].sum())
         observed_assignment = np.r_[np.ones(n_t), np.zeros(n_c)]
         matrix, _ = assignments(observed_assignment, permutations, rng)

@@ -33,6 +33,7 @@ from vrueval.data.panel import Panel
 from vrueval.data.rates import per_population
 from vrueval.designs.did_data import check_panel
 from vrueval.designs.staggered_estimate import ControlGroup
+from vrueval.inference.draws import check_draws
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
 from vrueval.power import analytic as an
 from vrueval.power import resampled
@@ -164,8 +165,7 @@ def staggered(
     bootstrap = inference == "bootstrap"
     if bootstrap:
         choice(boot_weights, MULTIPLIER_WEIGHTS, "boot_weights")
-        if not isinstance(draws, int | np.integer) or isinstance(draws, bool) or draws < 99:
-            raise ValueError(f"draws must be an integer >= 99, got {draws!r}")
+        check_draws(draws, level, "draws")
     check_seed(seed, needed=placebo != "time" or bootstrap)
     for name, value in (("post", post), ("pre", pre)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

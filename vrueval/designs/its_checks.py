@@ -1,0 +1,63 @@
+"""What an ``ITS`` fit refuses, before and after fitting, by the package's shared rules.
+
+Before: a rank-deficient design (:mod:`vrueval.inference.rank`), a constant outcome
+(:mod:`vrueval.inference.degenerate`) and, for count models, an all-zero outcome or separation
+(:mod:`vrueval.inference.separation`). After: residuals that are all zero -- for a comparative
+ITS, the treated residuals minus the controls' at each period, the contrast the difference terms
+are identified from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vrueval.designs.its_design import ITSDesign
+from vrueval.designs.its_models import ModelFit
+from vrueval.inference.degenerate import require_residual_variation, require_variation
+from vrueval.inference.rank import require_full_rank
+from vrueval.inference.separation import check_separation
+
+FloatArray = np.ndarray
+
+
+def before_fit(d: ITSDesign, y: FloatArray, count_model: bool, what: str) -> None:
+    """Refuse a design or outcome the model cannot be fitted to meaningfully.
+
+    ``y`` is the fitted rows' outcome on the modelled scale (counts for a count model).
+    """
+    m = d.in_fit
+    X = d.X[m]
+    require_full_rank(X, d.names, f"the design of {what}")
+    if count_model:
+        labels = [
+            str(p) if t else f"{u} {p}"
+            for u, p, t in zip(d.unit[m], d.periods[m], d.treated[m], strict=True)
+        ]
+        effects = [d.names[j] for j in d.effect_cols.values()]
+        check_separation(X, y, d.names, what=what, row_labels=labels, first=effects)
+    require_variation(y, f"the outcome of {what}")
+
+
+def after_fit(d: ITSDesign, fit: ModelFit, y: FloatArray, what: str) -> None:
+    """Refuse a fit with no residual variation in what its effects are identified from."""
+    m = d.in_fit
+    treated = d.treated[m]
+    if treated.all():
+        require_residual_variation(fit.resid, y, what)
+        return
+    time = d.time[m] - d.time[m].min()
+    resid = fit.resid
+    # mean control residual at each period, against the treated residual of that period
+    t_c = time[~treated]
+    size = int(time.max()) + 1
+    counts = np.bincount(t_c, minlength=size)
+    sums = np.bincount(t_c, weights=resid[~treated], minlength=size)
+    t_t = time[treated]
+    shared = counts[t_t] > 0
+    diff = resid[treated][shared] - sums[t_t[shared]] / counts[t_t[shared]]
+    require_residual_variation(
+        diff,
+        y,
+        f"the treated-minus-control difference series of {what} (a control equal to the "
+        "treated series, or differing from it by a constant, leaves nothing to compare)",
+    )
