@@ -79,7 +79,8 @@ def test_spec_reads_the_panel_back_with_its_provenance(raw_data, written, tmp_pa
     for fmt, file in (("vrueval-panel", written), ("knife_quarterly", raw_data / KNIFE)):
         path = tmp_path / f"{fmt}.toml"
         path.write_text(SPEC.format(name=fmt.replace("-", "_"), file=file.as_posix(), format=fmt))
-        docs[fmt] = run_spec(load_spec(path))
+        # absolute paths, allowed as on the command line (--allow-path)
+        docs[fmt] = run_spec(load_spec(path, allowed_dirs=(written.parent, raw_data)))
     via_file, direct = docs["vrueval-panel"], docs["knife_quarterly"]
     assert via_file["provenance"]["data"]["sources"] == direct["provenance"]["data"]["sources"]
     assert via_file["provenance"]["data"]["notes"] == direct["provenance"]["data"]["notes"]
@@ -99,14 +100,15 @@ def test_a_parquet_without_provenance_is_refused(tmp_path):
         loaders.load("vrueval-panel", [plain])
 
 
-def test_data_load_is_atomic_and_checks_out_first(raw_data, written, tmp_path, monkeypatch):
+def test_data_load_is_atomic_and_checks_out_first(raw_data, written, tmp_path, monkeypatch, capsys):
     before = written.read_bytes()
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(storage.pq, "write_table", broken)
-    with pytest.raises(OSError, match="disk full"):
+    # the CLI reports the failed write in one line and exits non-zero
+    assert (
         main(
             [
                 "data",
@@ -118,6 +120,9 @@ def test_data_load_is_atomic_and_checks_out_first(raw_data, written, tmp_path, m
                 str(written),
             ]
         )
+        == 1
+    )
+    assert "disk full" in capsys.readouterr().err
     assert written.read_bytes() == before
     assert [p.name for p in written.parent.iterdir()] == [written.name]
     # a folder or a non-parquet name is refused before anything is read

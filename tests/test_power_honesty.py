@@ -64,7 +64,7 @@ def test_size_is_nominal_for_valid_tests(knife: ve.Panel, n: int) -> None:
     )  # fmt: skip
     _within_mc(es)
     its = _wm_its(knife, n, inference="classical")
-    assert its.diagnostics["ar_order_fitted"] == [0]  # white-noise residuals: classical is exact
+    assert its.diagnostics["ar_order_fitted"] == (0,)  # white-noise residuals: classical is exact
     _within_mc(its)
     _within_mc(_wm_its(knife, n, critical="calibrated"))
     for kernel in ("bartlett", "ewc"):  # the default fixed-b HAC: never above nominal + MC error

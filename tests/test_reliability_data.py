@@ -23,7 +23,7 @@ from vrueval.analysis.spec import load_spec
 from vrueval.data import loaders
 from vrueval.data.panel import Panel
 
-FORCES = ["West Midlands", "Kent", "Essex", "Surrey", "Norfolk"]
+FORCES = ["West Midlands", "Kent", "Essex", "Surrey", "Norfolk", "Greater Manchester"]
 FYS = [f"{y}/{str(y + 1)[2:]}" for y in range(2013, 2022)]
 
 
@@ -69,8 +69,9 @@ def _fy_panel(population: dict[tuple[str, str], float] | None = None) -> Panel:
 def _did(panel: Panel, **kw: object) -> object:
     opts: dict[str, object] = {
         "start": "2019/20",
-        "treated": ["West Midlands"],
-        "comparators": FORCES[1:],
+        # two treated: one treated force would be refused by the cluster rule before the data
+        "treated": ["West Midlands", "Greater Manchester"],
+        "comparators": FORCES[1:-1],
     }
     opts.update(kw)
     return ve.DiD(panel, "x", **opts).fit()  # type: ignore[arg-type]
