@@ -91,8 +91,13 @@ def test_bad_spec(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="no such spec"):
         ve.power.from_spec(tmp_path / "absent.toml")
     bad = ITS_SPEC.replace('design = "ITS"', 'design = "SyntheticControl"')
-    with pytest.raises(SpecError, match="support designs"):
+    with pytest.raises(SpecError, match="unknown design 'SyntheticControl'"):
         ve.power.from_spec(_write(tmp_path, bad))
+    # read by the same loader as `vrueval run`: names, [fit] keys and data paths checked alike
+    with pytest.raises(SpecError, match="not an identifier"):
+        ve.power.from_spec(_write(tmp_path, ITS_SPEC.replace('name = "', 'name = "../', 1)))
+    with pytest.raises(SpecError, match="set it once"):
+        ve.power.from_spec(_write(tmp_path, ITS_SPEC.replace("[fit]\n", "[fit]\nlevel = 0.5\n")))
 
 
 def test_weighted_did_spec_is_refused(tmp_path: Path) -> None:

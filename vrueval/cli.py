@@ -129,6 +129,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _allow_path_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        help="let the spec read data files under DIR, outside the project (repeatable)",
+    )
+
+
 def cmd_power(args: argparse.Namespace) -> int:
     import json
 
@@ -138,7 +147,8 @@ def cmd_power(args: argparse.Namespace) -> int:
 
     if args.out:
         check_writable(Path(args.out))  # before the simulations, not after
-    result = from_spec(Path(args.spec), **_overrides(args.set or []))
+    allowed = [Path(d) for d in args.allow_path or []]
+    result = from_spec(Path(args.spec), allowed, **_overrides(args.set or []))
     print(result.summary())
     if args.out:
         from vrueval import atomic
@@ -255,12 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force", action="store_true", help="replace the results of another analysis in --out"
     )
-    p.add_argument(
-        "--allow-path",
-        action="append",
-        metavar="DIR",
-        help="let the spec read data files under DIR, outside the project (repeatable)",
-    )
+    _allow_path_option(p)
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("power", help="power and minimum detectable effects of a planned analysis")
@@ -272,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="replace a [power] option, e.g. --set inference=cr1 --set n_sims=2000 (repeatable)",
     )
+    _allow_path_option(p)
     p.set_defaults(handler=cmd_power)
 
     p = sub.add_parser("render", help="render the reports (Quarto when on PATH, else built in)")

@@ -99,6 +99,7 @@ class Spec:
     data: dict[str, Any]
     design_options: dict[str, Any] = field(default_factory=dict)
     fit_options: dict[str, Any] = field(default_factory=dict)
+    power_options: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
     allowed_dirs: tuple[Path, ...] = ()
 
@@ -283,6 +284,7 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = ()) -> Spec:
         data=dict(data),
         design_options=dict(raw.get("design", {})),
         fit_options=dict(raw.get("fit", {})),
+        power_options=dict(raw.get("power", {})),
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         allowed_dirs=tuple(Path(d).resolve() for d in allowed_dirs),
     )

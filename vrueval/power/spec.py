@@ -44,8 +44,7 @@ cohorts), as unit lists: placebo sets use their sizes, ``placebo = "time"`` the 
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,7 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.analysis.runner import load_panel
-from vrueval.analysis.spec import SECTIONS, Spec, SpecError
+from vrueval.analysis.spec import Spec, SpecError, load_spec
 from vrueval.data.panel import Panel
 from vrueval.data.periods import display
 from vrueval.designs.staggered_data import registry_first_treated
@@ -84,50 +83,19 @@ _STAGGERED_DESIGN = {"first_treated", "control_group", "overall", "covariates"}
 _STAGGERED_IGNORED = {"method", "base_period"}
 
 
-def from_spec(spec_path: Path | str, **overrides: Any) -> PowerResult:
+def from_spec(
+    spec_path: Path | str, allowed_dirs: Sequence[Path] = (), **overrides: Any
+) -> PowerResult:
     """Run the power study a spec describes (see the module docstring).
 
-    ``overrides`` replace or add ``[power]`` options, e.g. ``inference="cr1"`` to compare the
-    power of another test of the same plan.
+    The spec is read and checked by :func:`vrueval.analysis.spec.load_spec`, as for
+    ``vrueval run`` (``allowed_dirs``: folders outside the project the user allowed on the
+    command line). ``overrides`` replace or add ``[power]`` options, e.g. ``inference="cr1"`` to
+    compare the power of another test of the same plan.
     """
     path = Path(spec_path)
-    if not path.is_file():
-        raise SpecError(f"{path}: no such spec file")
-    raw_bytes = path.read_bytes()
-    try:
-        raw = tomllib.loads(raw_bytes.decode("utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{path}: not valid TOML: {err}") from err
-    options = {**raw.pop("power", {}), **overrides}
-    allowed = {*SECTIONS, "power"}
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise SpecError(f"{path}: unknown section(s) {unknown}; allowed: {sorted(allowed)}")
-    for section, keys in SECTIONS.items():
-        if keys is not None and section in raw:
-            extra = sorted(set(raw[section]) - keys)
-            if extra:
-                raise SpecError(
-                    f"{path}: unknown key(s) {extra} in [{section}]; allowed: {sorted(keys)}"
-                )
-    analysis, data = raw.get("analysis", {}), raw.get("data", {})
-    for key in ("name", "design"):
-        if key not in analysis:
-            raise SpecError(f"{path}: [analysis] needs '{key}'")
-    if "outcome" not in data or ("dataset" in data) == ("files" in data):
-        raise SpecError(f"{path}: [data] needs 'outcome' and one of 'dataset' or 'files'")
-    spec = Spec(
-        path=path.resolve(),
-        name=str(analysis["name"]),
-        title=str(analysis.get("title", analysis["name"])),
-        design=str(analysis["design"]),
-        seed=analysis.get("seed"),
-        level=float(analysis.get("level", 0.95)),
-        data=dict(data),
-        design_options=dict(raw.get("design", {})),
-        fit_options=dict(raw.get("fit", {})),
-        sha256=hashlib.sha256(raw_bytes).hexdigest(),
-    )
+    spec = load_spec(path, allowed_dirs)
+    options = {**spec.power_options, **overrides}
     panel = load_panel(spec)
     options.setdefault("level", spec.level)
     if spec.seed is not None:
