@@ -6,21 +6,13 @@ changed) and by the render cache (a report re-executes when a file it depends on
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from vrueval.analysis.spec import Spec
 from vrueval.data import datasets
+from vrueval.data.loaders.provenance import sha256 as sha256_file
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding vrueval/
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def data_files(spec: Spec) -> list[Path]:

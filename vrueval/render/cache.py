@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from vrueval import atomic
+from vrueval.data.loaders.provenance import sha256 as sha256_file
 from vrueval.render.execute import Executed
 from vrueval.render.qmd import Document
 
@@ -38,14 +39,6 @@ PACKAGE_DIR = _RENDER_DIR.parent  # vrueval/
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def analyses_used(document: Document) -> list[str]:
