@@ -67,3 +67,20 @@ def test_report_page_is_clean_and_prints_the_results(site, browser, report, tmp_
         row = next(e for e in document["effects"] if e["term"] == term)
         expected = rp.headline(row, digits=digits)
         assert expected in text, f"{report}: {analysis} {term}: {expected!r} not on the page"
+
+
+def test_warnings_table_lists_every_warning_of_the_runs() -> None:
+    robbery = rp.run("did_css_robbery", ROOT)
+    assert robbery.result.warnings  # City of London is dropped: the real result warns
+    table = rp.warnings_table([robbery])
+    assert list(table["Warning"]) == list(robbery.result.warnings)
+    assert set(table["Analysis"]) == {"did_css_robbery"}
+    assert robbery.spec.name in set(rp.warnings_table()["Analysis"])  # every run by default
+    assert rp.warnings_table([])["Warning"].iloc[0].startswith("none")
+
+
+def test_provenance_seed_is_the_results() -> None:
+    wm = rp.run("its_hes_west_midlands", ROOT)
+    assert wm.spec.seed is not None and wm.result.seed is None  # HAC: deterministic
+    seed = rp.provenance_table(wm).set_index("Item").loc["Seed", "Value"]
+    assert seed == "none (deterministic)"

@@ -12,6 +12,7 @@ from vrueval.reporting.report import (
     provenance_table,
     run,
     show,
+    warnings_table,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "provenance_table",
     "run",
     "show",
+    "warnings_table",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -47,7 +46,6 @@ class Run:
         return cast(pd.Series, table.loc[term])
 
 
-@cache
 def _run(path: Path) -> Run:
     spec = load_spec(path)
     result, panel = fit(spec)
@@ -55,10 +53,29 @@ def _run(path: Path) -> Run:
     return Run(spec=spec, result=result, panel=panel, document=document)
 
 
+#: Every analysis this process has run, in first-run order (a report's own list).
+_RUNS: dict[Path, Run] = {}
+
+
 def run(name: str, root: Path | None = None) -> Run:
     """Run the analysis ``analyses/<name>.toml`` (once per process) and return it."""
-    path = project_root(root) / "analyses" / f"{name}.toml"
-    return _run(path.resolve())
+    path = (project_root(root) / "analyses" / f"{name}.toml").resolve()
+    if path not in _RUNS:
+        _RUNS[path] = _run(path)
+    return _RUNS[path]
+
+
+def warnings_table(runs: list[Run] | None = None) -> pd.DataFrame:
+    """Every warning the results carry, one row each (``runs``: default every analysis this
+    report ran), so a report prints what its numbers cannot show as well as the numbers."""
+    rows = [
+        (r.spec.name, w)
+        for r in (runs if runs is not None else list(_RUNS.values()))
+        for w in r.result.warnings
+    ]
+    if not rows:
+        rows = [("all analyses", "none: no result carries a warning")]
+    return pd.DataFrame(rows, columns=["Analysis", "Warning"])
 
 
 # -- number formatting, shared with the browser test ----------------------------------------
@@ -144,7 +161,8 @@ def provenance_table(run: Run) -> pd.DataFrame:
     rows = [
         ("Analysis spec", f"analyses/{run.spec.path.name} (sha256 {run.spec.sha256[:16]}…)"),
         ("Design", run.spec.design),
-        ("Seed", "none (deterministic)" if run.spec.seed is None else str(run.spec.seed)),
+        # the result's seed: a deterministic fit records none, whatever the spec carries
+        ("Seed", "none (deterministic)" if run.result.seed is None else str(run.result.seed)),
         ("Canonical panel sha256", panel_sha256(run.panel)),
     ]
     for source in prov["data"]["sources"]:
