@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import vrueval as ve
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed
+from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
 from vrueval.inference import draws as draws_rule
 from vrueval.inference.multiplier_bootstrap import bootstrap_family
 from vrueval.inference.randomization import permutation_test
@@ -92,6 +92,46 @@ def _collinear_did() -> Any:
     period = np.tile(np.arange(6), 4)
     y = np.random.default_rng(1).normal(size=24)
     return ols_absorbed(TwoWayFE(unit, period), y, (unit == 0).astype(float))
+
+
+VRU3 = list(ve.areas.vru_2019()[:3])
+NEVER5 = [u for u in ve.areas.comparators() if u != "E23000034"][:5]
+
+
+def _fy_panel(value: Callable[[str, int], float], measure: str = "score") -> ve.Panel:
+    """3 treated forces and 5 comparators over FY2002/03-FY2021/22, ``value(unit, year)``."""
+    rows = [
+        {"unit": u, "period": pd.Period(year=y, freq="Y-MAR"), "outcome": "z",
+         "value": value(u, y)}
+        for u in VRU3 + NEVER5 for y in range(2003, 2023)
+    ]  # fmt: skip
+    return ve.Panel.from_frame(pd.DataFrame(rows), frequency="financial_year", measure=measure)
+
+
+def _parallel(u: str, y: int) -> float:
+    return float(y) + (5.0 if u in VRU3 else 0.0)
+
+
+def _fy_did(value: Callable[[str, int], float], measure: str = "score", design: Any = None,
+            **kw: Any) -> Callable[[], Any]:  # fmt: skip
+    return lambda: (design or ve.DiD)(
+        _fy_panel(value, measure), "z", start="2019/20", treated=VRU3, **kw
+    ).fit()
+
+
+def _intensity_everyone() -> Any:
+    """Every unit at intensity 0.5 from one period, no comparators: D is the period effects
+    (the referee's ATT 1.38 with SE 6.7e14, no error)."""
+    noise = dict(zip(VRU3 + NEVER5, np.random.default_rng(5).normal(size=(8, 20)), strict=True))
+    panel = _fy_panel(lambda u, y: float(noise[u][y - 2003]))
+    return ve.DiD(panel, "z", start="2019/20", intensity={u: 0.5 for u in VRU3 + NEVER5},
+                  comparators=[]).fit()  # fmt: skip
+
+
+def _poisson_post_indicator() -> Any:
+    unit, period = np.repeat(np.arange(6), 8), np.tile(np.arange(8), 6)
+    y = np.random.default_rng(0).poisson(10, 48).astype(float)
+    return poisson_absorbed(unit, period, y, (period >= 5).astype(float))
 
 
 def _wild(draws: int) -> Callable[[], Any]:
@@ -187,6 +227,18 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      ValueError, "difference series"),
     ("cits-negbin-control-equals-treated", _cits(COUNTS, COUNTS, model="negbin"), ValueError,
      "difference series"),
+    ("did-twfe-exactly-parallel", _fy_did(_parallel), ValueError, "fitted exactly"),
+    ("did-2x2-exactly-parallel", _fy_did(_parallel, estimator="2x2"), ValueError,
+     "fitted exactly"),
+    ("did-twfe-all-zero", _fy_did(lambda u, y: 0.0, "count"), ValueError,
+     "is constant (0 in all 160"),
+    ("event-study-exactly-parallel", _fy_did(_parallel, design=ve.EventStudy), ValueError,
+     "fitted exactly"),
+    ("did-poisson-constant", _fy_did(lambda u, y: 7.0, "count", estimator="poisson"),
+     ValueError, "is constant (7 in all 160"),
+    ("did-poisson-multiplicatively-parallel",
+     _fy_did(lambda u, y: (3.0 if u in VRU3 else 1.0) * (y - 2000), "count",
+             estimator="poisson"), ValueError, "on the log scale is fitted exactly"),
     # rank deficiency, named
     ("its-lockdown-equals-level", _its(COUNTS, lockdown=("2017-01", "2018-12")),
      np.linalg.LinAlgError, "'level_change:intervention' is collinear with 'lockdown'"),
@@ -194,7 +246,11 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      _its(COUNTS, model="poisson", lockdown=("2017-01", "2018-12")), ValueError,
      "rank deficient"),
     ("did-treatment-collinear-with-unit-effects", _collinear_did, ValueError,
-     "'att' is zero in every fitted row"),
+     "'att' is absorbed by the unit and period effects"),
+    ("did-intensity-everyone-from-one-period", _intensity_everyone, ValueError,
+     "'att' is absorbed by the unit and period effects"),
+    ("poisson-did-treatment-is-post", _poisson_post_indicator, ValueError,
+     "'att' is absorbed by the unit and period effects"),
     # minimum draws, every random method
     ("its-bootstrap-0", _boot(0), ValueError, "at least 39 are needed"),
     ("its-bootstrap-1", _boot(1), ValueError, "n_boot=1 is too few"),
