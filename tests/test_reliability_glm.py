@@ -134,6 +134,31 @@ def _poisson_post_indicator() -> Any:
     return poisson_absorbed(unit, period, y, (period >= 5).astype(float))
 
 
+def _count_panel(zero: Callable[[str, int], bool]) -> ve.Panel:
+    """Poisson counts for 6 treated forces and 10 comparators, FY2002/03-FY2021/22, with the
+    cells where ``zero(unit, year)`` set to 0 (year = the financial year's end)."""
+    rng = np.random.default_rng(0)
+    units = VRU6 + NEVER10
+    lam = dict(zip(units, rng.uniform(5, 30, len(units)), strict=True))
+    rows = [
+        {"unit": u, "period": pd.Period(year=y, freq="Y-MAR"), "outcome": "k",
+         "value": 0.0 if zero(u, y) else float(rng.poisson(lam[u]))}
+        for u in units for y in range(2003, 2023)
+    ]  # fmt: skip
+    return ve.Panel.from_frame(pd.DataFrame(rows), frequency="financial_year", measure="count")
+
+
+VRU6 = list(ve.areas.vru_2019()[:6])
+NEVER10 = [u for u in ve.areas.comparators() if u != "E23000034"][:10]
+
+
+def _poisson_did(zero: Callable[[str, int], bool], **fit: Any) -> Any:
+    panel = _count_panel(zero)
+    did = ve.DiD(panel, "k", start="2019/20", treated=VRU6, comparators=NEVER10,
+                 estimator="poisson")  # fmt: skip
+    return did.fit(**fit)
+
+
 def _wild(draws: int) -> Callable[[], Any]:
     rng = np.random.default_rng(2)
     unit = np.repeat(np.arange(12), 5)
@@ -214,6 +239,9 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      SeparationError, "not identified: att"),
     ("did-poisson-treated-pre-zero", _knife_did(lambda f, post: _vru(f) & ~post),
      SeparationError, "att"),
+    ("did-poisson-treated-post-zero-financial-years",
+     lambda: _poisson_did(lambda u, y: u in VRU6 and y >= 2020), SeparationError,
+     f"{VRU6[0]} 2019/20, "),
     # degenerate outcomes and fits
     ("its-ols-all-zero", _its(ZEROS, model="ols"), ValueError, "is constant (0 in all 48"),
     ("its-gls-all-zero", _its(ZEROS, model="gls"), ValueError, "is constant"),
@@ -473,3 +501,55 @@ def test_thinned_hes_agrees_with_statsmodels() -> None:
         agree += ours == theirs
     assert agree == 80, (flagged, diverged)
     assert 0 < flagged < 80  # both verdicts occur: the comparison can fail either way
+
+
+# -- Poisson DiD: rows separated by the fixed effects alone are dropped, as fixest does ----------
+DROPPED: list[tuple[str, Callable[[str, int], bool], str]] = [
+    ("one-all-zero-comparator", lambda u, y: u == NEVER10[0],
+     f"dropped 20 of 320 rows whose zero count only the unit and period effects can fit "
+     f"(separation not involving the ATT; their fitted rate goes to zero without informing the "
+     f"ATT, and fixest and ppmlhdfe drop them too): {ve.areas.name(NEVER10[0])} ({NEVER10[0]}) "
+     f"in every period."),
+    ("one-all-zero-treated-unit", lambda u, y: u == VRU6[0], f"({VRU6[0]}) in every period"),
+    ("a-year-with-no-count-anywhere", lambda u, y: y == 2011, "2010/11 for every unit"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "zero", "fragment"), DROPPED, ids=[d[0] for d in DROPPED])
+def test_poisson_did_drops_rows_separated_by_effects_only(
+    case: str, zero: Callable[[str, int], bool], fragment: str
+) -> None:
+    """The fit goes through with a warning naming the dropped rows (financial years as
+    2019/20), and its ATT and CR1 standard error ("stata" rule: every parameter counted) equal
+    statsmodels' Poisson GLM with unit and period dummies on the kept rows, clustered by unit
+    (tolerance 1e-8 relative: both are IRLS converged far tighter)."""
+    import statsmodels.api as sm
+
+    res = _poisson_did(zero, small_sample="stata")
+    found = [w for w in res.warnings if w.startswith("Poisson DiD: dropped")]
+    assert len(found) == 1 and fragment in found[0], res.warnings
+    assert found[0] in res.summary()
+    frame = _count_panel(zero).data
+    frame = frame[frame["unit"].isin(VRU6 + NEVER10)].reset_index(drop=True)
+    unit_all_zero = frame.groupby("unit")["value"].transform("sum") == 0
+    period_all_zero = frame.groupby("period")["value"].transform("sum") == 0
+    kept = frame[~unit_all_zero & ~period_all_zero]
+    d = kept["unit"].isin(VRU6) & (kept["period"] >= pd.Period(year=2020, freq="Y-MAR"))
+    X = pd.concat(
+        [
+            d.astype(float).rename("att"),
+            pd.get_dummies(kept["unit"].astype(str), dtype=float),
+            pd.get_dummies(kept["period"].astype(str), drop_first=True, dtype=float),
+        ],
+        axis=1,
+    )
+    ref = sm.GLM(kept["value"].to_numpy(float), X.to_numpy(), family=sm.families.Poisson()).fit(
+        tol=1e-13, maxiter=200, cov_type="cluster",
+        cov_kwds={"groups": pd.factorize(kept["unit"])[0]},
+    )  # fmt: skip
+    eff = res.effects().iloc[0]
+    assert np.log(eff["estimate"]) == pytest.approx(ref.params[0], rel=1e-8, abs=1e-10)
+    assert eff["std_error"] == pytest.approx(ref.bse[0], rel=1e-8)
+    assert res.diagnostics["n_obs"] == len(kept)
+    roles = res.comparators().set_index("unit")["role"]
+    assert all(roles[u] == "dropped" for u in frame.loc[unit_all_zero, "unit"].unique())

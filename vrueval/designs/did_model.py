@@ -184,8 +184,10 @@ def poisson_absorbed(
     the fixed effects are never estimated as coefficients. Before fitting, an all-zero outcome,
     separation (:func:`vrueval.inference.separation.check_separation`, on the full design with
     the effects as dummy columns: e.g. zeros in every treated post-period cell, or a unit that
-    is zero in every period) and collinear columns are refused, named by ``names`` (columns of
-    ``x``) and the unit and period labels.
+    is zero in every period; drop rows separated by the effects alone first, found by
+    :func:`poisson_separated_rows`), collinear columns and an exact fit are refused, named by
+    ``names`` (columns of ``x``) and the unit and period labels. Unit and period codes must be
+    0..N-1 and 0..T-1 with every code present.
     """
     y = np.asarray(y, dtype=float)
     x = np.atleast_2d(np.asarray(x, dtype=float).T).T
@@ -239,6 +241,36 @@ def _check_poisson_variation(
     require_residual_variation(resid, log_rate, f"{_EXACT} on the log scale")
 
 
+def poisson_separated_rows(
+    unit: np.ndarray,
+    period: np.ndarray,
+    y: FloatArray,
+    x: FloatArray,
+    *,
+    names: Sequence[str] | None = None,
+    unit_labels: Sequence[str] | None = None,
+    period_labels: Sequence[str] | None = None,
+) -> np.ndarray:
+    """The rows a Poisson DiD drops before fitting: those separated by the fixed effects alone.
+
+    Applies the rank and separation rules of :func:`poisson_absorbed` to the full design, but
+    rows whose zero outcome only the unit and period effects can fit exactly (a comparator with
+    a zero count in every period, a period with no count anywhere) are returned instead of
+    refused (:func:`vrueval.inference.separation.check_separation` with the effects as
+    ``nuisance``, as fixest and ppmlhdfe do); separation that involves a column of ``x`` is
+    still refused. Fit the other rows with :func:`poisson_absorbed` and report the dropped ones.
+
+    Returns
+    -------
+    array of bool (n,) : True for a row to drop.
+    """
+    y = np.asarray(y, dtype=float)
+    x = np.atleast_2d(np.asarray(x, dtype=float).T).T
+    return _check_poisson_design(
+        unit, period, y, x, names, unit_labels, period_labels, nuisance_effects=True
+    )
+
+
 def _check_poisson_design(
     unit: np.ndarray,
     period: np.ndarray,
@@ -247,8 +279,11 @@ def _check_poisson_design(
     names: Sequence[str] | None,
     unit_labels: Sequence[str] | None,
     period_labels: Sequence[str] | None,
-) -> None:
-    """The shared rank and separation rules, on the design with the effects as dummies."""
+    *,
+    nuisance_effects: bool = False,
+) -> np.ndarray:
+    """The shared rank and separation rules, on the design with the effects as dummies; the
+    rows to drop when ``nuisance_effects`` and only the effects are involved."""
     unit = np.asarray(unit, dtype=np.int64)
     period = np.asarray(period, dtype=np.int64)
     n_units, n_periods = int(unit.max()) + 1, int(period.max()) + 1
@@ -272,11 +307,13 @@ def _check_poisson_design(
             sparse.csr_array(x),
         ]
     )
-    check_separation(
+    effects = [*(f"unit:{u}" for u in units), *(f"period:{p}" for p in periods[1:])]
+    return check_separation(
         dummies,
         y,
-        [*(f"unit:{u}" for u in units), *(f"period:{p}" for p in periods[1:]), *cols],
+        [*effects, *cols],
         what="the Poisson DiD",
         first=cols,
         row_labels=[f"{units[u]} {periods[p]}" for u, p in zip(unit, period, strict=True)],
+        nuisance=effects if nuisance_effects else (),
     )
