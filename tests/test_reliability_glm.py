@@ -128,6 +128,15 @@ def _intensity_everyone() -> Any:
                   comparators=[]).fit()  # fmt: skip
 
 
+def _nearly_absorbed_did() -> Any:
+    """The rank rule's accepting side: 1e-6 of the treatment's length is left after the effects
+    are absorbed (above the 1e-10 tolerance), so it is identified, if weakly."""
+    unit, period = np.repeat(np.arange(6), 8), np.tile(np.arange(8), 6)
+    y = np.random.default_rng(0).normal(size=48)
+    post = (period >= 5).astype(float)
+    return ols_absorbed(TwoWayFE(unit, period), y, post * (1 + 1e-6 * (unit == 0)))
+
+
 def _poisson_post_indicator() -> Any:
     unit, period = np.repeat(np.arange(6), 8), np.tile(np.arange(8), 6)
     y = np.random.default_rng(0).poisson(10, 48).astype(float)
@@ -317,6 +326,7 @@ ACCEPTED: list[tuple[str, Callable[[], Any]]] = [
     ("its-poisson-one-zero-in-middle",
      _its(np.r_[COUNTS[:10], 0.0, COUNTS[11:]], model="poisson")),
     ("did-poisson-knife", _knife_did(None)),
+    ("did-treatment-mostly-period-effect-but-identified", _nearly_absorbed_did),
     ("wild-bootstrap-39", _wild(39)),
     ("randomization-39", _permutation(39)),
 ]  # fmt: skip
