@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import vrueval as ve
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed
+from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
 from vrueval.inference import draws as draws_rule
 from vrueval.inference.multiplier_bootstrap import bootstrap_family
 from vrueval.inference.randomization import permutation_test
@@ -92,6 +92,80 @@ def _collinear_did() -> Any:
     period = np.tile(np.arange(6), 4)
     y = np.random.default_rng(1).normal(size=24)
     return ols_absorbed(TwoWayFE(unit, period), y, (unit == 0).astype(float))
+
+
+VRU3 = list(ve.areas.vru_2019()[:3])
+NEVER5 = [u for u in ve.areas.comparators() if u != "E23000034"][:5]
+
+
+def _fy_panel(value: Callable[[str, int], float], measure: str = "score") -> ve.Panel:
+    """3 treated forces and 5 comparators over FY2002/03-FY2021/22, ``value(unit, year)``."""
+    rows = [
+        {"unit": u, "period": pd.Period(year=y, freq="Y-MAR"), "outcome": "z",
+         "value": value(u, y)}
+        for u in VRU3 + NEVER5 for y in range(2003, 2023)
+    ]  # fmt: skip
+    return ve.Panel.from_frame(pd.DataFrame(rows), frequency="financial_year", measure=measure)
+
+
+def _parallel(u: str, y: int) -> float:
+    return float(y) + (5.0 if u in VRU3 else 0.0)
+
+
+def _fy_did(value: Callable[[str, int], float], measure: str = "score", design: Any = None,
+            **kw: Any) -> Callable[[], Any]:  # fmt: skip
+    return lambda: (design or ve.DiD)(
+        _fy_panel(value, measure), "z", start="2019/20", treated=VRU3, **kw
+    ).fit()
+
+
+def _intensity_everyone() -> Any:
+    """Every unit at intensity 0.5 from one period, no comparators: D is the period effects
+    (the referee's ATT 1.38 with SE 6.7e14, no error)."""
+    noise = dict(zip(VRU3 + NEVER5, np.random.default_rng(5).normal(size=(8, 20)), strict=True))
+    panel = _fy_panel(lambda u, y: float(noise[u][y - 2003]))
+    return ve.DiD(panel, "z", start="2019/20", intensity={u: 0.5 for u in VRU3 + NEVER5},
+                  comparators=[]).fit()  # fmt: skip
+
+
+def _nearly_absorbed_did() -> Any:
+    """The rank rule's accepting side: 1e-6 of the treatment's length is left after the effects
+    are absorbed (above the 1e-10 tolerance), so it is identified, if weakly."""
+    unit, period = np.repeat(np.arange(6), 8), np.tile(np.arange(8), 6)
+    y = np.random.default_rng(0).normal(size=48)
+    post = (period >= 5).astype(float)
+    return ols_absorbed(TwoWayFE(unit, period), y, post * (1 + 1e-6 * (unit == 0)))
+
+
+def _poisson_post_indicator() -> Any:
+    unit, period = np.repeat(np.arange(6), 8), np.tile(np.arange(8), 6)
+    y = np.random.default_rng(0).poisson(10, 48).astype(float)
+    return poisson_absorbed(unit, period, y, (period >= 5).astype(float))
+
+
+def _count_panel(zero: Callable[[str, int], bool]) -> ve.Panel:
+    """Poisson counts for 6 treated forces and 10 comparators, FY2002/03-FY2021/22, with the
+    cells where ``zero(unit, year)`` set to 0 (year = the financial year's end)."""
+    rng = np.random.default_rng(0)
+    units = VRU6 + NEVER10
+    lam = dict(zip(units, rng.uniform(5, 30, len(units)), strict=True))
+    rows = [
+        {"unit": u, "period": pd.Period(year=y, freq="Y-MAR"), "outcome": "k",
+         "value": 0.0 if zero(u, y) else float(rng.poisson(lam[u]))}
+        for u in units for y in range(2003, 2023)
+    ]  # fmt: skip
+    return ve.Panel.from_frame(pd.DataFrame(rows), frequency="financial_year", measure="count")
+
+
+VRU6 = list(ve.areas.vru_2019()[:6])
+NEVER10 = [u for u in ve.areas.comparators() if u != "E23000034"][:10]
+
+
+def _poisson_did(zero: Callable[[str, int], bool], **fit: Any) -> Any:
+    panel = _count_panel(zero)
+    did = ve.DiD(panel, "k", start="2019/20", treated=VRU6, comparators=NEVER10,
+                 estimator="poisson")  # fmt: skip
+    return did.fit(**fit)
 
 
 def _wild(draws: int) -> Callable[[], Any]:
@@ -174,6 +248,9 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      SeparationError, "not identified: att"),
     ("did-poisson-treated-pre-zero", _knife_did(lambda f, post: _vru(f) & ~post),
      SeparationError, "att"),
+    ("did-poisson-treated-post-zero-financial-years",
+     lambda: _poisson_did(lambda u, y: u in VRU6 and y >= 2020), SeparationError,
+     f"{VRU6[0]} 2019/20, "),
     # degenerate outcomes and fits
     ("its-ols-all-zero", _its(ZEROS, model="ols"), ValueError, "is constant (0 in all 48"),
     ("its-gls-all-zero", _its(ZEROS, model="gls"), ValueError, "is constant"),
@@ -187,6 +264,18 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      ValueError, "difference series"),
     ("cits-negbin-control-equals-treated", _cits(COUNTS, COUNTS, model="negbin"), ValueError,
      "difference series"),
+    ("did-twfe-exactly-parallel", _fy_did(_parallel), ValueError, "fitted exactly"),
+    ("did-2x2-exactly-parallel", _fy_did(_parallel, estimator="2x2"), ValueError,
+     "fitted exactly"),
+    ("did-twfe-all-zero", _fy_did(lambda u, y: 0.0, "count"), ValueError,
+     "is constant (0 in all 160"),
+    ("event-study-exactly-parallel", _fy_did(_parallel, design=ve.EventStudy), ValueError,
+     "fitted exactly"),
+    ("did-poisson-constant", _fy_did(lambda u, y: 7.0, "count", estimator="poisson"),
+     ValueError, "is constant (7 in all 160"),
+    ("did-poisson-multiplicatively-parallel",
+     _fy_did(lambda u, y: (3.0 if u in VRU3 else 1.0) * (y - 2000), "count",
+             estimator="poisson"), ValueError, "on the log scale is fitted exactly"),
     # rank deficiency, named
     ("its-lockdown-equals-level", _its(COUNTS, lockdown=("2017-01", "2018-12")),
      np.linalg.LinAlgError, "'level_change:intervention' is collinear with 'lockdown'"),
@@ -194,7 +283,11 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      _its(COUNTS, model="poisson", lockdown=("2017-01", "2018-12")), ValueError,
      "rank deficient"),
     ("did-treatment-collinear-with-unit-effects", _collinear_did, ValueError,
-     "'att' is zero in every fitted row"),
+     "'att' is absorbed by the unit and period effects"),
+    ("did-intensity-everyone-from-one-period", _intensity_everyone, ValueError,
+     "'att' is absorbed by the unit and period effects"),
+    ("poisson-did-treatment-is-post", _poisson_post_indicator, ValueError,
+     "'att' is absorbed by the unit and period effects"),
     # minimum draws, every random method
     ("its-bootstrap-0", _boot(0), ValueError, "at least 39 are needed"),
     ("its-bootstrap-1", _boot(1), ValueError, "n_boot=1 is too few"),
@@ -233,6 +326,7 @@ ACCEPTED: list[tuple[str, Callable[[], Any]]] = [
     ("its-poisson-one-zero-in-middle",
      _its(np.r_[COUNTS[:10], 0.0, COUNTS[11:]], model="poisson")),
     ("did-poisson-knife", _knife_did(None)),
+    ("did-treatment-mostly-period-effect-but-identified", _nearly_absorbed_did),
     ("wild-bootstrap-39", _wild(39)),
     ("randomization-39", _permutation(39)),
 ]  # fmt: skip
@@ -417,3 +511,55 @@ def test_thinned_hes_agrees_with_statsmodels() -> None:
         agree += ours == theirs
     assert agree == 80, (flagged, diverged)
     assert 0 < flagged < 80  # both verdicts occur: the comparison can fail either way
+
+
+# -- Poisson DiD: rows separated by the fixed effects alone are dropped, as fixest does ----------
+DROPPED: list[tuple[str, Callable[[str, int], bool], str]] = [
+    ("one-all-zero-comparator", lambda u, y: u == NEVER10[0],
+     f"dropped 20 of 320 rows whose zero count only the unit and period effects can fit "
+     f"(separation not involving the ATT; their fitted rate goes to zero without informing the "
+     f"ATT, and fixest and ppmlhdfe drop them too): {ve.areas.name(NEVER10[0])} ({NEVER10[0]}) "
+     f"in every period."),
+    ("one-all-zero-treated-unit", lambda u, y: u == VRU6[0], f"({VRU6[0]}) in every period"),
+    ("a-year-with-no-count-anywhere", lambda u, y: y == 2011, "2010/11 for every unit"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "zero", "fragment"), DROPPED, ids=[d[0] for d in DROPPED])
+def test_poisson_did_drops_rows_separated_by_effects_only(
+    case: str, zero: Callable[[str, int], bool], fragment: str
+) -> None:
+    """The fit goes through with a warning naming the dropped rows (financial years as
+    2019/20), and its ATT and CR1 standard error ("stata" rule: every parameter counted) equal
+    statsmodels' Poisson GLM with unit and period dummies on the kept rows, clustered by unit
+    (tolerance 1e-8 relative: both are IRLS converged far tighter)."""
+    import statsmodels.api as sm
+
+    res = _poisson_did(zero, small_sample="stata")
+    found = [w for w in res.warnings if w.startswith("Poisson DiD: dropped")]
+    assert len(found) == 1 and fragment in found[0], res.warnings
+    assert found[0] in res.summary()
+    frame = _count_panel(zero).data
+    frame = frame[frame["unit"].isin(VRU6 + NEVER10)].reset_index(drop=True)
+    unit_all_zero = frame.groupby("unit")["value"].transform("sum") == 0
+    period_all_zero = frame.groupby("period")["value"].transform("sum") == 0
+    kept = frame[~unit_all_zero & ~period_all_zero]
+    d = kept["unit"].isin(VRU6) & (kept["period"] >= pd.Period(year=2020, freq="Y-MAR"))
+    X = pd.concat(
+        [
+            d.astype(float).rename("att"),
+            pd.get_dummies(kept["unit"].astype(str), dtype=float),
+            pd.get_dummies(kept["period"].astype(str), drop_first=True, dtype=float),
+        ],
+        axis=1,
+    )
+    ref = sm.GLM(kept["value"].to_numpy(float), X.to_numpy(), family=sm.families.Poisson()).fit(
+        tol=1e-13, maxiter=200, cov_type="cluster",
+        cov_kwds={"groups": pd.factorize(kept["unit"])[0]},
+    )  # fmt: skip
+    eff = res.effects().iloc[0]
+    assert np.log(eff["estimate"]) == pytest.approx(ref.params[0], rel=1e-8, abs=1e-10)
+    assert eff["std_error"] == pytest.approx(ref.bse[0], rel=1e-8)
+    assert res.diagnostics["n_obs"] == len(kept)
+    roles = res.comparators().set_index("unit")["role"]
+    assert all(roles[u] == "dropped" for u in frame.loc[unit_all_zero, "unit"].unique())

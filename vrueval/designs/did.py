@@ -28,6 +28,7 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data.panel import Panel
+from vrueval.data.periods import display
 from vrueval.data.rates import check_population
 from vrueval.designs import comparators as comp
 from vrueval.designs import did_inference as inf
@@ -37,9 +38,15 @@ from vrueval.designs.did_data import (
     Missing,
     check_panel,
     collapse_two_periods,
+    keep_rows,
     prepare,
 )
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
+from vrueval.designs.did_model import (
+    TwoWayFE,
+    ols_absorbed,
+    poisson_absorbed,
+    poisson_separated_rows,
+)
 from vrueval.designs.did_results import DiDResult
 from vrueval.inference import cluster, few_clusters
 from vrueval.inference.draws import check_draws, counted_p_warnings
@@ -66,6 +73,13 @@ STAGGER_WARNING = (
     "comparisons, some using already-treated units as controls (weights can be negative). See "
     "vrueval.designs.bacon.bacon_decomposition, or use the Callaway-Sant'Anna design."
 )
+
+
+def _area_name(code: str) -> str:
+    try:
+        return areas.name(code)
+    except KeyError:
+        return code
 
 
 def _choice(value: object, allowed: tuple[str, ...], what: str) -> None:
@@ -392,6 +406,9 @@ class DiD(_ComparatorDesign):
         warnings: list[str] = []
         data = self._prepare(self.intensity)
         warnings += data.messages
+        if self.estimator == "poisson":
+            data, dropped = self._poisson_rows(data)
+            warnings += dropped
         warnings += few_clusters.check(
             inference, cluster_counts(data, binary=self.intensity is None), level=level
         )
@@ -479,13 +496,52 @@ class DiD(_ComparatorDesign):
         # Poisson models the counts; a rate enters as a log-population offset
         return "value" if self.estimator == "poisson" else self.scale
 
+    def _period_labels(self, periods: pd.PeriodIndex) -> list[str]:
+        return [display(p, self.panel.frequency) for p in periods]
+
+    def _poisson_rows(self, data: DiDData) -> tuple[DiDData, list[str]]:
+        """The data without the rows separated by the fixed effects alone, and a warning naming
+        them (:func:`vrueval.designs.did_model.poisson_separated_rows`)."""
+        f = data.frame
+        y = f["y"].to_numpy(dtype=float)
+        if np.any(y < 0):
+            raise ValueError("Poisson PML needs non-negative outcomes")
+        labels = self._period_labels(data.periods)
+        drop = poisson_separated_rows(
+            data.unit_code,
+            data.period_code,
+            y,
+            (f["intensity"] * f["post"]).to_numpy(dtype=float),
+            unit_labels=list(data.units),
+            period_labels=labels,
+        )
+        if not drop.any():
+            return data, []
+        why = "zero count in every period (separated in the Poisson DiD)"
+        kept = keep_rows(data, ~drop, why)
+        gone = f[drop]
+        units = [u for u in data.units if u not in kept.units]
+        periods = [p for p in data.periods if p not in kept.periods]
+        cells = gone[~gone["unit"].isin(units) & ~gone["period"].isin(periods)]
+        parts = [f"{_area_name(u)} ({u}) in every period" for u in units]
+        parts += [f"{display(p, self.panel.frequency)} for every unit" for p in periods]
+        parts += [
+            f"{u} {display(p, self.panel.frequency)}"
+            for u, p in zip(cells["unit"], cells["period"], strict=True)
+        ]
+        shown = "; ".join(parts[:8]) + ("; ..." if len(parts) > 8 else "")
+        return kept, [
+            f"Poisson DiD: dropped {int(drop.sum())} of {len(f)} rows whose zero count only the "
+            f"unit and period effects can fit (separation not involving the ATT; their fitted "
+            f"rate goes to zero without informing the ATT, and fixest and ppmlhdfe drop them "
+            f"too): {shown}. The ATT and its standard error come from the other rows"
+        ]
+
     def _poisson(
         self, data: DiDData, d: np.ndarray, level: float, rule: SmallSample
     ) -> pd.DataFrame:
         f = data.frame
         y = f["y"].to_numpy(dtype=float)
-        if np.any(y < 0):
-            raise ValueError("Poisson PML needs non-negative outcomes")
         offset = None
         if self.scale == "rate":
             check_population(f, value="y")
@@ -497,7 +553,7 @@ class DiD(_ComparatorDesign):
             d,
             offset,
             unit_labels=list(data.units),
-            period_labels=[str(p) for p in data.periods],
+            period_labels=self._period_labels(data.periods),
         )
         cov = cluster.cr1(
             fit.x_tilde * fit.score_resid[:, None],

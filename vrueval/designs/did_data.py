@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 import numpy as np
@@ -175,6 +175,35 @@ def prepare(
         chosen,
         staggered,
         tuple(messages),
+    )
+
+
+def keep_rows(data: DiDData, keep: np.ndarray, why: str) -> DiDData:
+    """The data without the rows where ``keep`` is False, codes renumbered; a unit left with no
+    row moves to the dropped units (reason ``why``, shown by ``result.comparators()``) and a
+    period left with no row leaves the window. The caller reports what was dropped."""
+    keep = np.asarray(keep, dtype=bool)
+    frame = data.frame[keep].reset_index(drop=True)
+    present = set(frame["unit"])
+    units = tuple(u for u in data.units if u in present)
+    periods = data.periods[data.periods.isin(frame["period"])]
+    chosen = replace(
+        data.chosen,
+        treated=tuple(u for u in data.chosen.treated if u in present),
+        comparators=tuple(u for u in data.chosen.comparators if u in present),
+        dropped=(*data.chosen.dropped, *((u, why) for u in data.units if u not in present)),
+    )
+    start = {u: s for u, s in data.start.items() if u in present}
+    return DiDData(
+        frame,
+        units,
+        periods,
+        frame["unit"].map({u: i for i, u in enumerate(units)}).to_numpy(),
+        frame["period"].map({p: i for i, p in enumerate(periods)}).to_numpy(),
+        start,
+        chosen,
+        len(set(start.values())) > 1,
+        data.messages,
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from vrueval.inference.degenerate import require_residual_variation, require_variation
 from vrueval.inference.rank import require_full_rank
 from vrueval.inference.separation import check_separation
 
@@ -108,7 +109,6 @@ class OLSFit:
     y: FloatArray  # absorbed outcome, star space
     resid: FloatArray  # residuals, star space
     xtx_inv: FloatArray
-    n_params: int  # every parameter of the full model, fixed effects included
 
 
 def _column_names(x: FloatArray, names: Sequence[str] | None) -> list[str]:
@@ -122,24 +122,35 @@ def ols_absorbed(
 ) -> OLSFit:
     """OLS of ``y`` on ``x`` with unit and period effects (and the FE's weights).
 
-    A column of ``x`` that is collinear with the effects or the other columns is refused by
-    :func:`vrueval.inference.rank.require_full_rank`, named (``names``; default "att" for one
-    column).
+    Refused before any standard error is formed: a column of ``x`` absorbed by the effects (each
+    judged against its length before absorption) or collinear with the other columns
+    (:func:`vrueval.inference.rank.require_full_rank`, named by ``names``; default "att" for one
+    column), and a constant outcome or an exact fit such as exactly parallel units
+    (:mod:`vrueval.inference.degenerate`).
     """
     x = np.atleast_2d(np.asarray(x, dtype=float).T).T
-    xs = fe.absorb_star(fe.sqrt_w[:, None] * x)
-    ys = fe.absorb_star(fe.sqrt_w * np.asarray(y, dtype=float))
-    require_full_rank(
-        xs,
-        _column_names(x, names),
-        "the treatment columns after removing unit and period effects (e.g. every unit "
-        "treated, or no post-period)",
-    )
+    y = np.asarray(y, dtype=float)
+    require_variation(y, "the outcome")
+    x_star = fe.sqrt_w[:, None] * x
+    xs = fe.absorb_star(x_star)
+    ys = fe.absorb_star(fe.sqrt_w * y)
+    require_full_rank(xs, _column_names(x, names), _TREATMENT, before=x_star, effects=_EFFECTS)
     xtx = xs.T @ xs
     xtx_inv = np.linalg.inv(xtx)
     coef = xtx_inv @ (xs.T @ ys)
     resid = ys - xs @ coef
-    return OLSFit(coef, xs, ys, resid, xtx_inv, fe.n_effects + x.shape[1])
+    require_residual_variation(resid, fe.sqrt_w * y, _EXACT)
+    return OLSFit(coef, xs, ys, resid, xtx_inv)
+
+
+_TREATMENT = (
+    "the treatment columns (a treatment that every unit receives from the same period, or "
+    "that is fixed within each unit, is absorbed by the effects)"
+)
+_EFFECTS = "the unit and period effects"
+_EXACT = (
+    "the two-way fixed-effects model (every unit exactly parallel once treatment is allowed for)"
+)
 
 
 @dataclass(frozen=True)
@@ -151,7 +162,6 @@ class PoissonFit:
     score_resid: FloatArray  # y - mu
     mu: FloatArray
     hessian_inv: FloatArray
-    n_params: int
     iterations: int
 
 
@@ -174,13 +184,16 @@ def poisson_absorbed(
     the fixed effects are never estimated as coefficients. Before fitting, an all-zero outcome,
     separation (:func:`vrueval.inference.separation.check_separation`, on the full design with
     the effects as dummy columns: e.g. zeros in every treated post-period cell, or a unit that
-    is zero in every period) and collinear columns are refused, named by ``names`` (columns of
-    ``x``) and the unit and period labels.
+    is zero in every period; drop rows separated by the effects alone first, found by
+    :func:`poisson_separated_rows`), collinear columns and an exact fit are refused, named by
+    ``names`` (columns of ``x``) and the unit and period labels. Unit and period codes must be
+    0..N-1 and 0..T-1 with every code present.
     """
     y = np.asarray(y, dtype=float)
     x = np.atleast_2d(np.asarray(x, dtype=float).T).T
     _check_poisson_design(unit, period, y, x, names, unit_labels, period_labels)
     off = np.zeros_like(y) if offset is None else np.asarray(offset, dtype=float)
+    _check_poisson_variation(unit, period, y, x, off, offset is None)
     mu = np.where(y > 0, y, 0.5 * (y.mean() + 1e-8)) + 1e-8
     eta = np.log(mu)
     dev_old = np.inf
@@ -204,8 +217,57 @@ def poisson_absorbed(
     fe = TwoWayFE(unit, period, mu)
     xt = fe.residualize(x)
     hess = xt.T @ (mu[:, None] * xt)
-    return PoissonFit(
-        coef, xt, y - mu, mu, np.linalg.inv(hess), fe.n_effects + x.shape[1], iterations
+    return PoissonFit(coef, xt, y - mu, mu, np.linalg.inv(hess), iterations)
+
+
+def _check_poisson_variation(
+    unit: np.ndarray, period: np.ndarray, y: FloatArray, x: FloatArray, off: FloatArray, raw: bool
+) -> None:
+    """The degenerate-fit rule on the log scale: with every count positive, the Poisson model
+    reproduces the counts exactly (score and standard errors zero) exactly when the log rate
+    ``log y - offset`` is fitted exactly by the effects and ``x``; a zero count (not separated,
+    checked before) cannot be fitted exactly."""
+    if raw:
+        require_variation(y, "the outcome")
+    if np.any(y <= 0):
+        return
+    log_rate = np.log(y) - off
+    if not raw:
+        require_variation(log_rate, "the log rate (log count minus the offset)")
+    fe = TwoWayFE(unit, period)
+    xt = fe.residualize(x)
+    zt = fe.residualize(log_rate)
+    resid = zt - xt @ np.linalg.lstsq(xt, zt, rcond=None)[0]
+    require_residual_variation(resid, log_rate, f"{_EXACT} on the log scale")
+
+
+def poisson_separated_rows(
+    unit: np.ndarray,
+    period: np.ndarray,
+    y: FloatArray,
+    x: FloatArray,
+    *,
+    names: Sequence[str] | None = None,
+    unit_labels: Sequence[str] | None = None,
+    period_labels: Sequence[str] | None = None,
+) -> np.ndarray:
+    """The rows a Poisson DiD drops before fitting: those separated by the fixed effects alone.
+
+    Applies the rank and separation rules of :func:`poisson_absorbed` to the full design, but
+    rows whose zero outcome only the unit and period effects can fit exactly (a comparator with
+    a zero count in every period, a period with no count anywhere) are returned instead of
+    refused (:func:`vrueval.inference.separation.check_separation` with the effects as
+    ``nuisance``, as fixest and ppmlhdfe do); separation that involves a column of ``x`` is
+    still refused. Fit the other rows with :func:`poisson_absorbed` and report the dropped ones.
+
+    Returns
+    -------
+    array of bool (n,) : True for a row to drop.
+    """
+    y = np.asarray(y, dtype=float)
+    x = np.atleast_2d(np.asarray(x, dtype=float).T).T
+    return _check_poisson_design(
+        unit, period, y, x, names, unit_labels, period_labels, nuisance_effects=True
     )
 
 
@@ -217,8 +279,11 @@ def _check_poisson_design(
     names: Sequence[str] | None,
     unit_labels: Sequence[str] | None,
     period_labels: Sequence[str] | None,
-) -> None:
-    """The shared rank and separation rules, on the design with the effects as dummies."""
+    *,
+    nuisance_effects: bool = False,
+) -> np.ndarray:
+    """The shared rank and separation rules, on the design with the effects as dummies; the
+    rows to drop when ``nuisance_effects`` and only the effects are involved."""
     unit = np.asarray(unit, dtype=np.int64)
     period = np.asarray(period, dtype=np.int64)
     n_units, n_periods = int(unit.max()) + 1, int(period.max()) + 1
@@ -228,9 +293,7 @@ def _check_poisson_design(
     )
     cols = _column_names(x, names)
     require_full_rank(
-        TwoWayFE(unit, period).residualize(x),
-        cols,
-        "the treatment columns after removing unit and period effects",
+        TwoWayFE(unit, period).residualize(x), cols, _TREATMENT, before=x, effects=_EFFECTS
     )
     rows = np.arange(len(y))
     later = period > 0  # the first period's effect is absorbed by the unit effects
@@ -244,11 +307,13 @@ def _check_poisson_design(
             sparse.csr_array(x),
         ]
     )
-    check_separation(
+    effects = [*(f"unit:{u}" for u in units), *(f"period:{p}" for p in periods[1:])]
+    return check_separation(
         dummies,
         y,
-        [*(f"unit:{u}" for u in units), *(f"period:{p}" for p in periods[1:]), *cols],
+        [*effects, *cols],
         what="the Poisson DiD",
         first=cols,
         row_labels=[f"{units[u]} {periods[p]}" for u, p in zip(unit, period, strict=True)],
+        nuisance=effects if nuisance_effects else (),
     )

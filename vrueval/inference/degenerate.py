@@ -1,11 +1,17 @@
 """Refuse fits that leave no residual variation to estimate uncertainty from.
 
-One rule for every design: when the outcome is constant, or the model reproduces it exactly
-(every residual zero to rounding), standard errors are zero or 0/0 and any p-value or interval
-is meaningless, so the fit is refused with what is degenerate named. A comparative design applies
-the rule to the series its effects are identified from (for a comparative ITS: the treated
-residuals minus the controls', which are all zero when the control equals the treated series or
-differs from it by a constant).
+One rule for the regression designs: when the outcome is constant, or the model reproduces it
+exactly (every residual zero to rounding), standard errors are zero or 0/0 and any p-value or
+interval is meaningless, so the fit is refused with what is degenerate named. A comparative
+design applies the rule to the series its effects are identified from (for a comparative ITS:
+the treated residuals minus the controls', which are all zero when the control equals the
+treated series or differs from it by a constant).
+
+Applied by ITS and comparative ITS (:mod:`vrueval.designs.its_checks`) and by the two-way
+fixed-effects fits behind DiD and EventStudy (:func:`vrueval.designs.did_model.ols_absorbed`:
+e.g. treated and comparator units exactly parallel; the Poisson DiD on the log scale, where an
+exact fit means ``log y - offset`` is fitted exactly). StaggeredDiD (Callaway-Sant'Anna) does not
+apply it yet.
 """
 
 from __future__ import annotations

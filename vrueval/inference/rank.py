@@ -6,6 +6,13 @@ before it. The error names each dependent column and the columns it is a combina
 user can see which terms to drop (e.g. a lockdown indicator covering the whole post-period, or an
 interruption with no observed period after it). Nothing is solved by a pseudo-inverse.
 
+Columns from which fixed effects have been absorbed (``M x``) are judged against their length
+*before* absorption (``before``): the rank of ``[effects | X]`` with every column at unit length.
+A column the effects absorb entirely keeps only rounding noise after absorption; scaled to unit
+length on its own it would look like a valid regressor, so a column with
+``||M x|| <= RANK_TOL * ||x||`` is named as absorbed by the effects (e.g. a treatment that every
+unit receives at the same time is the period effects).
+
 References
 ----------
 Golub, G. H. and Van Loan, C. F. (2013). *Matrix Computations*, 4th ed., section 5.4.2 (QR with
@@ -32,25 +39,49 @@ class RankDeficientError(np.linalg.LinAlgError):
         self.dependencies = dependencies
 
 
-def collinear_columns(X: FloatArray, names: Sequence[str]) -> dict[str, list[str]]:
+def collinear_columns(
+    X: FloatArray,
+    names: Sequence[str],
+    *,
+    before: FloatArray | None = None,
+    effects: str = "the fixed effects",
+) -> dict[str, list[str]]:
     """Each linearly dependent column of ``X`` and the columns it is a combination of.
 
     Empty when ``X`` has full column rank. Columns that are zero in every row depend on nothing
     (an empty list).
+
+    Parameters
+    ----------
+    X : array (n, k)
+    names : the k column names.
+    before : array (n, k), optional
+        The columns before fixed effects were absorbed from them (``X`` is then ``M before``).
+        Each column is judged against its length here (see the module notes); a column absorbed
+        by the effects maps to ``[effects]``.
+    effects : how the absorbed effects are named.
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != len(names):
         raise ValueError(f"{len(names)} names for a design with shape {X.shape}")
     norms = np.sqrt(np.sum(X * X, axis=0))
-    zero = norms == 0
+    if before is None:
+        zero = norms == 0
+        scale, absorbed = norms, np.zeros(len(norms), dtype=bool)
+    else:
+        scale = np.sqrt(np.sum(np.asarray(before, dtype=float) ** 2, axis=0))
+        zero = scale == 0
+        absorbed = ~zero & (norms <= RANK_TOL * np.where(zero, 1.0, scale))
     out: dict[str, list[str]] = {names[int(j)]: [] for j in np.flatnonzero(zero)}
-    live = np.flatnonzero(~zero)
+    out |= {names[int(j)]: [effects] for j in np.flatnonzero(absorbed)}
+    live = np.flatnonzero(~zero & ~absorbed)
     if len(live) == 0:
         return out
-    Xs = X[:, live] / norms[live]
+    Xs = X[:, live] / scale[live]
     _, r, piv = linalg.qr(Xs, mode="economic", pivoting=True)
     diag = np.abs(np.diag(r))
-    rank = int(np.sum(diag > RANK_TOL * diag[0]))
+    # with ``before`` every column had unit length before absorption, as in [effects | X]
+    rank = int(np.sum(diag > RANK_TOL * (diag[0] if before is None else 1.0)))
     if rank == len(live):
         return out
     # Dependent column j = R11^-1 R12 combination of the independent ones.
@@ -62,7 +93,14 @@ def collinear_columns(X: FloatArray, names: Sequence[str]) -> dict[str, list[str
     return out
 
 
-def require_full_rank(X: FloatArray, names: Sequence[str], what: str) -> None:
+def require_full_rank(
+    X: FloatArray,
+    names: Sequence[str],
+    what: str,
+    *,
+    before: FloatArray | None = None,
+    effects: str = "the fixed effects",
+) -> None:
     """Raise :class:`RankDeficientError` naming the collinear columns when ``X`` is not of full
     column rank.
 
@@ -71,18 +109,21 @@ def require_full_rank(X: FloatArray, names: Sequence[str], what: str) -> None:
     X : array (n, k)
     names : the k column names.
     what : what the matrix is, for the message (e.g. "the ITS design").
+    before, effects : for columns with fixed effects absorbed, as in :func:`collinear_columns`.
     """
     n, k = np.shape(X)
     if n < k:
         raise RankDeficientError(
             f"{what} has {n} rows for {k} columns: the coefficients are not identified", {}
         )
-    deps = collinear_columns(X, names)
+    deps = collinear_columns(X, names, before=before, effects=effects)
     if not deps:
         return
     parts = []
     for col, others in deps.items():
-        if others:
+        if others == [effects] and before is not None:
+            parts.append(f"{col!r} is absorbed by {effects}")
+        elif others:
             parts.append(f"{col!r} is collinear with {', '.join(map(repr, others))}")
         else:
             parts.append(f"{col!r} is zero in every fitted row")

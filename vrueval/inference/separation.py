@@ -12,11 +12,19 @@ interruption and counts after it, or an all-zero treated post-period.
 The rule, applied by every count model in the package (ITS, comparative ITS, Poisson DiD):
 
 * an outcome that is zero in every fitted row is refused (no rate ratio is defined);
-* the separated rows are found exactly by linear programming (below); if there are any, the fit
-  is refused, naming the columns whose coefficients are not identified once those rows are set
-  aside (the columns in the null space of the remaining rows, found by
-  :func:`vrueval.inference.rank.collinear_columns`). Dropping the rows silently would change the
-  estimand, so the user decides (e.g. shorten the window, drop the term, pool the series).
+* the separated rows are found exactly by linear programming (below), with the columns whose
+  coefficients are not identified once those rows are set aside (the columns in the null space
+  of the remaining rows, found by :func:`vrueval.inference.rank.collinear_columns`);
+* if any of those columns is an effect the user reads, the fit is refused, naming them: the
+  effect is not estimable from the data, so the user decides (e.g. shorten the window, drop the
+  term, pool the series);
+* if they are all nuisance fixed effects (``nuisance``: e.g. the unit effect of a comparator
+  whose count is zero in every period), the separated rows are returned to be dropped, as
+  fixest and ppmlhdfe do. Those rows carry no information on the other coefficients: their
+  fitted rate goes to zero along a direction that moves only the nuisance effects, and the
+  estimates of the remaining coefficients on the other rows are the limit of the full-data
+  maximum-likelihood path (Correia, Guimarães and Zylkin 2019, section 3). The caller reports
+  what was dropped on the result.
 
 The linear programme maximises ``-sum z_i`` over the zero rows subject to ``z = X g``, ``z_i = 0``
 where ``y_i > 0`` and ``-1 <= z_i <= 0`` where ``y_i = 0``; a row with ``z_i < 0`` is separated.
@@ -111,8 +119,10 @@ def check_separation(
     what: str,
     row_labels: Sequence[str] | None = None,
     first: Sequence[str] = (),
-) -> None:
-    """Refuse an all-zero outcome or a separated design, naming the columns involved.
+    nuisance: Sequence[str] = (),
+) -> np.ndarray:
+    """Refuse an all-zero outcome or a separated design, naming the columns involved; return
+    the rows to drop when only nuisance fixed effects are involved (see the module notes).
 
     Parameters
     ----------
@@ -124,6 +134,12 @@ def check_separation(
     what : what is being fitted, for the message (e.g. "the Poisson ITS of West Midlands").
     row_labels : optional label of each row (e.g. its period), shown for the separated rows.
     first : the terms the user reads (effects), named first among the columns involved.
+    nuisance : fixed-effect columns whose separated rows may be dropped instead of refused.
+
+    Returns
+    -------
+    array of bool (n,)
+        The rows to drop (none when the design is not separated).
 
     Raises
     ------
@@ -141,10 +157,12 @@ def check_separation(
         )
     rows = separated_rows(X, y)
     if not rows.any():
-        return
+        return rows
     kept = _csr(X)[np.flatnonzero(~rows)].toarray()
     deps = collinear_columns(kept, names)
     involved = set(deps) | {c for v in deps.values() for c in v}
+    if involved and involved <= set(nuisance):
+        return rows
     columns = [c for c in first if c in involved] + [
         c for c in names if c in involved and c not in first
     ]
