@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from vrueval.inference.few_clusters import (
@@ -10,6 +11,7 @@ from vrueval.inference.few_clusters import (
     ClusterCounts,
     TooFewClusters,
     check,
+    distinct_assignments,
 )
 
 
@@ -28,11 +30,46 @@ def test_one_treated_or_one_untreated_refused(inference: str) -> None:
             check(inference, counts)  # type: ignore[arg-type]
 
 
-def test_influence_refuses_one_treated_but_warns_of_one_never_treated() -> None:
-    with pytest.raises(TooFewClusters):
-        check("influence", ClusterCounts(23, 1, 22))
-    (warning,) = check("influence", ClusterCounts(23, 22, 1))
-    assert "only 1 untreated" in warning
+def test_influence_refuses_one_treated_and_one_never_treated() -> None:
+    # one never-treated unit as Callaway-Sant'Anna's control group: the analytic test rejected a
+    # true null in 62% of 200 simulated panels (the docstring's table)
+    with pytest.raises(TooFewClusters, match="one treated cluster"):
+        check("influence", ClusterCounts(23, 1, 22, "never-treated"))
+    with pytest.raises(TooFewClusters, match=r"1 never-treated\).*one never-treated cluster"):
+        check("influence", ClusterCounts(19, 18, 1, "never-treated"))
+
+
+def test_messages_name_the_comparison_group() -> None:
+    (warning,) = check("influence", ClusterCounts(18, 12, 6, "comparison"))
+    assert warning.startswith("only 6 comparison clusters (18 clusters (12 treated, 6 comparison))")
+    with pytest.raises(TooFewClusters, match="no comparison clusters"):
+        check("influence", ClusterCounts(18, 18, 0, "comparison"))
+
+
+def test_counts_come_from_the_fitted_treatment_column() -> None:
+    unit = np.repeat(np.arange(4), 3)
+    post = np.tile([0.0, 1.0, 1.0], 4)
+    # an intensity in one unit is one treated cluster, as a binary treatment is
+    assert ClusterCounts.from_treatment(unit, post * np.repeat([0.8, 0, 0, 0], 3)) == (
+        ClusterCounts(4, 1, 3)
+    )
+    # a treated unit whose post cells are not observed (none of its fitted rows is treated)
+    rows = ~((unit == 1) & (post == 1))
+    d = (post * np.repeat([1.0, 1.0, 0, 0], 3))[rows]
+    assert ClusterCounts.from_treatment(unit[rows], d) == ClusterCounts(4, 1, 3)
+    # continuous only when every cluster is treated to some degree
+    assert ClusterCounts.from_treatment(unit, post * np.repeat([0.2, 0.4, 0.6, 0.8], 3)) == (
+        ClusterCounts(4)
+    )
+    with pytest.raises(TooFewClusters, match="one treated cluster"):
+        check("cr1", ClusterCounts.from_treatment(np.repeat(np.arange(23), 3), np.repeat(
+            np.r_[0.8, np.zeros(22)], 3)))  # fmt: skip
+
+
+def test_distinct_assignments() -> None:
+    assert distinct_assignments([1, 1, 0, 0, 0]) == 10
+    assert distinct_assignments([0.8, 0.5, 0, 0, 0]) == 20
+    assert distinct_assignments([0.1, 0.2, 0.3]) == 6
 
 
 @pytest.mark.parametrize("inference", ["cr1", "cr2", "wild", "randomization", "influence"])
