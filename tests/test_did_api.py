@@ -119,8 +119,9 @@ def test_unbalanced_keeps_units_and_leaves_out_only_missing_cells():
         assert any(
             ve.areas.name(unit) in w and "only those cells are left out" in w for w in res.warnings
         )
+    draws = {"wild": {"draws": 199}, "randomization": {"permutations": 199}}
     for inference in ("cr1", "wild", "randomization"):
-        eff = att(did.fit(inference, seed=3, draws=199, permutations=199))
+        eff = att(did.fit(inference, seed=3, **draws.get(inference, {})))
         assert eff["conf_low"] < eff["estimate"] < eff["conf_high"], inference
     es = ve.EventStudy(knife, outcome, start="2016Q2", leads=4, lags=3, missing="unbalanced")
     assert es.fit("cr2").diagnostics["n_missing_cells"] == len(gaps)

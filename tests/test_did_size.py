@@ -37,7 +37,8 @@ def test_array_version_is_the_did_test() -> None:
     for r in range(2):
         did = ve.DiD(panel, f"y{r}", start=START, treated=treated)
         for inference in ("cr1", "cr2", "wild", "randomization"):
-            res = did.fit(inference, seed=5, draws=399, permutations=399)
+            draws = {"wild": {"draws": 399}, "randomization": {"permutations": 399}}
+            res = did.fit(inference, seed=5, **draws.get(inference, {}))
             units = [*res.settings["treated"], *res.settings["comparators"]]
             y = panel.wide(f"y{r}")[units].to_numpy().T
             is_treated = np.isin(units, res.settings["treated"])

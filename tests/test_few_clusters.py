@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from vrueval.inference.few_clusters import (
@@ -10,6 +11,7 @@ from vrueval.inference.few_clusters import (
     ClusterCounts,
     TooFewClusters,
     check,
+    distinct_assignments,
 )
 
 
@@ -28,11 +30,46 @@ def test_one_treated_or_one_untreated_refused(inference: str) -> None:
             check(inference, counts)  # type: ignore[arg-type]
 
 
-def test_influence_refuses_one_treated_but_warns_of_one_never_treated() -> None:
-    with pytest.raises(TooFewClusters):
-        check("influence", ClusterCounts(23, 1, 22))
-    (warning,) = check("influence", ClusterCounts(23, 22, 1))
-    assert "only 1 untreated" in warning
+def test_influence_refuses_one_treated_and_one_never_treated() -> None:
+    # one never-treated unit as Callaway-Sant'Anna's control group: the analytic test rejected a
+    # true null in 62% of 200 simulated panels (the docstring's table)
+    with pytest.raises(TooFewClusters, match="one treated cluster"):
+        check("influence", ClusterCounts(23, 1, 22, "never-treated"))
+    with pytest.raises(TooFewClusters, match=r"1 never-treated\).*one never-treated cluster"):
+        check("influence", ClusterCounts(19, 18, 1, "never-treated"))
+
+
+def test_messages_name_the_comparison_group() -> None:
+    (warning,) = check("influence", ClusterCounts(18, 12, 6, "comparison"))
+    assert warning.startswith("only 6 comparison clusters (18 clusters (12 treated, 6 comparison))")
+    with pytest.raises(TooFewClusters, match="no comparison clusters"):
+        check("influence", ClusterCounts(18, 18, 0, "comparison"))
+
+
+def test_counts_come_from_the_fitted_treatment_column() -> None:
+    unit = np.repeat(np.arange(4), 3)
+    post = np.tile([0.0, 1.0, 1.0], 4)
+    # an intensity in one unit is one treated cluster, as a binary treatment is
+    assert ClusterCounts.from_treatment(unit, post * np.repeat([0.8, 0, 0, 0], 3)) == (
+        ClusterCounts(4, 1, 3)
+    )
+    # a treated unit whose post cells are not observed (none of its fitted rows is treated)
+    rows = ~((unit == 1) & (post == 1))
+    d = (post * np.repeat([1.0, 1.0, 0, 0], 3))[rows]
+    assert ClusterCounts.from_treatment(unit[rows], d) == ClusterCounts(4, 1, 3)
+    # continuous only when every cluster is treated to some degree
+    assert ClusterCounts.from_treatment(unit, post * np.repeat([0.2, 0.4, 0.6, 0.8], 3)) == (
+        ClusterCounts(4)
+    )
+    with pytest.raises(TooFewClusters, match="one treated cluster"):
+        check("cr1", ClusterCounts.from_treatment(np.repeat(np.arange(23), 3), np.repeat(
+            np.r_[0.8, np.zeros(22)], 3)))  # fmt: skip
+
+
+def test_distinct_assignments() -> None:
+    assert distinct_assignments([1, 1, 0, 0, 0]) == 10
+    assert distinct_assignments([0.8, 0.5, 0, 0, 0]) == 20
+    assert distinct_assignments([0.1, 0.2, 0.3]) == 6
 
 
 @pytest.mark.parametrize("inference", ["cr1", "cr2", "wild", "randomization", "influence"])
@@ -57,3 +94,28 @@ def test_continuous_treatment_checks_clusters_only() -> None:
     assert check("cr1", ClusterCounts(12)) == ()
     (warning,) = check("wild", ClusterCounts(9))
     assert "only 9 clusters" in warning
+
+
+def test_one_never_treated_unit_is_refused_because_it_over_rejects() -> None:
+    """The refusal's number: Callaway-Sant'Anna's analytic test with 18 treated forces against one
+    never-treated force, run under the rule (the same steps as StaggeredDiD.fit), rejects a true
+    null far above 5% (62% in 200 panels when the threshold was set; 60% in these 100)."""
+    from cluster_panels import force_panel
+
+    from vrueval import StaggeredDiD, areas
+    from vrueval.designs.staggered_aggregate import AGGREGATIONS, aggregate
+    from vrueval.designs.staggered_estimate import group_time_att
+    from vrueval.designs.staggered_results import effects_table, families
+
+    vru = list(areas.vru_2019())
+    never = next(u for u in areas.comparators() if u != "E23000034")
+    reps, hits = 100, 0
+    for s in range(reps):
+        p = force_panel(vru, 1, seed=1000 + s, units=[*vru, never])
+        d = StaggeredDiD(p, outcome="y0", first_treated={u: "2019/20" for u in vru}).data
+        gt = group_time_att(d, control_group="never_treated", method="dr", base_period="varying")
+        aggs = {k: aggregate(gt, d.first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
+        table, _ = effects_table(families(gt, aggs, d.periods, "group"), level=0.95,
+                                 inference="analytic")  # fmt: skip
+        hits += int(table.loc[table["term"] == "att", "p_value"].item() < 0.05)
+    assert hits / reps > 0.4  # 5% +- 3 Monte Carlo errors would be below 0.12

@@ -48,6 +48,7 @@ from vrueval.designs.did_model import (
     poisson_separated_rows,
 )
 from vrueval.designs.did_results import DiDResult
+from vrueval.designs.fit_options import check_applies
 from vrueval.inference import cluster, few_clusters
 from vrueval.inference.draws import check_draws, counted_p_warnings
 from vrueval.inference.intervals import check_level
@@ -232,36 +233,43 @@ class _ComparatorDesign:
         }
 
 
-def _check_small_sample(rule: object, inference: str) -> SmallSample:
-    """The CR1 rule to use: the default when not given; refused with CR2, which has none."""
-    if rule is None:
-        return DEFAULT_SMALL_SAMPLE
-    if inference == "cr2":
-        raise ValueError(
-            "small_sample is CR1's correction; it applies to inference 'cr1', 'wild' and "
-            "'randomization', not 'cr2'"
-        )
-    return check_small_sample(rule)
+# the inference methods that read each fit() option of DiD and EventStudy
+FIT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "draws": ("wild",),
+    "boot_weights": ("wild",),
+    "permutations": ("randomization",),
+    "ri_statistic": ("randomization",),
+    "small_sample": ("cr1", "wild", "randomization"),
+}
 
 
-def cluster_counts(data: DiDData, *, binary: bool) -> few_clusters.ClusterCounts:
-    """Clusters (units) of a comparator fit; treated and comparators for a binary treatment."""
-    if not binary:
-        return few_clusters.ClusterCounts(len(data.units))
-    return few_clusters.ClusterCounts(
-        len(data.units), len(data.chosen.treated), len(data.chosen.comparators)
+def cluster_counts(data: DiDData) -> few_clusters.ClusterCounts:
+    """Clusters (units) of a comparator fit, treated and untreated as the fitted treatment
+    column ``intensity * post`` has them (:meth:`few_clusters.ClusterCounts.from_treatment`)."""
+    f = data.frame
+    return few_clusters.ClusterCounts.from_treatment(
+        data.unit_code, (f["intensity"] * f["post"]).to_numpy(dtype=float)
     )
 
 
 def _check_fit_options(
-    inference: str, level: float, draws: int, boot_weights: str, permutations: int
-) -> float:
-    _choice(inference, inf.INFERENCES, "inference")
-    _choice(boot_weights, BOOT_WEIGHTS, "boot_weights")
+    fit: Any, inference: str, level: float, given: dict[str, Any], allowed: tuple[str, ...]
+) -> tuple[float, SmallSample]:
+    """The checked level and CR1 rule; every option checked only for the method reading it."""
+    _choice(inference, allowed, "inference")
+    uses = {k: tuple(m for m in FIT_OPTIONS[k] if m in allowed) for k in given}
+    check_applies(fit, inference, given, uses)
     level = check_level(level)
-    check_draws(draws, level, "draws")
-    check_draws(permutations, level, "permutations")
-    return level
+    if inference == "wild":
+        _choice(given["boot_weights"], BOOT_WEIGHTS, "boot_weights")
+        check_draws(given["draws"], level, "draws")
+    if inference == "randomization":
+        _choice(given["ri_statistic"], STATISTICS, "ri_statistic")
+        check_draws(given["permutations"], level, "permutations")
+    rule = given["small_sample"]
+    if inference == "cr2":
+        return level, DEFAULT_SMALL_SAMPLE  # unused: CR2 has no such factor
+    return level, DEFAULT_SMALL_SAMPLE if rule is None else check_small_sample(rule)
 
 
 class DiD(_ComparatorDesign):
@@ -311,8 +319,9 @@ class DiD(_ComparatorDesign):
     are listed in ``result.warnings``. Leaving out suppressed cells (small counts) is not
     missing at random: the unit's fitted level rests on its other periods. Standard errors are
     clustered by unit; :func:`vrueval.inference.few_clusters.check` refuses an inference the
-    clusters cannot support (one treated or one comparator unit with "cr1", "cr2" or "wild";
-    fewer than three units for any) and puts a warning on the result where few treated units
+    clusters cannot support (one treated or one untreated unit with "cr1", "cr2" or "wild",
+    treated meaning a non-zero treatment in some fitted cell, for an intensity too; fewer than
+    three units for any) and puts a warning on the result where few treated units
     make it approximate. The CR1 small-sample rule is ``fit(small_sample=...)``.
     """
 
@@ -373,8 +382,9 @@ class DiD(_ComparatorDesign):
         seed : int, optional
             Seed of the bootstrap or permutations: required for "wild" and "randomization"
             (recorded on the result).
-        draws, boot_weights : bootstrap draws and weights ("webb" or "rademacher").
-        permutations : re-assignments for randomization inference (exact when fewer exist).
+        draws, boot_weights : bootstrap draws and weights ("webb" or "rademacher"); "wild" only.
+        permutations : re-assignments for randomization inference (exact when fewer exist);
+            "randomization" only.
         ri_statistic : {"t", "coefficient"}
             What randomization inference compares across re-assignments: the CR1 t with the
             standard error recomputed under each (studentised, default; it holds its size far
@@ -390,16 +400,34 @@ class DiD(_ComparatorDesign):
             the CR1 standard error that "cr1", "wild" and "randomization" report (not to the
             bootstrap or permutation p-values), and is recorded in ``settings``.
 
+        Each option is checked only for the method that reads it (an unused default is never
+        checked); one set away from its default for a method that does not read it is an
+        error naming the methods it applies to (:mod:`vrueval.designs.fit_options`).
+
         Raises
         ------
         TooFewClusters
-            Where the clusters cannot support the inference (one treated or one comparator
-            cluster for "cr1", "cr2" and "wild"; fewer than three clusters for any):
-            :func:`vrueval.inference.few_clusters.check`, whose warnings the result carries.
+            Where the clusters cannot support the inference (one treated or one untreated
+            cluster for "cr1", "cr2" and "wild", counted from the fitted treatment column, so an
+            intensity given to one unit is one treated cluster; fewer than three clusters for
+            any): :func:`vrueval.inference.few_clusters.check`, whose warnings the result
+            carries.
+        ValueError
+            An option that does not apply to ``inference`` (e.g. ``draws`` with "cr1").
         """
-        level = _check_fit_options(inference, level, draws, boot_weights, permutations)
-        _choice(ri_statistic, STATISTICS, "ri_statistic")
-        rule = _check_small_sample(small_sample, inference)
+        level, rule = _check_fit_options(
+            DiD.fit,
+            inference,
+            level,
+            {
+                "draws": draws,
+                "boot_weights": boot_weights,
+                "permutations": permutations,
+                "ri_statistic": ri_statistic,
+                "small_sample": small_sample,
+            },
+            inf.INFERENCES,
+        )
         if self.estimator == "poisson" and inference != "cr1":
             raise ValueError("Poisson DiD supports inference='cr1' only")
         check_seed(seed, needed=inference in ("wild", "randomization"))
@@ -410,7 +438,10 @@ class DiD(_ComparatorDesign):
             data, dropped = self._poisson_rows(data)
             warnings += dropped
         warnings += few_clusters.check(
-            inference, cluster_counts(data, binary=self.intensity is None), level=level
+            inference,
+            cluster_counts(data),
+            level=level,
+            assignments=few_clusters.distinct_assignments(data.assignment),
         )
         if data.staggered:
             if inference == "randomization":

@@ -33,7 +33,6 @@ from vrueval.designs.did import (
     STAGGER_WARNING,
     ComparatorOptions,
     _check_fit_options,
-    _check_small_sample,
     _ComparatorDesign,
     cluster_counts,
 )
@@ -110,14 +109,22 @@ class EventStudy(_ComparatorDesign):
         :meth:`vrueval.DiD.fit`; the clusters are checked as there
         (:func:`vrueval.inference.few_clusters.check`).
         """
-        level = _check_fit_options(inference, level, draws, boot_weights, permutations)
-        if inference == "randomization":
-            raise ValueError("EventStudy supports inference in ('cr1', 'cr2', 'wild')")
-        rule = _check_small_sample(small_sample, inference)
+        level, rule = _check_fit_options(
+            EventStudy.fit,
+            inference,
+            level,
+            {
+                "draws": draws,
+                "boot_weights": boot_weights,
+                "permutations": permutations,
+                "small_sample": small_sample,
+            },
+            ("cr1", "cr2", "wild"),
+        )
         check_seed(seed, needed=inference == "wild")
         data = self._prepare()
         warnings = list(data.messages)
-        warnings += few_clusters.check(inference, cluster_counts(data, binary=True), level=level)
+        warnings += few_clusters.check(inference, cluster_counts(data), level=level)
         if data.staggered:
             warnings.append(STAGGER_WARNING)
         f = data.frame

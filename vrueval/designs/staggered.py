@@ -20,17 +20,20 @@ import numpy as np
 import pandas as pd
 
 from vrueval.data.panel import Panel
+from vrueval.designs.fit_options import check_applies
 from vrueval.designs.staggered_aggregate import AGGREGATIONS, Aggregation, aggregate, pretest
 from vrueval.designs.staggered_data import StaggeredData, from_long, from_panel
 from vrueval.designs.staggered_estimate import (
     BasePeriod,
     ControlGroup,
+    GroupTime,
     Method,
     group_time_att,
 )
 from vrueval.designs.staggered_results import StaggeredResult, effects_table, families
 from vrueval.inference import few_clusters
 from vrueval.inference.draws import check_draws
+from vrueval.inference.few_clusters import ClusterCounts
 from vrueval.inference.intervals import check_level
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
 from vrueval.inference.seeds import check_seed
@@ -41,6 +44,23 @@ Inference = Literal["analytic", "bootstrap"]
 def _choice(value: object, allowed: tuple[str, ...], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
+
+
+def cluster_counts(gt: GroupTime, first: np.ndarray, control_group: ControlGroup) -> ClusterCounts:
+    """Units behind the post-treatment group-time effects the aggregates average.
+
+    ``G1``: the units of the cohorts with a post-treatment cell. ``G0``: the fewest comparison
+    units behind any of those cells: the never-treated units with
+    ``control_group="never_treated"``; with "not_yet_treated", the never-treated units plus
+    those not yet treated at that cell, which in the last periods are the never-treated alone.
+    """
+    post = (gt.time >= gt.group) & ~gt.reference
+    if not post.any():
+        post = ~gt.reference
+    treated = int(np.isin(first, np.unique(gt.group[post])).sum())
+    fewest = int(gt.n_control[post].min()) if post.any() else 0
+    name = "never-treated" if control_group == "never_treated" else "comparison"
+    return ClusterCounts(len(first), treated, fewest, name)
 
 
 class StaggeredDiD:
@@ -173,9 +193,9 @@ class StaggeredDiD:
             Analytic standard errors from the influence functions, or the multiplier bootstrap
             (clustered by unit) which also gives simultaneous bands for each family of terms.
         draws : int
-            Bootstrap draws.
+            Bootstrap draws ("bootstrap" only: set for "analytic", an error).
         weights : {"mammen", "rademacher"}
-            Multiplier distribution.
+            Multiplier distribution ("bootstrap" only).
         seed : int
             Required for the bootstrap; recorded on the result.
         level : float
@@ -184,27 +204,34 @@ class StaggeredDiD:
         Raises
         ------
         TooFewClusters
-            With a single treated unit (:func:`vrueval.inference.few_clusters.check`, rule
-            "influence"); fewer than ten treated units, or a cohort of one, add a warning.
+            With a single treated unit, or a single comparison unit behind some
+            post-treatment cell (never-treated with ``control_group="never_treated"``; never-
+            or not-yet-treated otherwise, and in the last periods only the never-treated are
+            not yet treated): :func:`vrueval.inference.few_clusters.check`, rule "influence"
+            (:func:`cluster_counts`). Fewer than ten units in either group, or a cohort of
+            one, add a warning.
         """
         _choice(inference, get_args(Inference), "inference")
-        _choice(weights, MULTIPLIER_WEIGHTS, "weights")
+        check_applies(
+            StaggeredDiD.fit,
+            inference,
+            {"draws": draws, "weights": weights},
+            {"draws": ("bootstrap",), "weights": ("bootstrap",)},
+        )
         level = check_level(level)
         check_seed(seed, needed=inference == "bootstrap")
         if inference == "bootstrap":
+            _choice(weights, MULTIPLIER_WEIGHTS, "weights")
             check_draws(draws, level, "draws")
         s = self._settings
         d = self._data
-        n_treated = int(np.isfinite(d.first).sum())
+        gt = group_time_att(
+            d, control_group=s["control_group"], method=s["method"], base_period=s["base_period"]
+        )
         # the influence-function standard errors (analytic or multiplier bootstrap) are clustered
         # by unit: the same minimum-cluster rule as the other comparator designs
         cluster_warnings = few_clusters.check(
-            "influence",
-            few_clusters.ClusterCounts(d.n, n_treated, d.n - n_treated),
-            level=level,
-        )
-        gt = group_time_att(
-            d, control_group=s["control_group"], method=s["method"], base_period=s["base_period"]
+            "influence", cluster_counts(gt, d.first, s["control_group"]), level=level
         )
         aggs = {k: aggregate(gt, d.first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
         fams = families(gt, aggs, d.periods, s["overall"])
