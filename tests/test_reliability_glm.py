@@ -187,6 +187,12 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      ValueError, "difference series"),
     ("cits-negbin-control-equals-treated", _cits(COUNTS, COUNTS, model="negbin"), ValueError,
      "difference series"),
+    # a log-link control proportional to the treated series: judged on the working residuals
+    ("cits-poisson-control-doubled", _cits(COUNTS, 2 * COUNTS, model="poisson"), ValueError,
+     "by a constant factor (a constant on the log scale)"),
+    ("cits-poisson-model-control-tripled",
+     _cits(COUNTS, 3 * COUNTS, model="poisson", dispersion="model"), ValueError,
+     "difference series"),
     # rank deficiency, named
     ("its-lockdown-equals-level", _its(COUNTS, lockdown=("2017-01", "2018-12")),
      np.linalg.LinAlgError, "'level_change:intervention' is collinear with 'lockdown'"),
