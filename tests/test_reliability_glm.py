@@ -268,6 +268,17 @@ WARNINGS: list[tuple[str, str | None, str | None]] = [
     ("bootstrap-se-t-4", draws_rule.bootstrap_se_p_warning(4.0, None, 39, 0.95, "lc"), None),
     ("bootstrap-se-t-2.2-many-draws",
      draws_rule.bootstrap_se_p_warning(2.2, None, 9999, 0.95, "lc"), None),
+    # the multiplier bootstrap's interquartile-range standard error is noisier than an SD
+    ("bootstrap-iqr-se-t-2.2",
+     draws_rule.bootstrap_se_p_warning(2.2, None, 199, 0.95, "att", spread="iqr"),
+     "uncertain by about +-8%"),
+    ("bootstrap-sd-se-t-2.2", draws_rule.bootstrap_se_p_warning(2.2, None, 199, 0.95, "att"),
+     None),
+    # one floor for every enumerated scheme: 2 of 32 sign patterns cannot reach 0.05, 2 of 64 can
+    ("attainable-2-of-32", draws_rule.attainable_p_warning(2, 32, 0.95, "5 clusters allow 32"),
+     "5 clusters allow 32: the smallest attainable p-value, 2/32, is not below 0.05"),
+    ("attainable-2-of-64", draws_rule.attainable_p_warning(2, 64, 0.95, "6 clusters"), None),
+    ("attainable-1-of-20", draws_rule.attainable_p_warning(1, 20, 0.95, "20"), "1/20"),
 ]  # fmt: skip
 
 
@@ -302,6 +313,39 @@ def test_fit_carries_monte_carlo_warning(
     else:
         assert len(found) == 1 and fragment in found[0], found
         assert fragment in res.summary()
+
+
+def _monte_carlo(res: Any) -> list[str]:
+    return [w for w in res.warnings if draws_rule.MONTE_CARLO in w]
+
+
+def test_event_study_wild_carries_the_monte_carlo_warning() -> None:
+    knife = ve.datasets.knife_quarterly()
+    study = ve.EventStudy(
+        knife, "knife_offences", start="2016Q2", window=("2012Q1", "2019Q1"), leads=2, lags=3
+    )
+    few = study.fit("wild", seed=1, draws=39)  # att:e=2 has p = 0.103, att:e=3 p = 0
+    assert [w.split(" is ")[0] for w in _monte_carlo(few)] == [
+        "att:e=2: p = 0.103",
+        "att:e=3: p = 0",
+    ]
+    assert "(+-0.07 with 39 draws)" in few.summary()
+    assert _monte_carlo(study.fit("wild", seed=1, draws=999)) == []
+
+
+def test_staggered_bootstrap_carries_the_monte_carlo_warning() -> None:
+    few = _mpdta_fit(39)()
+    found = _monte_carlo(few)
+    assert found[0].startswith("att: p = 0.0377 is within Monte Carlo error of 0.05") and (
+        "from 39 draws is uncertain by about +-19%" in found[0]
+    ), found
+    assert found[0] in few.summary()
+    many = _mpdta_fit(999)()
+    assert len(_monte_carlo(many)) < len(found)
+    # a new bootstrap replaces the old draws' warnings instead of adding to them
+    again = few.rebootstrap(draws=999, seed=1)
+    assert _monte_carlo(again) == _monte_carlo(many)
+    assert [w for w in again.warnings if w not in found] == list(_monte_carlo(many))
 
 
 def test_minimum_draws_rule() -> None:
