@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 import vrueval as ve
+from vrueval.analysis import tolerance as tol
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed
 from vrueval.inference import draws as draws_rule
 from vrueval.inference.multiplier_bootstrap import bootstrap_family
@@ -467,3 +468,31 @@ def test_thinned_hes_agrees_with_statsmodels() -> None:
         agree += ours == theirs
     assert agree == 80, (flagged, diverged)
     assert 0 < flagged < 80  # both verdicts occur: the comparison can fail either way
+
+
+# -- verify tolerance of a GLS ITS: 1e-10 only when the polish to the score's root succeeded --
+
+
+def _drift(seed: int) -> np.ndarray:
+    """A doubly integrated series (counts): its ARMA optimum can sit on the stationarity bound."""
+    d = np.round(np.cumsum(np.cumsum(np.random.default_rng(seed).normal(size=48))) * 3)
+    return d - d.min() + 100
+
+
+GLS_TOLERANCE: list[tuple[str, np.ndarray, tuple[int, int], bool, float]] = [
+    ("ar1-interior-optimum", COUNTS, (1, 0), True, 1e-10),
+    ("ma1-interior-optimum", COUNTS, (0, 1), True, 1e-10),
+    ("ar1-optimum-on-the-boundary", _drift(3), (1, 0), False, 1e-6),
+    ("ma1-optimum-on-the-boundary", _drift(0), (0, 1), False, 1e-6),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "values", "arma", "polished", "rtol"), GLS_TOLERANCE, ids=[g[0] for g in GLS_TOLERANCE]
+)
+def test_gls_tolerance_follows_the_polish(
+    case: str, values: np.ndarray, arma: tuple[int, int], polished: bool, rtol: float
+) -> None:
+    res = ve.ITS(_series(values), "2017-01", model="gls", arma=arma).fit()
+    assert res.diagnostics["polished"] is polished
+    assert tol.tolerance("ITS", res.settings, res.diagnostics).rtol == rtol

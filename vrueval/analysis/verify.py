@@ -20,7 +20,7 @@ from vrueval import atomic
 from vrueval.analysis.inputs import data_hashes
 from vrueval.analysis.runner import run_spec
 from vrueval.analysis.spec import Spec, SpecError, find_specs, load_spec
-from vrueval.analysis.tolerance import row_scale, tolerance
+from vrueval.analysis.tolerance import Tolerance, row_scale, tolerance
 
 COMPARED = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
 DEFAULT_RTOL = 1e-9  # for callers comparing rows directly; verify uses the fitted method's
@@ -121,6 +121,11 @@ class Verification:
         )
 
 
+def _tolerance(design: str, document: dict[str, Any]) -> Tolerance:
+    result = document["result"]
+    return tolerance(design, result["settings"], result.get("diagnostics"))
+
+
 def expected_path(root: Path, name: str) -> Path:
     folder = (root / "analyses" / "expected").resolve()
     path = (folder / f"{name}.json").resolve()
@@ -179,7 +184,7 @@ def verify(root: Path, names: list[str] | None = None, progress: bool = False) -
             continue
         recorded = json.loads(recorded_path.read_text())
         document = run_spec(spec)
-        tol = tolerance(spec.design, document["result"]["settings"])
+        tol = _tolerance(spec.design, document)
         failures, notes = _data_messages(
             spec.name,
             recorded.get("data"),
@@ -209,7 +214,7 @@ def record(root: Path, names: list[str] | None = None, progress: bool = False) -
         payload = {
             "analysis": spec.name,
             "spec_sha256": spec.sha256,
-            "tolerance": tolerance(spec.design, document["result"]["settings"]).to_dict(),
+            "tolerance": _tolerance(spec.design, document).to_dict(),
             "data": {
                 "panel_sha256": document["provenance"]["data"]["panel_sha256"],
                 "files": data_hashes(spec, root),
