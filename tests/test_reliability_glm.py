@@ -209,6 +209,14 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("its-bootstrap-38", _boot(38), ValueError, "at least 39"),
     ("its-bootstrap-100-at-99pct", _boot(100, 0.99), ValueError, "at least 199"),
     ("its-bootstrap-bool", _boot(True), ValueError, "must be an integer"),
+    # the shared seed rule (vrueval.inference.seeds), as for every other design
+    ("its-bootstrap-no-seed", lambda: ve.ITS(_series(COUNTS), "2017-01").fit(
+        inference="bootstrap", n_boot=39), ValueError, "random draws need an explicit seed"),
+    ("its-bootstrap-negative-seed", lambda: ve.ITS(_series(COUNTS), "2017-01").fit(
+        inference="bootstrap", n_boot=39, seed=-1), ValueError,
+     "seed must be a non-negative integer, got -1"),
+    ("its-hac-fractional-seed", lambda: ve.ITS(_series(COUNTS), "2017-01").fit(seed=1.5),
+     ValueError, "seed must be a non-negative integer, got 1.5"),
     ("wild-bootstrap-38", _wild(38), ValueError, "draws=38 is too few"),
     ("randomization-38", _permutation(38), ValueError, "permutations=38 is too few"),
     ("multiplier-family-20", lambda: bootstrap_family(np.zeros((20, 2)), 10), ValueError,
