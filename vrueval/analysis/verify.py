@@ -23,7 +23,6 @@ from vrueval.analysis.spec import Spec, SpecError, find_specs, load_spec
 from vrueval.analysis.tolerance import Tolerance, row_scale, tolerance
 
 COMPARED = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
-DEFAULT_RTOL = 1e-9  # for callers comparing rows directly; verify uses the fitted method's
 
 
 @dataclass
@@ -42,9 +41,13 @@ def _same_non_finite(a: float | None, b: float | None) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
-def _compare(
-    name: str, expected: list[dict[str, Any]], actual: list[dict[str, Any]], rtol: float
+def compare(
+    name: str, expected: list[dict[str, Any]], actual: list[dict[str, Any]], tol: Tolerance
 ) -> Comparison:
+    """Compare recomputed ``effects`` rows with the recorded ones at the fitted method's
+    tolerance (:func:`vrueval.analysis.tolerance.tolerance`): every moved number, named by
+    analysis, term and column with its difference, and the worst difference found."""
+    rtol = tol.rtol
     out = Comparison()
     got = {row["term"]: row for row in actual}
     for row in expected:
@@ -81,16 +84,6 @@ def _compare(
             f"{name}: new term(s) {extra} not recorded; run `vrueval verify --record`"
         )
     return out
-
-
-def compare(
-    name: str,
-    expected: list[dict[str, Any]],
-    actual: list[dict[str, Any]],
-    rtol: float = DEFAULT_RTOL,
-) -> list[str]:
-    """Messages naming the analysis, the term and the difference for every moved number."""
-    return _compare(name, expected, actual, rtol).problems
 
 
 @dataclass
@@ -191,7 +184,7 @@ def verify(root: Path, names: list[str] | None = None, progress: bool = False) -
             document["provenance"]["data"]["panel_sha256"],
             data_hashes(spec, root),
         )
-        found = _compare(spec.name, recorded["effects"], document["effects"], tol.rtol)
+        found = compare(spec.name, recorded["effects"], document["effects"], tol)
         report.analyses += 1
         report.numbers += found.numbers
         if found.worst_at and (found.worst > report.worst or not report.worst_at):
