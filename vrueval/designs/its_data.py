@@ -227,15 +227,11 @@ def to_series(
         )
     pop = frame["population"].to_numpy(dtype=float)
     if needs_pop:
-        # the package's one rule (vrueval.data.rates): a positive population wherever a value
-        # is used, refused naming the unit and its periods
+        # the package's one rule (vrueval.data.rates), naming the unit and its periods; every
+        # period counts as used, as the counterfactual path needs the population of periods left
+        # out of the fit too
         cells = pd.DataFrame(
-            {
-                "unit": code,
-                "period": frame.index,
-                "value": frame["value"].to_numpy(dtype=float),
-                "population": pop,
-            }
+            {"unit": code, "period": frame.index, "value": np.ones(len(pop)), "population": pop}
         )
         check_population(cells)
     return Series(
