@@ -114,11 +114,11 @@ class ArrayDiD:
             t = fit.coef[0] / np.sqrt(cov.vcov[0, 0])
             return float(2 * stats.t.sf(abs(t), cov.df[0]))
         if inference == "wild":
-            table, _ = inf.wild_table(
+            table, _, _ = inf.wild_table(
                 ["att"], fit, self.fe, self.unit, level=0.95, seed=seed, draws=399, weights="webb"
             )
         else:
-            table, _ = inf.randomization_table(
+            table, _, _ = inf.randomization_table(
                 "att",
                 fit,
                 self.fe,

@@ -179,7 +179,10 @@ def test_tolerance_follows_how_the_numbers_are_computed():
     assert tol.tolerance("ITS", {"model": "ols"}) is tol.CLOSED_FORM
     assert tol.tolerance("ITS", {"model": "poisson"}) is tol.IRLS
     assert tol.tolerance("ITS", {"model": "negbin"}) is tol.NEGATIVE_BINOMIAL
-    assert tol.tolerance("ITS", {"model": "gls", "arma": [1, 0]}) is tol.GLS_ONE_PARAMETER
+    gls = {"model": "gls", "arma": [1, 0]}
+    assert tol.tolerance("ITS", gls, {"polished": True}) is tol.GLS_ONE_PARAMETER
+    assert tol.tolerance("ITS", gls, {"polished": False}) is tol.GLS_ONE_PARAMETER_UNPOLISHED
+    assert tol.tolerance("ITS", gls) is tol.GLS_ONE_PARAMETER_UNPOLISHED  # not recorded: unsure
     assert tol.tolerance("ITS", {"model": "gls", "arma": [2, 1]}) is tol.GLS_ARMA
     assert tol.tolerance("DiD", {"estimator": "poisson"}) is tol.IRLS
     assert tol.tolerance("EventStudy", {"estimator": "event_study"}) is tol.CLOSED_FORM

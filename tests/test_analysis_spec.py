@@ -1,6 +1,7 @@
 import pytest
 
 from vrueval.analysis import SpecError, load_spec
+from vrueval.analysis.tolerance import tolerance
 from vrueval.analysis.verify import compare
 
 GOOD = """
@@ -69,6 +70,8 @@ def test_missing_spec_file(tmp_path):
 
 
 def test_compare_names_analysis_term_and_difference():
+    # the comparison verify runs, at a method's tolerance (here IRLS, rtol 1e-9)
+    tol = tolerance("ITS", {"model": "poisson"})
     row = {
         "term": "att",
         "estimate": 1.0,
@@ -77,9 +80,28 @@ def test_compare_names_analysis_term_and_difference():
         "conf_high": 2.0,
         "p_value": 0.05,
     }
-    assert compare("a", [row], [row]) == []
-    moved = dict(row, estimate=1.001)
-    problems = compare("a", [row], [moved])
-    assert problems == ["a: att estimate moved from 1.0 to 1.001 (difference +0.001, rtol 1e-09)"]
-    assert "no longer produced" in compare("a", [row], [])[0]
-    assert "new term(s) ['x']" in compare("a", [row], [row, dict(row, term="x")])[0]
+    same = compare("a", [row], [row], tol)
+    assert same.problems == [] and same.numbers == 5 and same.worst == 0.0
+    moved = compare("a", [row], [dict(row, estimate=1.001)], tol)
+    assert moved.problems == [
+        "a: att estimate moved from 1.0 to 1.001 (difference +0.001, rtol 1e-09)"
+    ]
+    assert moved.worst_at == "a att estimate" and moved.worst == pytest.approx(1e-3 / (1e-9 * 2))
+    # within tolerance, judged on the row's scale (2.0 here), not the number's own size
+    near = compare("a", [row], [dict(row, conf_low=1e-9)], tol)
+    assert near.problems == [] and near.worst == pytest.approx(0.5)
+    # a looser method's tolerance lets the same difference through; a tighter one does not
+    assert (
+        compare(
+            "a", [row], [dict(row, estimate=1 + 1e-7)], tolerance("ITS", {"model": "negbin"})
+        ).problems
+        == []
+    )
+    assert compare("a", [row], [dict(row, estimate=1 + 1e-7)], tol).problems
+    # a p-value is judged on [0, 1]; NaN matches NaN only
+    assert compare("a", [row], [dict(row, p_value=0.05 + 2e-9)], tol).problems
+    nan = dict(row, std_error=float("nan"))
+    assert compare("a", [nan], [nan], tol).problems == []
+    assert "difference n/a" in compare("a", [row], [nan], tol).problems[0]
+    assert "no longer produced" in compare("a", [row], [], tol).problems[0]
+    assert "new term(s) ['x']" in compare("a", [row], [row, dict(row, term="x")], tol).problems[0]

@@ -61,5 +61,17 @@ def test_polished_fit_sits_on_the_root_and_ignores_the_starting_point(p, q):
     assert abs(arma_gls.profile_score(y, X, time, coef, kind, "REML")) < 1e-9
     # an optimiser stopping 1e-6 away (100x worse than Brent's) reaches the same root
     for start in (coef - 1e-6, coef + 1e-6):
-        again = arma_gls.polish_one_parameter(y, X, time, start, kind, "REML")
-        assert again == pytest.approx(coef, rel=1e-13, abs=1e-15)
+        again, polished = arma_gls.polish_one_parameter(y, X, time, start, kind, "REML")
+        assert polished and again == pytest.approx(coef, rel=1e-13, abs=1e-15)
+    assert fit.polished
+
+
+@pytest.mark.parametrize(("p", "q"), [(1, 0), (0, 1)])
+def test_an_optimum_on_the_boundary_is_reported_unpolished(p, q):
+    # a doubly integrated series: the profile optimum sits at the stationarity bound, where the
+    # score has no root to polish to, and the fit says so instead of claiming machine precision
+    n = 60
+    y = np.cumsum(np.cumsum(np.random.default_rng(2).normal(size=n)))
+    fit = arma_gls.fit_arma_gls(y, np.ones((n, 1)), np.arange(n), p, q)
+    assert abs(float(fit.ar[0] if p else fit.ma[0])) > 0.99999
+    assert not fit.polished

@@ -216,7 +216,8 @@ CASES: list[tuple[str, Callable[[Path], object], str | None]] = [
         lambda t: ve.ITS(
             _panel(population=(6, 0.0)), {"x": "2019-05"}, model="poisson", response="rate"
         ).fit(),
-        "positive population",
+        # the shared rule's wording (vrueval.data.rates): unit by name and code, periods shown
+        "zero or negative population for Kent (E23000032) in 1 period(s): 2019-07",
     ),
     # data load output without provenance is not a panel file
     (

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 import vrueval as ve
+from vrueval.analysis import tolerance as tol
 from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
 from vrueval.inference import draws as draws_rule
 from vrueval.inference.multiplier_bootstrap import bootstrap_family
@@ -276,6 +277,12 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("did-poisson-multiplicatively-parallel",
      _fy_did(lambda u, y: (3.0 if u in VRU3 else 1.0) * (y - 2000), "count",
              estimator="poisson"), ValueError, "on the log scale is fitted exactly"),
+    # a log-link control proportional to the treated series: judged on the working residuals
+    ("cits-poisson-control-doubled", _cits(COUNTS, 2 * COUNTS, model="poisson"), ValueError,
+     "by a constant factor (a constant on the log scale)"),
+    ("cits-poisson-model-control-tripled",
+     _cits(COUNTS, 3 * COUNTS, model="poisson", dispersion="model"), ValueError,
+     "difference series"),
     # rank deficiency, named
     ("its-lockdown-equals-level", _its(COUNTS, lockdown=("2017-01", "2018-12")),
      np.linalg.LinAlgError, "'level_change:intervention' is collinear with 'lockdown'"),
@@ -295,6 +302,14 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("its-bootstrap-38", _boot(38), ValueError, "at least 39"),
     ("its-bootstrap-100-at-99pct", _boot(100, 0.99), ValueError, "at least 199"),
     ("its-bootstrap-bool", _boot(True), ValueError, "must be an integer"),
+    # the shared seed rule (vrueval.inference.seeds), as for every other design
+    ("its-bootstrap-no-seed", lambda: ve.ITS(_series(COUNTS), "2017-01").fit(
+        inference="bootstrap", n_boot=39), ValueError, "random draws need an explicit seed"),
+    ("its-bootstrap-negative-seed", lambda: ve.ITS(_series(COUNTS), "2017-01").fit(
+        inference="bootstrap", n_boot=39, seed=-1), ValueError,
+     "seed must be a non-negative integer, got -1"),
+    ("its-hac-fractional-seed", lambda: ve.ITS(_series(COUNTS), "2017-01").fit(seed=1.5),
+     ValueError, "seed must be a non-negative integer, got 1.5"),
     ("wild-bootstrap-38", _wild(38), ValueError, "draws=38 is too few"),
     ("randomization-38", _permutation(38), ValueError, "permutations=38 is too few"),
     ("multiplier-family-20", lambda: bootstrap_family(np.zeros((20, 2)), 10), ValueError,
@@ -356,6 +371,17 @@ WARNINGS: list[tuple[str, str | None, str | None]] = [
     ("bootstrap-se-t-4", draws_rule.bootstrap_se_p_warning(4.0, None, 39, 0.95, "lc"), None),
     ("bootstrap-se-t-2.2-many-draws",
      draws_rule.bootstrap_se_p_warning(2.2, None, 9999, 0.95, "lc"), None),
+    # the multiplier bootstrap's interquartile-range standard error is noisier than an SD
+    ("bootstrap-iqr-se-t-2.2",
+     draws_rule.bootstrap_se_p_warning(2.2, None, 199, 0.95, "att", spread="iqr"),
+     "uncertain by about +-8%"),
+    ("bootstrap-sd-se-t-2.2", draws_rule.bootstrap_se_p_warning(2.2, None, 199, 0.95, "att"),
+     None),
+    # one floor for every enumerated scheme: 2 of 32 sign patterns cannot reach 0.05, 2 of 64 can
+    ("attainable-2-of-32", draws_rule.attainable_p_warning(2, 32, 0.95, "5 clusters allow 32"),
+     "5 clusters allow 32: the smallest attainable p-value, 2/32, is not below 0.05"),
+    ("attainable-2-of-64", draws_rule.attainable_p_warning(2, 64, 0.95, "6 clusters"), None),
+    ("attainable-1-of-20", draws_rule.attainable_p_warning(1, 20, 0.95, "20"), "1/20"),
 ]  # fmt: skip
 
 
@@ -390,6 +416,39 @@ def test_fit_carries_monte_carlo_warning(
     else:
         assert len(found) == 1 and fragment in found[0], found
         assert fragment in res.summary()
+
+
+def _monte_carlo(res: Any) -> list[str]:
+    return [w for w in res.warnings if draws_rule.MONTE_CARLO in w]
+
+
+def test_event_study_wild_carries_the_monte_carlo_warning() -> None:
+    knife = ve.datasets.knife_quarterly()
+    study = ve.EventStudy(
+        knife, "knife_offences", start="2016Q2", window=("2012Q1", "2019Q1"), leads=2, lags=3
+    )
+    few = study.fit("wild", seed=1, draws=39)  # att:e=2 has p = 0.103, att:e=3 p = 0
+    assert [w.split(" is ")[0] for w in _monte_carlo(few)] == [
+        "att:e=2: p = 0.103",
+        "att:e=3: p = 0",
+    ]
+    assert "(+-0.07 with 39 draws)" in few.summary()
+    assert _monte_carlo(study.fit("wild", seed=1, draws=999)) == []
+
+
+def test_staggered_bootstrap_carries_the_monte_carlo_warning() -> None:
+    few = _mpdta_fit(39)()
+    found = _monte_carlo(few)
+    assert found[0].startswith("att: p = 0.0377 is within Monte Carlo error of 0.05") and (
+        "from 39 draws is uncertain by about +-19%" in found[0]
+    ), found
+    assert found[0] in few.summary()
+    many = _mpdta_fit(999)()
+    assert len(_monte_carlo(many)) < len(found)
+    # a new bootstrap replaces the old draws' warnings instead of adding to them
+    again = few.rebootstrap(draws=999, seed=1)
+    assert _monte_carlo(again) == _monte_carlo(many)
+    assert [w for w in again.warnings if w not in found] == list(_monte_carlo(many))
 
 
 def test_minimum_draws_rule() -> None:
@@ -563,3 +622,31 @@ def test_poisson_did_drops_rows_separated_by_effects_only(
     assert res.diagnostics["n_obs"] == len(kept)
     roles = res.comparators().set_index("unit")["role"]
     assert all(roles[u] == "dropped" for u in frame.loc[unit_all_zero, "unit"].unique())
+
+
+# -- verify tolerance of a GLS ITS: 1e-10 only when the polish to the score's root succeeded --
+
+
+def _drift(seed: int) -> np.ndarray:
+    """A doubly integrated series (counts): its ARMA optimum can sit on the stationarity bound."""
+    d = np.round(np.cumsum(np.cumsum(np.random.default_rng(seed).normal(size=48))) * 3)
+    return d - d.min() + 100
+
+
+GLS_TOLERANCE: list[tuple[str, np.ndarray, tuple[int, int], bool, float]] = [
+    ("ar1-interior-optimum", COUNTS, (1, 0), True, 1e-10),
+    ("ma1-interior-optimum", COUNTS, (0, 1), True, 1e-10),
+    ("ar1-optimum-on-the-boundary", _drift(3), (1, 0), False, 1e-6),
+    ("ma1-optimum-on-the-boundary", _drift(0), (0, 1), False, 1e-6),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "values", "arma", "polished", "rtol"), GLS_TOLERANCE, ids=[g[0] for g in GLS_TOLERANCE]
+)
+def test_gls_tolerance_follows_the_polish(
+    case: str, values: np.ndarray, arma: tuple[int, int], polished: bool, rtol: float
+) -> None:
+    res = ve.ITS(_series(values), "2017-01", model="gls", arma=arma).fit()
+    assert res.diagnostics["polished"] is polished
+    assert tol.tolerance("ITS", res.settings, res.diagnostics).rtol == rtol

@@ -60,6 +60,13 @@ GLS_ONE_PARAMETER = Tolerance(
     "the profile optimum is polished to the root of the analytic score by Brent's method to "
     "machine precision: across OpenBLAS kernels and thread counts the estimates agree to 2e-15",
 )
+GLS_ONE_PARAMETER_UNPOLISHED = Tolerance(
+    1e-6,
+    "GLS with AR(1) or MA(1) errors, (RE)ML profile, not polished",
+    "the polish to the root of the score found no sign change (an optimum at the stationarity "
+    "boundary) or could not evaluate it, so the estimate is Brent's bounded search on the "
+    "objective, settled to about sqrt(machine epsilon) (1.5e-8), with a margin of 100",
+)
 GLS_ARMA = Tolerance(
     1e-6,
     "GLS with ARMA(p, q) errors, (RE)ML profile by BFGS",
@@ -68,9 +75,13 @@ GLS_ARMA = Tolerance(
 )
 
 
-def tolerance(design: str, settings: Mapping[str, Any]) -> Tolerance:
-    """The tolerance of a fitted analysis, from its design name and its result's settings
-    (``document["result"]["settings"]`` of ``results.json``).
+def tolerance(
+    design: str, settings: Mapping[str, Any], diagnostics: Mapping[str, Any] | None = None
+) -> Tolerance:
+    """The tolerance of a fitted analysis, from its design name and its result's settings and
+    diagnostics (``document["result"]["settings"]`` and ``["diagnostics"]`` of
+    ``results.json``): a one-parameter GLS fit is held to 1e-10 only when its diagnostics
+    record that the polish succeeded (``polished``).
 
     Raises
     ------
@@ -87,7 +98,10 @@ def tolerance(design: str, settings: Mapping[str, Any]) -> Tolerance:
             return NEGATIVE_BINOMIAL
         if model == "gls":
             p, q = settings.get("arma") or (1, 0)
-            return GLS_ONE_PARAMETER if p + q == 1 else GLS_ARMA
+            if p + q != 1:
+                return GLS_ARMA
+            polished = bool((diagnostics or {}).get("polished", False))
+            return GLS_ONE_PARAMETER if polished else GLS_ONE_PARAMETER_UNPOLISHED
         raise ValueError(f"no verify tolerance for ITS model {model!r}")
     if design in ("DiD", "EventStudy"):
         estimator = settings.get("estimator")

@@ -20,10 +20,9 @@ from vrueval import atomic
 from vrueval.analysis.inputs import data_hashes
 from vrueval.analysis.runner import run_spec
 from vrueval.analysis.spec import Spec, SpecError, find_specs, load_spec
-from vrueval.analysis.tolerance import row_scale, tolerance
+from vrueval.analysis.tolerance import Tolerance, row_scale, tolerance
 
 COMPARED = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
-DEFAULT_RTOL = 1e-9  # for callers comparing rows directly; verify uses the fitted method's
 
 
 @dataclass
@@ -42,9 +41,13 @@ def _same_non_finite(a: float | None, b: float | None) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
-def _compare(
-    name: str, expected: list[dict[str, Any]], actual: list[dict[str, Any]], rtol: float
+def compare(
+    name: str, expected: list[dict[str, Any]], actual: list[dict[str, Any]], tol: Tolerance
 ) -> Comparison:
+    """Compare recomputed ``effects`` rows with the recorded ones at the fitted method's
+    tolerance (:func:`vrueval.analysis.tolerance.tolerance`): every moved number, named by
+    analysis, term and column with its difference, and the worst difference found."""
+    rtol = tol.rtol
     out = Comparison()
     got = {row["term"]: row for row in actual}
     for row in expected:
@@ -83,16 +86,6 @@ def _compare(
     return out
 
 
-def compare(
-    name: str,
-    expected: list[dict[str, Any]],
-    actual: list[dict[str, Any]],
-    rtol: float = DEFAULT_RTOL,
-) -> list[str]:
-    """Messages naming the analysis, the term and the difference for every moved number."""
-    return _compare(name, expected, actual, rtol).problems
-
-
 @dataclass
 class Verification:
     """What ``vrueval verify`` found: failures, notes and the one-line summary."""
@@ -119,6 +112,11 @@ class Verification:
             f"verify {verdict}: {self.analyses} analyses checked, {self.numbers} numbers "
             f"compared, {worst}"
         )
+
+
+def _tolerance(design: str, document: dict[str, Any]) -> Tolerance:
+    result = document["result"]
+    return tolerance(design, result["settings"], result.get("diagnostics"))
 
 
 def expected_path(root: Path, name: str) -> Path:
@@ -179,14 +177,14 @@ def verify(root: Path, names: list[str] | None = None, progress: bool = False) -
             continue
         recorded = json.loads(recorded_path.read_text())
         document = run_spec(spec)
-        tol = tolerance(spec.design, document["result"]["settings"])
+        tol = _tolerance(spec.design, document)
         failures, notes = _data_messages(
             spec.name,
             recorded.get("data"),
             document["provenance"]["data"]["panel_sha256"],
             data_hashes(spec, root),
         )
-        found = _compare(spec.name, recorded["effects"], document["effects"], tol.rtol)
+        found = compare(spec.name, recorded["effects"], document["effects"], tol)
         report.analyses += 1
         report.numbers += found.numbers
         if found.worst_at and (found.worst > report.worst or not report.worst_at):
@@ -209,7 +207,7 @@ def record(root: Path, names: list[str] | None = None, progress: bool = False) -
         payload = {
             "analysis": spec.name,
             "spec_sha256": spec.sha256,
-            "tolerance": tolerance(spec.design, document["result"]["settings"]).to_dict(),
+            "tolerance": _tolerance(spec.design, document).to_dict(),
             "data": {
                 "panel_sha256": document["provenance"]["data"]["panel_sha256"],
                 "files": data_hashes(spec, root),

@@ -50,7 +50,7 @@ from vrueval.designs.did_model import (
 from vrueval.designs.did_results import DiDResult
 from vrueval.designs.fit_options import check_applies
 from vrueval.inference import cluster, few_clusters
-from vrueval.inference.draws import check_draws, counted_p_warnings
+from vrueval.inference.draws import check_draws
 from vrueval.inference.intervals import check_level
 from vrueval.inference.randomization import STATISTICS, Statistic
 from vrueval.inference.seeds import check_seed
@@ -463,7 +463,7 @@ class DiD(_ComparatorDesign):
                 cov = inf.covariance(fit, fe, clusters, inference, rule)
                 table = inf.vcov_table(["att"], fit.coef, cov, level)
             elif inference == "wild":
-                table, more = inf.wild_table(
+                table, more, resampling = inf.wild_table(
                     ["att"],
                     fit,
                     fe,
@@ -475,8 +475,9 @@ class DiD(_ComparatorDesign):
                     small_sample=rule,
                 )
                 diag.update(more)
+                warnings += resampling
             else:
-                table, more = inf.randomization_table(
+                table, more, resampling = inf.randomization_table(
                     "att",
                     fit,
                     fe,
@@ -491,11 +492,9 @@ class DiD(_ComparatorDesign):
                     small_sample=rule,
                 )
                 diag.update(more)
+                warnings += resampling
         table["inference"] = inference
         random = inference in ("wild", "randomization")
-        if random and not (diag.get("bootstrap_enumerated") or diag.get("permutation_exact")):
-            resamples = int(diag.get("bootstrap_draws") or diag.get("permutation_assignments") or 0)
-            warnings += counted_p_warnings(table["term"], table["p_value"], resamples, level)
         names = {"twfe": "TWFE", "2x2": "2x2", "poisson": "Poisson PML"}
         settings = self._settings(
             data,

@@ -10,6 +10,7 @@ from scipy import stats
 
 from vrueval.designs.did_model import OLSFit, TwoWayFE
 from vrueval.inference import cluster, randomization, wild_bootstrap
+from vrueval.inference.draws import attainable_p_warning, counted_p_warnings
 from vrueval.inference.intervals import wald_table
 from vrueval.inference.small_sample import (
     DEFAULT_SMALL_SAMPLE,
@@ -75,9 +76,14 @@ def wild_table(
     draws: int,
     weights: wild_bootstrap.BootWeights,
     small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     """One WCR bootstrap per term (the other terms partialled out), same draws for each; the
-    reported standard errors are CR1 under ``small_sample``."""
+    reported standard errors are CR1 under ``small_sample``.
+
+    Returns the table, the bootstrap's diagnostics and the warnings the result must carry: a
+    p-value within Monte Carlo error of ``1 - level``, or an enumeration of Rademacher sign
+    patterns too small to reject at ``level`` (:mod:`vrueval.inference.draws`).
+    """
     cov = covariance(fit, fe, clusters, "cr1", small_sample)
     table = vcov_table(terms, fit.coef, cov, level)
     factor = float(
@@ -110,7 +116,17 @@ def wild_table(
         ]
         info = {"bootstrap_draws": res.draws, "bootstrap_enumerated": res.enumerated}
     table["df"] = np.nan
-    return table, info
+    warnings: list[str] = []
+    if info.get("bootstrap_enumerated"):
+        # the all-ones pattern reproduces the observed t and its negation mirrors it
+        what = f"{cov.n_clusters} clusters allow {info['bootstrap_draws']} Rademacher sign patterns"
+        floor = attainable_p_warning(2, int(info["bootstrap_draws"]), level, what)
+        warnings += [floor] if floor is not None else []
+    elif info:
+        warnings += counted_p_warnings(
+            table["term"], table["p_value"], int(info["bootstrap_draws"]), level
+        )
+    return table, info, warnings
 
 
 def randomization_table(
@@ -127,11 +143,14 @@ def randomization_table(
     permutations: int,
     statistic: randomization.Statistic = "t",
     small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     """Permute the unit-level assignment; std_error stays the CR1 one for reference.
 
     ``statistic`` "t" compares the CR1 t recomputed under each re-assignment (studentised),
-    "coefficient" the estimate.
+    "coefficient" the estimate. Returns the table, diagnostics and the warnings the result must
+    carry (a sampled p-value within Monte Carlo error of ``1 - level``; the attainable-p floor of
+    an exact enumeration is checked with the clusters, by
+    :func:`vrueval.inference.few_clusters.check`).
     """
     n_units = len(assignment)
     cols = np.zeros((len(unit_code), n_units))
@@ -156,11 +175,18 @@ def randomization_table(
     table = vcov_table([term], fit.coef, cov, level)
     table.loc[0, ["conf_low", "conf_high", "p_value"]] = [res.conf_low, res.conf_high, res.p_value]
     table["df"] = np.nan
-    return table, {
-        "permutation_assignments": res.assignments,
-        "permutation_exact": res.exact,
-        "permutation_statistic": res.statistic,
-    }
+    warnings = (
+        [] if res.exact else counted_p_warnings([term], [res.p_value], res.assignments, level)
+    )
+    return (
+        table,
+        {
+            "permutation_assignments": res.assignments,
+            "permutation_exact": res.exact,
+            "permutation_statistic": res.statistic,
+        },
+        warnings,
+    )
 
 
 def wald_pretrend(

@@ -138,7 +138,7 @@ class EventStudy(_ComparatorDesign):
         diag = self._diagnostics(data, len(f))
         cov = inf.covariance(fit, fe, clusters, "cr2" if inference == "cr2" else "cr1", rule)
         if inference == "wild":
-            table, more = inf.wild_table(
+            table, more, resampling = inf.wild_table(
                 terms,
                 fit,
                 fe,
@@ -150,6 +150,7 @@ class EventStudy(_ComparatorDesign):
                 small_sample=rule,
             )
             diag.update(more)
+            warnings += resampling
         else:
             table = inf.vcov_table(terms, fit.coef, cov, level)
         post = [i for i, k in enumerate(times) if k >= 0]

@@ -37,6 +37,7 @@ from vrueval.inference.draws import bootstrap_se_p_warning, check_draws
 from vrueval.inference.hac import KERNELS, Kernel
 from vrueval.inference.hac import hac_lag as lag_rule
 from vrueval.inference.intervals import check_level
+from vrueval.inference.seeds import check_seed
 
 Model = Literal["ols", "poisson", "negbin", "gls"]
 Seasonality = Literal["none", "dummies", "fourier"]
@@ -259,7 +260,7 @@ class ITS:
         X, y = d.X[m], d.y[m]
         count_model = s["model"] in ("poisson", "negbin")
         if s["response"] == "rate" and not count_model:
-            y = y / d.population[m] * s["rate_per"]
+            y = its_data.per_population(y, d.population[m], s["rate_per"])
         what = f"the {s['model']} ITS of {s['unit_name']} ({s['outcome']})"
         its_checks.before_fit(d, y, count_model, what)
         fit: ModelFit
@@ -353,9 +354,8 @@ class ITS:
         its_data.choice(hac_kernel, KERNELS, "hac_kernel")
         if not isinstance(hac_fixed_b, bool):
             raise ValueError(f"hac_fixed_b must be True or False, got {hac_fixed_b!r}")
+        check_seed(seed, needed=method == "bootstrap")
         if method == "bootstrap":
-            if seed is None:
-                raise ValueError("inference='bootstrap' needs an explicit seed (recorded)")
             if self._controls:
                 raise ValueError("the block bootstrap is implemented for a single series")
             n_boot = check_draws(n_boot, level, "n_boot")

@@ -4,7 +4,8 @@ Before: a rank-deficient design (:mod:`vrueval.inference.rank`), a constant outc
 (:mod:`vrueval.inference.degenerate`) and, for count models, an all-zero outcome or separation
 (:mod:`vrueval.inference.separation`). After: residuals that are all zero -- for a comparative
 ITS, the treated residuals minus the controls' at each period, the contrast the difference terms
-are identified from.
+are identified from, on the model's scale (working residuals ``(y - mu) / mu`` for a log link,
+so a control proportional to the treated series is caught as well as one shifted from it).
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ def after_fit(d: ITSDesign, fit: ModelFit, y: FloatArray, what: str) -> None:
         require_residual_variation(fit.resid, y, what)
         return
     time = d.time[m] - d.time[m].min()
-    resid = fit.resid
+    # On the model's scale: a log-link control that is a multiple of the treated series differs
+    # from it by a constant on the log scale, so its working residuals (y - mu) / mu match the
+    # treated ones while the response-scale residuals do not.
+    resid, scale = (fit.resid / fit.mu, np.ones(1)) if fit.link == "log" else (fit.resid, y)
     # mean control residual at each period, against the treated residual of that period
     t_c = time[~treated]
     size = int(time.max()) + 1
@@ -54,10 +58,12 @@ def after_fit(d: ITSDesign, fit: ModelFit, y: FloatArray, what: str) -> None:
     sums = np.bincount(t_c, weights=resid[~treated], minlength=size)
     t_t = time[treated]
     shared = counts[t_t] > 0
+    differ = "factor (a constant on the log scale)" if fit.link == "log" else "amount"
     diff = resid[treated][shared] - sums[t_t[shared]] / counts[t_t[shared]]
     require_residual_variation(
         diff,
-        y,
+        scale,
         f"the treated-minus-control difference series of {what} (a control equal to the "
-        "treated series, or differing from it by a constant, leaves nothing to compare)",
+        f"treated series, or differing from it by a constant {differ}, leaves nothing to "
+        "compare)",
     )

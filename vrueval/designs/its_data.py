@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from vrueval import areas
+from vrueval.data import rates
 from vrueval.data.panel import Panel, PanelError
+from vrueval.data.rates import check_population
 from vrueval.designs.its_design import Interruption, Series
 
 SEASON_PERIOD = {"month": 12, "quarter": 4}
@@ -224,18 +226,27 @@ def to_series(
             f"zero); pass missing='drop' to leave those periods out of the fit:\n{rows.to_string()}"
         )
     pop = frame["population"].to_numpy(dtype=float)
-    if needs_pop and not np.all(np.isfinite(pop) & (pop > 0)):
-        absent = frame.index[~(np.isfinite(pop) & (pop > 0))]
-        raise ValueError(
-            f"response={response!r} needs a positive population for every period; missing for "
-            f"{areas.name(code)} at {[str(p) for p in absent[:10]]}"
+    if needs_pop:
+        # the package's one rule (vrueval.data.rates), naming the unit and its periods; every
+        # period counts as used, as the counterfactual path needs the population of periods left
+        # out of the fit too
+        cells = pd.DataFrame(
+            {"unit": code, "period": frame.index, "value": np.ones(len(pop)), "population": pop}
         )
+        check_population(cells)
     return Series(
         unit=code,
         periods=pd.PeriodIndex(frame.index),
         value=frame["value"].to_numpy(dtype=float),
         population=pop,
     )
+
+
+def per_population(y: np.ndarray, population: np.ndarray, per: float) -> np.ndarray:
+    """``y`` per ``per`` residents, by :func:`vrueval.data.rates.per_population` (the one place
+    a count becomes a rate); the populations were checked when the series was built."""
+    one = rates.per_population(pd.DataFrame({"y": y}), pd.DataFrame({"y": population}), per)
+    return one["y"].to_numpy(dtype=float)
 
 
 def interruptions(

@@ -274,5 +274,6 @@ def fit_gls(
             "ma": res.ma.tolist(),
             "method": res.method,
             "converged": res.converged,
+            "polished": res.polished,
         },
     )

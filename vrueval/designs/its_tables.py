@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from vrueval.designs import its_data
 from vrueval.designs.its_design import Interruption, ITSDesign, season_position
 from vrueval.designs.its_diagnostics import residual_diagnostics, warnings_for
 from vrueval.designs.its_effects import counterfactual_table, impact_table, paths
@@ -151,7 +152,7 @@ def path_tables(
     rate_model = response == "rate" and not log
     if rate_model:
         assert rate_per is not None
-        observed = observed / pop * rate_per
+        observed = its_data.per_population(observed, pop, rate_per)
     frame = pd.DataFrame(
         {
             "period": d.periods[t],

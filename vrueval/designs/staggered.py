@@ -235,10 +235,10 @@ class StaggeredDiD:
         )
         aggs = {k: aggregate(gt, d.first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
         fams = families(gt, aggs, d.periods, s["overall"])
-        table, crits = effects_table(
+        table, crits, resampling = effects_table(
             fams, level=level, inference=inference, draws=draws, weights=weights, seed=seed
         )
-        warnings = [*d.messages, *gt.notes, *cluster_warnings]
+        warnings = [*d.messages, *gt.notes, *cluster_warnings, *resampling]
         cohorts, sizes = np.unique(d.first[np.isfinite(d.first)], return_counts=True)
         single = [
             str(d.periods[int(g)]) for g, size in zip(cohorts, sizes, strict=True) if size == 1

@@ -22,6 +22,7 @@ from vrueval.designs.staggered_aggregate import (
     analytic_se,
 )
 from vrueval.designs.staggered_estimate import GroupTime
+from vrueval.inference.draws import MONTE_CARLO
 from vrueval.inference.intervals import check_level, wald_table
 from vrueval.inference.multiplier_bootstrap import (
     MultiplierWeights,
@@ -90,10 +91,11 @@ def effects_table(
     draws: int = 0,
     weights: MultiplierWeights = "mammen",
     seed: int | None = None,
-) -> tuple[pd.DataFrame, dict[str, float]]:
+) -> tuple[pd.DataFrame, dict[str, float], list[str]]:
     """Effects for every family: pointwise intervals, and simultaneous bands when bootstrapped.
 
-    Returns the table and the simultaneous critical value of each family (bootstrap only). One
+    Returns the table, the simultaneous critical value of each family (bootstrap only) and the
+    bootstrap's Monte Carlo warnings. One
     set of multipliers serves every family, so all terms see the same bootstrap world.
     """
     level = check_level(level)
@@ -103,10 +105,14 @@ def effects_table(
     se = np.full(inf.shape[1], np.nan)
     crit = np.full(inf.shape[1], np.nan)
     crits: dict[str, float] = {}
+    warnings: list[str] = []
     if inference == "bootstrap":
         boot = deviations(inf, draws, weights, np.random.default_rng(seed))
         for f, lo, hi in zip(fams, sizes[:-1], sizes[1:], strict=True):
-            fam = bootstrap_family(boot[:, lo:hi], n, level=level)
+            fam = bootstrap_family(
+                boot[:, lo:hi], n, level=level, estimate=f.estimate, terms=f.terms
+            )
+            warnings += fam.warnings
             se[lo:hi] = fam.std_error
             if f.name != "overall":
                 crit[lo:hi] = crits[f.name] = fam.crit
@@ -118,7 +124,7 @@ def effects_table(
     table["family"] = np.repeat([f.name for f in fams], np.diff(sizes))
     table["band_low"] = estimate - crit * se
     table["band_high"] = estimate + crit * se
-    return table, crits
+    return table, crits, warnings
 
 
 def _label(p: object) -> str:
@@ -206,9 +212,10 @@ class StaggeredResult(Result):
         level = self.level if level is None else level
         aggs = {k: aggregate(self._gt, self._first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
         fams = families(self._gt, aggs, self._periods, str(self.settings["overall"]))
-        table, crits = effects_table(
+        table, crits, resampling = effects_table(
             fams, level=level, inference="bootstrap", draws=draws, weights=weights, seed=seed
         )
+        kept = [w for w in self.warnings if MONTE_CARLO not in w]  # the old draws' own
         settings = {**self.settings, "inference": "bootstrap", "draws": draws, "weights": weights}
         return StaggeredResult(
             group_time=self._gt,
@@ -223,7 +230,7 @@ class StaggeredResult(Result):
             seed=seed,
             provenance=self.provenance,
             diagnostics=self.diagnostics,
-            warnings=self.warnings,
+            warnings=(*kept, *resampling),
         )
 
     def _extra_dict(self) -> dict[str, Any]:

@@ -46,6 +46,9 @@ class ARMAGLSFit:
     objective: float  # -2 x profile (restricted) log likelihood, up to a constant
     method: str
     converged: bool
+    # one-parameter fits: the optimum was polished to the root of the analytic score (to machine
+    # precision); False where it was not (ARMA(p, q) by BFGS, or no root found)
+    polished: bool = False
 
 
 _TRTRS: Any = linalg.get_lapack_funcs("trtrs", dtype=np.float64)
@@ -227,12 +230,14 @@ def polish_one_parameter(
     coef: float,
     kind: Literal["ar", "ma"],
     method: Method,
-) -> float:
-    """The root of :func:`profile_score` next to ``coef`` (an optimiser's answer).
+) -> tuple[float, bool]:
+    """The root of :func:`profile_score` next to ``coef`` (an optimiser's answer), and whether
+    it was found.
 
     The score changes sign across the optimum; the root is bracketed in steps widening from
-    1e-7 and found by Brent's method to machine precision. Where no sign change is found
-    (an optimum on the stationarity boundary), ``coef`` is returned unchanged.
+    1e-7 and found by Brent's method to machine precision. Where no sign change is found (an
+    optimum on the stationarity boundary) or the score cannot be evaluated, ``coef`` is
+    returned unchanged with ``False``: it is then only as precise as the optimiser (about 1e-8).
     """
     limit = 1.0 - 1e-12
 
@@ -242,17 +247,16 @@ def polish_one_parameter(
     try:
         centre = score(coef)
         if centre == 0.0:
-            return coef
+            return coef, True
         for step in (1e-7, 1e-6, 1e-5, 1e-4):
             other = float(np.clip(coef - step * np.sign(centre), -limit, limit))
             if np.sign(score(other)) != np.sign(centre):
                 lo, hi = sorted((coef, other))
-                return float(
-                    optimize.brentq(score, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
-                )
+                root = optimize.brentq(score, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+                return float(root), True
     except (linalg.LinAlgError, ValueError):
         pass
-    return coef
+    return coef, False
 
 
 def fit_arma_gls(
@@ -314,13 +318,14 @@ def fit_arma_gls(
         # (about 1e-8 relative), where rounding differences between BLAS builds move the
         # estimates at the 1e-9 level; the root of the exact score pins it to about 1e-14.
         coef = float(np.tanh(u_hat[0])) if q == 0 else -float(np.tanh(u_hat[0]))
-        coef = polish_one_parameter(y, X, time, coef, "ar" if q == 0 else "ma", method)
+        coef, polished = polish_one_parameter(y, X, time, coef, "ar" if q == 0 else "ma", method)
         u_hat = np.array([np.arctanh(coef) if q == 0 else np.arctanh(-coef)])
     else:
         res = optimize.minimize(
             objective, np.zeros(p + q), method="BFGS", options={"gtol": 1e-9, "maxiter": 500}
         )
         u_hat, converged = np.asarray(res.x), bool(res.success)
+        polished = False
     ar, ma = split(u_hat)
     obj, beta, r, rw, rss, _ = _profile(y, X, ar, ma, time, fast, method)
     n, k = X.shape
@@ -339,4 +344,5 @@ def fit_arma_gls(
         objective=float(obj),
         method=method,
         converged=converged,
+        polished=polished,
     )

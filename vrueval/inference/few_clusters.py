@@ -88,6 +88,8 @@ from typing import Literal, get_args
 import numpy as np
 import numpy.typing as npt
 
+from vrueval.inference.draws import attainable_p_warning
+
 ClusterInference = Literal["cr1", "cr2", "wild", "randomization", "influence"]
 CLUSTER_INFERENCES: tuple[str, ...] = get_args(ClusterInference)
 
@@ -265,15 +267,12 @@ def _randomization(counts: ClusterCounts, level: float, assignments: int | None)
             math.comb(g, counts.treated) if counts.treated is not None else math.factorial(g)
         )
     warnings: list[str] = []
-    alpha = 1 - level
     # a balanced binary split pairs every assignment with its mirror image (the same |t|)
     smallest = 2 if counts.treated is not None and counts.treated == counts.untreated else 1
-    if smallest / assignments >= alpha:
-        warnings.append(
-            f"{counts.describe()} allow {assignments} re-assignments: the smallest attainable "
-            f"p-value, {smallest}/{assignments}, is not below {alpha:g}, so the test cannot "
-            "reject at this level and the interval is unbounded"
-        )
+    what = f"{counts.describe()} allow {assignments} re-assignments"
+    floor = attainable_p_warning(smallest, assignments, level, what)
+    if floor is not None:
+        warnings.append(floor)
     elif small is not None and small < FEW_TREATED["randomization"]:
         warnings.append(
             f"randomization inference with {small} {counts.smaller_name} clusters is exact "

@@ -19,7 +19,7 @@ from typing import Literal, get_args
 import numpy as np
 from scipy import stats
 
-from vrueval.inference.draws import check_draws
+from vrueval.inference.draws import bootstrap_se_p_warnings, check_draws
 
 MultiplierWeights = Literal["mammen", "rademacher"]
 MULTIPLIER_WEIGHTS: tuple[str, ...] = get_args(MultiplierWeights)
@@ -84,12 +84,14 @@ class BootstrapFamily:
 
     ``std_error`` is NaN for degenerate columns (a reference cell fixed at 0). ``crit`` is the
     simultaneous critical value over the family's non-degenerate columns; never below the
-    pointwise normal quantile.
+    pointwise normal quantile. ``warnings``: the terms whose Wald p-value could cross
+    ``1 - level`` within the Monte Carlo error of their bootstrap standard error.
     """
 
     std_error: np.ndarray
     crit: float
     pointwise_crit: float
+    warnings: tuple[str, ...] = ()
 
 
 def cluster_influence(inf: np.ndarray, cluster: np.ndarray | None) -> tuple[np.ndarray, int]:
@@ -111,7 +113,14 @@ def perturb(inf: np.ndarray, v: np.ndarray) -> np.ndarray:
     return (v @ inf) / np.sqrt(inf.shape[0])
 
 
-def bootstrap_family(boot: np.ndarray, n: int, *, level: float = 0.95) -> BootstrapFamily:
+def bootstrap_family(
+    boot: np.ndarray,
+    n: int,
+    *,
+    level: float = 0.95,
+    estimate: np.ndarray | None = None,
+    terms: list[str] | None = None,
+) -> BootstrapFamily:
     """Standard errors and the sup-t critical value of one family from its deviations.
 
     Parameters
@@ -120,6 +129,9 @@ def bootstrap_family(boot: np.ndarray, n: int, *, level: float = 0.95) -> Bootst
     n : number of clusters behind the influence functions.
     level : confidence level of the bands; the number of draws B follows
         :func:`vrueval.inference.draws.check_draws`.
+    estimate, terms : the family's m estimates and their names; given, the result carries the
+        Monte Carlo warnings of their normal Wald p-values
+        (:func:`vrueval.inference.draws.bootstrap_se_p_warning`, interquartile-range spread).
     """
     check_draws(boot.shape[0], level, "draws")
     q75 = np.quantile(boot, 0.75, axis=0, method="inverted_cdf")
@@ -128,9 +140,14 @@ def bootstrap_family(boot: np.ndarray, n: int, *, level: float = 0.95) -> Bootst
     ok = np.isfinite(sigma) & (sigma > _DEGENERATE)
     se = np.where(ok, sigma / np.sqrt(n), np.nan)
     pointwise = float(stats.norm.ppf(0.5 + level / 2))
+    warnings: tuple[str, ...] = ()
+    if estimate is not None and terms is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.asarray(estimate, dtype=float) / se
+        warnings = tuple(bootstrap_se_p_warnings(terms, t, boot.shape[0], level, spread="iqr"))
     if not ok.any():
-        return BootstrapFamily(se, np.nan, pointwise)
+        return BootstrapFamily(se, np.nan, pointwise, warnings)
     t_max = np.max(np.abs(boot[:, ok] / sigma[ok]), axis=1)
     crit = float(np.quantile(t_max, level, method="inverted_cdf"))
     # A band narrower than the pointwise interval only happens by Monte Carlo noise.
-    return BootstrapFamily(se, max(crit, pointwise), pointwise)
+    return BootstrapFamily(se, max(crit, pointwise), pointwise, warnings)

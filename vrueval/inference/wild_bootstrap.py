@@ -3,7 +3,11 @@
 Estimand and test: H0 ``beta = r`` for one coefficient of a linear model estimated by (weighted)
 least squares with absorbed fixed effects; the statistic is the CR1 t. Bootstrap samples impose
 the null (restricted residuals), multiply each cluster's residuals by one draw of Rademacher or
-Webb weights, and refit. The p-value is symmetric: the share of draws with ``|t*| >= |t|``.
+Webb weights, and refit. The p-value is symmetric: the share of draws with ``|t*| >= |t|``
+(``k / B``, as boottest reports it; 0 when no draw is as extreme, see
+:mod:`vrueval.inference.draws`). An enumeration of all ``2^G`` Rademacher patterns cannot go
+below ``2 / 2^G`` (the all-ones pattern reproduces ``t`` and its negation mirrors it): with
+``G <= 5`` it cannot reject at 5% and its interval is the whole line.
 
 Why it is fast: after partialling out everything but the tested regressor, a bootstrap t needs
 only cluster-level quantities. With ``s_g = x_g' u_g`` and ``C[h, g] = x_h' (M_Z E_g u_g)_h`` (how
@@ -175,7 +179,11 @@ def wild_cluster_bootstrap(
     eng.prepare(v)
     p, t_obs = eng.p_value(null)
     low = high = np.nan
-    if conf_int:
+    if conf_int and enumerated and 2 / len(v) >= 1 - level:
+        # every null value keeps the all-ones pattern and its mirror image at least as extreme
+        # as the observed t, so p >= 2 / 2^G everywhere: no value is rejected
+        low, high = -np.inf, np.inf
+    elif conf_int:
         low, high = _invert(eng, 1 - level)
     return WildBootstrapResult(
         eng.beta, eng.se, t_obs, p, low, high, len(v), weights, enumerated, null
