@@ -7,10 +7,10 @@ absorbed; the rule is chosen with ``small_sample=`` and recorded in the result's
 ========== ============================================= ===========================================
 rule       K counts                                      meant to match
 ========== ============================================= ===========================================
-"fixest"   the coefficients and the fixed effects *not*  R ``fixest::feols`` / ``fepois`` default
-(default)  nested in the clusters, counted as the        (``ssc(adj = TRUE, fixef.K = "nested",
-           period effects less one (``T - 1``) with      cluster.adj = TRUE)``); see below: fixest
-           unit clusters                                 counts one more
+"fixest"   the coefficients, the fixed effects *not*     R ``fixest::feols`` / ``fepois`` default
+(default)  nested in the clusters (period effects less   (``ssc(adj = TRUE, fixef.K = "nested",
+           one, ``T - 1``, with unit clusters) and one   cluster.adj = TRUE)``); pyfixest's
+           level of the nested effects: ``T`` in all     default ``ssc()``
 "stata"    every parameter, unit and period effects      Stata ``regress y D i.unit i.period,
            included (``N + T - 1`` plus coefficients)    vce(cluster unit)``; R ``lm`` (or ``glm``)
                                                          with unit dummies and
@@ -24,7 +24,7 @@ rule       K counts                                      meant to match
                                                          cadjust = FALSE)``
 ========== ============================================= ===========================================
 
-With 40 forces and 20 years the "stata" factor is 5.4% larger than "fixest" (standard errors 2.7%
+With 40 forces and 20 years the "stata" factor is 5.3% larger than "fixest" (standard errors 2.6%
 apart); the t reference is ``t(G - 1)`` under every rule. The rules differ only when ``n - K`` is
 small relative to ``n``, and none of them repairs CR1 with few (treated) clusters: that is
 :mod:`vrueval.inference.few_clusters`'s job.
@@ -38,16 +38,11 @@ event study, population-weighted TWFE and Poisson DiD, 40 forces):
   uses ``t(G - 1)`` (as fixest and Stata do), so its p-values are larger than theirs.
 - "fixest": against pyfixest 0.60 (``feols`` / ``fepois`` with ``vcov={"CRV1": unit}`` and the
   default ``ssc()``; R's fixest was not installable; pyfixest is tested against it by its
-  authors), tests/reference/did_small_sample_pyfixest.py. The estimate, the CR0 (cluster meat and
-  bread) times pyfixest's factor, ``G/(G-1)`` and the df agree to 1e-10 (Poisson 1e-7): ``feols``
-  takes p from ``t(G - 1)`` as vrueval does; ``fepois`` from the normal, so for the Poisson DiD
-  only the estimate, SE and t are comparable. The factor itself does not agree: fixest keeps one
-  level of each fixed effect nested in the clusters, so its ``K`` is coefficients + ``T`` with
-  unit clusters, one more than this rule counts. The default's standard errors are 0.064%
-  (TWFE, event study, Poisson), 0.12% (weighted TWFE) and 0.64% (2x2) smaller than fixest's (its
-  |t| as much larger); that comparison (SE, t, and p for ``feols``) is a strict xfail until the
-  count is changed, which moves every recorded CR1 number. The R reference's "fixest" column is
-  this rule applied to sandwich's CR0: arithmetic, not a peer.
+  authors), tests/reference/did_small_sample_pyfixest.py: estimate, standard error, t and the
+  df agree to 1e-10 (Poisson 1e-7); ``feols`` takes p from ``t(G - 1)`` as vrueval does, and
+  those agree too; ``fepois`` takes p from the normal, so for the Poisson DiD only the estimate,
+  SE and t are compared. (Until this check existed the rule counted ``T - 1``, one parameter
+  fewer than fixest: the recorded CR1 numbers moved by 0.03-0.3% when it was corrected.)
 
 References
 ----------
@@ -107,10 +102,14 @@ def n_params(rule: SmallSample, count: ParamCount) -> FloatArray:
     """``K`` of the factor ``(n-1)/(n-K)`` under ``rule`` (element-wise for array counts)."""
     check_small_sample(rule)
     k = np.asarray(count.coefficients, dtype=float)
+    nested = np.asarray(count.nested_effects, dtype=float)
     if rule in ("fixest", "stata"):
         k = k + np.asarray(count.other_effects, dtype=float)
+    if rule == "fixest":
+        # fixest drops the levels of an effect nested in the clusters but keeps one of them
+        k = k + (nested > 0)
     if rule == "stata":
-        k = k + np.asarray(count.nested_effects, dtype=float)
+        k = k + nested
     return k
 
 
