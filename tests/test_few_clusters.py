@@ -115,7 +115,7 @@ def test_one_never_treated_unit_is_refused_because_it_over_rejects() -> None:
         d = StaggeredDiD(p, outcome="y0", first_treated={u: "2019/20" for u in vru}).data
         gt = group_time_att(d, control_group="never_treated", method="dr", base_period="varying")
         aggs = {k: aggregate(gt, d.first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
-        table, _ = effects_table(families(gt, aggs, d.periods, "group"), level=0.95,
+        table, *_ = effects_table(families(gt, aggs, d.periods, "group"), level=0.95,
                                  inference="analytic")  # fmt: skip
         hits += int(table.loc[table["term"] == "att", "p_value"].item() < 0.05)
     assert hits / reps > 0.4  # 5% +- 3 Monte Carlo errors would be below 0.12
