@@ -650,3 +650,24 @@ def test_gls_tolerance_follows_the_polish(
     res = ve.ITS(_series(values), "2017-01", model="gls", arma=arma).fit()
     assert res.diagnostics["polished"] is polished
     assert tol.tolerance("ITS", res.settings, res.diagnostics).rtol == rtol
+
+
+@pytest.mark.parametrize(
+    ("inference", "option", "applies"),
+    [
+        ("classical", {"hac_lag": 3}, "hac"),
+        ("classical", {"hac_fixed_b": False}, "hac"),
+        ("hac", {"n_boot": 199}, "bootstrap"),
+        ("hac", {"block_length": 4}, "bootstrap"),
+    ],
+)
+def test_its_refuses_an_option_its_inference_does_not_read(
+    inference: str, option: dict[str, Any], applies: str
+) -> None:
+    """Once dropped silently (``fit("classical", hac_lag=3)`` recorded ``hac_lag: None``)."""
+    design = ve.ITS(
+        ve.datasets.hes_sharp_object(), {"vru": "2019-10"}, unit="West Midlands",
+        outcome="admissions",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=f"applies to inference '{applies}' only"):
+        design.fit(inference, **option)  # type: ignore[arg-type]

@@ -28,6 +28,7 @@ from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.designs import its_checks, its_data
 from vrueval.designs import its_tables as tables
+from vrueval.designs.fit_options import check_applies
 from vrueval.designs.its_design import Interruption, ITSDesign, build_design
 from vrueval.designs.its_inference import Covariance, block_bootstrap, classical, hac
 from vrueval.designs.its_models import ModelFit, fit_glm, fit_gls, fit_ols
@@ -57,6 +58,17 @@ _ALLOWED = {
         ("dispersion", Dispersion),
         ("inference", Inference),
     )
+}
+
+
+#: The fit options only some inference methods read (see :mod:`vrueval.designs.fit_options`).
+FIT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "hac_kernel": ("hac",),
+    "hac_lag": ("hac",),
+    "hac_fixed_b": ("hac",),
+    "hac_adjust": ("hac",),
+    "n_boot": ("bootstrap",),
+    "block_length": ("bootstrap",),
 }
 
 
@@ -355,6 +367,19 @@ class ITS:
         if not isinstance(hac_fixed_b, bool):
             raise ValueError(f"hac_fixed_b must be True or False, got {hac_fixed_b!r}")
         check_seed(seed, needed=method == "bootstrap")
+        check_applies(
+            ITS.fit,
+            method,
+            {
+                "hac_kernel": hac_kernel,
+                "hac_lag": hac_lag,
+                "hac_fixed_b": hac_fixed_b,
+                "hac_adjust": hac_adjust,
+                "n_boot": n_boot,
+                "block_length": block_length,
+            },
+            FIT_OPTIONS,
+        )
         if method == "bootstrap":
             if self._controls:
                 raise ValueError("the block bootstrap is implemented for a single series")
