@@ -195,6 +195,15 @@ def name(code: str) -> str:
     return get(code).name
 
 
+def label(code: str) -> str:
+    """Display name for a registered area, else ``code`` itself (units of any kind: messages
+    about a user's own units keep the user's labels)."""
+    try:
+        return name(code)
+    except KeyError:
+        return code
+
+
 def forces() -> tuple[Area, ...]:
     """The 43 territorial police force areas of England and Wales, in ONS code order."""
     return _forces()

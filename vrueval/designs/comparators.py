@@ -45,18 +45,11 @@ class ComparatorSet:
         return pd.DataFrame(
             {
                 "unit": [r[0] for r in rows],
-                "name": [_safe_name(r[0]) for r in rows],
+                "name": [areas.label(r[0]) for r in rows],
                 "role": [r[1] for r in rows],
                 "reason": [r[2] for r in rows],
             }
         )
-
-
-def _safe_name(code: str) -> str:
-    try:
-        return areas.name(code)
-    except KeyError:
-        return code
 
 
 def resolve_units(names: Sequence[str], geography: str) -> tuple[str, ...]:

@@ -76,13 +76,6 @@ STAGGER_WARNING = (
 )
 
 
-def _area_name(code: str) -> str:
-    try:
-        return areas.name(code)
-    except KeyError:
-        return code
-
-
 def _choice(value: object, allowed: tuple[str, ...], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
@@ -553,7 +546,7 @@ class DiD(_ComparatorDesign):
         units = [u for u in data.units if u not in kept.units]
         periods = [p for p in data.periods if p not in kept.periods]
         cells = gone[~gone["unit"].isin(units) & ~gone["period"].isin(periods)]
-        parts = [f"{_area_name(u)} ({u}) in every period" for u in units]
+        parts = [f"{areas.label(u)} ({u}) in every period" for u in units]
         parts += [f"{display(p, self.panel.frequency)} for every unit" for p in periods]
         parts += [
             f"{u} {display(p, self.panel.frequency)}"

@@ -121,7 +121,7 @@ def prepare(
     for u in kept_gappy:
         gaps = [str(p) for p in wide.index[wide[u].isna().to_numpy()]]
         messages.append(
-            f"kept {_name(u)} ({u}) with its outcome missing in {len(gaps)} period(s): "
+            f"kept {areas.label(u)} ({u}) with its outcome missing in {len(gaps)} period(s): "
             f"{', '.join(gaps[:6])}; only those cells are left out (unbalanced panel)"
         )
     if weights == "population":
@@ -205,13 +205,6 @@ def keep_rows(data: DiDData, keep: np.ndarray, why: str) -> DiDData:
         len(set(start.values())) > 1,
         data.messages,
     )
-
-
-def _name(code: str) -> str:
-    try:
-        return areas.name(code)
-    except KeyError:
-        return code
 
 
 def _unit_order(units: Sequence[str]) -> Callable[[pd.Series], pd.Series]:
