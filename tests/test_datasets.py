@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import vrueval as ve
+from vrueval.areas import build as registry_build
 from vrueval.data import bundle, datasets
 
 BUNDLED = Path(datasets.__file__).parent / "bundled"
@@ -30,11 +31,14 @@ def test_manifest_sources_match_the_raw_files(raw_data):
 def test_manifest_hashes_the_shipped_files(raw_data):
     shipped = {p.name for p in BUNDLED.iterdir()}
     listed = {meta["file"] for meta in datasets.manifest().values()}
-    assert shipped == listed | {"manifest.json", "police_force_areas.csv"}
+    registries = set(registry_build.files(raw_data))
+    assert shipped == listed | {"manifest.json"} | registries
     for name, meta in datasets.manifest().items():
         assert sha256(BUNDLED / meta["file"]) == meta["sha256"], name
     registry = BUNDLED / "police_force_areas.csv"
     assert registry.read_bytes() == (raw_data / bundle.REGISTRY).read_bytes()
+    for name, content in registry_build.files(raw_data).items():
+        assert (BUNDLED / name).read_bytes() == content, name
 
 
 def _why_different(name: str, shipped: Path, rebuilt: Path) -> str:

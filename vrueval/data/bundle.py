@@ -3,8 +3,9 @@
 ``python -m vrueval.data.bundle DATA_DIR OUT_DIR`` (``make bundle``: ``data`` into
 ``vrueval/data/bundled``) reads the files as published (under ``raw/`` in each folder of the
 repository's ``data/``) with :mod:`vrueval.data.loaders`, attaches populations, and writes one
-compressed parquet per dataset, the force registry (``police_force_areas.csv``, copied from
-``data/reference``) and ``manifest.json`` with the provenance of each dataset (publisher, edition,
+compressed parquet per dataset, the registries of geographies (:mod:`vrueval.areas.build`:
+the force list copied from ``data/reference``, regions, local authority districts, community
+safety partnerships, aliases) and ``manifest.json`` with the provenance of each dataset (publisher, edition,
 the raw file read and its SHA-256). The package ships the output; nothing here runs when a user
 imports vrueval.
 
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from vrueval import areas, atomic
+from vrueval.areas import build as registries
 from vrueval.data import loaders, storage
 from vrueval.data.loaders import common, provenance
 from vrueval.data.panel import Panel, Source
@@ -55,7 +57,7 @@ POPULATION_OLD = tuple(
         "policeforceareatablesyearendingjune2019.xlsx",
     )
 )
-REGISTRY = "reference/police_force_areas.csv"
+REGISTRY = registries.FORCES
 REC_CRIME_CSV = "rec_crime_pfa_2003_2018/raw/rec-crime-pfa.csv"
 # The 2019 editions, for the year-ends after rec-crime-pfa.csv stops (YE Dec 2018).
 P1_2019 = tuple(
@@ -408,7 +410,8 @@ def build(root: Path, out: Path) -> dict[str, Any]:
         path = out / f"{name}.parquet"
         storage.write_frame(frame, path)
         manifest[name] = {**meta, "file": path.name, "sha256": provenance.sha256(path)}
-    atomic.write_bytes(out / Path(REGISTRY).name, (root / REGISTRY).read_bytes())
+    for name, content in registries.files(root).items():
+        atomic.write_bytes(out / name, content)
     atomic.write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 
