@@ -34,9 +34,7 @@ import pandas as pd
 from vrueval.areas import registry
 from vrueval.areas.registry import Area
 
-Geography = Literal[
-    "force", "region", "lad", "london_borough", "csp", "lsoa", "msoa", "custom"
-]
+Geography = Literal["force", "region", "lad", "london_borough", "csp", "lsoa", "msoa", "custom"]
 Kind = Literal[
     "force", "region", "lad", "london_borough", "csp", "lsoa", "msoa", "custom", "any", "pfa"
 ]
@@ -159,8 +157,8 @@ def _keys(kind: str) -> dict[str, str]:
     return keys
 
 
-def _canonical_kind(kind: str) -> str:
-    kind = SYNONYMS.get(kind, kind)
+def _canonical_kind(given: object) -> str:
+    kind = SYNONYMS.get(str(given), str(given))
     if kind not in (*GEOGRAPHIES, "any"):
         raise ValueError(f"kind must be one of {(*GEOGRAPHIES, 'any')}, got {kind!r}")
     return kind
@@ -218,21 +216,21 @@ def resolve(name: object, kind: Kind = "force") -> str:
     InvalidUnitError
         For a malformed LSOA/MSOA code or an unusable custom identifier.
     """
-    kind = _canonical_kind(kind)
-    if kind == "custom":
+    where = _canonical_kind(kind)
+    if where == "custom":
         return unit_key(name)
-    if kind in CODE_FORMS:
-        return check_code(name, kind)
+    if where in CODE_FORMS:
+        return check_code(name, where)
     code = str(name).strip().upper()
-    if code in (_by_code() if kind == "any" else _codes(kind)):
+    if code in (_by_code() if where == "any" else _codes(where)):
         return code
-    keys = _keys(kind)
+    keys = _keys(where)
     key = normalise(str(name))
     if key in keys:
         return keys[key]
-    names = {normalise(a.name): a.name for a in _pool(kind)}
+    names = {normalise(a.name): a.name for a in _pool(where)}
     close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.0)
-    raise UnknownAreaError(str(name), names[close[0]] if close else None, kind)
+    raise UnknownAreaError(str(name), names[close[0]] if close else None, where)
 
 
 def get(name_or_code: str, kind: Kind = "any") -> Area:
@@ -306,10 +304,10 @@ def comparators() -> tuple[str, ...]:
 
 def table(kind: Kind = "force") -> pd.DataFrame:
     """The registry of a geography as a DataFrame (one row an area)."""
-    kind = _canonical_kind(kind)
-    if kind not in KINDS:
+    where = _canonical_kind(kind)
+    if where not in KINDS:
         raise ValueError(f"kind must be one of {KINDS} (a registered geography), got {kind!r}")
-    pool = _pool(kind)
+    pool = _pool(where)
     return pd.DataFrame(
         {
             "code": [a.code for a in pool],

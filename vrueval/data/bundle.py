@@ -5,9 +5,9 @@
 repository's ``data/``) with :mod:`vrueval.data.loaders`, attaches populations, and writes one
 compressed parquet per dataset, the registries of geographies (:mod:`vrueval.areas.build`:
 the force list copied from ``data/reference``, regions, local authority districts, community
-safety partnerships, aliases) and ``manifest.json`` with the provenance of each dataset (publisher, edition,
-the raw file read and its SHA-256). The package ships the output; nothing here runs when a user
-imports vrueval.
+safety partnerships, aliases) and ``manifest.json`` with the provenance of each dataset
+(publisher, edition, the raw file read and its SHA-256). The package ships the output; nothing
+here runs when a user imports vrueval.
 
 The build is deterministic: panels are sorted by (outcome, unit, period), tables keep the source
 order, parquet files are written by :func:`vrueval.data.storage.write_frame` with pinned settings

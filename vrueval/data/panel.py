@@ -19,19 +19,21 @@ import numpy as np
 import pandas as pd
 
 from vrueval import areas
-from vrueval.data.periods import PERIOD_FREQ, PeriodLabelError, parse_period, parse_periods
+from vrueval.areas import GEOGRAPHIES, Geography
+from vrueval.data.columns import CARRIED, COLUMNS, FLAGS, KEY, ColumnError, Roles, canonical
+from vrueval.data.periods import (
+    PERIOD_FREQ,
+    PeriodLabelError,
+    infer_frequency,
+    parse_period,
+    parse_periods,
+)
 
 Frequency = Literal["month", "quarter", "financial_year", "year", "rolling_12m"]
 Measure = Literal["count", "rate", "score"]
-Geography = Literal["force", "region"]
 
 FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 MEASURES: tuple[str, ...] = get_args(Measure)
-GEOGRAPHIES: tuple[str, ...] = get_args(Geography)
-
-KEY = ["unit", "period", "outcome"]
-FLAGS = ["suppressed", "unavailable", "provisional", "derived"]
-COLUMNS = [*KEY, "value", "population", *FLAGS]
 _SHOW = 10
 
 
@@ -91,7 +93,16 @@ class Panel:
     :attr:`data` (a copy: the panel never changes after validation).
     """
 
-    __slots__ = ("_data", "frequency", "geography", "measure", "notes", "sources", "step")
+    __slots__ = (
+        "_data",
+        "covariates",
+        "frequency",
+        "geography",
+        "measure",
+        "notes",
+        "sources",
+        "step",
+    )
 
     def __init__(
         self,
@@ -102,6 +113,7 @@ class Panel:
         sources: tuple[Source, ...],
         notes: tuple[str, ...],
         step: int,
+        covariates: tuple[str, ...] = (),
     ) -> None:
         self._data = data
         self.frequency = frequency
@@ -110,6 +122,7 @@ class Panel:
         self.sources = sources
         self.notes = notes
         self.step = step
+        self.covariates = covariates
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -117,34 +130,79 @@ class Panel:
         cls,
         frame: pd.DataFrame,
         *,
-        frequency: Frequency,
+        frequency: Frequency | None = None,
         measure: Measure = "count",
-        geography: Geography = "force",
+        geography: Geography | Literal["pfa"] = "force",
         sources: Sequence[Source] = (),
         notes: Sequence[str] = (),
+        unit: str | None = None,
+        time: str | None = None,
+        outcome: str | Sequence[str] | None = None,
+        population: str | None = None,
+        weights: str | None = None,
+        cluster: str | None = None,
+        covariates: str | Sequence[str] = (),
     ) -> Panel:
-        """Validate a long frame and return a :class:`Panel`. The caller's frame is not changed.
+        """Validate a frame and return a :class:`Panel`. The caller's frame is not changed.
 
-        Required columns: ``unit`` (ONS code or any official spelling), ``period``, ``outcome``,
-        ``value``. Optional: ``population``, ``suppressed``, ``unavailable``, ``provisional``,
-        ``derived``.
+        Two layouts (:mod:`vrueval.data.columns`). Canonical long: columns ``unit``,
+        ``period``, ``outcome``, ``value``, optionally ``population``, ``suppressed``,
+        ``unavailable``, ``provisional``, ``derived``. Or a frame whose columns are named by
+        role: ``unit=``, ``time=``, ``outcome=`` (a column, or several: one outcome each). In
+        both, ``population=``, ``weights=``, ``cluster=`` and ``covariates=`` name further
+        columns; any column no role names is refused.
+
+        Parameters
+        ----------
+        frequency : {"month", "quarter", "financial_year", "year", "rolling_12m"}, optional
+            Read from the periods when they say it (:func:`~vrueval.data.periods.
+            infer_frequency`); required otherwise (dates, rolling 12-month totals).
+        geography : one of :data:`vrueval.areas.GEOGRAPHIES` (``"pfa"`` is ``"force"``)
+            What the units are: registered UK areas (any official spelling, resolved to the
+            code; unknown names refused with the nearest match), LSOA/MSOA codes (checked for
+            form), or ``"custom"``: any identifiers, kept as given (an integer as its digits).
+        weights, cluster, covariates : column names, optional
+            Carried on the panel (as ``weights``, ``cluster`` and the covariates' names) for
+            the designs that use them. Weights and covariates are numbers (NaN: missing);
+            cluster labels may be anything but missing.
 
         Raises
         ------
         PanelError
             Naming the problem and showing the offending rows: unknown units (with the nearest
-            name), unparseable or irregular periods, gaps in a series, duplicate keys, non-numeric
-            or non-finite values, booleans, negative or fractional counts (``measure="count"``),
-            ambiguous periods (see :mod:`vrueval.data.periods`), suppressed or unavailable
-            cells that carry a number, cells flagged both.
+            name), malformed LSOA/MSOA codes, unparseable or irregular periods, gaps in a
+            series, duplicate keys, non-numeric or non-finite values, booleans, negative or
+            fractional counts (``measure="count"``), ambiguous periods (see
+            :mod:`vrueval.data.periods`), suppressed or unavailable cells that carry a number,
+            cells flagged both, negative weights, missing cluster labels, columns no role names.
         """
-        _choice(frequency, FREQUENCIES, "frequency")
         _choice(measure, MEASURES, "measure")
-        _choice(geography, GEOGRAPHIES, "geography")
-        data = _validate(frame, frequency, measure, geography)
+        geo = cast(Geography, areas.canonical(geography))
+        roles = Roles.of(
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            population=population,
+            weights=weights,
+            cluster=cluster,
+            covariates=covariates,
+        )
+        try:
+            long, carried = canonical(frame, roles)
+        except ColumnError as err:
+            raise PanelError(str(err)) from None
+        if frequency is None:
+            try:
+                frequency = cast(Frequency, infer_frequency(long["period"], time or "period"))
+            except PeriodLabelError as err:
+                raise PanelError(str(err)) from None
+        _choice(frequency, FREQUENCIES, "frequency")
+        data = _validate(long, frequency, measure, geo, carried)
         step = _step(frequency, data["period"])
         _check_regular(data, step)
-        return cls(data, frequency, measure, geography, tuple(sources), tuple(notes), step)
+        return cls(
+            data, frequency, measure, geo, tuple(sources), tuple(notes), step, tuple(carried)
+        )
 
     # -- read access --------------------------------------------------------------------------
     @property
@@ -233,6 +291,7 @@ class Panel:
             self.sources,
             self.notes,
             self.step,
+            self.covariates,
         )
 
     def non_overlapping(self, end_month: int) -> Panel:
@@ -259,6 +318,7 @@ class Panel:
             self.sources,
             self.notes,
             12,
+            self.covariates,
         )
 
     def at(self, periods: Iterable[object]) -> Panel:
@@ -276,7 +336,14 @@ class Panel:
         ordinals = np.asarray([p.ordinal for p in wanted])
         step = int(np.gcd.reduce(np.diff(ordinals))) if len(ordinals) > 1 else self.step
         return Panel(
-            kept, self.frequency, self.measure, self.geography, self.sources, self.notes, step
+            kept,
+            self.frequency,
+            self.measure,
+            self.geography,
+            self.sources,
+            self.notes,
+            step,
+            self.covariates,
         )
 
     def fill_suppressed(self, value: float, outcome: str | None = None) -> Panel:
@@ -307,6 +374,7 @@ class Panel:
             self.sources,
             (*self.notes, note),
             self.step,
+            self.covariates,
         )
 
     @property
@@ -340,24 +408,25 @@ class Panel:
         return d.set_index("period")[["value", "population", *FLAGS]]
 
 
-def _validate(frame: pd.DataFrame, frequency: str, measure: str, geography: str) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise PanelError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    missing_cols = [c for c in ("unit", "period", "outcome", "value") if c not in frame.columns]
-    if missing_cols:
-        raise PanelError(
-            f"missing column(s) {missing_cols}; a panel needs unit, period, outcome, value "
-            f"(optional: population, {', '.join(FLAGS)}); got {list(frame.columns)}"
-        )
-    extra = [c for c in frame.columns if c not in COLUMNS]
-    if extra:
-        raise PanelError(f"unexpected column(s) {extra}; allowed: {COLUMNS}")
+def _validate(
+    frame: pd.DataFrame,
+    frequency: str,
+    measure: str,
+    geography: str,
+    covariates: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The one validator: every panel, from a loader, a file or a user's frame, passes here.
+
+    ``frame`` is in canonical column names (:func:`vrueval.data.columns.canonical`); rows are
+    shown as the caller gave them.
+    """
     if frame.empty:
         raise PanelError("the panel has no rows")
-    d = frame.loc[:, [c for c in COLUMNS if c in frame.columns]].copy()
+    carried = [c for c in CARRIED if c in frame.columns]
+    d = frame.loc[:, [*[c for c in COLUMNS if c in frame.columns], *carried, *covariates]]
     d = d.reset_index(drop=True)
 
-    d["unit"] = _resolve_units(d["unit"], geography)
+    d["unit"] = _resolve_units(d["unit"], geography, frame)
     d["outcome"] = d["outcome"].astype(str)
 
     try:
@@ -374,6 +443,7 @@ def _validate(frame: pd.DataFrame, frequency: str, measure: str, geography: str)
 
     for flag in FLAGS:
         d[flag] = _flag(d[flag], flag, frame) if flag in d else False
+    _carried(d, carried, covariates, frame)
 
     _check_measure(d["value"], measure, frame)
     negpop = d["population"] < 0
@@ -397,26 +467,79 @@ def _validate(frame: pd.DataFrame, frequency: str, measure: str, geography: str)
             frame.loc[both.to_numpy()],
         )
 
-    dup = d.duplicated(KEY, keep=False)
+    d = d[[*COLUMNS, *carried, *covariates]]
+    order = d.sort_values(["outcome", "unit", "period"]).index.to_numpy()
+    d = d.take(order).reset_index(drop=True)
+    keys = d[KEY]
+    dup = keys.duplicated(keep=False).to_numpy()
     if dup.any():
+        rows = frame.take(order[dup])
         raise PanelError(
-            f"{int(dup.sum())} rows share a (unit, period, outcome) key",
-            d.loc[dup].sort_values(KEY),
+            f"{int(dup.sum())} rows share a (unit, period, outcome) key: one row a unit, period "
+            f"and outcome (rows {_examples(rows.index.to_series())} of the frame)",
+            rows,
         )
-    return d.sort_values(["outcome", "unit", "period"]).reset_index(drop=True)
+    return d
 
 
-def _resolve_units(units: pd.Series, geography: str) -> pd.Series:
-    mapping: dict[object, str] = {}
+def _resolve_units(units: pd.Series, geography: str, frame: pd.DataFrame) -> pd.Series:
+    """Each distinct unit resolved once in its geography; every problem listed with its rows."""
+    codes, distinct = pd.factorize(units, use_na_sentinel=False)
+    if geography == "custom":
+        raw: list[object] = list(distinct)
+    else:  # names and codes are text; "E01000001 " and "e01000001" are the same code
+        raw = [u if _missing(u) else str(u) for u in distinct]
+    resolved: list[str] = []
     problems: list[str] = []
-    for raw in pd.unique(units):
+    bad: list[int] = []
+    for i, value in enumerate(raw):
         try:
-            mapping[raw] = areas.resolve(str(raw), cast(areas.Kind, geography))
-        except areas.UnknownAreaError as err:
+            if _missing(value):
+                raise areas.InvalidUnitError("a missing unit")
+            resolved.append(areas.resolve(value, cast(areas.Kind, geography)))
+        except (areas.UnknownAreaError, areas.InvalidUnitError) as err:
             problems.append(str(err))
+            bad.append(i)
+            resolved.append("")
     if problems:
-        raise PanelError("unknown unit(s):\n  " + "\n  ".join(problems))
-    return units.map(mapping).astype(str)
+        rows = np.isin(codes, bad)
+        what = "unknown unit(s)" if geography not in ("lsoa", "msoa", "custom") else "unit(s)"
+        raise PanelError(
+            f"column 'unit' ({geography} geography): {what}:\n  " + "\n  ".join(problems[:20]),
+            frame.loc[rows],
+        )
+    return pd.Series(np.asarray(resolved, dtype=object)[codes], index=units.index).astype(str)
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+def _carried(
+    d: pd.DataFrame, carried: Sequence[str], covariates: Sequence[str], frame: pd.DataFrame
+) -> None:
+    """Validate, in place, the weights, cluster and covariate columns a panel carries."""
+    if "weights" in carried:
+        d["weights"] = _numeric(d["weights"], "weights", frame)
+        negative = d["weights"] < 0
+        if negative.any():
+            raise PanelError(
+                f"column 'weights': negative weight(s) {_examples(d['weights'][negative])}",
+                frame.loc[negative.to_numpy()],
+            )
+    if "cluster" in carried:
+        absent = d["cluster"].map(_missing).astype(bool)
+        if absent.any():
+            raise PanelError(
+                f"column 'cluster': {int(absent.sum())} missing cluster label(s); every row "
+                "belongs to a cluster",
+                frame.loc[absent.to_numpy()],
+            )
+        labels, distinct = pd.factorize(d["cluster"])
+        keys = np.asarray([areas.unit_key(c) for c in distinct], dtype=object)[labels]
+        d["cluster"] = pd.Series(keys, index=d.index).astype(str)
+    for c in covariates:
+        d[c] = _numeric(d[c], c, frame)
 
 
 def _examples(values: pd.Series) -> str:
@@ -429,6 +552,8 @@ def _numeric(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
     """``values`` as float64; booleans, text and infinities are refused, NaN stays missing."""
     if pd.api.types.is_bool_dtype(values.dtype):
         boolean = values.notna()
+    elif pd.api.types.is_numeric_dtype(values.dtype):  # no element can be a boolean
+        boolean = pd.Series(False, index=values.index)
     else:
         boolean = values.map(lambda v: isinstance(v, bool | np.bool_)).astype(bool)
     if boolean.any():
@@ -493,7 +618,26 @@ def _flag(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
 
 
 def _check_regular(d: pd.DataFrame, step: int) -> None:
-    """Every (unit, outcome) series must run without gaps between its first and last period."""
+    """Every (unit, outcome) series must run without gaps between its first and last period.
+
+    ``d`` is sorted by (outcome, unit, period), so each series is one run of rows: a series is
+    regular when its periods are ``step`` apart from first to last. Only irregular series are
+    looked at row by row, for the message.
+    """
+    ordinals = np.asarray(d["period"].array.asi8)
+    unit, outcome = d["unit"].to_numpy(), d["outcome"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, (unit[1:] != unit[:-1]) | (outcome[1:] != outcome[:-1])])
+    ends = np.r_[starts[1:], len(d)] - 1
+    steps = np.diff(ordinals)
+    steps[ends[:-1]] = step  # across series boundaries
+    irregular = np.flatnonzero(np.add.reduceat(np.r_[steps != step, False], starts))
+    if not len(irregular):
+        return
+    bad = np.concatenate([np.arange(starts[i], ends[i] + 1) for i in irregular])
+    _describe_gaps(d.iloc[bad], step)
+
+
+def _describe_gaps(d: pd.DataFrame, step: int) -> None:
     gaps = []
     for (outcome, unit), g in d.groupby(["outcome", "unit"], sort=False):
         ordinals = np.asarray([p.ordinal for p in g["period"]])
@@ -524,6 +668,7 @@ def _check_regular(d: pd.DataFrame, step: int) -> None:
 
 __all__ = [
     "FREQUENCIES",
+    "GEOGRAPHIES",
     "PERIOD_FREQ",
     "Frequency",
     "Geography",

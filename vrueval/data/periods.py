@@ -161,7 +161,12 @@ def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
         return values.rename("period")
     parsed: dict[object, pd.Period] = {}
     problems: dict[str, str] = {}
-    for label in pd.unique(values.to_numpy(dtype=object)):
+    codes, labels = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    exact = _exact_ordinals(labels, frequency)
+    for label, ordinal in zip(labels, exact, strict=True):
+        if ordinal is not None:
+            parsed[label] = pd.Period(ordinal=ordinal, freq=freq)
+            continue
         try:
             parsed[label] = parse_period(label, frequency)
         except PeriodLabelError as err:
@@ -175,8 +180,93 @@ def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
             f"{shown}{more}",
             bad,
         )
-    out = pd.PeriodIndex([parsed[v] for v in values], freq=freq)
+    # each distinct label was parsed once: lay the ordinals out by the factorised codes
+    ordinals = np.asarray([parsed[label].ordinal for label in labels], dtype=np.int64)[codes]
+    out = pd.PeriodIndex.from_ordinals(ordinals, freq=freq)  # type: ignore[attr-defined]
     return pd.Series(out, index=values.index, name="period")
+
+
+def _exact_ordinals(labels: np.ndarray, frequency: str) -> list[int | None]:
+    """The period ordinal of each label written exactly as one period of ``frequency``
+    ("2019-10" in a monthly panel, "2019Q4" quarterly, "2019/20" for financial years, 2019 or
+    "2019" for years), None for any other label (left to :func:`parse_period`).
+
+    The ordinal is counted from 1970 as pandas counts it, so the result equals
+    ``parse_period(label, frequency).ordinal`` without building a timestamp per label.
+    """
+    out: list[int | None] = []
+    for label in labels:
+        ordinal = None
+        if isinstance(label, str):
+            text = label.strip()
+            if frequency in ("month", "rolling_12m"):
+                m = _MONTH.match(text)
+                if m and 1 <= int(m.group(2)) <= 12:
+                    ordinal = (int(m.group(1)) - 1970) * 12 + int(m.group(2)) - 1
+            elif frequency == "quarter":
+                m = _QUARTER.match(text)
+                if m:
+                    ordinal = (int(m.group(1)) - 1970) * 4 + int(m.group(2)) - 1
+            elif frequency == "financial_year":
+                m = _FY.match(text)
+                if m:
+                    first, end = int(m.group(1)), m.group(2)
+                    last = int(end) if len(end) == 4 else int(m.group(1)[:2] + end)
+                    ordinal = last - 1970 if last == first + 1 else None
+            elif frequency == "year" and _YEAR.match(text):
+                ordinal = int(text) - 1970
+        elif frequency == "year" and isinstance(label, int | np.integer):
+            if not isinstance(label, bool | np.bool_) and 1000 <= int(label) <= 9999:
+                ordinal = int(label) - 1970
+        out.append(ordinal)
+    return out
+
+
+#: The panel frequency of each pandas period frequency a Period column can carry.
+_FREQUENCY_OF = {
+    "M": "month",
+    "Q-DEC": "quarter",
+    "Y-MAR": "financial_year",
+    "Y-DEC": "year",
+}
+
+
+def infer_frequency(values: pd.Series, column: str = "time") -> str:
+    """The panel frequency a time column's labels are written in, when they say it.
+
+    Periods carry theirs (monthly, calendar-quarterly, March-ending or calendar years); text
+    labels all of one form say theirs ("2019-10" months, "2019Q4" quarters, "2019/20"
+    financial years, "2019" years), as do whole numbers between 1000 and 2999 (years). Dates
+    and anything else do not: the caller must say (a date could stand for its day, month or
+    quarter).
+
+    Raises
+    ------
+    PeriodLabelError
+        Asking for ``frequency=`` when the labels do not say it.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.PeriodDtype) and dtype.freq.freqstr in _FREQUENCY_OF:
+        return _FREQUENCY_OF[dtype.freq.freqstr]
+    distinct = pd.unique(values.dropna().to_numpy(dtype=object))
+    if len(distinct) and pd.api.types.is_integer_dtype(dtype):
+        if all(1000 <= int(v) <= 2999 for v in distinct):
+            return "year"
+    elif len(distinct) and all(isinstance(v, str) for v in distinct):
+        text = [v.strip() for v in distinct]
+        for pattern, frequency in (
+            (_MONTH, "month"),
+            (_QUARTER, "quarter"),
+            (_FY, "financial_year"),
+            (_YEAR, "year"),
+        ):
+            if all(pattern.match(t) for t in text):
+                return frequency
+    shown = ", ".join(repr(v) for v in distinct[:3])
+    raise PeriodLabelError(
+        f"cannot tell the frequency of column {column!r} (values such as {shown}); pass "
+        f"frequency= one of {tuple(PERIOD_FREQ)}"
+    )
 
 
 def display(period: pd.Period, frequency: str | None = None) -> str:
@@ -212,6 +302,7 @@ __all__ = [
     "PERIOD_FREQ",
     "PeriodLabelError",
     "display",
+    "infer_frequency",
     "parse_period",
     "parse_periods",
     "stored_periods",

@@ -8,7 +8,8 @@ those.)
 
 :func:`write_panel` stores a :class:`~vrueval.data.panel.Panel` with everything that makes it
 citable, in the file's key-value metadata under ``vrueval.panel``: frequency, measure, geography,
-sources (publisher, edition, file, SHA-256), notes. :func:`read_panel` reads it back and
+sources (publisher, edition, file, SHA-256), notes, and the covariates a panel carries (its
+weights and cluster columns are stored as columns). :func:`read_panel` reads it back and
 validates it again, so a spec can analyse ``vrueval data load`` output (format ``vrueval-panel``)
 with its provenance intact.
 """
@@ -59,8 +60,12 @@ def write_frame(
 
 
 def panel_metadata(panel: Panel) -> dict[str, Any]:
-    """The panel's provenance and shape as stored under ``vrueval.panel``."""
-    return {
+    """The panel's provenance and shape as stored under ``vrueval.panel``.
+
+    ``covariates`` is written only for a panel that carries some, so a panel without them is
+    stored exactly as before it existed; a reader of this layout takes its absence as none.
+    """
+    meta: dict[str, Any] = {
         "layout": LAYOUT,
         "frequency": panel.frequency,
         "measure": panel.measure,
@@ -68,6 +73,9 @@ def panel_metadata(panel: Panel) -> dict[str, Any]:
         "sources": [s.to_dict() for s in panel.sources],
         "notes": list(panel.notes),
     }
+    if panel.covariates:
+        meta["covariates"] = list(panel.covariates)
+    return meta
 
 
 def write_panel(panel: Panel, path: Path | str) -> None:
@@ -114,9 +122,12 @@ def read_panel(path: Path | str) -> Panel:
         frame,
         frequency=cast(Frequency, meta["frequency"]),
         measure=cast(Measure, meta["measure"]),
-        geography=cast(Geography, meta["geography"]),
+        geography=cast(Geography, meta.get("geography", "force")),
         sources=[Source(**s) for s in meta["sources"]],
         notes=meta["notes"],
+        weights="weights" if "weights" in frame.columns else None,
+        cluster="cluster" if "cluster" in frame.columns else None,
+        covariates=meta.get("covariates", ()),
     )
 
 

@@ -35,7 +35,7 @@ class ComparatorSet:
 
     @property
     def messages(self) -> tuple[str, ...]:
-        return tuple(f"dropped {areas.name(u)} ({u}): {why}" for u, why in self.dropped)
+        return tuple(f"dropped {areas.label(u)} ({u}): {why}" for u, why in self.dropped)
 
     def table(self) -> pd.DataFrame:
         """One row a unit: code, name, role (treated, comparator or dropped) and reason."""
@@ -53,11 +53,11 @@ class ComparatorSet:
 
 
 def resolve_units(names: Sequence[str], geography: str) -> tuple[str, ...]:
-    """ONS codes for any official spellings (order kept, duplicates removed)."""
+    """Codes of units of ``geography`` given in any accepted spelling (order kept, duplicates
+    removed)."""
     if isinstance(names, str):
         raise TypeError("give a list of area names or codes, not one string")
-    kind = "force" if geography == "force" else "region"
-    return tuple(dict.fromkeys(areas.resolve(n, kind) for n in names))  # type: ignore[arg-type]
+    return tuple(dict.fromkeys(areas.resolve(n, geography) for n in names))  # type: ignore[arg-type]
 
 
 def choose(

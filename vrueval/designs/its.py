@@ -199,7 +199,7 @@ class ITS:
         self._season_period = season_period
         self._settings: dict[str, Any] = {
             "unit": code,
-            "unit_name": areas.name(code),
+            "unit_name": areas.label(code),
             "outcome": outcome,
             "controls": codes,
             "frequency": panel.frequency,

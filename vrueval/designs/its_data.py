@@ -222,7 +222,7 @@ def to_series(
     if bad.any() and missing == "error":
         rows = frame.loc[bad, ["value", "suppressed", "unavailable"]]
         raise ValueError(
-            f"{int(bad.sum())} missing value(s) in {areas.name(code)}'s series (never treated as "
+            f"{int(bad.sum())} missing value(s) in {areas.label(code)}'s series (never treated as "
             f"zero); pass missing='drop' to leave those periods out of the fit:\n{rows.to_string()}"
         )
     pop = frame["population"].to_numpy(dtype=float)
