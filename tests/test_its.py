@@ -292,7 +292,9 @@ def test_options_checked_at_the_boundary(hes: ve.Panel) -> None:
         _wm(hes, lockdown="2020-03")
     with pytest.raises(ValueError, match="several outcomes"):
         ve.ITS(hes, "2019-10", unit="West Midlands")
-    with pytest.raises(TypeError, match="Panel"):
+    with pytest.raises(TypeError, match="Panel or a DataFrame"):
+        ve.ITS({"unit": []}, "2019-10")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="time= and outcome="):
         ve.ITS(pd.DataFrame(), "2019-10")
 
 

@@ -21,12 +21,14 @@ of Econometrics* 225(2), 254-277.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Required, TypedDict, Unpack, get_args
+from typing import Any, Literal, Required, TypedDict, Unpack, cast, get_args
 
 import numpy as np
 import pandas as pd
 
 from vrueval import areas
+from vrueval.data import design_input
+from vrueval.data.design_input import FrameColumns
 from vrueval.data.panel import Panel
 from vrueval.data.periods import display
 from vrueval.data.rates import check_population
@@ -96,6 +98,13 @@ class ComparatorOptions(TypedDict, total=False):
     missing: Missing
 
 
+class DataOptions(ComparatorOptions, FrameColumns, total=False):
+    """:class:`ComparatorOptions` and the columns of a DataFrame given instead of a Panel
+    (:mod:`vrueval.data.design_input`)."""
+
+    unit: str
+
+
 class _ComparatorDesign:
     """Validation and data preparation shared by :class:`DiD` and :class:`EventStudy`.
 
@@ -131,7 +140,10 @@ class _ComparatorDesign:
             _choice(comparators, comp.COMPARATOR_RULES, "comparators")
         if treated is None:
             if panel.geography != "force":
-                raise ValueError("give the treated units (the default is the 2019 VRU forces)")
+                raise ValueError(
+                    f"treated= is required for a {panel.geography!r} panel (the default, the "
+                    "2019 VRU forces, applies to force-level panels only)"
+                )
             treated = areas.vru_2019()
         self.panel = panel
         self.outcome = outcome
@@ -270,15 +282,21 @@ class DiD(_ComparatorDesign):
 
     Parameters
     ----------
-    panel : Panel
-        Long panel of the outcome (counts, rates or scores) by unit and period.
+    panel : Panel or DataFrame
+        Long panel of the outcome (counts, rates or scores) by unit and period; or a DataFrame
+        with its columns named by role: ``unit=``, ``time=``, ``population=``, ``treated=`` (a
+        0/1 column) or ``first_treated=``, and ``geography=`` (``"custom"`` by default), as
+        :mod:`vrueval.data.design_input` reads them (the same validator; identical numbers).
+        ``weights=`` (a column), ``cluster=`` (other than the unit) and ``covariates=`` are
+        refused until the estimators use them.
     outcome : str
-        Outcome name in the panel.
+        Outcome name in the panel (the outcome column of a DataFrame).
     start : period label, or mapping unit -> label
         First treated period ("2019/20" for financial years). A mapping gives each treated unit
         its own start (staggered adoption; TWFE then warns, see :func:`bacon_decomposition`).
     treated : list of areas, optional
-        Treated units (any spelling); the 18 VRU forces of 2019 by default.
+        Treated units (any spelling); the 18 VRU forces of 2019 by default on a force-level
+        panel, required on any other.
     comparators : {"never_funded", "most_similar"} or list of areas
         "never_funded" (default): every force never funded for a VRU. "most_similar": the
         ``n_similar`` never-funded forces nearest the treated group in pre-period level, trend and
@@ -320,13 +338,15 @@ class DiD(_ComparatorDesign):
 
     def __init__(
         self,
-        panel: Panel,
+        panel: Panel | pd.DataFrame,
         outcome: str,
         *,
         estimator: Estimator = "twfe",
         intensity: Mapping[str, float] | None = None,
-        **options: Unpack[ComparatorOptions],
+        **given: Unpack[DataOptions],
     ) -> None:
+        panel, read = design_input.comparator("DiD", panel, outcome, given)
+        options = cast(ComparatorOptions, read)
         _choice(estimator, ESTIMATORS, "estimator")
         if intensity is not None:
             if isinstance(options.get("start"), Mapping):

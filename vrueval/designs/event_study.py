@@ -22,16 +22,18 @@ heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any, Unpack, cast
 
 import numpy as np
 import pandas as pd
 
+from vrueval.data import design_input
 from vrueval.data.panel import Panel
 from vrueval.designs import did_inference as inf
 from vrueval.designs.did import (
     STAGGER_WARNING,
     ComparatorOptions,
+    DataOptions,
     _check_fit_options,
     _ComparatorDesign,
     cluster_counts,
@@ -73,15 +75,16 @@ class EventStudy(_ComparatorDesign):
 
     def __init__(
         self,
-        panel: Panel,
+        panel: Panel | pd.DataFrame,
         outcome: str,
         *,
         leads: int | None = None,
         lags: int | None = None,
         reference: int = -1,
-        **options: Unpack[ComparatorOptions],
+        **given: Unpack[DataOptions],
     ) -> None:
-        super().__init__(panel, outcome, **options)
+        panel, read = design_input.comparator("EventStudy", panel, outcome, given)
+        super().__init__(panel, outcome, **cast(ComparatorOptions, read))
         for name, v in (("leads", leads), ("lags", lags)):
             if v is not None and (not isinstance(v, int) or v < 0):
                 raise ValueError(f"{name} must be a non-negative integer or None, got {v!r}")

@@ -19,12 +19,14 @@ studies: empirical evaluation of 190 published series. *BMC Med. Res. Methodolog
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Unpack, get_args
 
 import numpy as np
 import pandas as pd
 
 from vrueval import areas
+from vrueval.data import design_input
+from vrueval.data.design_input import FrameColumns
 from vrueval.data.panel import Panel
 from vrueval.designs import its_checks, its_data
 from vrueval.designs import its_tables as tables
@@ -88,13 +90,17 @@ class ITS:
 
     Parameters
     ----------
-    panel : Panel
-        Validated panel. Overlapping rolling 12-month totals are refused.
+    panel : Panel or DataFrame
+        Validated panel (overlapping rolling 12-month totals are refused); or a DataFrame with
+        its columns named by role (:mod:`vrueval.data.design_input`): ``unit=`` the unit column
+        (none for one series), ``time=``, ``outcome=``, ``population=``, ``geography=``
+        (``"custom"`` by default), and ``treated=`` the evaluated unit. Weights, cluster and
+        covariates columns are refused until ITS uses them.
     interruptions : date, list of dates, or mapping label -> date
         E.g. ``{"vru": "2019-10"}``. Several give terms ``level_change:<label>``.
     unit, outcome : str, optional
         The evaluated area (any official spelling) and outcome; needed when the panel has
-        several.
+        several. For a DataFrame: the unit and outcome columns.
     controls : sequence of str
         Control series (comparator areas) for a comparative ITS.
     start, end : period labels, optional
@@ -124,7 +130,7 @@ class ITS:
 
     def __init__(
         self,
-        panel: Panel,
+        panel: Panel | pd.DataFrame,
         interruptions: Any,
         *,
         unit: str | None = None,
@@ -145,7 +151,13 @@ class ITS:
         arma: Sequence[int] = (1, 0),
         gls_method: Literal["REML", "ML"] = "REML",
         missing: Missing = "error",
+        treated: Any = None,
+        weights: str | None = None,
+        **frame: Unpack[FrameColumns],
     ) -> None:
+        panel, unit, outcome = design_input.its(
+            panel, unit=unit, outcome=outcome, treated=treated, weights=weights, frame=frame
+        )
         self._panel = its_data.check_panel(panel)
         its_data.choice(model, _ALLOWED["model"], "model")
         its_data.choice(seasonality, _ALLOWED["seasonality"], "seasonality")

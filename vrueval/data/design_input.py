@@ -1,0 +1,360 @@
+"""A design's data, Panel or DataFrame: the frame becomes a Panel, then both take one path.
+
+Every design takes a :class:`~vrueval.data.panel.Panel` or a DataFrame whose columns are named by
+role, as R ``did`` and fixest users write: ``unit=``, ``time=``, ``outcome=``, ``treated=`` /
+``first_treated=``, ``population=``, ``weights=``, ``cluster=``, ``covariates=``. A frame is
+validated by :meth:`Panel.from_frame` (the one validator) and the design then runs exactly as on
+that Panel, so the two give identical numbers. The assignment columns (``treated``,
+``first_treated``) describe units, not cells, and become the design's own arguments (the treated
+units and their starts) here.
+
+A frame's units are ``geography="custom"`` unless said otherwise: taken as given, with no VRU
+cohort behind them, so a design that defaults to the VRU forces needs ``treated=``.
+
+What a design cannot use yet is refused, never ignored: :data:`SUPPORTED` lists, per design, the
+column roles its estimators read beyond unit, time, outcome and population.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict, cast
+
+import numpy as np
+import pandas as pd
+
+from vrueval.data.panel import Frequency, Geography, Measure, Panel, PanelError, _resolve_units
+from vrueval.data.periods import PeriodLabelError, parse_periods
+
+#: Column roles each design's estimators read, beyond unit, time, outcome, population (a
+#: ``cluster=`` naming the unit column is the default everywhere and always accepted).
+SUPPORTED: dict[str, frozenset[str]] = {
+    "ITS": frozenset(),
+    "DiD": frozenset(),
+    "EventStudy": frozenset(),
+}
+
+#: DiD ``weights=`` values that are rules, not column names.
+WEIGHT_RULES = ("none", "population")
+#: A single-series frame without a unit column: its one unit's name.
+ONE_SERIES = "series"
+
+
+class FrameColumns(TypedDict, total=False):
+    """The frame-only options every design takes (see :mod:`vrueval.data.design_input`)."""
+
+    time: str
+    first_treated: str
+    population: str
+    cluster: str
+    covariates: str | Sequence[str]
+    geography: Geography | str
+    frequency: Frequency
+    measure: Measure
+
+
+def _refuse(design: str, role: str, detail: str = "") -> None:
+    if role not in SUPPORTED[design]:
+        raise ValueError(f"{role}= is not yet supported by {design}{detail}")
+
+
+def check_roles(
+    design: str,
+    *,
+    unit_column: str | None,
+    weights: str | None,
+    cluster: str | None,
+    covariates: Sequence[str],
+) -> None:
+    """Refuse the column roles ``design`` cannot use yet (cluster= the unit is the default)."""
+    if covariates:
+        _refuse(design, "covariates")
+    if weights is not None:
+        hint = " (weights='population' weights by population)" if design != "ITS" else ""
+        _refuse(design, "weights", hint)
+    if cluster is not None and cluster != unit_column:
+        _refuse(design, "cluster", " (its standard errors are clustered by unit)")
+
+
+def _no_frame_options(design: str, frame: Mapping[str, Any]) -> None:
+    given = sorted(k for k, v in frame.items() if v is not None and k not in ("covariates",))
+    if given:
+        raise ValueError(
+            f"{', '.join(g + '=' for g in given)} describe a DataFrame's columns; a Panel knows "
+            f"its own (give {design} the DataFrame, or build the Panel with Panel.from_frame)"
+        )
+
+
+def _measure(frame: pd.DataFrame, outcomes: Sequence[str], measure: str | None) -> Measure:
+    """The given measure, else "count" when every outcome value is a non-negative whole
+    number and "rate" otherwise (only Poisson-with-offset designs and validation read it)."""
+    if measure is not None:
+        return cast(Measure, measure)
+    for c in outcomes:
+        v = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+        v = v[~np.isnan(v)]
+        if (v < 0).any() or (np.floor(v) != v).any():
+            return "rate"
+    return "count"
+
+
+def to_panel(
+    frame: pd.DataFrame,
+    *,
+    unit: str | None,
+    time: str | None,
+    outcome: str | None,
+    population: str | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+    covariates: str | Sequence[str] = (),
+    geography: str | None = None,
+    frequency: str | None = None,
+    measure: str | None = None,
+    drop: Sequence[str] = (),
+) -> Panel:
+    """``Panel.from_frame`` of a design's frame, the assignment columns ``drop`` left out."""
+    if time is None or outcome is None:
+        raise ValueError("for a DataFrame give time= and outcome= (column names)")
+    if outcome not in frame.columns:
+        raise PanelError(
+            f"outcome column {outcome!r} not in the frame; it has {list(frame.columns)}"
+        )
+    data = frame.drop(columns=[c for c in dict.fromkeys(drop) if c is not None])
+    if unit is None:
+        data = data.assign(**{ONE_SERIES: ONE_SERIES})
+        unit = ONE_SERIES
+    return Panel.from_frame(
+        data,
+        unit=unit,
+        time=time,
+        outcome=outcome,
+        population=population,
+        weights=weights,
+        cluster=cluster,
+        covariates=covariates,
+        geography=cast(Geography, geography or "custom"),
+        frequency=cast(Frequency | None, frequency),
+        measure=_measure(frame, [outcome], measure),
+    )
+
+
+def its(
+    data: Panel | pd.DataFrame,
+    *,
+    unit: str | None,
+    outcome: str | None,
+    treated: object,
+    weights: str | None,
+    frame: Mapping[str, Any],
+) -> tuple[Panel, str | None, str | None]:
+    """ITS input: the Panel, the evaluated unit and the outcome.
+
+    With a DataFrame, ``unit=`` names the unit column (none for a single series) and
+    ``treated=`` the evaluated unit; with a Panel, ``unit=`` is the evaluated unit.
+    """
+    covariates = _names(frame.get("covariates", ()))
+    if frame.get("first_treated") is not None:
+        raise ValueError("first_treated= is for DiD designs; ITS takes interruptions=")
+    if isinstance(data, Panel):
+        _no_frame_options("ITS", {**frame, "first_treated": None})
+        if treated is not None:
+            raise ValueError(
+                "treated= names the evaluated unit of a DataFrame; for a Panel use unit="
+            )
+        check_roles("ITS", unit_column=None, weights=weights, cluster=None, covariates=covariates)
+        return data, unit, outcome
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"ITS needs a vrueval Panel or a DataFrame, got {type(data).__name__}")
+    check_roles(
+        "ITS",
+        unit_column=unit,
+        weights=weights,
+        cluster=frame.get("cluster"),
+        covariates=covariates,
+    )
+    panel = to_panel(
+        data,
+        unit=unit,
+        time=frame.get("time"),
+        outcome=outcome,
+        population=frame.get("population"),
+        geography=frame.get("geography"),
+        frequency=frame.get("frequency"),
+        measure=frame.get("measure"),
+    )
+    if treated is None and len(panel.units) > 1:
+        raise ValueError(
+            f"the frame has {len(panel.units)} units; pass treated= (the evaluated unit) "
+            "and controls= if any"
+        )
+    return panel, None if treated is None else cast(str, treated), outcome
+
+
+def comparator(
+    design: str,
+    data: Panel | pd.DataFrame,
+    outcome: str,
+    options: Mapping[str, Any],
+) -> tuple[Panel, dict[str, Any]]:
+    """DiD / event-study input: the Panel and the design options with the frame's roles read.
+
+    ``treated=`` is a list of units, or (DataFrame) a 0/1 column: with ``start=`` it marks the
+    treated units (constant within a unit); without, it is the treatment indicator, off and
+    then on for good, and each unit's first period on is its start. ``first_treated=`` is a
+    column of each unit's first treated period (missing, 0 or inf: never treated). The
+    options returned hold no frame keys.
+    """
+    keys = (*FrameColumns.__annotations__, "unit")
+    frame = {k: v for k, v in options.items() if k in keys}
+    opts = {k: v for k, v in options.items() if k not in keys}
+    covariates = _names(frame.pop("covariates", ()))
+    weights = opts.get("weights", "none")
+    weight_column = None if weights in WEIGHT_RULES else weights
+    if isinstance(data, Panel):
+        _no_frame_options(design, frame)
+        check_roles(
+            design, unit_column=None, weights=weight_column, cluster=None, covariates=covariates
+        )
+        return data, opts
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{design} needs a vrueval Panel or a DataFrame, got {type(data).__name__}")
+    unit = frame.get("unit")
+    if unit is None:
+        raise ValueError(
+            f"for a DataFrame give unit=, time= and outcome (column names) to {design}"
+        )
+    check_roles(
+        design,
+        unit_column=unit,
+        weights=weight_column,
+        cluster=frame.get("cluster"),
+        covariates=covariates,
+    )
+    treated = opts.get("treated")
+    first = frame.get("first_treated")
+    column = treated if isinstance(treated, str) and treated in data.columns else None
+    if first is not None and treated is not None:
+        raise ValueError("give first_treated= or treated=, not both")
+    panel = to_panel(
+        data,
+        unit=unit,
+        time=frame.get("time"),
+        outcome=outcome,
+        population=frame.get("population"),
+        geography=frame.get("geography"),
+        frequency=frame.get("frequency"),
+        measure=frame.get("measure"),
+        drop=[c for c in (column, first) if c is not None],
+    )
+    if first is not None or column is not None:
+        rows = _rows(data, panel, unit, cast(str, frame.get("time")), cast(str, first or column))
+        if column is not None and opts.get("start") is not None:
+            opts["treated"] = _treated_units(rows, column)
+        else:
+            if first is not None and opts.get("start") is not None:
+                raise ValueError("give first_treated= or start=, not both")
+            starts = (
+                _first_treated(rows, panel, first)
+                if first is not None
+                else _switch_on(rows, panel, cast(str, column))
+            )
+            # one common start is a plain start with its treated units (no staggering)
+            common = set(starts.values())
+            opts["treated"] = list(starts)
+            opts["start"] = next(iter(common)) if len(common) == 1 else starts
+    return panel, opts
+
+
+def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _rows(frame: pd.DataFrame, panel: Panel, unit: str, time: str, column: str) -> pd.DataFrame:
+    """unit code, period and the assignment column, one row a frame row, read as the panel
+    reads its unit and time columns."""
+    try:
+        periods = parse_periods(frame[time], panel.frequency)
+    except PeriodLabelError as err:  # from_frame has read them: cannot happen
+        raise PanelError(str(err)) from None
+    return pd.DataFrame(
+        {
+            "unit": _resolve_units(frame[unit], panel.geography, frame).to_numpy(),
+            "period": periods.to_numpy(),
+            "value": frame[column].to_numpy(),
+        },
+        index=frame.index,
+    )
+
+
+def _indicator(rows: pd.DataFrame, column: str) -> pd.Series:
+    v = rows["value"]
+    ok = v.isin([0, 1, True, False]) & v.notna()
+    if not ok.all():
+        raise PanelError(
+            f"column {column!r}: treatment must be 0/1 (or True/False); {int((~ok).sum())} "
+            "row(s) are not",
+            rows.loc[~ok],
+        )
+    return v.astype(bool)
+
+
+def _treated_units(rows: pd.DataFrame, column: str) -> list[str]:
+    on = _indicator(rows, column)
+    varies = on.groupby(rows["unit"]).nunique()
+    bad = list(varies.index[varies > 1])
+    if bad:
+        raise PanelError(
+            f"column {column!r} varies within unit(s) {bad[:8]}: with start= it marks the "
+            "treated units and must be constant within a unit (leave start= out to read it as "
+            "the treatment indicator switching on at each unit's start)"
+        )
+    return [str(u) for u in pd.unique(rows.loc[on.to_numpy(), "unit"])]
+
+
+def _switch_on(rows: pd.DataFrame, panel: Panel, column: str) -> dict[str, pd.Period]:
+    """Each unit's first period with treatment on; refused where it switches off again."""
+    on = _indicator(rows, column)
+    d = rows.assign(on=on).sort_values(["unit", "period"])
+    back = d.groupby("unit", sort=False)["on"].apply(lambda s: bool((s.diff() < 0).any()))
+    off_again = list(back.index[back])
+    if off_again:
+        raise PanelError(
+            f"column {column!r} switches off again in unit(s) {off_again[:8]}: a treatment "
+            "indicator stays on from its start (give start= to read the column as the treated "
+            "units instead)"
+        )
+    starts = d.loc[d["on"]].groupby("unit", sort=False)["period"].min()
+    if starts.empty:
+        raise PanelError(f"column {column!r} is never on: no unit is treated")
+    first = panel.periods[0]
+    always = [str(u) for u, p in starts.items() if p <= first]
+    if always:
+        raise PanelError(
+            f"unit(s) {always[:8]} are treated from the first period ({first}): no "
+            "pre-treatment period to compare with"
+        )
+    return {str(u): p for u, p in starts.items()}
+
+
+def _first_treated(rows: pd.DataFrame, panel: Panel, column: str) -> dict[str, pd.Period]:
+    """unit -> first treated period from a first-treated column (missing, 0, inf: never)."""
+    raw = rows["value"]
+    numeric = pd.to_numeric(raw, errors="coerce")
+    never = raw.isna() | (numeric == 0) | np.isinf(numeric.fillna(0))
+    varies = raw.where(~never, None).astype(str).groupby(rows["unit"]).nunique()
+    bad = list(varies.index[varies > 1])
+    if bad:
+        raise PanelError(
+            f"column {column!r} must be constant within a unit; it varies for {bad[:8]}"
+        )
+    out: dict[str, pd.Period] = {}
+    for u, label in (
+        rows.loc[~never.to_numpy()].groupby("unit", sort=False)["value"].first().items()
+    ):
+        out[str(u)] = panel.period(label)
+    if not out:
+        raise PanelError(f"column {column!r} marks no unit as treated")
+    return out
