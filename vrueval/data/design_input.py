@@ -318,8 +318,8 @@ def _switch_on(rows: pd.DataFrame, panel: Panel, column: str) -> dict[str, pd.Pe
     """Each unit's first period with treatment on; refused where it switches off again."""
     on = _indicator(rows, column)
     d = rows.assign(on=on).sort_values(["unit", "period"])
-    back = d.groupby("unit", sort=False)["on"].apply(lambda s: bool((s.diff() < 0).any()))
-    off_again = list(back.index[back])
+    switched_off = d["on"].astype(int).groupby(d["unit"], sort=False).diff() < 0
+    off_again = [str(u) for u in pd.unique(d.loc[switched_off, "unit"])]
     if off_again:
         raise PanelError(
             f"column {column!r} switches off again in unit(s) {off_again[:8]}: a treatment "
