@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 KEY = ["unit", "period", "outcome"]
@@ -145,14 +146,26 @@ def canonical(frame: pd.DataFrame, roles: Roles) -> tuple[pd.DataFrame, tuple[st
     allowed = set(named)
     _refuse_unnamed([c for c in frame.columns if c not in allowed], allowed)
     assert roles.unit is not None and roles.time is not None
-    keep = {roles.unit: "unit", roles.time: "period", **renamed}
-    carried = [c for c in (*extras.values(), *roles.covariates) if c is not None]
-    blocks = []
-    for name in roles.outcome:
-        block = frame.loc[:, [roles.unit, roles.time, name, *carried]]
-        block = block.rename(columns={**keep, name: "value"})
-        block.insert(2, "outcome", name)
-        blocks.append(block)
+    carried = {
+        **{role: frame[c] for role, c in extras.items() if c is not None},
+        **{c: frame[c] for c in roles.covariates},
+    }
+    blocks = [
+        pd.DataFrame(
+            {
+                "unit": frame[roles.unit],
+                "period": frame[roles.time],
+                # one label for every row: a categorical costs no per-row string
+                "outcome": pd.Categorical.from_codes(
+                    np.zeros(len(frame), dtype=np.int8), dtype=pd.CategoricalDtype([name])
+                ),
+                "value": frame[name],
+                **carried,
+            },
+            index=frame.index,
+        )
+        for name in roles.outcome
+    ]
     out = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
     return out, roles.covariates
 

@@ -91,7 +91,11 @@ def _measure(frame: pd.DataFrame, outcomes: Sequence[str], measure: str | None) 
     if measure is not None:
         return cast(Measure, measure)
     for c in outcomes:
-        v = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+        column = frame[c]
+        if pd.api.types.is_float_dtype(column.dtype) or pd.api.types.is_integer_dtype(column.dtype):
+            v = column.to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            v = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
         v = v[~np.isnan(v)]
         if (v < 0).any() or (np.floor(v) != v).any():
             return "rate"
@@ -120,7 +124,8 @@ def to_panel(
         raise PanelError(
             f"outcome column {outcome!r} not in the frame; it has {list(frame.columns)}"
         )
-    data = frame.drop(columns=[c for c in dict.fromkeys(drop) if c is not None])
+    dropped = [c for c in dict.fromkeys(drop) if c is not None]
+    data = frame.drop(columns=dropped) if dropped else frame
     if unit is None:
         data = data.assign(**{ONE_SERIES: ONE_SERIES})
         unit = ONE_SERIES
@@ -281,7 +286,7 @@ def _rows(frame: pd.DataFrame, panel: Panel, unit: str, time: str, column: str) 
         raise PanelError(str(err)) from None
     return pd.DataFrame(
         {
-            "unit": _resolve_units(frame[unit], panel.geography, frame).to_numpy(),
+            "unit": _resolve_units(frame[unit], panel.geography, frame)[0],
             "period": periods.to_numpy(),
             "value": frame[column].to_numpy(),
         },

@@ -197,9 +197,9 @@ class Panel:
             except PeriodLabelError as err:
                 raise PanelError(str(err)) from None
         _choice(frequency, FREQUENCIES, "frequency")
-        data = _validate(long, frequency, measure, geo, carried)
+        data, series = _validate(long, frequency, measure, geo, carried)
         step = _step(frequency, data["period"])
-        _check_regular(data, step)
+        _check_regular(data, step, series)
         return cls(
             data, frequency, measure, geo, tuple(sources), tuple(notes), step, tuple(carried)
         )
@@ -414,76 +414,99 @@ def _validate(
     measure: str,
     geography: str,
     covariates: Sequence[str] = (),
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The one validator: every panel, from a loader, a file or a user's frame, passes here.
 
     ``frame`` is in canonical column names (:func:`vrueval.data.columns.canonical`); rows are
-    shown as the caller gave them.
+    shown as the caller gave them. Returns the canonical frame, sorted by (outcome, unit,
+    period), and each row's series number (for :func:`_check_regular`).
     """
     if frame.empty:
         raise PanelError("the panel has no rows")
     carried = [c for c in CARRIED if c in frame.columns]
-    d = frame.loc[:, [*[c for c in COLUMNS if c in frame.columns], *carried, *covariates]]
-    d = d.reset_index(drop=True)
-
-    d["unit"] = _resolve_units(d["unit"], geography, frame)
-    d["outcome"] = d["outcome"].astype(str)
+    units, unit_rank = _resolve_units(frame["unit"], geography, frame)
+    codes, distinct = pd.factorize(frame["outcome"], use_na_sentinel=False)
+    outcomes, outcome_rank = _ranked([str(o) for o in distinct])
+    outcomes, outcome_rank = outcomes[codes], outcome_rank[codes]
 
     try:
-        d["period"] = parse_periods(d["period"], frequency)
+        periods = parse_periods(frame["period"].reset_index(drop=True), frequency)
     except PeriodLabelError as err:
-        bad = err.bad if err.bad is not None else pd.Series(False, index=d.index)
+        bad = err.bad if err.bad is not None else pd.Series(False, index=frame.index)
         raise PanelError(f"column 'period': {err}", frame.loc[bad.to_numpy()]) from None
+    ordinals = np.asarray(periods.array.asi8)
 
-    d["value"] = _numeric(d["value"], "value", frame)
-    if "population" in d:
-        d["population"] = _numeric(d["population"], "population", frame)
+    columns: dict[str, np.ndarray] = {}
+    value = _numeric(frame["value"], "value", frame)
+    columns["value"] = value.to_numpy()
+    if "population" in frame.columns:
+        columns["population"] = _numeric(frame["population"], "population", frame).to_numpy()
     else:
-        d["population"] = np.nan
-
+        columns["population"] = np.full(len(frame), np.nan)
     for flag in FLAGS:
-        d[flag] = _flag(d[flag], flag, frame) if flag in d else False
-    _carried(d, carried, covariates, frame)
+        if flag in frame.columns:
+            columns[flag] = _flag(frame[flag], flag, frame).to_numpy()
+        else:
+            columns[flag] = np.zeros(len(frame), dtype=bool)
+    columns.update(_carried(frame, carried, covariates))
 
-    _check_measure(d["value"], measure, frame)
-    negpop = d["population"] < 0
+    _check_measure(value, measure, frame)
+    negpop = columns["population"] < 0
     if negpop.any():
-        raise PanelError(
-            f"column 'population': negative population(s) {_examples(d['population'][negpop])}",
-            frame.loc[negpop.to_numpy()],
-        )
-
+        shown = _examples(pd.Series(columns["population"][negpop]))
+        raise PanelError(f"column 'population': negative population(s) {shown}", frame.loc[negpop])
+    published = ~np.isnan(columns["value"])
     for flag in ("suppressed", "unavailable"):
-        conflict = d[flag] & d["value"].notna()
+        conflict = columns[flag] & published
         if conflict.any():
             raise PanelError(
                 f"rows flagged {flag} carry a value; a {flag} cell must be NaN",
-                frame.loc[conflict.to_numpy()],
+                frame.loc[conflict],
             )
-    both = d["suppressed"] & d["unavailable"]
+    both = columns["suppressed"] & columns["unavailable"]
     if both.any():
         raise PanelError(
             "rows flagged both suppressed (withheld) and unavailable (not there to publish)",
-            frame.loc[both.to_numpy()],
+            frame.loc[both],
         )
 
-    d = d[[*COLUMNS, *carried, *covariates]]
-    order = d.sort_values(["outcome", "unit", "period"]).index.to_numpy()
-    d = d.take(order).reset_index(drop=True)
-    keys = d[KEY]
-    dup = keys.duplicated(keep=False).to_numpy()
-    if dup.any():
+    order = np.lexsort((ordinals, unit_rank, outcome_rank))
+    series = (outcome_rank * (int(unit_rank.max()) + 1) + unit_rank)[order]
+    ordered = ordinals[order]
+    same = (series[1:] == series[:-1]) & (ordered[1:] == ordered[:-1])
+    if same.any():
+        dup = np.r_[same, False] | np.r_[False, same]
         rows = frame.take(order[dup])
         raise PanelError(
             f"{int(dup.sum())} rows share a (unit, period, outcome) key: one row a unit, period "
             f"and outcome (rows {_examples(rows.index.to_series())} of the frame)",
             rows,
         )
-    return d
+    d = pd.DataFrame(
+        {
+            "unit": pd.Series(units[order], dtype=object).astype(str),
+            "period": periods.take(order).reset_index(drop=True),
+            "outcome": pd.Series(outcomes[order], dtype=object).astype(str),
+            **{c: v[order] for c, v in columns.items()},
+        }
+    )
+    return d[[*COLUMNS, *carried, *covariates]], series
 
 
-def _resolve_units(units: pd.Series, geography: str, frame: pd.DataFrame) -> pd.Series:
-    """Each distinct unit resolved once in its geography; every problem listed with its rows."""
+def _ranked(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``labels`` as an object array and each one's rank among the distinct labels (sorted as
+    text), so rows sort by label through integers."""
+    codes, distinct = pd.factorize(np.asarray(labels, dtype=object))
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(np.asarray(distinct, dtype=object), kind="stable")] = np.arange(len(distinct))
+    return np.asarray(distinct, dtype=object)[codes], rank[codes]
+
+
+def _resolve_units(
+    units: pd.Series, geography: str, frame: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct unit resolved once in its geography (every problem listed with its rows):
+    the resolved code of each row, and its rank among the codes."""
     codes, distinct = pd.factorize(units, use_na_sentinel=False)
     if geography == "custom":
         raw: list[object] = list(distinct)
@@ -508,7 +531,9 @@ def _resolve_units(units: pd.Series, geography: str, frame: pd.DataFrame) -> pd.
             f"column 'unit' ({geography} geography): {what}:\n  " + "\n  ".join(problems[:20]),
             frame.loc[rows],
         )
-    return pd.Series(np.asarray(resolved, dtype=object)[codes], index=units.index).astype(str)
+    # two spellings of one area share its code and its rank
+    code_of, rank_of = _ranked(resolved)
+    return code_of[codes], rank_of[codes]
 
 
 def _missing(value: object) -> bool:
@@ -516,30 +541,32 @@ def _missing(value: object) -> bool:
 
 
 def _carried(
-    d: pd.DataFrame, carried: Sequence[str], covariates: Sequence[str], frame: pd.DataFrame
-) -> None:
-    """Validate, in place, the weights, cluster and covariate columns a panel carries."""
+    frame: pd.DataFrame, carried: Sequence[str], covariates: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """The weights, cluster and covariate columns a panel carries, validated."""
+    out: dict[str, np.ndarray] = {}
     if "weights" in carried:
-        d["weights"] = _numeric(d["weights"], "weights", frame)
-        negative = d["weights"] < 0
+        weights = _numeric(frame["weights"], "weights", frame)
+        negative = (weights < 0).to_numpy()
         if negative.any():
             raise PanelError(
-                f"column 'weights': negative weight(s) {_examples(d['weights'][negative])}",
-                frame.loc[negative.to_numpy()],
+                f"column 'weights': negative weight(s) {_examples(weights[negative])}",
+                frame.loc[negative],
             )
+        out["weights"] = weights.to_numpy()
     if "cluster" in carried:
-        absent = d["cluster"].map(_missing).astype(bool)
+        absent = frame["cluster"].map(_missing).astype(bool).to_numpy()
         if absent.any():
             raise PanelError(
                 f"column 'cluster': {int(absent.sum())} missing cluster label(s); every row "
                 "belongs to a cluster",
-                frame.loc[absent.to_numpy()],
+                frame.loc[absent],
             )
-        labels, distinct = pd.factorize(d["cluster"])
-        keys = np.asarray([areas.unit_key(c) for c in distinct], dtype=object)[labels]
-        d["cluster"] = pd.Series(keys, index=d.index).astype(str)
+        labels, distinct = pd.factorize(frame["cluster"])
+        out["cluster"] = np.asarray([areas.unit_key(c) for c in distinct], dtype=object)[labels]
     for c in covariates:
-        d[c] = _numeric(d[c], c, frame)
+        out[c] = _numeric(frame[c], c, frame).to_numpy()
+    return out
 
 
 def _examples(values: pd.Series) -> str:
@@ -550,6 +577,11 @@ def _examples(values: pd.Series) -> str:
 
 def _numeric(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
     """``values`` as float64; booleans, text and infinities are refused, NaN stays missing."""
+    if pd.api.types.is_float_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
+        # numbers already: only infinities can be wrong (the checks below, without the scans)
+        array = values.to_numpy(dtype="float64", na_value=np.nan)
+        if not np.isinf(array).any():
+            return pd.Series(array, index=values.index, name=values.name)
     if pd.api.types.is_bool_dtype(values.dtype):
         boolean = values.notna()
     elif pd.api.types.is_numeric_dtype(values.dtype):  # no element can be a boolean
@@ -591,6 +623,10 @@ def _check_measure(values: pd.Series, measure: str, frame: pd.DataFrame) -> None
     """
     if measure != "count":
         return
+    array = values.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        if not ((array < 0).any() or (np.floor(array) != array)[~np.isnan(array)].any()):
+            return
     negative = values < 0
     if negative.any():
         raise PanelError(
@@ -617,16 +653,15 @@ def _flag(values: pd.Series, column: str, frame: pd.DataFrame) -> pd.Series:
     return mapped.astype(bool)
 
 
-def _check_regular(d: pd.DataFrame, step: int) -> None:
+def _check_regular(d: pd.DataFrame, step: int, series: np.ndarray) -> None:
     """Every (unit, outcome) series must run without gaps between its first and last period.
 
-    ``d`` is sorted by (outcome, unit, period), so each series is one run of rows: a series is
-    regular when its periods are ``step`` apart from first to last. Only irregular series are
-    looked at row by row, for the message.
+    ``d`` is sorted by (outcome, unit, period) and ``series`` numbers each row's series, so
+    each series is one run of rows: it is regular when its periods are ``step`` apart from
+    first to last. Only irregular series are looked at row by row, for the message.
     """
     ordinals = np.asarray(d["period"].array.asi8)
-    unit, outcome = d["unit"].to_numpy(), d["outcome"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, (unit[1:] != unit[:-1]) | (outcome[1:] != outcome[:-1])])
+    starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]])
     ends = np.r_[starts[1:], len(d)] - 1
     steps = np.diff(ordinals)
     steps[ends[:-1]] = step  # across series boundaries

@@ -161,7 +161,8 @@ def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
         return values.rename("period")
     parsed: dict[object, pd.Period] = {}
     problems: dict[str, str] = {}
-    codes, labels = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    labels = np.asarray(distinct, dtype=object)
     exact = _exact_ordinals(labels, frequency)
     for label, ordinal in zip(labels, exact, strict=True):
         if ordinal is not None:
@@ -248,7 +249,7 @@ def infer_frequency(values: pd.Series, column: str = "time") -> str:
     dtype = values.dtype
     if isinstance(dtype, pd.PeriodDtype) and dtype.freq.freqstr in _FREQUENCY_OF:
         return _FREQUENCY_OF[dtype.freq.freqstr]
-    distinct = pd.unique(values.dropna().to_numpy(dtype=object))
+    distinct = np.asarray(pd.unique(values.dropna()), dtype=object)
     if len(distinct) and pd.api.types.is_integer_dtype(dtype):
         if all(1000 <= int(v) <= 2999 for v in distinct):
             return "year"
