@@ -228,7 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vrueval {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("areas", help="list police force areas and regions, or resolve names")
+    p = sub.add_parser(
+        "areas", help="list a registered geography (forces, regions, LADs, CSPs), or resolve names"
+    )
     p.add_argument("--kind", choices=areas.KINDS, default="force")
     p.add_argument("--cohort", choices=["2019", "2022", "comparators"], help="filter by VRU cohort")
     p.add_argument("--resolve", nargs="+", metavar="NAME", help="print the ONS code of each NAME")

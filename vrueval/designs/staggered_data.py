@@ -176,8 +176,8 @@ def registry_first_treated(panel: Panel) -> dict[str, pd.Period]:
     """
     if panel.geography != "force":
         raise StaggeredDataError(
-            "the VRU cohorts are defined for force areas; pass first_treated explicitly for a "
-            f"{panel.geography} panel"
+            f"first_treated= is required for a {panel.geography!r} panel (the default, the VRU "
+            "cohorts, applies to force-level panels only)"
         )
     out: dict[str, pd.Period] = {}
     for code in panel.units:
