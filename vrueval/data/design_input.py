@@ -286,12 +286,17 @@ def _rows(frame: pd.DataFrame, panel: Panel, unit: str, time: str, column: str) 
         raise PanelError(str(err)) from None
     return pd.DataFrame(
         {
-            "unit": _resolve_units(frame[unit], panel.geography, frame)[0],
+            "unit": _unit_codes(frame[unit], panel.geography, frame),
             "period": periods.to_numpy(),
             "value": frame[column].to_numpy(),
         },
         index=frame.index,
     )
+
+
+def _unit_codes(units: pd.Series, geography: str, frame: pd.DataFrame) -> np.ndarray:
+    distinct, index, _ = _resolve_units(units, geography, frame)
+    return distinct[index]
 
 
 def _indicator(rows: pd.DataFrame, column: str) -> pd.Series:

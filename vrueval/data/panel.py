@@ -424,10 +424,10 @@ def _validate(
     if frame.empty:
         raise PanelError("the panel has no rows")
     carried = [c for c in CARRIED if c in frame.columns]
-    units, unit_rank = _resolve_units(frame["unit"], geography, frame)
+    units, unit_index, unit_rank = _resolve_units(frame["unit"], geography, frame)
     codes, distinct = pd.factorize(frame["outcome"], use_na_sentinel=False)
-    outcomes, outcome_rank = _ranked([str(o) for o in distinct])
-    outcomes, outcome_rank = outcomes[codes], outcome_rank[codes]
+    outcomes, outcome_index, outcome_rank = _ranked([str(o) for o in distinct])
+    outcome_index, outcome_rank = outcome_index[codes], outcome_rank[codes]
 
     try:
         periods = parse_periods(frame["period"].reset_index(drop=True), frequency)
@@ -484,29 +484,35 @@ def _validate(
         )
     d = pd.DataFrame(
         {
-            "unit": pd.Series(units[order], dtype=object).astype(str),
+            "unit": _text(units, unit_index[order]),
             "period": periods.take(order).reset_index(drop=True),
-            "outcome": pd.Series(outcomes[order], dtype=object).astype(str),
+            "outcome": _text(outcomes, outcome_index[order]),
             **{c: v[order] for c, v in columns.items()},
         }
     )
     return d[[*COLUMNS, *carried, *covariates]], series
 
 
-def _ranked(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``labels`` as an object array and each one's rank among the distinct labels (sorted as
-    text), so rows sort by label through integers."""
+def _ranked(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct ``labels``, each label's position among them, and its rank (the distinct
+    labels sorted as text), so rows sort by label through integers."""
     codes, distinct = pd.factorize(np.asarray(labels, dtype=object))
     rank = np.empty(len(distinct), dtype=np.int64)
     rank[np.argsort(np.asarray(distinct, dtype=object), kind="stable")] = np.arange(len(distinct))
-    return np.asarray(distinct, dtype=object)[codes], rank[codes]
+    return np.asarray(distinct, dtype=object), codes, rank[codes]
+
+
+def _text(distinct: np.ndarray, index: np.ndarray) -> pd.Series:
+    """A text column from its distinct values and each row's position among them (the strings
+    are built once each, not once a row)."""
+    return pd.Series(pd.array(distinct, dtype="str").take(index))
 
 
 def _resolve_units(
     units: pd.Series, geography: str, frame: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each distinct unit resolved once in its geography (every problem listed with its rows):
-    the resolved code of each row, and its rank among the codes."""
+    the distinct codes, each row's position among them, and its rank (codes sorted)."""
     codes, distinct = pd.factorize(units, use_na_sentinel=False)
     if geography == "custom":
         raw: list[object] = list(distinct)
@@ -532,8 +538,8 @@ def _resolve_units(
             frame.loc[rows],
         )
     # two spellings of one area share its code and its rank
-    code_of, rank_of = _ranked(resolved)
-    return code_of[codes], rank_of[codes]
+    distinct_codes, index_of, rank_of = _ranked(resolved)
+    return distinct_codes, index_of[codes], rank_of[codes]
 
 
 def _missing(value: object) -> bool:
