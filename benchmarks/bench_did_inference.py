@@ -33,7 +33,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed
+from vrueval.designs.did.model import TwoWayFE, ols_absorbed
 from vrueval.inference import cluster
 from vrueval.inference.randomization import ClusterBlocks, permutation_test
 from vrueval.inference.small_sample import ParamCount

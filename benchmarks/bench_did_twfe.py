@@ -30,7 +30,7 @@ method, path = sys.argv[1], sys.argv[2]
 df = pd.read_parquet(path)
 t0 = time.perf_counter()
 if method == "vrueval":
-    from vrueval.designs.did_model import TwoWayFE, ols_absorbed
+    from vrueval.designs.did.model import TwoWayFE, ols_absorbed
     from vrueval.inference import cluster
     unit, period = df["unit"].to_numpy(), df["period"].to_numpy()
     fe = TwoWayFE(unit, period)

@@ -105,7 +105,7 @@ def pyfixest_p(frame: pd.DataFrame) -> float:
 
 
 def vrueval_refit_p(frame: pd.DataFrame) -> float:
-    from vrueval.designs.did_model import TwoWayFE, ols_absorbed
+    from vrueval.designs.did.model import TwoWayFE, ols_absorbed
     from vrueval.inference.wild_bootstrap import wild_cluster_bootstrap
 
     unit = np.unique(frame["unit"].to_numpy(), return_inverse=True)[1]

@@ -1,4 +1,4 @@
-"""Assertions on the agreement rows of vrueval.reporting.validation."""
+"""Assertions on the agreement rows of vrueval.validation."""
 
 from __future__ import annotations
 

@@ -151,10 +151,10 @@ def draw_counts(
 
 class ArrayDiD:
     """:class:`vrueval.DiD`'s TWFE and its tests on an (N x T) outcome array, through the same
-    functions (:mod:`vrueval.designs.did_inference`), without building a Panel per draw."""
+    functions (:mod:`vrueval.designs.did.inference`), without building a Panel per draw."""
 
     def __init__(self, treated: np.ndarray) -> None:
-        from vrueval.designs.did_model import TwoWayFE
+        from vrueval.designs.did.model import TwoWayFE
 
         self.treated = np.asarray(treated, dtype=float)
         n, t = len(treated), N_YEARS
@@ -167,8 +167,8 @@ class ArrayDiD:
     def p_value(self, y: np.ndarray, inference: str, seed: int = 0) -> float:
         from scipy import stats
 
-        from vrueval.designs import did_inference as inf
-        from vrueval.designs.did_model import ols_absorbed
+        from vrueval.designs.did import inference as inf
+        from vrueval.designs.did.model import ols_absorbed
 
         fit = ols_absorbed(self.fe, np.asarray(y, dtype=float).ravel(), self.d)
         if inference in ("cr1", "cr2"):
@@ -208,7 +208,7 @@ class ArrayPoissonDiD:
     def p_value(self, y: np.ndarray) -> float:
         from scipy import stats
 
-        from vrueval.designs.did_model import poisson_absorbed
+        from vrueval.designs.did.model import poisson_absorbed
         from vrueval.inference import cluster
         from vrueval.inference.small_sample import ParamCount
 

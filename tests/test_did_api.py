@@ -11,7 +11,7 @@ import pytest
 from did_helpers import css_panel
 
 import vrueval as ve
-from vrueval.designs.bacon import bacon_decomposition
+from vrueval.designs.did.bacon import bacon_decomposition
 
 matplotlib.use("Agg")
 ROB = "css_robbery"

@@ -2,7 +2,7 @@
 
 Reference values: tests/reference/did_css_reference.R -> did_css_reference.json. The checks and
 tolerances (estimates 1e-6, standard errors and CR2 df 1e-5, relative) live in
-vrueval.reporting.validation, which the Methods and validation report shows too.
+vrueval.validation, which the Methods and validation report shows too.
 
 The CR2 degrees of freedom of linear contrasts (the event study's ``att``) are checked against
 clubSandwich (tests/reference/did_cr2_contrast_reference.R -> did_cr2_contrast_reference.json),
@@ -14,7 +14,7 @@ vcovCL (CR0), clubSandwich (CR2, Satterthwaite df) and estimatr (CR2), on the re
 panel of the intensity analysis and the knife homicide-and-serious-injury panel
 (tests/reference/did_unbalanced_reference.R -> did_unbalanced_reference.json), 1e-6 relative.
 
-Both sets of rows come from vrueval.reporting.validation_did (the report's DiD table shows them).
+Both sets of rows come from vrueval.validation.did (the report's DiD table shows them).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ import pandas as pd
 import pytest
 from agreement import assert_agree
 
+from vrueval import validation as v
 from vrueval.designs import DiD
-from vrueval.designs.did_data import prepare
-from vrueval.reporting import validation as v
-from vrueval.reporting import validation_did as vd
+from vrueval.designs.did.data import prepare
 from vrueval.results import Result
+from vrueval.validation import did as vd
 
 CHECKS = [c for c in v.DID_CHECKS if c != "sample"]
 

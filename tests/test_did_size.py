@@ -5,7 +5,7 @@ AR(1) errors with force-specific scale, 22 never-funded comparators. The default
 (``DiD.fit()``: CR1, t with G - 1 df) must hold 5% where :mod:`vrueval.inference.few_clusters`
 accepts it without a warning, and reject far more where it refuses (one treated cluster) or warns
 (few treated). The simulated test is the package's own (:class:`cluster_panels.ArrayDiD` calls
-:mod:`vrueval.designs.did_inference`); the first test shows it gives ``DiD.fit``'s p-values.
+:mod:`vrueval.designs.did.inference`); the first test shows it gives ``DiD.fit``'s p-values.
 
 The same is checked for the other default tests at 18 treated / 22 never-treated forces: the
 Callaway-Sant'Anna analytic (influence-function, z) test of the overall ATT

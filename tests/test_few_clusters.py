@@ -103,9 +103,9 @@ def test_one_never_treated_unit_is_refused_because_it_over_rejects() -> None:
     from cluster_panels import force_panel
 
     from vrueval import StaggeredDiD, areas
-    from vrueval.designs.staggered_aggregate import AGGREGATIONS, aggregate
-    from vrueval.designs.staggered_estimate import group_time_att
-    from vrueval.designs.staggered_results import effects_table, families
+    from vrueval.designs.staggered.aggregate import AGGREGATIONS, aggregate
+    from vrueval.designs.staggered.estimate import group_time_att
+    from vrueval.designs.staggered.results import effects_table, families
 
     vru = list(areas.vru_2019())
     never = next(u for u in areas.comparators() if u != "E23000034")

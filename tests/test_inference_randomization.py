@@ -9,7 +9,7 @@ import pytest
 from did_helpers import css_panel
 
 from vrueval.designs import DiD
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed
+from vrueval.designs.did.model import TwoWayFE, ols_absorbed
 from vrueval.inference import cluster
 from vrueval.inference.randomization import ClusterBlocks, assignments, permutation_test
 from vrueval.inference.small_sample import ParamCount

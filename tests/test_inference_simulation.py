@@ -3,14 +3,14 @@
 The slow study (5,000 panels) is what the issue asks for: the wild cluster bootstrap and
 randomization inference should reject at 4-6% at the 5% level; CR1's rate on the same draws is
 reported. A fast version runs a few panels in the normal suite. The simulation itself is
-vrueval.reporting.calibration.did_size (the report runs it too).
+vrueval.validation.calibration.did_size (the report runs it too).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from vrueval.reporting.calibration import did_size as simulate
+from vrueval.validation.calibration import did_size as simulate
 
 
 def test_size_fast_version():

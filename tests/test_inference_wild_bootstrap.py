@@ -9,10 +9,10 @@ import pytest
 from agreement import assert_agree
 from did_helpers import css_panel
 
+from vrueval import validation as v
 from vrueval.designs import DiD
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed
+from vrueval.designs.did.model import TwoWayFE, ols_absorbed
 from vrueval.inference.wild_bootstrap import draw_weights, wild_cluster_bootstrap
-from vrueval.reporting import validation as v
 
 
 def small_panel(seed=3, n_units=8, n_periods=6, n_treated=3):

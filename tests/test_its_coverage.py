@@ -2,7 +2,7 @@
 
 Truth: y_t = 10 + 0.05 t - 2 L_t + 0.02 S_t + e_t, e AR(1) with rho = 0.5 (and 0.8 for the
 slope-change study), interruption at t = 60. The simulation is
-vrueval.reporting.calibration.its_coverage / its_coverage_by_term (the report runs it too); the
+vrueval.validation.calibration.its_coverage / its_coverage_by_term (the report runs it too); the
 2000-replicate runs are recorded with the command and date in
 tests/reference/inference_calibration.json (MEASURED and SLOPE_MEASURED below). Methods: naive OLS,
 plain Newey-West (nw1994 lag 4, t(n - k), as sandwich/statsmodels), the default HAC (Bartlett,
@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import pytest
 
-from vrueval.reporting.calibration import (
+from vrueval.validation.calibration import (
     ITS_LABELS,
     its_coverage_by_term,
     its_slope_coverage_table,
     recorded,
 )
-from vrueval.reporting.calibration import its_coverage as coverage
+from vrueval.validation.calibration import its_coverage as coverage
 
 # 2000 replicates, seed 20240601 (coverage of the 95% interval of the level change, rho = 0.5).
 MEASURED = {"naive": 0.760, "nw_plain": 0.8545, "hac": 0.941, "ewc": 0.9525, "gls": 0.9345}

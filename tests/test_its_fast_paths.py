@@ -8,7 +8,7 @@ import pytest
 from scipy import linalg, stats
 
 import vrueval as ve
-from vrueval.designs.its_design import season_position
+from vrueval.designs.its.design import season_position
 from vrueval.inference import hac
 from vrueval.inference.arma_gls import solve_triangular
 from vrueval.inference.intervals import wald_table

@@ -8,7 +8,7 @@ sharp-object admissions, West Midlands and London regions, monthly 2012-2022, ag
 and East Midlands for the comparative ITS; West Midlands knife offences, quarterly 2008-2019,
 against Staffordshire). The cases, fits and tolerances (estimates 1e-6, standard errors, fixed-b
 df and AR(1) 1e-5, dispersion 1e-8, NB theta 1e-6, all relative) live in
-vrueval.reporting.validation, which the Methods and validation report shows too.
+vrueval.validation, which the Methods and validation report shows too.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import pytest
 from agreement import assert_agree
 
-from vrueval.reporting import validation as v
-from vrueval.reporting.validation_base import load_reference
+from vrueval import validation as v
+from vrueval.validation.base import load_reference
 
 FITS = [f.key for f in v.ITS_FITS]
 

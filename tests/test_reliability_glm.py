@@ -22,7 +22,7 @@ import pytest
 
 import vrueval as ve
 from vrueval.analysis import tolerance as tol
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed, poisson_absorbed
+from vrueval.designs.did.model import TwoWayFE, ols_absorbed, poisson_absorbed
 from vrueval.inference import draws as draws_rule
 from vrueval.inference.multiplier_bootstrap import bootstrap_family
 from vrueval.inference.randomization import permutation_test

@@ -142,7 +142,7 @@ def test_render_reexecutes_only_when_an_input_changes(project, package_copy, mon
     _render(root)
     assert calls == ["report.qmd"] * 2 and "value 2" in page.read_text()
 
-    source = package_copy / "designs" / "its_models.py"
+    source = package_copy / "designs" / "its" / "models.py"
     source.write_text(source.read_text() + "\n# an estimator changed\n")
     _render(root)
     assert len(calls) == 3

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import vrueval as ve
-from vrueval.designs.staggered_data import registry_first_treated
+from vrueval.designs.staggered.data import registry_first_treated
 from vrueval.inference.multiplier_bootstrap import multipliers
 
 REF = Path(__file__).resolve().parent / "reference"

@@ -8,7 +8,7 @@ Reference files in tests/reference/:
 - cs_mpdta_peers.json: csdid 0.4.3 over 12 option combinations, differences 0.3.0 and diff-diff
   3.13.0 for the default ones, made by cs_mpdta_peers.py.
 
-The comparisons and tolerances live in vrueval.reporting.validation (cs_vs_ports,
+The comparisons and tolerances live in vrueval.validation (cs_vs_ports,
 cs_vs_published), which the Methods and validation report shows too.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from agreement import assert_agree
 
-from vrueval.reporting import validation as v
+from vrueval import validation as v
 
 CSDID_QUANTITIES = {
     "(g,t) cells",

@@ -1,4 +1,4 @@
-"""Every agreement row of vrueval.reporting.validation passes, and a moved reference fails."""
+"""Every agreement row of vrueval.validation passes, and a moved reference fails."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from agreement import assert_agree
 
-from vrueval.reporting import validation as v
+from vrueval import validation as v
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 

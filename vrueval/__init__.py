@@ -8,8 +8,7 @@ from importlib import metadata
 
 from vrueval import areas, power
 from vrueval.data import Panel, PanelError, Source, datasets
-from vrueval.designs.did import DiD
-from vrueval.designs.event_study import EventStudy
+from vrueval.designs.did import DiD, EventStudy
 from vrueval.designs.its import ITS
 from vrueval.designs.staggered import CallawaySantAnna, StaggeredDiD
 from vrueval.results import Result

@@ -7,6 +7,7 @@ never changing a result in place.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import platform
@@ -339,6 +340,28 @@ class Result(FrozenRecord):
 
     def plot(self, ax: Any = None) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no plot")
+
+
+# -- plotting hook -------------------------------------------------------------------------
+# Designs never import reporting: a result's ``plot()`` looks its figure up here by kind, and
+# vrueval.reporting registers its figures when imported (imported on first use if nothing is).
+Plotter = Callable[..., Any]
+_PLOTTERS: dict[str, Plotter] = {}
+
+
+def register_plot(kind: str, draw: Plotter) -> None:
+    """Make ``draw(result, ax=...)`` the figure of results of ``kind`` (e.g. ``"its"``)."""
+    _PLOTTERS[kind] = draw
+
+
+def plotter(kind: str) -> Plotter:
+    """The figure registered for ``kind``; importing :mod:`vrueval.reporting` fills the registry."""
+    if kind not in _PLOTTERS:
+        importlib.import_module("vrueval.reporting")
+    try:
+        return _PLOTTERS[kind]
+    except KeyError:
+        raise NotImplementedError(f"no plot registered for {kind!r} results") from None
 
 
 def _checked_effects(effects: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Record the long Monte Carlo runs of vrueval.reporting.calibration (the slow tests' settings).
+"""Record the long Monte Carlo runs of vrueval.validation.calibration (the slow tests' settings).
 
 Run from the repository root (about four minutes on one core):
 
@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from vrueval.reporting import calibration
+from vrueval.validation import calibration
 
 HERE = Path(__file__).resolve().parent
 ITS_REPS, ITS_SEED = 2000, 20240601  # as tests/test_its_coverage.py::test_coverage_monte_carlo

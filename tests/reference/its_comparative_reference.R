@@ -1,5 +1,5 @@
 # Comparative ITS reference (tests/test_its_reference.py compares against
-# its_comparative_reference.json through vrueval.reporting.validation).
+# its_comparative_reference.json through vrueval.validation).
 # Run from the repo root:  Rscript tests/reference/its_comparative_reference.R
 # Inputs: tests/reference/its_comparative_inputs.csv (its_comparative_make_inputs.py).
 #

@@ -1,5 +1,5 @@
 # Negative binomial ITS reference (tests/test_its_reference.py compares against
-# its_negbin_reference.json through vrueval.reporting.validation).
+# its_negbin_reference.json through vrueval.validation).
 # Run from the repo root:  Rscript tests/reference/its_negbin_reference.R
 # Same real series and design as its_reference.R's quasi-Poisson fit (tests/reference/its_inputs.csv:
 # season dummies, lockdown indicator, log(population) offset), fitted by MASS::glm.nb: NB2 with the

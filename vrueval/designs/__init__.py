@@ -1,8 +1,9 @@
-"""Evaluation designs: one module a design."""
+"""Evaluation designs: one subpackage a family (``its``, ``did``, ``staggered``).
 
-from vrueval.designs.bacon import bacon_decomposition
-from vrueval.designs.did import DiD
-from vrueval.designs.event_study import EventStudy
+Modules shared by several families (``fit_options``) stay at this level.
+"""
+
+from vrueval.designs.did import DiD, EventStudy, bacon_decomposition
 from vrueval.designs.its import ITS
 from vrueval.designs.staggered import CallawaySantAnna, StaggeredDiD
 

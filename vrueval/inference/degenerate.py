@@ -7,8 +7,8 @@ design applies the rule to the series its effects are identified from (for a com
 the treated residuals minus the controls', which are all zero when the control equals the
 treated series or differs from it by a constant).
 
-Applied by ITS and comparative ITS (:mod:`vrueval.designs.its_checks`) and by the two-way
-fixed-effects fits behind DiD and EventStudy (:func:`vrueval.designs.did_model.ols_absorbed`:
+Applied by ITS and comparative ITS (:mod:`vrueval.designs.its.checks`) and by the two-way
+fixed-effects fits behind DiD and EventStudy (:func:`vrueval.designs.did.model.ols_absorbed`:
 e.g. treated and comparator units exactly parallel; the Poisson DiD on the log scale, where an
 exact fit means ``log y - offset`` is fitted exactly). StaggeredDiD (Callaway-Sant'Anna) does not
 apply it yet.

@@ -21,7 +21,7 @@ import pandas as pd
 from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.data.rates import per_population
-from vrueval.designs.did_data import check_panel
+from vrueval.designs.did.data import check_panel
 from vrueval.inference import few_clusters
 from vrueval.inference.draws import check_draws
 from vrueval.inference.small_sample import (

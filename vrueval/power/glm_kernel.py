@@ -68,7 +68,7 @@ def fit_batch(
 ) -> GLMFits:
     """Poisson GLMs of every column of ``Y`` (n x S) on the design ``X`` with ``offset``.
 
-    Converges as :func:`vrueval.designs.its_models.fit_glm` does (relative deviance change below
+    Converges as :func:`vrueval.designs.its.models.fit_glm` does (relative deviance change below
     1e-12), then computes the tested coefficient's variance as :class:`vrueval.ITS` does.
     """
     n, k = X.shape

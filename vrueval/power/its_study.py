@@ -18,15 +18,15 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data.panel import Panel
-from vrueval.designs import its_data
-from vrueval.designs.its_design import (
+from vrueval.designs.its import data as its_data
+from vrueval.designs.its.design import (
     Interruption,
     Series,
     build_design,
     season_position,
     seasonal_columns,
 )
-from vrueval.designs.its_models import fit_glm
+from vrueval.designs.its.models import fit_glm
 from vrueval.inference.hac import hac_lag as lag_rule
 from vrueval.power import analytic as an
 from vrueval.power import simulate as sim
@@ -352,7 +352,7 @@ def window_design(
 
     Returns the fitted rows' X, time positions, the tested column and treated post-period row
     mask, and which of the stacked rows (series by series) are fitted, built by
-    :func:`vrueval.designs.its_design.build_design` exactly as :class:`vrueval.ITS` builds it.
+    :func:`vrueval.designs.its.design.build_design` exactly as :class:`vrueval.ITS` builds it.
     """
     zeros = np.zeros(len(periods))
     ones = np.ones(len(periods))

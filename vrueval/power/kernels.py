@@ -293,7 +293,7 @@ def group_time_mean(
     Notes
     -----
     With ``m0_k`` the comparison mean of cell ``k`` and ``A_ik = w_k (T_ik / n_Tk - C_ik / n_Ck)``
-    the estimate is ``sum_ik A_ik D_ik`` and :func:`vrueval.designs.staggered_aggregate.
+    the estimate is ``sum_ik A_ik D_ik`` and :func:`vrueval.designs.staggered.aggregate.
     aggregate`'s influence function, cohort-share term included, divided by ``n`` is ``psi_i =
     sum_k A_ik (D_ik - m0_k) - est * sum_k w_k T_ik / n_Tk``; the standard error is
     ``sqrt(sum_i psi_i^2)`` with a normal reference, as the design reports it.

@@ -55,7 +55,7 @@ from vrueval.analysis.runner import load_panel
 from vrueval.analysis.spec import Spec, SpecError, load_spec
 from vrueval.data.panel import Panel
 from vrueval.data.periods import display
-from vrueval.designs.staggered_data import registry_first_treated
+from vrueval.designs.staggered.data import registry_first_treated
 from vrueval.power.did_study import did, event_study
 from vrueval.power.its_study import its
 from vrueval.power.results import PowerResult

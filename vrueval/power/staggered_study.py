@@ -31,8 +31,8 @@ from scipy import optimize, stats
 from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.data.rates import per_population
-from vrueval.designs.did_data import check_panel
-from vrueval.designs.staggered_estimate import ControlGroup
+from vrueval.designs.did.data import check_panel
+from vrueval.designs.staggered.estimate import ControlGroup
 from vrueval.inference.draws import check_draws
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
 from vrueval.power import analytic as an
@@ -403,7 +403,7 @@ def _cells(offsets: np.ndarray, post: int) -> np.ndarray:
 
 
 def _weights(cells: np.ndarray, sizes: list[int], overall: str) -> np.ndarray:
-    """Cell weights of the overall ATT (as :mod:`vrueval.designs.staggered_aggregate` has them)."""
+    """Cell weights of the overall ATT (as :mod:`vrueval.designs.staggered.aggregate` has them)."""
     n_g = np.asarray(sizes, dtype=float)[cells[:, 0]]
     if overall == "simple":
         return n_g / n_g.sum()

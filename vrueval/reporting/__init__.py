@@ -1,5 +1,9 @@
-"""Report helpers: run analyses by name, format headline numbers, tables and provenance."""
+"""Report helpers: run analyses by name, format headline numbers, tables and provenance.
 
+Importing this package registers its figures with :mod:`vrueval.results` (the plotting hook).
+"""
+
+from vrueval.reporting import its_plot  # noqa: F401  (registers the ITS figure)
 from vrueval.reporting.report import (
     Run,
     effects_table,

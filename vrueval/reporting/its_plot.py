@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vrueval.results import register_plot
+
 if TYPE_CHECKING:
-    from vrueval.designs.its_results import ITSResult
+    from vrueval.designs.its.results import ITSResult
 
 
 def plot_its(result: ITSResult, ax: Any = None) -> Any:
@@ -68,3 +70,6 @@ def plot_its(result: ITSResult, ax: Any = None) -> Any:
     ax.set_title(f"{s['unit_name']}: {s['outcome']} ({s['model']}, {s['inference']})")
     ax.legend(loc="best", fontsize=8, frameon=False)
     return ax
+
+
+register_plot("its", plot_its)

@@ -1,4 +1,4 @@
-"""Shared machinery of :mod:`vrueval.reporting.validation`: where references live, one agreement
+"""Shared machinery of :mod:`vrueval.validation`: where references live, one agreement
 row, and the row collector the families use."""
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from vrueval.data.panel import Panel
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed
+from vrueval.designs.did.model import TwoWayFE, ols_absorbed
 from vrueval.designs.its import ITS
 from vrueval.inference import cluster
 from vrueval.inference.randomization import ClusterBlocks, Statistic, permutation_test

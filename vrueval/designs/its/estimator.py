@@ -28,14 +28,15 @@ from vrueval import areas
 from vrueval.data import design_input
 from vrueval.data.design_input import FrameColumns
 from vrueval.data.panel import Panel
-from vrueval.designs import its_checks, its_data
-from vrueval.designs import its_tables as tables
 from vrueval.designs.fit_options import check_applies
-from vrueval.designs.its_design import Interruption, ITSDesign, build_design
-from vrueval.designs.its_inference import Covariance, block_bootstrap, classical, hac
-from vrueval.designs.its_models import ModelFit, fit_glm, fit_gls, fit_ols
-from vrueval.designs.its_placebo import placebo_table
-from vrueval.designs.its_results import ITSResult
+from vrueval.designs.its import checks as its_checks
+from vrueval.designs.its import data as its_data
+from vrueval.designs.its import tables
+from vrueval.designs.its.design import Interruption, ITSDesign, build_design
+from vrueval.designs.its.inference import Covariance, block_bootstrap, classical, hac
+from vrueval.designs.its.models import ModelFit, fit_glm, fit_gls, fit_ols
+from vrueval.designs.its.placebo import placebo_table
+from vrueval.designs.its.results import ITSResult
 from vrueval.inference.draws import bootstrap_se_p_warning, check_draws
 from vrueval.inference.hac import KERNELS, Kernel
 from vrueval.inference.hac import hac_lag as lag_rule
@@ -329,7 +330,7 @@ class ITS:
         min_segment: int = 8,
         window: int | None = None,
     ) -> ITSResult:
-        """Fit and return a frozen :class:`~vrueval.designs.its_results.ITSResult`.
+        """Fit and return a frozen :class:`~vrueval.designs.its.results.ITSResult`.
 
         Parameters
         ----------

@@ -1,7 +1,7 @@
 """More ITS against R: negative binomial, the fixed-b HAC default, and the comparative ITS.
 
-Agreement rows (see :mod:`vrueval.reporting.validation`) for three reference scripts in
-``tests/reference/``, all on the real series of :data:`~vrueval.reporting.validation_r.ITS_CASES`
+Agreement rows (see :mod:`vrueval.validation`) for three reference scripts in
+``tests/reference/``, all on the real series of :data:`~vrueval.validation.r.ITS_CASES`
 or stacked with control series:
 
 - :func:`its_negbin_vs_r` - ``ITS(model="negbin")`` against ``MASS::glm.nb`` with a
@@ -31,14 +31,14 @@ import pandas as pd
 from vrueval.data import datasets
 from vrueval.data.panel import Panel
 from vrueval.designs.its import ITS
-from vrueval.reporting.validation_base import (
+from vrueval.validation.base import (
     Rows,
     load_reference,
     r_label,
     reference_dir,
     term_values,
 )
-from vrueval.reporting.validation_r import (
+from vrueval.validation.r import (
     ITS_CASES,
     ITS_DISPERSION_RTOL,
     ITS_EST_RTOL,

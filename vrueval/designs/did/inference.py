@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from vrueval.designs.did_model import OLSFit, TwoWayFE
+from vrueval.designs.did.model import OLSFit, TwoWayFE
 from vrueval.inference import cluster, randomization, wild_bootstrap
 from vrueval.inference.draws import attainable_p_warning, counted_p_warnings
 from vrueval.inference.intervals import wald_table

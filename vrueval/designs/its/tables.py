@@ -3,7 +3,7 @@
 Functions of the design, the fit and the covariance; :class:`vrueval.ITS` orchestrates them.
 The effects' numbers are computed in the fit; the effects DataFrame, the counterfactual and
 impact tables and the diagnostics are built on first access (see
-:class:`~vrueval.designs.its_results.ITSResult`), so fitting many series stays cheap.
+:class:`~vrueval.designs.its.results.ITSResult`), so fitting many series stays cheap.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from vrueval.designs import its_data
-from vrueval.designs.its_design import Interruption, ITSDesign, season_position
-from vrueval.designs.its_diagnostics import residual_diagnostics, warnings_for
-from vrueval.designs.its_effects import counterfactual_table, impact_table, paths
-from vrueval.designs.its_inference import Covariance
-from vrueval.designs.its_models import ModelFit
+from vrueval.designs.its import data as its_data
+from vrueval.designs.its.design import Interruption, ITSDesign, season_position
+from vrueval.designs.its.diagnostics import residual_diagnostics, warnings_for
+from vrueval.designs.its.effects import counterfactual_table, impact_table, paths
+from vrueval.designs.its.inference import Covariance
+from vrueval.designs.its.models import ModelFit
 
 
 @dataclass(frozen=True)

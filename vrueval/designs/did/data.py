@@ -12,7 +12,7 @@ import pandas as pd
 from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.data.rates import per_population
-from vrueval.designs import comparators as comp
+from vrueval.designs.did import comparators as comp
 
 Missing = Literal["drop_units", "unbalanced"]
 MISSINGS: tuple[str, ...] = get_args(Missing)

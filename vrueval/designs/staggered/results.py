@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vrueval.designs.staggered_aggregate import (
+from vrueval.designs.staggered.aggregate import (
     AGGREGATIONS,
     Aggregate,
     Aggregation,
     aggregate,
     analytic_se,
 )
-from vrueval.designs.staggered_estimate import GroupTime
+from vrueval.designs.staggered.estimate import GroupTime
 from vrueval.inference.draws import MONTE_CARLO
 from vrueval.inference.intervals import check_level, wald_table
 from vrueval.inference.multiplier_bootstrap import (

@@ -1,6 +1,6 @@
 """More DiD against R: CR2 degrees of freedom of contrasts, and unbalanced panels.
 
-Agreement rows (see :mod:`vrueval.reporting.validation`) for two reference scripts in
+Agreement rows (see :mod:`vrueval.validation`) for two reference scripts in
 ``tests/reference/``, 1e-6 relative on estimates, standard errors, degrees of freedom and
 p-values:
 
@@ -38,20 +38,20 @@ from scipy import stats
 
 from vrueval.data import datasets
 from vrueval.designs import DiD, EventStudy
-from vrueval.designs.did_inference import covariance
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed
-from vrueval.designs.event_study import event_dummies
+from vrueval.designs.did.event_study import event_dummies
+from vrueval.designs.did.inference import covariance
+from vrueval.designs.did.model import TwoWayFE, ols_absorbed
 from vrueval.inference.cluster import ClusterCovariance
 from vrueval.inference.small_sample import ParamCount, cr1_factor
-from vrueval.reporting.validation_base import (
+from vrueval.results import Result
+from vrueval.validation.base import (
     Rows,
     load_reference,
     r_label,
     reference_dir,
     term_values,
 )
-from vrueval.reporting.validation_r import DID_FAMILY, DID_OUTCOMES, att_row, css_panel
-from vrueval.results import Result
+from vrueval.validation.r import DID_FAMILY, DID_OUTCOMES, att_row, css_panel
 
 CONTRAST_SCRIPT = "did_cr2_contrast_reference.R"
 UNBALANCED_SCRIPT = "did_unbalanced_reference.R"

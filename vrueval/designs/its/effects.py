@@ -6,7 +6,7 @@ coefficient covariance the user chose (HAC, GLS-ARMA, bootstrap), so the bands c
 parameter uncertainty and the serial correlation that covariance accounts for; they are
 confidence intervals for the mean path, not prediction intervals for single observations.
 With fixed-b HAC every row is a contrast with its own variance factor and t degrees of freedom
-(:meth:`~vrueval.designs.its_inference.Covariance.contrasts`).
+(:meth:`~vrueval.designs.its.inference.Covariance.contrasts`).
 
 References
 ----------
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from vrueval.designs.its_inference import Covariance
+from vrueval.designs.its.inference import Covariance
 
 FloatArray = np.ndarray
 

@@ -1,5 +1,5 @@
 """The wild cluster bootstrap against wildboottest and Callaway-Sant'Anna against the ports of R
-``did`` and its README, recomputed as agreement rows (see :mod:`vrueval.reporting.validation`)."""
+``did`` and its README, recomputed as agreement rows (see :mod:`vrueval.validation`)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ import pandas as pd
 
 from vrueval.designs import DiD
 from vrueval.designs.staggered import StaggeredDiD
-from vrueval.designs.staggered_results import StaggeredResult
+from vrueval.designs.staggered.results import StaggeredResult
 from vrueval.inference.small_sample import ParamCount, cr1_factor
-from vrueval.reporting.validation_base import (
+from vrueval.validation.base import (
     Criterion,
     Rows,
     load_reference,
     reference_dir,
     term_values,
 )
-from vrueval.reporting.validation_r import (
+from vrueval.validation.r import (
     CSS_ROWS,
     DID_CLUSTERS,
     DID_OUTCOMES,

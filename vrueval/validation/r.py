@@ -1,5 +1,5 @@
 """ITS and DiD against R: the cases of its_reference.R and did_css_reference.R, recomputed as
-agreement rows (see :mod:`vrueval.reporting.validation`)."""
+agreement rows (see :mod:`vrueval.validation`)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ from vrueval.data.panel import Panel
 from vrueval.designs import DiD, EventStudy
 from vrueval.designs.its import ITS
 from vrueval.inference.small_sample import ParamCount, cr1_factor
-from vrueval.reporting.validation_base import (
+from vrueval.results import Result
+from vrueval.validation.base import (
     Rows,
     load_reference,
     r_label,
     reference_dir,
     term_values,
 )
-from vrueval.results import Result
 
 # -- ITS against R ---------------------------------------------------------------------------------
 ITS_FAMILY = "ITS vs R"

@@ -14,7 +14,7 @@ from vrueval import areas
 from vrueval.data import rates
 from vrueval.data.panel import Panel, PanelError
 from vrueval.data.rates import check_population
-from vrueval.designs.its_design import Interruption, Series
+from vrueval.designs.its.design import Interruption, Series
 
 SEASON_PERIOD = {"month": 12, "quarter": 4}
 

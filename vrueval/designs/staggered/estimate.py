@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from vrueval.designs.staggered_data import StaggeredData
+from vrueval.designs.staggered.data import StaggeredData
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 Method = Literal["dr", "reg"]

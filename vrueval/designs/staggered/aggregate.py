@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from vrueval.designs.staggered_estimate import GroupTime
+from vrueval.designs.staggered.estimate import GroupTime
 
 Aggregation = Literal["simple", "dynamic", "group", "calendar"]
 AGGREGATIONS: tuple[str, ...] = ("simple", "dynamic", "group", "calendar")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vrueval.designs.its_design import ITSDesign
-from vrueval.designs.its_models import ModelFit
+from vrueval.designs.its.design import ITSDesign
+from vrueval.designs.its.models import ModelFit
 from vrueval.inference.degenerate import require_residual_variation, require_variation
 from vrueval.inference.rank import require_full_rank
 from vrueval.inference.separation import check_separation

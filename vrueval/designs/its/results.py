@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vrueval.designs.its_design import Interruption
-from vrueval.results import Checks, Result
+from vrueval.designs.its.design import Interruption
+from vrueval.results import Checks, Result, plotter
 
 
 class ITSResult(Result):
@@ -138,6 +138,4 @@ class ITSResult(Result):
 
     def plot(self, ax: Any = None) -> Any:
         """Observed points, fitted line, counterfactual with its band, interruptions marked."""
-        from vrueval.reporting.its_plot import plot_its
-
-        return plot_its(self, ax=ax)
+        return plotter("its")(self, ax=ax)

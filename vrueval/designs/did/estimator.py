@@ -32,9 +32,9 @@ from vrueval.data.design_input import FrameColumns
 from vrueval.data.panel import Panel
 from vrueval.data.periods import display
 from vrueval.data.rates import check_population
-from vrueval.designs import comparators as comp
-from vrueval.designs import did_inference as inf
-from vrueval.designs.did_data import (
+from vrueval.designs.did import comparators as comp
+from vrueval.designs.did import inference as inf
+from vrueval.designs.did.data import (
     MISSINGS,
     DiDData,
     Missing,
@@ -43,13 +43,13 @@ from vrueval.designs.did_data import (
     keep_rows,
     prepare,
 )
-from vrueval.designs.did_model import (
+from vrueval.designs.did.model import (
     TwoWayFE,
     ols_absorbed,
     poisson_absorbed,
     poisson_separated_rows,
 )
-from vrueval.designs.did_results import DiDResult
+from vrueval.designs.did.results import DiDResult
 from vrueval.designs.fit_options import check_applies
 from vrueval.inference import cluster, few_clusters
 from vrueval.inference.draws import check_draws
@@ -74,7 +74,7 @@ WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
 STAGGER_WARNING = (
     "treatment starts at different times: the TWFE estimate is a weighted average of 2x2 "
     "comparisons, some using already-treated units as controls (weights can be negative). See "
-    "vrueval.designs.bacon.bacon_decomposition, or use the Callaway-Sant'Anna design."
+    "vrueval.designs.bacon_decomposition, or use the Callaway-Sant'Anna design."
 )
 
 
@@ -544,7 +544,7 @@ class DiD(_ComparatorDesign):
 
     def _poisson_rows(self, data: DiDData) -> tuple[DiDData, list[str]]:
         """The data without the rows separated by the fixed effects alone, and a warning naming
-        them (:func:`vrueval.designs.did_model.poisson_separated_rows`)."""
+        them (:func:`vrueval.designs.did.model.poisson_separated_rows`)."""
         f = data.frame
         y = f["y"].to_numpy(dtype=float)
         if np.any(y < 0):

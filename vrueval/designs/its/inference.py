@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vrueval.designs.its_models import ModelFit
+from vrueval.designs.its.models import ModelFit
 from vrueval.inference.block_bootstrap import circular_block_indices, default_block_length
 from vrueval.inference.hac import (
     Kernel,

@@ -29,8 +29,8 @@ import pandas as pd
 
 from vrueval.data import design_input
 from vrueval.data.panel import Panel
-from vrueval.designs import did_inference as inf
-from vrueval.designs.did import (
+from vrueval.designs.did import inference as inf
+from vrueval.designs.did.estimator import (
     STAGGER_WARNING,
     ComparatorOptions,
     DataOptions,
@@ -38,8 +38,8 @@ from vrueval.designs.did import (
     _ComparatorDesign,
     cluster_counts,
 )
-from vrueval.designs.did_model import TwoWayFE, ols_absorbed
-from vrueval.designs.did_results import DiDResult
+from vrueval.designs.did.model import TwoWayFE, ols_absorbed
+from vrueval.designs.did.results import DiDResult
 from vrueval.inference import few_clusters
 from vrueval.inference.intervals import wald_table
 from vrueval.inference.seeds import check_seed

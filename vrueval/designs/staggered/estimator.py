@@ -21,16 +21,16 @@ import pandas as pd
 
 from vrueval.data.panel import Panel
 from vrueval.designs.fit_options import check_applies
-from vrueval.designs.staggered_aggregate import AGGREGATIONS, Aggregation, aggregate, pretest
-from vrueval.designs.staggered_data import StaggeredData, from_long, from_panel
-from vrueval.designs.staggered_estimate import (
+from vrueval.designs.staggered.aggregate import AGGREGATIONS, Aggregation, aggregate, pretest
+from vrueval.designs.staggered.data import StaggeredData, from_long, from_panel
+from vrueval.designs.staggered.estimate import (
     BasePeriod,
     ControlGroup,
     GroupTime,
     Method,
     group_time_att,
 )
-from vrueval.designs.staggered_results import StaggeredResult, effects_table, families
+from vrueval.designs.staggered.results import StaggeredResult, effects_table, families
 from vrueval.inference import few_clusters
 from vrueval.inference.draws import check_draws
 from vrueval.inference.few_clusters import ClusterCounts

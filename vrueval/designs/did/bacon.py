@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from vrueval.data.panel import Panel
-from vrueval.designs.comparators import resolve_units
+from vrueval.designs.did.comparators import resolve_units
 
 KINDS = (
     "treated vs never treated",

@@ -41,21 +41,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vrueval.reporting.validation_base import (
+from vrueval.validation.base import (
     COLUMNS,
     Criterion,
     compare,
     load_reference,
     reference_dir,
 )
-from vrueval.reporting.validation_did import (
+from vrueval.validation.did import (
     CONTRAST_DESIGNS,
     UNBALANCED_CASES,
     did_contrast_vs_r,
     did_more_vs_r,
     did_unbalanced_vs_r,
 )
-from vrueval.reporting.validation_its import (
+from vrueval.validation.its import (
     CITS_CASES,
     CITS_FITS,
     FIXED_B_FITS,
@@ -66,7 +66,7 @@ from vrueval.reporting.validation_its import (
     its_more_vs_r,
     its_negbin_vs_r,
 )
-from vrueval.reporting.validation_peers import (
+from vrueval.validation.peers import (
     CS_DEFAULT,
     CS_FAMILY,
     CS_PUBLISHED_FAMILY,
@@ -79,7 +79,7 @@ from vrueval.reporting.validation_peers import (
     wild_bootstrap_vs_wildboottest,
     wild_tolerance,
 )
-from vrueval.reporting.validation_r import (
+from vrueval.validation.r import (
     DID_CHECKS,
     DID_FAMILY,
     DID_OUTCOMES,
