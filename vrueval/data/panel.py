@@ -20,6 +20,7 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data.periods import PERIOD_FREQ, PeriodLabelError, parse_period, parse_periods
+from vrueval.options import choice
 
 Frequency = Literal["month", "quarter", "financial_year", "year", "rolling_12m"]
 Measure = Literal["count", "rate", "score"]
@@ -67,11 +68,6 @@ class Source:
             "sha256": self.sha256,
             "note": self.note,
         }
-
-
-def _choice(value: str, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
 
 
 def _step(frequency: str, periods: pd.Series) -> int:
@@ -138,9 +134,9 @@ class Panel:
             ambiguous periods (see :mod:`vrueval.data.periods`), suppressed or unavailable
             cells that carry a number, cells flagged both.
         """
-        _choice(frequency, FREQUENCIES, "frequency")
-        _choice(measure, MEASURES, "measure")
-        _choice(geography, GEOGRAPHIES, "geography")
+        choice(frequency, FREQUENCIES, "frequency")
+        choice(measure, MEASURES, "measure")
+        choice(geography, GEOGRAPHIES, "geography")
         data = _validate(frame, frequency, measure, geography)
         step = _step(frequency, data["period"])
         _check_regular(data, step)

@@ -61,6 +61,7 @@ from vrueval.inference.small_sample import (
     check_small_sample,
 )
 from vrueval.inference.wild_bootstrap import BOOT_WEIGHTS, BootWeights
+from vrueval.options import choice
 
 Estimator = Literal["twfe", "2x2", "poisson"]
 Scale = Literal["value", "rate"]
@@ -74,11 +75,6 @@ STAGGER_WARNING = (
     "comparisons, some using already-treated units as controls (weights can be negative). See "
     "vrueval.designs.bacon_decomposition, or use the Callaway-Sant'Anna design."
 )
-
-
-def _choice(value: object, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
 
 
 class ComparatorOptions(TypedDict, total=False):
@@ -124,11 +120,11 @@ class _ComparatorDesign:
                 f"{type(self).__name__}() missing 1 required keyword-only argument: 'start'"
             )
         check_panel(panel, outcome)
-        _choice(scale, SCALES, "scale")
-        _choice(weights, WEIGHTINGS, "weights")
-        _choice(missing, MISSINGS, "missing")
+        choice(scale, SCALES, "scale")
+        choice(weights, WEIGHTINGS, "weights")
+        choice(missing, MISSINGS, "missing")
         if isinstance(comparators, str):
-            _choice(comparators, comp.COMPARATOR_RULES, "comparators")
+            choice(comparators, comp.COMPARATOR_RULES, "comparators")
         if treated is None:
             if panel.geography != "force":
                 raise ValueError("give the treated units (the default is the 2019 VRU forces)")
@@ -249,15 +245,15 @@ def _check_fit_options(
     fit: Any, inference: str, level: float, given: dict[str, Any], allowed: tuple[str, ...]
 ) -> tuple[float, SmallSample]:
     """The checked level and CR1 rule; every option checked only for the method reading it."""
-    _choice(inference, allowed, "inference")
+    choice(inference, allowed, "inference")
     uses = {k: tuple(m for m in FIT_OPTIONS[k] if m in allowed) for k in given}
     check_applies(fit, inference, given, uses)
     level = check_level(level)
     if inference == "wild":
-        _choice(given["boot_weights"], BOOT_WEIGHTS, "boot_weights")
+        choice(given["boot_weights"], BOOT_WEIGHTS, "boot_weights")
         check_draws(given["draws"], level, "draws")
     if inference == "randomization":
-        _choice(given["ri_statistic"], STATISTICS, "ri_statistic")
+        choice(given["ri_statistic"], STATISTICS, "ri_statistic")
         check_draws(given["permutations"], level, "permutations")
     rule = given["small_sample"]
     if inference == "cr2":
@@ -327,7 +323,7 @@ class DiD(_ComparatorDesign):
         intensity: Mapping[str, float] | None = None,
         **options: Unpack[ComparatorOptions],
     ) -> None:
-        _choice(estimator, ESTIMATORS, "estimator")
+        choice(estimator, ESTIMATORS, "estimator")
         if intensity is not None:
             if isinstance(options.get("start"), Mapping):
                 raise ValueError("a continuous intensity needs one common start")

@@ -37,13 +37,9 @@ from vrueval.inference.few_clusters import ClusterCounts
 from vrueval.inference.intervals import check_level
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
 from vrueval.inference.seeds import check_seed
+from vrueval.options import choice
 
 Inference = Literal["analytic", "bootstrap"]
-
-
-def _choice(value: object, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
 
 
 def cluster_counts(gt: GroupTime, first: np.ndarray, control_group: ControlGroup) -> ClusterCounts:
@@ -121,10 +117,10 @@ class StaggeredDiD:
         base_period: BasePeriod = "varying",
         overall: Aggregation = "group",
     ) -> None:
-        _choice(control_group, get_args(ControlGroup), "control_group")
-        _choice(method, get_args(Method), "method")
-        _choice(base_period, get_args(BasePeriod), "base_period")
-        _choice(overall, AGGREGATIONS, "overall")
+        choice(control_group, get_args(ControlGroup), "control_group")
+        choice(method, get_args(Method), "method")
+        choice(base_period, get_args(BasePeriod), "base_period")
+        choice(overall, AGGREGATIONS, "overall")
         if isinstance(covariates, str):
             covariates = (covariates,)
         if isinstance(data, Panel):
@@ -211,7 +207,7 @@ class StaggeredDiD:
             (:func:`cluster_counts`). Fewer than ten units in either group, or a cohort of
             one, add a warning.
         """
-        _choice(inference, get_args(Inference), "inference")
+        choice(inference, get_args(Inference), "inference")
         check_applies(
             StaggeredDiD.fit,
             inference,
@@ -221,7 +217,7 @@ class StaggeredDiD:
         level = check_level(level)
         check_seed(seed, needed=inference == "bootstrap")
         if inference == "bootstrap":
-            _choice(weights, MULTIPLIER_WEIGHTS, "weights")
+            choice(weights, MULTIPLIER_WEIGHTS, "weights")
             check_draws(draws, level, "draws")
         s = self._settings
         d = self._data
