@@ -268,7 +268,12 @@ def _staggered(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult
     if "inference" not in options:
         kw["inference"] = spec.fit_options.get("inference", "analytic")
         if kw["inference"] == "bootstrap":
-            for key, name in (("draws", "draws"), ("weights", "boot_weights")):
+            # "weights": the deprecated name of the fit's boot_weights
+            for key, name in (
+                ("draws", "draws"),
+                ("boot_weights", "boot_weights"),
+                ("weights", "boot_weights"),
+            ):
                 if key in spec.fit_options:
                     kw[name] = spec.fit_options[key]
     kw.update(options)

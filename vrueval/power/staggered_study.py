@@ -95,7 +95,7 @@ def staggered(
     size; or ``"simple"``: all post-treatment ATT(g,t) averaged with cohort-size weights), two-
     sided at ``level`` with the normal critical value and the analytic influence-function
     standard error, or (``inference="bootstrap"``) the multiplier-bootstrap one of
-    ``fit(inference="bootstrap", draws=draws, weights=boot_weights, seed=seed)``: the
+    ``fit(inference="bootstrap", draws=draws, boot_weights=boot_weights, seed=seed)``: the
     interquartile range of ``draws`` perturbed influence functions, which exceeds the analytic
     SE when a few units dominate the influence function (counts in areas of very different
     size). Effects are relative changes planted multiplicatively into each treated
@@ -135,7 +135,7 @@ def staggered(
     inference : {"analytic", "bootstrap"}
         The analysis' standard error, as the design's ``fit(inference=...)``.
     draws, boot_weights : int, {"mammen", "rademacher"}
-        The bootstrap's draws and multipliers (the fit's ``draws`` and ``weights``). The
+        The bootstrap's draws and multipliers (the fit's ``draws`` and ``boot_weights``). The
         multipliers are those ``fit(seed=seed)`` draws for the draw's treated and comparison
         units in pool order (a fresh ``numpy.random.default_rng(seed)``; the placebo sets come
         from another generator seeded alike), shared by every simulated dataset and effect.
