@@ -102,6 +102,11 @@ class OptionsTable:
             raise KeyError(f"{self.design} has no option {name!r}")
         return found.default
 
+    def defaults(self) -> Mapping[str, Any]:
+        """Every option's default by name (``fit()``'s where both have one; read-only)."""
+        merged = {o.name: o.default for o in (*self.constructor.values(), *self.fit.values())}
+        return MappingProxyType(merged)
+
     def methods(self) -> tuple[str, ...]:
         """The inference methods of ``fit()`` (the allowed values of its ``inference``)."""
         return self.fit["inference"].allowed or ()
