@@ -54,7 +54,7 @@ ITS_OPTIONS = [
 def test_its_draws_equal_its_fit(knife: ve.Panel, options: dict, controls: tuple) -> None:
     res = ve.power.its(
         knife, unit="West Midlands", outcome="knife_offences", controls=list(controls),
-        post=8, pre=20, method="placebo", **options,
+        post=8, pre=20, method="placebo", seasonality="dummies", **options,
     )  # fmt: skip
     fit_options = {k: v for k, v in options.items() if k != "inference"}
     for effect in (0.0, -0.15):
