@@ -171,7 +171,7 @@ def test_result_is_frozen_json_safe_and_plots(knife: ve.Panel) -> None:
 def test_user_scales(knife: ve.Panel) -> None:
     res = ve.power.its(
         knife, unit="West Midlands", outcome="knife_offences", post=8, n_sims=FEW, seed=1,
-        effects=[-0.1, 0.0],
+        effects=[-0.1, 0.0], seasonality="dummies",
     )  # fmt: skip
     wm = knife.series(ve.areas.resolve("West Midlands"), "knife_offences")
     per_year = float(wm["value"].iloc[-4:].sum())
