@@ -44,6 +44,7 @@ OPTIONS = dict(
     end="2019Q3",
     seed=20191003,
     model="poisson",
+    seasonality="dummies",  # as the ITS refits below (the design default is "none")
     n_sims=1000,
     effects=EFFECTS,
 )

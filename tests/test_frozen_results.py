@@ -25,6 +25,26 @@ def _its() -> FrozenRecord:
     return ve.ITS(hes, {"vru": "2019-10"}, unit="West Midlands", outcome="admissions").fit()
 
 
+def _its_placebo() -> FrozenRecord:
+    """The placebo table and the Fourier AIC table: views the default fit does not have."""
+    hes = ve.datasets.hes_sharp_object()
+    design = ve.ITS(
+        hes, {"vru": "2019-10"}, unit="West Midlands", outcome="admissions", seasonality="fourier"
+    )
+    return design.fit(placebo=True)
+
+
+def _its_bootstrap() -> FrozenRecord:
+    hes = ve.datasets.hes_sharp_object()
+    design = ve.ITS(hes, {"vru": "2019-10"}, unit="West Midlands", outcome="admissions")
+    return design.fit("bootstrap", draws=49, seed=1)
+
+
+def _did_wild() -> FrozenRecord:
+    knife = ve.datasets.knife_quarterly()
+    return ve.DiD(knife, "knife_offences", start="2016Q2").fit("wild", draws=99, seed=1)
+
+
 def _did() -> FrozenRecord:
     knife = ve.datasets.knife_quarterly()
     return ve.DiD(knife, "knife_offences", start="2016Q2").fit()
@@ -50,7 +70,10 @@ def _power() -> FrozenRecord:
 
 BUILDERS: dict[str, Callable[[], FrozenRecord]] = {
     "ITS": _its,
+    "ITS-placebo-fourier": _its_placebo,
+    "ITS-bootstrap": _its_bootstrap,
     "DiD": _did,
+    "DiD-wild": _did_wild,
     "EventStudy": _event_study,
     "StaggeredDiD": _staggered,
     "power": _power,
@@ -129,3 +152,19 @@ def test_settings_nested_lists_cannot_grow() -> None:
     with pytest.raises(TypeError):
         result.settings["treated"] = []  # type: ignore[index]
     assert json.loads(result.to_json())["settings"]["treated"] == list(treated)
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_every_result_type_is_tried() -> None:
+    """Each concrete result type vrueval defines is among those tampered with above (a new
+    design's result type needs a builder here)."""
+    built = {type(build()) for name, build in BUILDERS.items() if "-" not in name}
+    concrete = {c for c in _subclasses(FrozenRecord) if c.__module__.startswith("vrueval.")}
+    concrete -= {c for c in concrete if any(issubclass(d, c) and d is not c for d in concrete)}
+    assert concrete <= built, sorted(c.__name__ for c in concrete - built)

@@ -190,15 +190,15 @@ def test_comparative_its_equals_difference_of_separate_fits(hes: ve.Panel) -> No
 
 def test_bootstrap_is_seeded(hes: ve.Panel) -> None:
     its = _wm(hes)
-    a = its.fit(inference="bootstrap", seed=7, n_boot=99)
-    b = its.fit(inference="bootstrap", seed=7, n_boot=99)
-    c = its.fit(inference="bootstrap", seed=8, n_boot=99)
+    a = its.fit(inference="bootstrap", seed=7, draws=99)
+    b = its.fit(inference="bootstrap", seed=7, draws=99)
+    c = its.fit(inference="bootstrap", seed=8, draws=99)
     pd.testing.assert_frame_equal(a.effects(), b.effects())
     assert not np.allclose(a.effects()["std_error"], c.effects()["std_error"])
     assert a.seed == 7 and a.settings["block_length"] == 5
     with pytest.raises(ValueError, match="seed"):
         its.fit(inference="bootstrap")
-    pois = _wm(hes, model="poisson").fit(inference="bootstrap", seed=1, n_boot=49)
+    pois = _wm(hes, model="poisson").fit(inference="bootstrap", seed=1, draws=49)
     assert (pois.effects()["std_error"] > 0).all()
 
 

@@ -54,7 +54,7 @@ ITS_OPTIONS = [
 def test_its_draws_equal_its_fit(knife: ve.Panel, options: dict, controls: tuple) -> None:
     res = ve.power.its(
         knife, unit="West Midlands", outcome="knife_offences", controls=list(controls),
-        post=8, pre=20, method="placebo", **options,
+        post=8, pre=20, method="placebo", seasonality="dummies", **options,
     )  # fmt: skip
     fit_options = {k: v for k, v in options.items() if k != "inference"}
     for effect in (0.0, -0.15):
@@ -171,7 +171,7 @@ def test_result_is_frozen_json_safe_and_plots(knife: ve.Panel) -> None:
 def test_user_scales(knife: ve.Panel) -> None:
     res = ve.power.its(
         knife, unit="West Midlands", outcome="knife_offences", post=8, n_sims=FEW, seed=1,
-        effects=[-0.1, 0.0],
+        effects=[-0.1, 0.0], seasonality="dummies",
     )  # fmt: skip
     wm = knife.series(ve.areas.resolve("West Midlands"), "knife_offences")
     per_year = float(wm["value"].iloc[-4:].sum())

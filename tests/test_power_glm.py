@@ -135,6 +135,7 @@ def wm_knife() -> dict[int, ve.power.PowerResult]:
             end="2019Q3",
             seed=1,
             model="poisson",
+            seasonality="dummies",
             n_sims=300,
         )
         for post in (8, 12)
@@ -195,6 +196,7 @@ def test_whole_series_study_survives_poor_fits() -> None:
         unit="West Midlands",
         outcome="knife_offences",
         model="poisson",
+        seasonality="dummies",
         seed=20191003,
         n_sims=1000,
         effects=[-0.3, 0.0],

@@ -46,7 +46,7 @@ def _did(knife: ve.Panel, n: int, **kw: object) -> ve.power.PowerResult:
 def _wm_its(knife: ve.Panel, n: int, **kw: object) -> ve.power.PowerResult:
     opts: dict[str, object] = {
         "unit": "West Midlands", "outcome": "knife_offences", "post": 8, "seed": SEED,
-        "start": "2014Q2", "n_sims": n, "effects": [0.0],
+        "start": "2014Q2", "n_sims": n, "effects": [0.0], "seasonality": "dummies",
     }  # fmt: skip
     opts.update(kw)
     return ve.power.its(knife, **opts)  # type: ignore[arg-type]

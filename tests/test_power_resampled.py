@@ -101,7 +101,10 @@ def test_p_values_equal_refitted_did(small: tuple[ve.Panel, list[str]], delta: f
     assert tests["t"].p_values(delta)[0] == pytest.approx(brute, abs=1e-12)
 
 
-REAL = dict(post=8, n_treated=18, scale="rate", start="2012Q2", end="2019Q1", seed=5, n_sims=300)
+REAL = dict(
+    post=8, n_treated=18, scale="rate", start="2012Q2", end="2019Q1", seed=5, n_sims=300,
+    draws=999, permutations=999,  # the design defaults are 9,999 and 5,000: fewer, for speed
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -132,7 +132,7 @@ def test_bootstrap_time_draws_equal_fit(
     knife: ve.Panel, overall: str, control_group: str, weights: str
 ) -> None:
     """Each draw's bootstrap SE, p-value and decision are those of
-    ``fit(inference="bootstrap", seed=SEED, draws=BOOT, weights=...)`` on that draw's data with
+    ``fit(inference="bootstrap", seed=SEED, draws=BOOT, boot_weights=...)`` on that draw's data with
     the effect planted: the study draws the multipliers from the fit's seed, for the units in
     the fit's order (relative 1e-10)."""
     early, late = list(ve.areas.vru_2019())[:6], list(ve.areas.vru_2022())
@@ -156,7 +156,7 @@ def test_bootstrap_time_draws_equal_fit(
                 sub, outcome="knife_offences", first_treated=ft, control_group=control_group,
                 overall=overall,
             )  # fmt: skip
-            fit = design.fit(inference="bootstrap", seed=SEED, draws=BOOT, weights=weights)
+            fit = design.fit(inference="bootstrap", seed=SEED, draws=BOOT, boot_weights=weights)
             row = fit.effects().set_index("term").loc["att"]
             assert draws["estimate"][i] == pytest.approx(row["estimate"], rel=RTOL)
             assert draws["std_error"][i] == pytest.approx(row["std_error"], rel=RTOL)

@@ -61,7 +61,7 @@ def _cits(treated: np.ndarray, control: np.ndarray, **kw: Any) -> Callable[[], A
 def _boot(n_boot: Any, level: float = 0.95) -> Callable[[], Any]:
     panel = _series(COUNTS)
     return lambda: ve.ITS(panel, "2017-01", model="poisson").fit(
-        inference="bootstrap", n_boot=n_boot, seed=1, level=level
+        inference="bootstrap", draws=n_boot, seed=1, level=level
     )
 
 
@@ -297,16 +297,16 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      "'att' is absorbed by the unit and period effects"),
     # minimum draws, every random method
     ("its-bootstrap-0", _boot(0), ValueError, "at least 39 are needed"),
-    ("its-bootstrap-1", _boot(1), ValueError, "n_boot=1 is too few"),
-    ("its-bootstrap-2", _boot(2), ValueError, "n_boot=2 is too few"),
+    ("its-bootstrap-1", _boot(1), ValueError, "draws=1 is too few"),
+    ("its-bootstrap-2", _boot(2), ValueError, "draws=2 is too few"),
     ("its-bootstrap-38", _boot(38), ValueError, "at least 39"),
     ("its-bootstrap-100-at-99pct", _boot(100, 0.99), ValueError, "at least 199"),
     ("its-bootstrap-bool", _boot(True), ValueError, "must be an integer"),
     # the shared seed rule (vrueval.inference.seeds), as for every other design
     ("its-bootstrap-no-seed", lambda: ve.ITS(_series(COUNTS), "2017-01").fit(
-        inference="bootstrap", n_boot=39), ValueError, "random draws need an explicit seed"),
+        inference="bootstrap", draws=39), ValueError, "random draws need an explicit seed"),
     ("its-bootstrap-negative-seed", lambda: ve.ITS(_series(COUNTS), "2017-01").fit(
-        inference="bootstrap", n_boot=39, seed=-1), ValueError,
+        inference="bootstrap", draws=39, seed=-1), ValueError,
      "seed must be a non-negative integer, got -1"),
     ("its-hac-fractional-seed", lambda: ve.ITS(_series(COUNTS), "2017-01").fit(seed=1.5),
      ValueError, "seed must be a non-negative integer, got 1.5"),
@@ -468,7 +468,7 @@ def test_its_bootstrap_carries_the_monte_carlo_warning() -> None:
     found = {}
     for n_boot in (39, 4999):
         res = ve.ITS(panel, "2017-01", model="poisson").fit(
-            inference="bootstrap", n_boot=n_boot, seed=3
+            inference="bootstrap", draws=n_boot, seed=3
         )
         p = res.effects().set_index("term")["p_value"]
         found[n_boot] = [w for w in res.warnings if "Monte Carlo error" in w]
@@ -478,7 +478,7 @@ def test_its_bootstrap_carries_the_monte_carlo_warning() -> None:
     assert (
         "slope_change: p = 0.0794"
         in ve.ITS(panel, "2017-01", model="poisson")
-        .fit(inference="bootstrap", n_boot=39, seed=3)
+        .fit(inference="bootstrap", draws=39, seed=3)
         .summary()
     )
 
@@ -657,7 +657,7 @@ def test_gls_tolerance_follows_the_polish(
     [
         ("classical", {"hac_lag": 3}, "hac"),
         ("classical", {"hac_fixed_b": False}, "hac"),
-        ("hac", {"n_boot": 199}, "bootstrap"),
+        ("hac", {"draws": 199}, "bootstrap"),
         ("hac", {"block_length": 4}, "bootstrap"),
     ],
 )

@@ -68,7 +68,7 @@ def test_same_seed_same_numbers_and_seed_required(mpdta: pd.DataFrame) -> None:
 def test_pointwise_and_simultaneous_kept_apart(mpdta: pd.DataFrame) -> None:
     analytic = _mp(mpdta).fit()
     assert analytic.effects()["band_low"].isna().all()
-    res = _mp(mpdta).fit(inference="bootstrap", draws=999, seed=1, weights="rademacher")
+    res = _mp(mpdta).fit(inference="bootstrap", draws=999, seed=1, boot_weights="rademacher")
     es = res.event_study()
     assert (es["band_low"] <= es["conf_low"]).all() and (es["band_high"] >= es["conf_high"]).all()
     assert set(res.critical_values) == {"dynamic", "group", "calendar", "group_time"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import subprocess
 from collections.abc import Sequence
@@ -12,7 +11,7 @@ from typing import Any
 
 from vrueval import atomic
 from vrueval.analysis.output import RESULTS, claimed
-from vrueval.analysis.spec import Spec, SpecError, design_class, load_spec
+from vrueval.analysis.spec import Spec, SpecError, accepted, design_class, load_spec
 from vrueval.data import datasets
 from vrueval.data.panel import Panel
 from vrueval.results import Result, runtime_versions, to_jsonable
@@ -75,12 +74,12 @@ def fit(spec: Spec, panel: Panel | None = None) -> tuple[Result, Panel]:
     panel = load_panel(spec) if panel is None else panel
     cls = design_class(spec.design)
     options = dict(spec.design_options)
-    if "outcome" in inspect.signature(cls).parameters:
+    if "outcome" in (accepted(cls, "design") or ()):
         options.setdefault("outcome", spec.data["outcome"])
     design = cls(panel, **options)
     fit_options: dict[str, Any] = dict(spec.fit_options)
     fit_options.setdefault("level", spec.level)
-    if spec.seed is not None and "seed" in inspect.signature(design.fit).parameters:
+    if spec.seed is not None and "seed" in (accepted(cls, "fit") or ()):
         fit_options.setdefault("seed", spec.seed)
     result = design.fit(**fit_options)
     return result, panel

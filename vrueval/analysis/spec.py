@@ -33,8 +33,10 @@ What a spec may do is decided here, once, before any data is read:
   (``vrueval run SPEC --allow-path DIR``), never by the spec alone.
 - Each setting has one home: ``level`` and ``seed`` in ``[analysis]`` (recorded with the
   results), the outcome in ``[data]``. ``[design]`` and ``[fit]`` may not set them again.
-- ``[design]`` and ``[fit]`` keys are the keyword arguments of the design's constructor and of
-  its ``.fit()``; anything else is an error listing the accepted ones.
+- ``[design]`` and ``[fit]`` keys are the options of the design's constructor and of its
+  ``.fit()``, read from the design's options table (``Design.OPTIONS``, see
+  :mod:`vrueval.options`); anything else is an error listing the accepted ones. Deprecated
+  names (ITS ``n_boot``, StaggeredDiD ``weights``) are accepted and warn when fitted.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from vrueval.options import OptionsTable
 
 SECTIONS = {
     "analysis": {"name", "title", "design", "seed", "level", "description", "report"},
@@ -169,6 +173,23 @@ def design_class(name: str) -> type:
     return cls
 
 
+def accepted(cls: type, section: str) -> set[str] | None:
+    """The keys ``[design]`` (``section="design"``) or ``[fit]`` may hold for the design ``cls``:
+    the options in its table (``cls.OPTIONS``), or None when they cannot be known.
+
+    A design without a table yet falls back to its signatures (:func:`keywords`); every design
+    vrueval exports has one (tests/test_options_table.py).
+    """
+    table: OptionsTable | None = getattr(cls, "OPTIONS", None)
+    if isinstance(table, OptionsTable):
+        return set(table.constructor if section == "design" else table.fit)
+    func = getattr(cls, "__init__" if section == "design" else "fit")
+    names = keywords(func)
+    if names is None:
+        return None
+    return names - {next(iter(inspect.signature(cls).parameters))}  # the panel: the runner's
+
+
 def keywords(func: Callable[..., Any]) -> set[str] | None:
     """The keyword arguments ``func`` accepts (expanding ``**options: Unpack[TypedDict]``), or
     None when it takes arbitrary ``**kwargs`` and the keys cannot be known."""
@@ -189,17 +210,14 @@ def keywords(func: Callable[..., Any]) -> set[str] | None:
 def check_options(path: Path, design: str, sections: dict[str, dict[str, Any]]) -> None:
     """Refuse ``[design]``/``[fit]`` keys the design does not accept or that another section owns.
 
-    The accepted keys are read from the design's constructor and ``.fit()`` signatures; the
-    design's first argument (the panel) is supplied by the runner, never by a spec.
+    The accepted keys are the design's options table (:func:`accepted`); the design's first
+    argument (the panel) is supplied by the runner, never by a spec.
     """
     try:
         cls = design_class(design)
     except SpecError as err:
         raise SpecError(f"{path}: [analysis] design: {err}") from None
-    panel_arg = next(iter(inspect.signature(cls).parameters))
-    methods: dict[str, Callable[..., Any]] = {m: getattr(cls, m) for m in ("__init__", "fit")}
-    signatures = {"design": (methods["__init__"], "constructor"), "fit": (methods["fit"], ".fit()")}
-    for section, (func, what) in signatures.items():
+    for section, what in (("design", "constructor"), ("fit", ".fit()")):
         given = sections.get(section, {})
         for key in sorted(given):
             owner = OWNED_ELSEWHERE.get((section, key))
@@ -208,10 +226,10 @@ def check_options(path: Path, design: str, sections: dict[str, dict[str, Any]]) 
                     f"{path}: [{section}] {key} = {given[key]!r}: set it once, as {owner} "
                     f"(recorded with the results), not in [{section}]"
                 )
-        accepted = keywords(func)
-        if accepted is None:  # arbitrary **kwargs: the design validates them itself
+        keys = accepted(cls, section)
+        if keys is None:  # arbitrary **kwargs: the design validates them itself
             continue
-        allowed = sorted(accepted - {panel_arg} - {k for s, k in OWNED_ELSEWHERE if s == section})
+        allowed = sorted(keys - {k for s, k in OWNED_ELSEWHERE if s == section})
         unknown = sorted(set(given) - set(allowed))
         if unknown:
             raise SpecError(

@@ -28,6 +28,7 @@ from vrueval.data.periods import (
     parse_period,
     parse_periods,
 )
+from vrueval.options import choice
 
 Frequency = Literal["month", "quarter", "financial_year", "year", "rolling_12m"]
 Measure = Literal["count", "rate", "score"]
@@ -69,11 +70,6 @@ class Source:
             "sha256": self.sha256,
             "note": self.note,
         }
-
-
-def _choice(value: str, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
 
 
 def _step(frequency: str, periods: pd.Series) -> int:
@@ -176,7 +172,7 @@ class Panel:
             :mod:`vrueval.data.periods`), suppressed or unavailable cells that carry a number,
             cells flagged both, negative weights, missing cluster labels, columns no role names.
         """
-        _choice(measure, MEASURES, "measure")
+        choice(measure, MEASURES, "measure")
         geo = cast(Geography, areas.canonical(geography))
         roles = Roles.of(
             unit=unit,
@@ -196,7 +192,7 @@ class Panel:
                 frequency = cast(Frequency, infer_frequency(long["period"], time or "period"))
             except PeriodLabelError as err:
                 raise PanelError(str(err)) from None
-        _choice(frequency, FREQUENCIES, "frequency")
+        choice(frequency, FREQUENCIES, "frequency")
         data, series = _validate(long, frequency, measure, geo, carried)
         step = _step(frequency, data["period"])
         _check_regular(data, step, series)

@@ -23,6 +23,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from vrueval.options import choice
+
 #: pandas period frequency behind each panel frequency. Financial years end in March and are
 #: labelled by the calendar year they end in (FY2018/19 is ``Period("2019", "Y-MAR")``); rolling
 #: 12-month totals are labelled by the month they end in.
@@ -66,8 +68,7 @@ class PeriodLabelError(ValueError):
 
 
 def _check_frequency(frequency: str) -> str:
-    if frequency not in PERIOD_FREQ:
-        raise ValueError(f"frequency must be one of {tuple(PERIOD_FREQ)}, got {frequency!r}")
+    choice(frequency, tuple(PERIOD_FREQ), "frequency")
     return PERIOD_FREQ[frequency]
 
 

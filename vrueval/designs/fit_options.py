@@ -1,16 +1,17 @@
 """Which ``fit()`` options each inference method uses, and the refusal of those it does not.
 
 A design's ``fit()`` takes options that only some inference methods read (bootstrap draws,
-permutations, multiplier weights). Each is checked only for the method that uses it, so an
-unused default never fails (``DiD.fit("cr1", level=0.9999)`` does not trip over the default
-``draws``), and one given for a method that ignores it is an error naming the methods it
-applies to, instead of being dropped silently. An option left at its default is never an error:
-the default is what every method receives when nothing is given.
+permutations, multiplier weights). Its options table (:mod:`vrueval.options`) says which: each
+option is checked only for the methods that use it, so an unused default never fails
+(``DiD.fit("cr1", level=0.9999)`` does not trip over the default ``draws``), and one given for a
+method that ignores it is an error naming the methods it applies to, instead of being dropped
+silently. An option left at its default is never an error: the default is what every method
+receives when nothing is given.
 
->>> from vrueval.designs.fit_options import check_applies
->>> def fit(inference="cr1", *, draws=9999): ...
->>> check_applies(fit, "cr1", {"draws": 9999}, {"draws": ("wild",)})
->>> check_applies(fit, "cr1", {"draws": 999}, {"draws": ("wild",)})
+>>> from vrueval.options import Option
+>>> table = {"draws": Option("draws", "int", 9999, applies_to=("wild",))}
+>>> check_applies(table, "cr1", {"draws": 9999})
+>>> check_applies(table, "cr1", {"draws": 999})
 Traceback (most recent call last):
 ...
 ValueError: draws=999 applies to inference 'wild' only, not 'cr1'; leave it out
@@ -18,34 +19,28 @@ ValueError: draws=999 applies to inference 'wild' only, not 'cr1'; leave it out
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+
+from vrueval.options import Option
 
 
-def check_applies(
-    fit: Callable[..., Any],
-    method: str,
-    given: Mapping[str, object],
-    applies_to: Mapping[str, tuple[str, ...]],
-) -> None:
+def check_applies(options: Mapping[str, Option], method: str, given: Mapping[str, object]) -> None:
     """Refuse an option set away from its default for a method that does not use it.
 
     Parameters
     ----------
-    fit : callable
-        The ``fit`` method whose signature holds the defaults.
+    options : mapping name -> Option
+        The design's ``fit()`` options table (``OptionsTable.fit``): each option's default and
+        the inference methods that read it (``applies_to``; None: every method).
     method : str
         The chosen inference method.
     given : mapping name -> value
-        The values ``fit`` received, for every option named in ``applies_to``.
-    applies_to : mapping name -> methods
-        The inference methods that read each option (empty: none of this design's).
+        The values ``fit`` received for the options to check.
     """
-    defaults = inspect.signature(fit).parameters
-    for name, methods in applies_to.items():
-        value = given[name]
-        if method in methods or _same(value, defaults[name].default):
+    for name, value in given.items():
+        option = options[name]
+        methods = option.applies_to
+        if methods is None or method in methods or _same(value, option.default):
             continue
         if methods:
             uses = " or ".join(repr(m) for m in methods)

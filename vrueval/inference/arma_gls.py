@@ -28,6 +28,8 @@ import numpy as np
 from scipy import linalg, optimize
 from statsmodels.tsa.arima_process import arma_acf
 
+from vrueval.options import choice
+
 FloatArray = np.ndarray
 Method = Literal["REML", "ML"]
 
@@ -282,8 +284,7 @@ def fit_arma_gls(
     """
     if p < 0 or q < 0 or p + q < 1:
         raise ValueError(f"ARMA orders must be >= 0 with p + q >= 1, got p={p}, q={q}")
-    if method not in ("REML", "ML"):
-        raise ValueError(f"method must be one of ('REML', 'ML'), got {method!r}")
+    choice(method, ("REML", "ML"), "method")
     time = np.asarray(time, dtype=np.int64)
     fast = p == 1 and q == 0 and bool(np.all(np.diff(time) == 1))
 

@@ -89,6 +89,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vrueval.inference.draws import attainable_p_warning
+from vrueval.options import choice
 
 ClusterInference = Literal["cr1", "cr2", "wild", "randomization", "influence"]
 CLUSTER_INFERENCES: tuple[str, ...] = get_args(ClusterInference)
@@ -194,8 +195,7 @@ def check(
     -------
     The warnings the result must carry (empty when none).
     """
-    if inference not in CLUSTER_INFERENCES:
-        raise ValueError(f"inference must be one of {CLUSTER_INFERENCES}, got {inference!r}")
+    choice(inference, CLUSTER_INFERENCES, "inference")
     g, small = counts.clusters, counts.smaller_group
     what = counts.describe()
     if g < MIN_CLUSTERS:

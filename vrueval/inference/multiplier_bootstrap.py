@@ -20,6 +20,7 @@ import numpy as np
 from scipy import stats
 
 from vrueval.inference.draws import bootstrap_se_p_warnings, check_draws
+from vrueval.options import choice
 
 MultiplierWeights = Literal["mammen", "rademacher"]
 MULTIPLIER_WEIGHTS: tuple[str, ...] = get_args(MultiplierWeights)
@@ -33,8 +34,7 @@ _IQR_NORMAL = stats.norm.ppf(0.75) - stats.norm.ppf(0.25)
 
 def _two_points(weights: str) -> tuple[float, float, float]:
     """(low value, high value, probability of low) of a two-point multiplier distribution."""
-    if weights not in MULTIPLIER_WEIGHTS:
-        raise ValueError(f"weights must be one of {MULTIPLIER_WEIGHTS}, got {weights!r}")
+    choice(weights, MULTIPLIER_WEIGHTS, "weights")
     if weights == "mammen":
         return _MAMMEN_LOW, _MAMMEN_HIGH, _MAMMEN_P_LOW
     return -1.0, 1.0, 0.5

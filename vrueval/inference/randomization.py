@@ -47,6 +47,7 @@ import numpy as np
 
 from vrueval.inference.cluster import cluster_codes
 from vrueval.inference.draws import check_draws
+from vrueval.options import choice
 
 FloatArray = np.ndarray
 Statistic = Literal["t", "coefficient"]
@@ -152,8 +153,7 @@ def permutation_test(
         more than ``permutations``.
     """
     permutations = check_draws(permutations, level, "permutations")
-    if statistic not in STATISTICS:
-        raise ValueError(f"statistic must be one of {STATISTICS}, got {statistic!r}")
+    choice(statistic, STATISTICS, "statistic")
     if statistic == "t" and blocks is None:
         raise ValueError("the studentised statistic needs the cluster blocks of q and gram")
     obs = np.asarray(observed, dtype=float)

@@ -62,6 +62,8 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from vrueval.options import choice
+
 SmallSample = Literal["fixest", "stata", "plm", "none"]
 SMALL_SAMPLES: tuple[str, ...] = get_args(SmallSample)
 DEFAULT_SMALL_SAMPLE: SmallSample = "fixest"
@@ -93,8 +95,7 @@ class ParamCount:
 
 def check_small_sample(rule: object) -> SmallSample:
     """``rule`` if it names a small-sample rule, else a ValueError listing them."""
-    if rule not in SMALL_SAMPLES:
-        raise ValueError(f"small_sample must be one of {SMALL_SAMPLES}, got {rule!r}")
+    choice(rule, SMALL_SAMPLES, "small_sample")
     return rule  # type: ignore[return-value]
 
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from vrueval.inference.cluster import cluster_codes, group_sums
 from vrueval.inference.draws import check_draws
+from vrueval.options import choice
 
 BootWeights = Literal["rademacher", "webb"]
 BOOT_WEIGHTS: tuple[str, ...] = get_args(BootWeights)
@@ -65,8 +66,7 @@ def draw_weights(
     n_clusters: int, draws: int, kind: BootWeights, rng: np.random.Generator
 ) -> tuple[FloatArray, bool]:
     """A draws x G matrix of cluster weights; every sign pattern when Rademacher has few."""
-    if kind not in BOOT_WEIGHTS:
-        raise ValueError(f"bootstrap weights must be one of {BOOT_WEIGHTS}, got {kind!r}")
+    choice(kind, BOOT_WEIGHTS, "bootstrap weights")
     if kind == "rademacher" and 2**n_clusters <= draws:
         grid = np.array(list(itertools.product((-1.0, 1.0), repeat=n_clusters)))
         return grid, True

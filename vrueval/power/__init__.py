@@ -3,7 +3,7 @@
 >>> import vrueval as ve
 >>> knife = ve.datasets.knife_quarterly()
 >>> res = ve.power.its(knife, unit="West Midlands", outcome="knife_offences", post=8,
-...                    start="2014Q2", seed=1)
+...                    start="2014Q2", seasonality="dummies", seed=1)
 >>> res.mde()       # the fall detectable with 80% power at the 5% level, on every scale
 >>> res.plot()      # the power curve
 

@@ -22,10 +22,10 @@ from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.data.rates import per_population
 from vrueval.designs.did.data import check_panel
+from vrueval.designs.did.options import DID
 from vrueval.inference import few_clusters
 from vrueval.inference.draws import check_draws
 from vrueval.inference.small_sample import (
-    DEFAULT_SMALL_SAMPLE,
     ParamCount,
     SmallSample,
     check_small_sample,
@@ -54,6 +54,8 @@ Estimator = Literal["twfe", "2x2"]
 Scale = Literal["value", "rate"]
 Inference = Literal["cr1", "wild", "randomization"]
 PLACEBOS: tuple[str, ...] = get_args(Placebo)
+#: The design's defaults (its options table): the studies' are these (the test is its test).
+_DESIGN = DID.defaults()
 
 
 class StudyOptions(TypedDict, total=False):
@@ -101,6 +103,9 @@ def did(
     ``boot_weights`` weights) or ``"randomization"`` (``permutations`` re-assignments of the
     treated set, on the CR1 t or, with ``ri_statistic="coefficient"``, the estimate). Effects
     are relative changes planted multiplicatively into the treated units' post-period cells.
+    The options the design shares default as the design's (its options table,
+    :data:`vrueval.designs.did.options.DID`): 9,999 draws and 5,000 permutations as
+    :meth:`vrueval.DiD.fit`; give fewer to simulate faster (the 5% decision barely moves).
 
     Draws (``placebo``):
 
@@ -162,21 +167,21 @@ def _study(
     n_comparators: int | None = None,
     placebo: Placebo = "both",
     starts: Sequence[Any] | None = None,
-    scale: Scale = "value",
-    per: float = 100_000.0,
+    scale: Scale = _DESIGN["scale"],
+    per: float = _DESIGN["per"],
     start: Any = None,
     end: Any = None,
     effects: Sequence[float] = DEFAULT_EFFECTS,
-    level: float = 0.95,
+    level: float = _DESIGN["level"],
     power: float = 0.8,
     n_sims: int = 1000,
     seed: int | None = None,
-    inference: Inference = "cr1",
-    draws: int = 999,
-    boot_weights: BootWeights = "webb",
-    permutations: int = 999,
-    ri_statistic: Literal["t", "coefficient"] = "t",
-    small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
+    inference: Inference = _DESIGN["inference"],
+    draws: int = _DESIGN["draws"],
+    boot_weights: BootWeights = _DESIGN["boot_weights"],
+    permutations: int = _DESIGN["permutations"],
+    ri_statistic: Literal["t", "coefficient"] = _DESIGN["ri_statistic"],
+    small_sample: SmallSample = _DESIGN["small_sample"],
     direction: Direction = "decrease",
     critical: Critical = "nominal",
 ) -> PowerResult:

@@ -27,6 +27,9 @@ from vrueval.designs.its.design import (
     seasonal_columns,
 )
 from vrueval.designs.its.models import fit_glm
+from vrueval.designs.its.options import TABLE as ITS_OPTIONS
+from vrueval.designs.its.options import HacLagRule, Response, Seasonality
+from vrueval.inference.hac import Kernel
 from vrueval.inference.hac import hac_lag as lag_rule
 from vrueval.power import analytic as an
 from vrueval.power import simulate as sim
@@ -47,10 +50,15 @@ from vrueval.power.study import (
 
 Method = Literal["sieve", "placebo"]
 Term = Literal["level_change", "slope_change"]
-Inference = Literal["hac", "classical"]
-Seasonality = Literal["none", "dummies", "fourier"]
-Response = Literal["count", "rate"]
-Model = Literal["ols", "poisson"]
+Inference = Literal["hac", "classical"]  # the ITS inference methods the kernels simulate
+Model = Literal["ols", "poisson"]  # the ITS models the kernels simulate
+#: The design's defaults and allowed values (its options table): the study's are these.
+_DESIGN = ITS_OPTIONS.defaults()
+_ALLOWED = {
+    name: option.allowed
+    for name, option in (*ITS_OPTIONS.constructor.items(), *ITS_OPTIONS.fit.items())
+    if option.allowed is not None
+}
 
 
 def its(
@@ -64,21 +72,21 @@ def its(
     start: Any = None,
     end: Any = None,
     effects: Sequence[float] = DEFAULT_EFFECTS,
-    level: float = 0.95,
+    level: float = _DESIGN["level"],
     power: float = 0.8,
     method: Method = "sieve",
     n_sims: int = 1000,
     seed: int | None = None,
-    model: Model = "ols",
-    seasonality: Seasonality | None = None,
-    fourier_k: int = 1,
-    response: Response | None = None,
-    rate_per: float = 100_000,
+    model: Model = _DESIGN["model"],
+    seasonality: Seasonality = _DESIGN["seasonality"],
+    fourier_k: int | Literal["aic"] = _DESIGN["fourier_k"],
+    response: Response | None = _DESIGN["response"],
+    rate_per: float = _DESIGN["rate_per"],
     inference: Inference = "hac",
-    hac_kernel: Literal["bartlett", "ewc"] = "bartlett",
-    hac_lag: int | Literal["nw1994", "stock_watson", "llsw"] = "llsw",
-    hac_fixed_b: bool = True,
-    hac_adjust: bool = True,
+    hac_kernel: Kernel = _DESIGN["hac_kernel"],
+    hac_lag: int | HacLagRule = _DESIGN["hac_lag"],
+    hac_fixed_b: bool = _DESIGN["hac_fixed_b"],
+    hac_adjust: bool = _DESIGN["hac_adjust"],
     term: Term = "level_change",
     exclude: tuple[int, int] | None = None,
     ar_order: int | Literal["aic"] = "aic",
@@ -119,15 +127,19 @@ def its(
     level, power : float
         Confidence level of the test, and the target power of the MDE.
     model, seasonality, fourier_k, response, rate_per
-        The planned analysis' options, as :class:`vrueval.ITS` (seasonality defaults to
-        "dummies" for monthly and quarterly data; response to "count" for OLS and "rate" for
-        Poisson). A Poisson study needs ``method="sieve"``: its series are the fitted Poisson
+        The planned analysis' options, with :class:`vrueval.ITS`'s defaults (its options table,
+        :data:`vrueval.designs.its.options.TABLE`): no seasonality unless asked for (plan
+        monthly or quarterly data with ``seasonality="dummies"``, as the analysis would);
+        ``fourier_k`` must be a number (ITS's default, "aic", chooses K on the analysis' own
+        data, which a power study does not have); response "count" for OLS and "rate" for
+        Poisson. A Poisson study needs ``method="sieve"``: its series are the fitted Poisson
         mean ``mu`` plus ``sqrt(mu)`` times AR-sieve Pearson residuals (negative values set to
         0, counted in the diagnostics), the population carried forward from the last real
         period. A draw whose model has no finite fit (e.g. no events after the start) never
         rejects; the diagnostics count them.
     inference, hac_kernel, hac_lag, hac_fixed_b, hac_adjust
-        As :meth:`vrueval.ITS.fit`, with its defaults (fixed-b HAC, Bartlett, LLSW lag).
+        As :meth:`vrueval.ITS.fit`, with its defaults (fixed-b HAC, Bartlett, LLSW lag; the
+        inference ITS uses for the OLS and Poisson models simulated here, "hac").
     exclude : (first, last), optional
         Post-period positions (0 = the first period from the interruption) left out of the
         fit, as :class:`vrueval.ITS` leaves out a lockdown with ``lockdown_handling="exclude"``;
@@ -150,7 +162,7 @@ def its(
     choice(method, get_args(Method), "method")
     choice(term, get_args(Term), "term")
     choice(inference, get_args(Inference), "inference")
-    choice(hac_kernel, ("bartlett", "ewc"), "hac_kernel")
+    choice(hac_kernel, _ALLOWED["hac_kernel"], "hac_kernel")
     if not isinstance(hac_fixed_b, bool):
         raise ValueError(f"hac_fixed_b must be True or False, got {hac_fixed_b!r}")
     if model not in get_args(Model):
@@ -159,7 +171,7 @@ def its(
             "for a negative binomial or GLS analysis plan with the nearest of the two"
         )
     response = response or ("rate" if model == "poisson" else "count")
-    choice(response, get_args(Response), "response")
+    choice(response, _ALLOWED["response"], "response")
     if model == "poisson" and method != "sieve":
         raise ValueError("a Poisson power study simulates by method='sieve'")
     check_seed(seed, needed=method == "sieve")
@@ -174,11 +186,14 @@ def its(
             )
         exclude = (first_x, last_x)
     season_period = its_data.SEASON_PERIOD.get(panel.frequency)
-    if seasonality is None:
-        seasonality = "dummies" if season_period else "none"
-    choice(seasonality, get_args(Seasonality), "seasonality")
+    choice(seasonality, _ALLOWED["seasonality"], "seasonality")
     if seasonality != "none" and season_period is None:
         raise ValueError(f"seasonality={seasonality!r} needs monthly or quarterly data")
+    if seasonality == "fourier" and fourier_k == "aic":
+        raise ValueError(
+            "fourier_k='aic' chooses K by AIC on the analysis' own data, which a power study "
+            f"does not have: give the K to simulate, 1..{(season_period or 2) // 2}"
+        )
     if seasonality == "fourier" and not (
         isinstance(fourier_k, int) and 1 <= fourier_k <= (season_period or 2) // 2
     ):
@@ -219,7 +234,7 @@ def its(
         panel.step,
         seasonality,
         sp,
-        fourier_k,
+        int(fourier_k) if seasonality == "fourier" else 0,  # as ITS: no harmonics otherwise
         inference,
         hac_kernel,
         hac_lag,

@@ -75,6 +75,10 @@ _ITS_IGNORED = {
     "arma",
     "gls_method",
 }
+#: Bootstrap draws or permutations inside each simulated DiD analysis when neither ``[fit]`` nor
+#: ``[power]`` says (the analysis itself and :func:`vrueval.power.did` take the design's 9,999
+#: and 5,000): a stated simulation setting, since the 5% decision barely depends on more.
+SIMULATED_DRAWS = 999
 _DID_DESIGN = {"treated", "comparators", "estimator", "scale", "per", "exclude"}
 _DID_IGNORED = {"start", "window", "weights", "n_similar", "leads", "lags", "reference"}
 _STAGGERED_DESIGN = {"first_treated", "control_group", "overall", "covariates"}
@@ -230,6 +234,10 @@ def _did(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult:
         if post:
             options.setdefault("post", post)
     kw.update(options)
+    if kw.get("inference") == "wild":
+        kw.setdefault("draws", SIMULATED_DRAWS)
+    elif kw.get("inference") == "randomization":
+        kw.setdefault("permutations", SIMULATED_DRAWS)
     fn = did if spec.design == "DiD" else event_study
     return fn(panel, spec.data["outcome"], **kw)
 
@@ -268,7 +276,12 @@ def _staggered(spec: Spec, panel: Panel, options: dict[str, Any]) -> PowerResult
     if "inference" not in options:
         kw["inference"] = spec.fit_options.get("inference", "analytic")
         if kw["inference"] == "bootstrap":
-            for key, name in (("draws", "draws"), ("weights", "boot_weights")):
+            # "weights": the deprecated name of the fit's boot_weights
+            for key, name in (
+                ("draws", "draws"),
+                ("boot_weights", "boot_weights"),
+                ("weights", "boot_weights"),
+            ):
                 if key in spec.fit_options:
                     kw[name] = spec.fit_options[key]
     kw.update(options)

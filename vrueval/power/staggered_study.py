@@ -33,6 +33,8 @@ from vrueval.data.panel import Panel
 from vrueval.data.rates import per_population
 from vrueval.designs.did.data import check_panel
 from vrueval.designs.staggered.estimate import ControlGroup
+from vrueval.designs.staggered.options import TABLE as STAGGERED_OPTIONS
+from vrueval.designs.staggered.options import Inference
 from vrueval.inference.draws import check_draws
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
 from vrueval.power import analytic as an
@@ -55,7 +57,8 @@ from vrueval.power.study import (
 )
 
 Overall = Literal["group", "simple"]  # the aggregations `att` may report, as the design's
-Inference = Literal["analytic", "bootstrap"]
+#: The design's defaults (its options table): the study's are these.
+_DESIGN = STAGGERED_OPTIONS.defaults()
 DESIGN = "Staggered DiD (Callaway & Sant'Anna)"
 BLOCK = 2000  # draws per kernel call: bounds the draws x units x cells arrays
 
@@ -71,17 +74,17 @@ def staggered(
     n_comparators: int | None = None,
     placebo: Placebo = "both",
     starts: Sequence[Any] | None = None,
-    control_group: ControlGroup = "never_treated",
-    overall: Overall = "group",
-    inference: Inference = "analytic",
-    draws: int = 999,
-    boot_weights: MultiplierWeights = "mammen",
+    control_group: ControlGroup = _DESIGN["control_group"],
+    overall: Overall = _DESIGN["overall"],
+    inference: Inference = _DESIGN["inference"],
+    draws: int = _DESIGN["draws"],
+    boot_weights: MultiplierWeights = _DESIGN["boot_weights"],
     scale: Scale = "value",
     per: float = 100_000.0,
     start: Any = None,
     end: Any = None,
     effects: Sequence[float] = DEFAULT_EFFECTS,
-    level: float = 0.95,
+    level: float = _DESIGN["level"],
     power: float = 0.8,
     n_sims: int = 1000,
     seed: int | None = None,
@@ -95,7 +98,7 @@ def staggered(
     size; or ``"simple"``: all post-treatment ATT(g,t) averaged with cohort-size weights), two-
     sided at ``level`` with the normal critical value and the analytic influence-function
     standard error, or (``inference="bootstrap"``) the multiplier-bootstrap one of
-    ``fit(inference="bootstrap", draws=draws, weights=boot_weights, seed=seed)``: the
+    ``fit(inference="bootstrap", draws=draws, boot_weights=boot_weights, seed=seed)``: the
     interquartile range of ``draws`` perturbed influence functions, which exceeds the analytic
     SE when a few units dominate the influence function (counts in areas of very different
     size). Effects are relative changes planted multiplicatively into each treated
@@ -135,7 +138,7 @@ def staggered(
     inference : {"analytic", "bootstrap"}
         The analysis' standard error, as the design's ``fit(inference=...)``.
     draws, boot_weights : int, {"mammen", "rademacher"}
-        The bootstrap's draws and multipliers (the fit's ``draws`` and ``weights``). The
+        The bootstrap's draws and multipliers (the fit's ``draws`` and ``boot_weights``). The
         multipliers are those ``fit(seed=seed)`` draws for the draw's treated and comparison
         units in pool order (a fresh ``numpy.random.default_rng(seed)``; the placebo sets come
         from another generator seeded alike), shared by every simulated dataset and effect.

@@ -12,6 +12,7 @@ import pandas as pd
 from vrueval.data.panel import Source
 from vrueval.inference.intervals import check_level
 from vrueval.inference.seeds import check_seed  # noqa: F401 (re-exported for the studies)
+from vrueval.options import choice
 from vrueval.power.analytic import Analytic
 from vrueval.power.kernels import Planted
 from vrueval.power.results import PowerResult
@@ -23,11 +24,6 @@ Critical = Literal["nominal", "calibrated"]
 DEFAULT_EFFECTS: tuple[float, ...] = (-0.25, -0.2, -0.15, -0.1, -0.05, 0.0)
 MIN_DRAWS_FOR_MDE = 10
 VRU_START = pd.Timestamp("2019-10-01")  # West Midlands, the first VRU (3 Oct 2019)
-
-
-def choice(value: Any, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
 
 
 @dataclass(frozen=True)

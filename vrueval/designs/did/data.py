@@ -13,6 +13,7 @@ from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.data.rates import per_population
 from vrueval.designs.did import comparators as comp
+from vrueval.options import choice
 
 Missing = Literal["drop_units", "unbalanced"]
 MISSINGS: tuple[str, ...] = get_args(Missing)
@@ -81,8 +82,7 @@ def prepare(
     its missing cells (never filled in), so the two-way fixed effects are fitted on an unbalanced
     panel. Units missing in every period are dropped either way.
     """
-    if missing not in MISSINGS:
-        raise ValueError(f"missing must be one of {MISSINGS}, got {missing!r}")
+    choice(missing, MISSINGS, "missing")
     sub = panel.select(outcome=outcome, start=window[0], end=window[1])
     wide = sub.wide(outcome)
     pop = sub.wide(outcome, "population")

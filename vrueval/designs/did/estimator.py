@@ -21,7 +21,7 @@ of Econometrics* 225(2), 254-277.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Required, TypedDict, Unpack, cast, get_args
+from typing import Any, ClassVar, Required, TypedDict, Unpack, cast
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,15 @@ from vrueval.designs.did.model import (
     poisson_absorbed,
     poisson_separated_rows,
 )
+from vrueval.designs.did.options import (  # the vocabulary, also read from here
+    DID,
+    ESTIMATORS,
+    SCALES,
+    WEIGHTINGS,
+    Estimator,
+    Scale,
+    Weighting,
+)
 from vrueval.designs.did.results import DiDResult
 from vrueval.designs.fit_options import check_applies
 from vrueval.inference import cluster, few_clusters
@@ -63,24 +72,13 @@ from vrueval.inference.small_sample import (
     check_small_sample,
 )
 from vrueval.inference.wild_bootstrap import BOOT_WEIGHTS, BootWeights
-
-Estimator = Literal["twfe", "2x2", "poisson"]
-Scale = Literal["value", "rate"]
-Weighting = Literal["none", "population"]
-ESTIMATORS: tuple[str, ...] = get_args(Estimator)
-SCALES: tuple[str, ...] = get_args(Scale)
-WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
+from vrueval.options import OptionsTable, choice
 
 STAGGER_WARNING = (
     "treatment starts at different times: the TWFE estimate is a weighted average of 2x2 "
     "comparisons, some using already-treated units as controls (weights can be negative). See "
     "vrueval.designs.bacon_decomposition, or use the Callaway-Sant'Anna design."
 )
-
-
-def _choice(value: object, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
 
 
 class ComparatorOptions(TypedDict, total=False):
@@ -109,8 +107,11 @@ class _ComparatorDesign:
     """Validation and data preparation shared by :class:`DiD` and :class:`EventStudy`.
 
     Subclasses take their own options and pass the shared ones (:class:`ComparatorOptions`,
-    whose defaults are here) on unchanged.
+    whose defaults are here) on unchanged. The constructor validates them and prepares the
+    data; the options are read-only properties afterwards.
     """
+
+    _intensity: dict[str, float] | None = None  # DiD sets it before preparing the data
 
     def __init__(
         self,
@@ -133,11 +134,11 @@ class _ComparatorDesign:
                 f"{type(self).__name__}() missing 1 required keyword-only argument: 'start'"
             )
         check_panel(panel, outcome)
-        _choice(scale, SCALES, "scale")
-        _choice(weights, WEIGHTINGS, "weights")
-        _choice(missing, MISSINGS, "missing")
+        choice(scale, SCALES, "scale")
+        choice(weights, WEIGHTINGS, "weights")
+        choice(missing, MISSINGS, "missing")
         if isinstance(comparators, str):
-            _choice(comparators, comp.COMPARATOR_RULES, "comparators")
+            choice(comparators, comp.COMPARATOR_RULES, "comparators")
         if treated is None:
             if panel.geography != "force":
                 raise ValueError(
@@ -145,51 +146,108 @@ class _ComparatorDesign:
                     "2019 VRU forces, applies to force-level panels only)"
                 )
             treated = areas.vru_2019()
-        self.panel = panel
-        self.outcome = outcome
-        self.treated = comp.resolve_units(treated, panel.geography)
+        self._panel = panel
+        self._outcome = outcome
+        self._treated = comp.resolve_units(treated, panel.geography)
         if isinstance(start, Mapping):
-            self.start: pd.Period | dict[str, pd.Period] = {
+            self._start: pd.Period | dict[str, pd.Period] = {
                 comp.resolve_units([u], panel.geography)[0]: panel.period(s)
                 for u, s in start.items()
             }
-            self.treated = tuple(self.start)
+            self._treated = tuple(self._start)
         else:
-            self.start = panel.period(start)
-        self.comparators = (
+            self._start = panel.period(start)
+        self._comparators = (
             comparators
             if isinstance(comparators, str)
             else comp.resolve_units(comparators, panel.geography)
         )
-        self.exclude = comp.resolve_units(exclude, panel.geography)
-        self.n_similar = int(n_similar)
-        self.scale = scale
-        self.weights = weights
-        self.window = tuple(window)
-        self.per = float(per)
-        self.missing = missing
-        if len(self.window) != 2:
+        self._exclude = comp.resolve_units(exclude, panel.geography)
+        self._n_similar = int(n_similar)
+        self._scale = scale
+        self._weights = weights
+        self._window = tuple(window)
+        self._per = float(per)
+        self._missing = missing
+        if len(self._window) != 2:
             raise ValueError("window must be (start, end); either may be None")
-
-    def _prepare(self, intensity: Mapping[str, float] | None = None) -> DiDData:
-        return prepare(
-            self.panel,
-            self.outcome,
-            treated=self.treated,
-            start=self.start,
-            comparators=self.comparators,
-            exclude=self.exclude,
-            n_similar=self.n_similar,
+        # the data are prepared (and any problem with them raised) here, once: fit() only fits
+        self._data = prepare(
+            self._panel,
+            self._outcome,
+            treated=self._treated,
+            start=self._start,
+            comparators=self._comparators,
+            exclude=self._exclude,
+            n_similar=self._n_similar,
             scale=self._data_scale(),
-            per=self.per,
-            window=self.window,  # type: ignore[arg-type]
-            intensity=intensity,
-            weights=self.weights,
-            missing=self.missing,
+            per=self._per,
+            window=self._window,
+            intensity=self._intensity,
+            weights=self._weights,
+            missing=self._missing,
         )
 
+    # The options, read-only: a design is validated once, in the constructor, so none can be
+    # changed afterwards (set them by building a new design).
+    @property
+    def panel(self) -> Panel:
+        return self._panel
+
+    @property
+    def outcome(self) -> str:
+        return self._outcome
+
+    @property
+    def treated(self) -> tuple[str, ...]:
+        return tuple(self._treated)
+
+    @property
+    def start(self) -> pd.Period | Mapping[str, pd.Period]:
+        return self._start if not isinstance(self._start, dict) else dict(self._start)
+
+    @property
+    def comparators(self) -> str | tuple[str, ...]:
+        return self._comparators if isinstance(self._comparators, str) else tuple(self._comparators)
+
+    @property
+    def exclude(self) -> tuple[str, ...]:
+        return tuple(self._exclude)
+
+    @property
+    def n_similar(self) -> int:
+        return self._n_similar
+
+    @property
+    def scale(self) -> str:
+        return self._scale
+
+    @property
+    def weights(self) -> str:
+        return self._weights
+
+    @property
+    def window(self) -> tuple[object, object]:
+        return self._window  # type: ignore[return-value]
+
+    @property
+    def per(self) -> float:
+        return self._per
+
+    @property
+    def missing(self) -> str:
+        return self._missing
+
+    @property
+    def intensity(self) -> dict[str, float] | None:
+        return None if self._intensity is None else dict(self._intensity)
+
+    def _prepare(self) -> DiDData:
+        """The data the constructor prepared (never changed by a fit)."""
+        return self._data
+
     def _data_scale(self) -> str:
-        return self.scale
+        return self._scale
 
     def _settings(self, data: DiDData, **more: Any) -> dict[str, Any]:
         start = (
@@ -238,16 +296,6 @@ class _ComparatorDesign:
         }
 
 
-# the inference methods that read each fit() option of DiD and EventStudy
-FIT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "draws": ("wild",),
-    "boot_weights": ("wild",),
-    "permutations": ("randomization",),
-    "ri_statistic": ("randomization",),
-    "small_sample": ("cr1", "wild", "randomization"),
-}
-
-
 def cluster_counts(data: DiDData) -> few_clusters.ClusterCounts:
     """Clusters (units) of a comparator fit, treated and untreated as the fitted treatment
     column ``intensity * post`` has them (:meth:`few_clusters.ClusterCounts.from_treatment`)."""
@@ -258,23 +306,22 @@ def cluster_counts(data: DiDData) -> few_clusters.ClusterCounts:
 
 
 def _check_fit_options(
-    fit: Any, inference: str, level: float, given: dict[str, Any], allowed: tuple[str, ...]
+    options: OptionsTable, inference: str, level: float, given: dict[str, Any]
 ) -> tuple[float, SmallSample]:
-    """The checked level and CR1 rule; every option checked only for the method reading it."""
-    _choice(inference, allowed, "inference")
-    uses = {k: tuple(m for m in FIT_OPTIONS[k] if m in allowed) for k in given}
-    check_applies(fit, inference, given, uses)
+    """The checked level and CR1 rule; every option checked only for the methods reading it
+    (``options``: the design's table, :mod:`vrueval.designs.did.options`)."""
+    choice(inference, options.methods(), "inference")
+    check_applies(options.fit, inference, given)
     level = check_level(level)
     if inference == "wild":
-        _choice(given["boot_weights"], BOOT_WEIGHTS, "boot_weights")
+        choice(given["boot_weights"], BOOT_WEIGHTS, "boot_weights")
         check_draws(given["draws"], level, "draws")
     if inference == "randomization":
-        _choice(given["ri_statistic"], STATISTICS, "ri_statistic")
+        choice(given["ri_statistic"], STATISTICS, "ri_statistic")
         check_draws(given["permutations"], level, "permutations")
-    rule = given["small_sample"]
     if inference == "cr2":
         return level, DEFAULT_SMALL_SAMPLE  # unused: CR2 has no such factor
-    return level, DEFAULT_SMALL_SAMPLE if rule is None else check_small_sample(rule)
+    return level, check_small_sample(given["small_sample"])
 
 
 class DiD(_ComparatorDesign):
@@ -336,6 +383,9 @@ class DiD(_ComparatorDesign):
     make it approximate. The CR1 small-sample rule is ``fit(small_sample=...)``.
     """
 
+    #: The options table (:mod:`vrueval.designs.did.options`).
+    OPTIONS: ClassVar[OptionsTable] = DID
+
     def __init__(
         self,
         panel: Panel | pd.DataFrame,
@@ -347,27 +397,27 @@ class DiD(_ComparatorDesign):
     ) -> None:
         panel, read = design_input.comparator("DiD", panel, outcome, given)
         options = cast(ComparatorOptions, read)
-        _choice(estimator, ESTIMATORS, "estimator")
+        choice(estimator, ESTIMATORS, "estimator")
+        if estimator == "poisson" and options.get("weights", "none") != "none":
+            raise ValueError("weights apply to the OLS estimators; Poisson uses an offset")
+        if estimator == "poisson" and options.get("scale") == "rate" and panel.measure != "count":
+            raise ValueError("Poisson with scale='rate' needs counts with populations")
+        self._estimator = estimator
         if intensity is not None:
             if isinstance(options.get("start"), Mapping):
                 raise ValueError("a continuous intensity needs one common start")
             codes = comp.resolve_units(list(intensity), panel.geography)
-            self.intensity: dict[str, float] | None = {
-                c: float(v) for c, v in zip(codes, intensity.values(), strict=True)
-            }
-            treated = [c for c, v in self.intensity.items() if v != 0]
+            self._intensity = {c: float(v) for c, v in zip(codes, intensity.values(), strict=True)}
+            treated = [c for c, v in self._intensity.items() if v != 0]
             options["treated"] = treated
             comparators = options.get("comparators", "never_funded")
             if comparators == "never_funded" and panel.geography != "force":
                 options["comparators"] = [u for u in panel.units if u not in treated]
-        else:
-            self.intensity = None
         super().__init__(panel, outcome, **options)
-        if estimator == "poisson" and self.weights != "none":
-            raise ValueError("weights apply to the OLS estimators; Poisson uses an offset")
-        if estimator == "poisson" and self.scale == "rate" and panel.measure != "count":
-            raise ValueError("Poisson with scale='rate' needs counts with populations")
-        self.estimator = estimator
+
+    @property
+    def estimator(self) -> str:
+        return self._estimator
 
     def fit(
         self,
@@ -379,7 +429,7 @@ class DiD(_ComparatorDesign):
         boot_weights: BootWeights = "webb",
         permutations: int = 5000,
         ri_statistic: Statistic = "t",
-        small_sample: SmallSample | None = None,
+        small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
     ) -> DiDResult:
         """Estimate the ATT and its uncertainty.
 
@@ -404,7 +454,7 @@ class DiD(_ComparatorDesign):
             better when the treated units are noisier than the comparators, though not with
             only a few treated units: see :mod:`vrueval.inference.few_clusters`) or the
             estimate itself.
-        small_sample : {"fixest", "stata", "plm", "none"}, optional
+        small_sample : {"fixest", "stata", "plm", "none"}
             The CR1 small-sample rule (:mod:`vrueval.inference.small_sample`): which parameters
             ``K`` count in ``G/(G-1) (n-1)/(n-K)``. "fixest" (the default) counts the period
             effects but not the unit effects nested in the clusters; "stata" counts every
@@ -429,7 +479,7 @@ class DiD(_ComparatorDesign):
             An option that does not apply to ``inference`` (e.g. ``draws`` with "cr1").
         """
         level, rule = _check_fit_options(
-            DiD.fit,
+            DID,
             inference,
             level,
             {
@@ -439,15 +489,14 @@ class DiD(_ComparatorDesign):
                 "ri_statistic": ri_statistic,
                 "small_sample": small_sample,
             },
-            inf.INFERENCES,
         )
-        if self.estimator == "poisson" and inference != "cr1":
+        if self._estimator == "poisson" and inference != "cr1":
             raise ValueError("Poisson DiD supports inference='cr1' only")
         check_seed(seed, needed=inference in ("wild", "randomization"))
         warnings: list[str] = []
-        data = self._prepare(self.intensity)
+        data = self._data
         warnings += data.messages
-        if self.estimator == "poisson":
+        if self._estimator == "poisson":
             data, dropped = self._poisson_rows(data)
             warnings += dropped
         warnings += few_clusters.check(
@@ -461,13 +510,13 @@ class DiD(_ComparatorDesign):
                 raise ValueError("randomization inference here needs one common start")
             warnings.append(STAGGER_WARNING)
         trends = self._trends(data)
-        if self.estimator == "2x2":
+        if self._estimator == "2x2":
             data = collapse_two_periods(data)
         f = data.frame
         d = (f["intensity"] * f["post"]).to_numpy(dtype=float)
         clusters = data.unit_code
         diag = self._diagnostics(data, len(f))
-        if self.estimator == "poisson":
+        if self._estimator == "poisson":
             table = self._poisson(data, d, level, rule)
         else:
             fe = TwoWayFE(data.unit_code, data.period_code, f["weight"].to_numpy(dtype=float))
@@ -511,7 +560,7 @@ class DiD(_ComparatorDesign):
         names = {"twfe": "TWFE", "2x2": "2x2", "poisson": "Poisson PML"}
         settings = self._settings(
             data,
-            estimator=self.estimator,
+            estimator=self._estimator,
             inference=inference,
             intensity=self.intensity,
             **({"small_sample": rule} if inference != "cr2" else {}),
@@ -523,7 +572,7 @@ class DiD(_ComparatorDesign):
             ),
         )
         return DiDResult(
-            design=f"DiD ({names[self.estimator]})",
+            design=f"DiD ({names[self._estimator]})",
             effects=table,
             settings=settings,
             level=level,
@@ -537,7 +586,7 @@ class DiD(_ComparatorDesign):
 
     def _data_scale(self) -> str:
         # Poisson models the counts; a rate enters as a log-population offset
-        return "value" if self.estimator == "poisson" else self.scale
+        return "value" if self._estimator == "poisson" else self._scale
 
     def _period_labels(self, periods: pd.PeriodIndex) -> list[str]:
         return [display(p, self.panel.frequency) for p in periods]

@@ -22,7 +22,7 @@ heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
 
 from __future__ import annotations
 
-from typing import Any, Unpack, cast
+from typing import Any, ClassVar, Unpack, cast
 
 import numpy as np
 import pandas as pd
@@ -39,12 +39,14 @@ from vrueval.designs.did.estimator import (
     cluster_counts,
 )
 from vrueval.designs.did.model import TwoWayFE, ols_absorbed
+from vrueval.designs.did.options import EVENT_STUDY
 from vrueval.designs.did.results import DiDResult
 from vrueval.inference import few_clusters
 from vrueval.inference.intervals import wald_table
 from vrueval.inference.seeds import check_seed
-from vrueval.inference.small_sample import SmallSample
+from vrueval.inference.small_sample import DEFAULT_SMALL_SAMPLE, SmallSample
 from vrueval.inference.wild_bootstrap import BootWeights
+from vrueval.options import OptionsTable
 
 
 def event_dummies(
@@ -73,6 +75,9 @@ class EventStudy(_ComparatorDesign):
         Omitted event time, -1 by default (the period before the start).
     """
 
+    #: The options table (:mod:`vrueval.designs.did.options`).
+    OPTIONS: ClassVar[OptionsTable] = EVENT_STUDY
+
     def __init__(
         self,
         panel: Panel | pd.DataFrame,
@@ -84,7 +89,7 @@ class EventStudy(_ComparatorDesign):
         **given: Unpack[DataOptions],
     ) -> None:
         panel, read = design_input.comparator("EventStudy", panel, outcome, given)
-        super().__init__(panel, outcome, **cast(ComparatorOptions, read))
+        options = cast(ComparatorOptions, read)
         for name, v in (("leads", leads), ("lags", lags)):
             if v is not None and (not isinstance(v, int) or v < 0):
                 raise ValueError(f"{name} must be a non-negative integer or None, got {v!r}")
@@ -92,7 +97,23 @@ class EventStudy(_ComparatorDesign):
             raise ValueError(f"reference must be an integer event time, got {reference!r}")
         if leads is not None and reference < -leads:
             raise ValueError(f"reference {reference} lies inside the binned lead -{leads}")
-        self.leads, self.lags, self.reference = leads, lags, reference
+        self._leads, self._lags, self._reference = leads, lags, reference
+        super().__init__(panel, outcome, **options)
+        event = self._data.frame["event"]
+        if reference not in range(int(np.nanmin(event)), int(np.nanmax(event)) + 1):
+            raise ValueError(f"reference event time {reference} is not in the data")
+
+    @property
+    def leads(self) -> int | None:
+        return self._leads
+
+    @property
+    def lags(self) -> int | None:
+        return self._lags
+
+    @property
+    def reference(self) -> int:
+        return self._reference
 
     def fit(
         self,
@@ -103,7 +124,7 @@ class EventStudy(_ComparatorDesign):
         draws: int = 9999,
         boot_weights: BootWeights = "webb",
         permutations: int = 5000,
-        small_sample: SmallSample | None = None,
+        small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
     ) -> DiDResult:
         """Estimate every ``att:e=<k>`` and the mean post-period ``att``.
 
@@ -113,7 +134,7 @@ class EventStudy(_ComparatorDesign):
         (:func:`vrueval.inference.few_clusters.check`).
         """
         level, rule = _check_fit_options(
-            EventStudy.fit,
+            EVENT_STUDY,
             inference,
             level,
             {
@@ -122,18 +143,15 @@ class EventStudy(_ComparatorDesign):
                 "permutations": permutations,
                 "small_sample": small_sample,
             },
-            ("cr1", "cr2", "wild"),
         )
         check_seed(seed, needed=inference == "wild")
-        data = self._prepare()
+        data = self._data
         warnings = list(data.messages)
         warnings += few_clusters.check(inference, cluster_counts(data), level=level)
         if data.staggered:
             warnings.append(STAGGER_WARNING)
         f = data.frame
         x, times = event_dummies(f["event"].to_numpy(), self.leads, self.lags, self.reference)
-        if self.reference not in range(int(np.nanmin(f["event"])), int(np.nanmax(f["event"])) + 1):
-            raise ValueError(f"reference event time {self.reference} is not in the data")
         terms = [f"att:e={k}" for k in times]
         fe = TwoWayFE(data.unit_code, data.period_code, f["weight"].to_numpy(dtype=float))
         fit = ols_absorbed(fe, f["y"].to_numpy(dtype=float), x)

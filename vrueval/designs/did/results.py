@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vrueval.options import choice
 from vrueval.results import Result, frozen
 
 
@@ -64,8 +65,7 @@ class DiDResult(Result):
 
         ``kind`` is "auto", "event_study" or "trends".
         """
-        if kind not in ("auto", "event_study", "trends"):
-            raise ValueError(f"kind must be one of ('auto', 'event_study', 'trends'), got {kind!r}")
+        choice(kind, ("auto", "event_study", "trends"), "kind")
         es = self.event_study()
         if kind == "trends" or (kind == "auto" and es.empty):
             return self.plot_trends(ax)

@@ -15,13 +15,9 @@ from vrueval.data import rates
 from vrueval.data.panel import Panel, PanelError
 from vrueval.data.rates import check_population
 from vrueval.designs.its.design import Interruption, Series
+from vrueval.options import choice  # noqa: F401 (its_data.choice, kept for callers)
 
 SEASON_PERIOD = {"month": 12, "quarter": 4}
-
-
-def choice(value: Any, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
 
 
 def check_panel(panel: Any) -> Panel:

@@ -19,7 +19,7 @@ studies: empirical evaluation of 190 published series. *BMC Med. Res. Methodolog
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Unpack, get_args
+from typing import Any, ClassVar, Literal, Unpack
 
 import numpy as np
 import pandas as pd
@@ -35,43 +35,30 @@ from vrueval.designs.its import tables
 from vrueval.designs.its.design import Interruption, ITSDesign, build_design
 from vrueval.designs.its.inference import Covariance, block_bootstrap, classical, hac
 from vrueval.designs.its.models import ModelFit, fit_glm, fit_gls, fit_ols
+from vrueval.designs.its.options import TABLE as OPTIONS
+from vrueval.designs.its.options import (
+    Dispersion,
+    Inference,
+    LockdownHandling,
+    Missing,
+    Model,
+    Response,
+    Seasonality,
+)
 from vrueval.designs.its.placebo import placebo_table
 from vrueval.designs.its.results import ITSResult
 from vrueval.inference.draws import bootstrap_se_p_warning, check_draws
-from vrueval.inference.hac import KERNELS, Kernel
+from vrueval.inference.hac import Kernel
 from vrueval.inference.hac import hac_lag as lag_rule
 from vrueval.inference.intervals import check_level
 from vrueval.inference.seeds import check_seed
+from vrueval.options import OptionsTable, renamed
 
-Model = Literal["ols", "poisson", "negbin", "gls"]
-Seasonality = Literal["none", "dummies", "fourier"]
-Response = Literal["count", "rate"]
-LockdownHandling = Literal["interruption", "indicator", "exclude"]
-Missing = Literal["error", "drop"]
-Dispersion = Literal["quasi", "model"]
-Inference = Literal["hac", "classical", "bootstrap", "model"]
+#: The allowed values of each string option, from the options table.
 _ALLOWED = {
-    name: get_args(option)
-    for name, option in (
-        ("model", Model),
-        ("seasonality", Seasonality),
-        ("response", Response),
-        ("lockdown_handling", LockdownHandling),
-        ("missing", Missing),
-        ("dispersion", Dispersion),
-        ("inference", Inference),
-    )
-}
-
-
-#: The fit options only some inference methods read (see :mod:`vrueval.designs.fit_options`).
-FIT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "hac_kernel": ("hac",),
-    "hac_lag": ("hac",),
-    "hac_fixed_b": ("hac",),
-    "hac_adjust": ("hac",),
-    "n_boot": ("bootstrap",),
-    "block_length": ("bootstrap",),
+    name: option.allowed
+    for name, option in (*OPTIONS.constructor.items(), *OPTIONS.fit.items())
+    if option.allowed is not None
 }
 
 
@@ -129,6 +116,9 @@ class ITS:
         Missing values raise (default) or are left out of the fit; never zero.
     """
 
+    #: The options table (:mod:`vrueval.designs.its.options`).
+    OPTIONS: ClassVar[OptionsTable] = OPTIONS
+
     def __init__(
         self,
         panel: Panel | pd.DataFrame,
@@ -164,7 +154,7 @@ class ITS:
         its_data.choice(seasonality, _ALLOWED["seasonality"], "seasonality")
         its_data.choice(lockdown_handling, _ALLOWED["lockdown_handling"], "lockdown_handling")
         its_data.choice(missing, _ALLOWED["missing"], "missing")
-        its_data.choice(gls_method, ("REML", "ML"), "gls_method")
+        its_data.choice(gls_method, _ALLOWED["gls_method"], "gls_method")
         response = response or ("rate" if model in ("poisson", "negbin") else "count")
         its_data.choice(response, _ALLOWED["response"], "response")
         dispersion = dispersion or ("model" if model == "negbin" else "quasi")
@@ -323,20 +313,23 @@ class ITS:
         hac_lag: int | Literal["nw1994", "stock_watson", "llsw"] = "llsw",
         hac_fixed_b: bool = True,
         hac_adjust: bool = True,
-        n_boot: int = 999,
+        draws: int = 999,
         block_length: int | None = None,
         seed: int | None = None,
         placebo: bool = False,
         min_segment: int = 8,
         window: int | None = None,
+        n_boot: int | None = None,
     ) -> ITSResult:
         """Fit and return a frozen :class:`~vrueval.designs.its.results.ITSResult`.
 
         Parameters
         ----------
         inference : {"hac", "classical", "bootstrap", "model"}, optional
-            HAC (default for OLS and GLMs); classical model-based; circular block bootstrap of
-            residuals (needs ``seed``); ``"model"``: the GLS-ARMA covariance (the only choice,
+            HAC (default for OLS and GLMs); classical model-based; ``"bootstrap"``: a circular
+            *block* bootstrap of the residuals in time order (needs ``seed``; not the multiplier
+            bootstrap that ``"bootstrap"`` names in :meth:`vrueval.StaggeredDiD.fit`: one series
+            has no clusters to perturb); ``"model"``: the GLS-ARMA covariance (the only choice,
             and the default, for ``model="gls"``).
         level : float
             Confidence level of every interval.
@@ -359,44 +352,48 @@ class ITS:
             (linear) or normal (GLM) intervals.
         hac_adjust : bool
             Small-sample factor n / (n - k) on the HAC covariance (cancels under fixed-b).
-        n_boot, block_length, seed
-            Bootstrap replicates, block length (default ceil(n^(1/3))) and seed. ``n_boot``
+        draws, block_length, seed
+            Bootstrap replicates, block length (default ceil(n^(1/3))) and seed. ``draws``
             follows :mod:`vrueval.inference.draws`: fewer than ``ceil(2 / (1 - level)) - 1``
             (39 at level 0.95) is refused, and a warning says when the standard error's Monte
-            Carlo error could flip an effect's significance at ``level``.
+            Carlo error could flip an effect's significance at ``level``. Recorded in
+            ``settings["draws"]``.
         placebo : bool
             Also fit fake interruptions at every pre-period date with ``min_segment`` points on
             both sides, and rank the real interruption's level-change t statistic among them.
         window : int, optional
             Periods after the first intervention over which :meth:`impact` sums and averages
             effects (default: all later periods).
+        n_boot : int, optional
+            Deprecated name of ``draws`` (one vocabulary across designs); it warns and goes in
+            the next release.
         """
+        draws = renamed("n_boot", n_boot, "draws", draws, OPTIONS.default("draws"))
         s = self._settings
         level = check_level(level)
         allowed: tuple[str, ...] = ("model",) if s["model"] == "gls" else _ALLOWED["inference"][:3]
         method: str = inference or allowed[0]
         its_data.choice(method, allowed, f"inference for model={s['model']!r}")
-        its_data.choice(hac_kernel, KERNELS, "hac_kernel")
+        its_data.choice(hac_kernel, _ALLOWED["hac_kernel"], "hac_kernel")
         if not isinstance(hac_fixed_b, bool):
             raise ValueError(f"hac_fixed_b must be True or False, got {hac_fixed_b!r}")
         check_seed(seed, needed=method == "bootstrap")
         check_applies(
-            ITS.fit,
+            OPTIONS.fit,
             method,
             {
                 "hac_kernel": hac_kernel,
                 "hac_lag": hac_lag,
                 "hac_fixed_b": hac_fixed_b,
                 "hac_adjust": hac_adjust,
-                "n_boot": n_boot,
+                "draws": draws,
                 "block_length": block_length,
             },
-            FIT_OPTIONS,
         )
         if method == "bootstrap":
             if self._controls:
                 raise ValueError("the block bootstrap is implemented for a single series")
-            n_boot = check_draws(n_boot, level, "n_boot")
+            draws = check_draws(draws, level, "draws")
         if window is not None and (not isinstance(window, int) or window < 1):
             raise ValueError(f"window must be a positive integer, got {window!r}")
 
@@ -420,7 +417,7 @@ class ITS:
                 fit,
                 lambda ys: self._refit(d, ys),
                 time,
-                n_boot,
+                draws,
                 block_length,
                 int(seed),  # type: ignore[arg-type]
             )
@@ -476,7 +473,7 @@ class ITS:
                 diag["placebo_count"] = int((~placebo_frame["real"]).sum())
                 diag["placebo_p"] = float(real["rank"] / len(placebo_frame))
             if method == "bootstrap":
-                warns = [*warns, *_monte_carlo_warnings(effects, n_boot, level)]
+                warns = [*warns, *_monte_carlo_warnings(effects, draws, level)]
             return diag, warns
 
         def build_paths() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -518,14 +515,14 @@ class ITS:
         return fit_ols(y_star, X).beta
 
 
-def _monte_carlo_warnings(effects: tables.Effects, n_boot: int, level: float) -> list[str]:
+def _monte_carlo_warnings(effects: tables.Effects, draws: int, level: float) -> list[str]:
     """Effects whose significance at ``level`` the bootstrap's Monte Carlo error could flip."""
     out = []
     for term, stat, df, nuisance in zip(
         effects.terms, effects.statistic, effects.df, effects.nuisance, strict=True
     ):
         if not nuisance:
-            msg = bootstrap_se_p_warning(float(stat), float(df), n_boot, level, term)
+            msg = bootstrap_se_p_warning(float(stat), float(df), draws, level, term)
             if msg is not None:
                 out.append(msg)
     return out

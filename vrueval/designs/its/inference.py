@@ -118,7 +118,7 @@ def block_bootstrap(
     fit: ModelFit,
     refit: Callable[[FloatArray], FloatArray],
     time_order: np.ndarray,
-    n_boot: int,
+    n_draws: int,
     block_length: int | None,
     seed: int,
 ) -> Covariance:
@@ -140,8 +140,8 @@ def block_bootstrap(
         base = fit.pearson[order]
         alpha = 1.0 / float(fit.extra["theta"]) if "theta" in fit.extra else 0.0
         scale = np.sqrt(fit.mu + alpha * fit.mu**2)[order]
-    draws = np.empty((n_boot, len(fit.beta)))
-    for b in range(n_boot):
+    draws = np.empty((n_draws, len(fit.beta)))
+    for b in range(n_draws):
         idx = circular_block_indices(n, length, rng)
         y_star = np.empty(n)
         y_star[order] = fit.mu[order] + scale * base[idx]
@@ -152,5 +152,5 @@ def block_bootstrap(
     return Covariance(
         cov,
         float(fit.df_resid) if fit.link == "identity" else None,
-        {"n_boot": n_boot, "block_length": length, "bootstrap": "circular block, residual"},
+        {"draws": n_draws, "block_length": length, "bootstrap": "circular block, residual"},
     )

@@ -14,7 +14,7 @@ period against clean comparisons only (never treated, or not yet treated), then 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, get_args
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,8 @@ from vrueval.designs.staggered.estimate import (
     Method,
     group_time_att,
 )
+from vrueval.designs.staggered.options import TABLE as OPTIONS
+from vrueval.designs.staggered.options import Inference
 from vrueval.designs.staggered.results import StaggeredResult, effects_table, families
 from vrueval.inference import few_clusters
 from vrueval.inference.draws import check_draws
@@ -37,13 +39,7 @@ from vrueval.inference.few_clusters import ClusterCounts
 from vrueval.inference.intervals import check_level
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
 from vrueval.inference.seeds import check_seed
-
-Inference = Literal["analytic", "bootstrap"]
-
-
-def _choice(value: object, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
+from vrueval.options import OptionsTable, choice, renamed
 
 
 def cluster_counts(gt: GroupTime, first: np.ndarray, control_group: ControlGroup) -> ClusterCounts:
@@ -107,6 +103,9 @@ class StaggeredDiD:
     Sant'Anna, P. H. C. and Zhao, J. (2020). Journal of Econometrics 219(1), 101-122.
     """
 
+    #: The options table (:mod:`vrueval.designs.staggered.options`).
+    OPTIONS: ClassVar[OptionsTable] = OPTIONS
+
     def __init__(
         self,
         data: Panel | pd.DataFrame,
@@ -121,10 +120,10 @@ class StaggeredDiD:
         base_period: BasePeriod = "varying",
         overall: Aggregation = "group",
     ) -> None:
-        _choice(control_group, get_args(ControlGroup), "control_group")
-        _choice(method, get_args(Method), "method")
-        _choice(base_period, get_args(BasePeriod), "base_period")
-        _choice(overall, AGGREGATIONS, "overall")
+        choice(control_group, get_args(ControlGroup), "control_group")
+        choice(method, get_args(Method), "method")
+        choice(base_period, get_args(BasePeriod), "base_period")
+        choice(overall, AGGREGATIONS, "overall")
         if isinstance(covariates, str):
             covariates = (covariates,)
         if isinstance(data, Panel):
@@ -181,25 +180,33 @@ class StaggeredDiD:
         *,
         inference: Inference = "analytic",
         draws: int = 999,
-        weights: MultiplierWeights = "mammen",
+        boot_weights: MultiplierWeights = "mammen",
         seed: int | None = None,
         level: float = 0.95,
+        weights: MultiplierWeights | None = None,
     ) -> StaggeredResult:
         """Estimate ATT(g,t) and the aggregations.
 
         Parameters
         ----------
         inference : {"analytic", "bootstrap"}
-            Analytic standard errors from the influence functions, or the multiplier bootstrap
-            (clustered by unit) which also gives simultaneous bands for each family of terms.
+            Analytic standard errors from the influence functions, or ``"bootstrap"``: the
+            *multiplier* bootstrap of the influence functions (clustered by unit; R ``did``'s),
+            which also gives simultaneous bands for each family of terms. It re-weights units
+            and refits nothing, unlike the residual block bootstrap ``"bootstrap"`` names in
+            :meth:`vrueval.ITS.fit`.
         draws : int
             Bootstrap draws ("bootstrap" only: set for "analytic", an error).
-        weights : {"mammen", "rademacher"}
-            Multiplier distribution ("bootstrap" only).
+        boot_weights : {"mammen", "rademacher"}
+            Multiplier distribution ("bootstrap" only), recorded in ``settings``; the name
+            :meth:`vrueval.DiD.fit` uses for its wild bootstrap's weights.
         seed : int
             Required for the bootstrap; recorded on the result.
         level : float
             Confidence level of intervals and bands.
+        weights : {"mammen", "rademacher"}, optional
+            Deprecated name of ``boot_weights`` (``weights`` means population weights in
+            :class:`vrueval.DiD`); it warns and goes in the next release.
 
         Raises
         ------
@@ -211,17 +218,15 @@ class StaggeredDiD:
             (:func:`cluster_counts`). Fewer than ten units in either group, or a cohort of
             one, add a warning.
         """
-        _choice(inference, get_args(Inference), "inference")
-        check_applies(
-            StaggeredDiD.fit,
-            inference,
-            {"draws": draws, "weights": weights},
-            {"draws": ("bootstrap",), "weights": ("bootstrap",)},
+        boot_weights = renamed(
+            "weights", weights, "boot_weights", boot_weights, OPTIONS.default("boot_weights")
         )
+        choice(inference, OPTIONS.methods(), "inference")
+        check_applies(OPTIONS.fit, inference, {"draws": draws, "boot_weights": boot_weights})
         level = check_level(level)
         check_seed(seed, needed=inference == "bootstrap")
         if inference == "bootstrap":
-            _choice(weights, MULTIPLIER_WEIGHTS, "weights")
+            choice(boot_weights, MULTIPLIER_WEIGHTS, "boot_weights")
             check_draws(draws, level, "draws")
         s = self._settings
         d = self._data
@@ -236,7 +241,7 @@ class StaggeredDiD:
         aggs = {k: aggregate(gt, d.first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
         fams = families(gt, aggs, d.periods, s["overall"])
         table, crits, resampling = effects_table(
-            fams, level=level, inference=inference, draws=draws, weights=weights, seed=seed
+            fams, level=level, inference=inference, draws=draws, weights=boot_weights, seed=seed
         )
         warnings = [*d.messages, *gt.notes, *cluster_warnings, *resampling]
         cohorts, sizes = np.unique(d.first[np.isfinite(d.first)], return_counts=True)
@@ -271,7 +276,7 @@ class StaggeredDiD:
             diagnostics["pretest_p_value_chi2"] = test[3]
         settings = {**s, "inference": inference}
         if inference == "bootstrap":
-            settings.update({"draws": int(draws), "weights": weights, "cluster": "unit"})
+            settings.update({"draws": int(draws), "boot_weights": boot_weights, "cluster": "unit"})
         return StaggeredResult(
             group_time=gt,
             first=d.first,

@@ -29,6 +29,7 @@ from vrueval.inference.multiplier_bootstrap import (
     bootstrap_family,
     deviations,
 )
+from vrueval.options import renamed
 from vrueval.results import Result, frozen
 
 
@@ -204,19 +205,30 @@ class StaggeredResult(Result):
         self,
         *,
         draws: int = 999,
-        weights: MultiplierWeights = "mammen",
+        boot_weights: MultiplierWeights = "mammen",
         seed: int,
         level: float | None = None,
+        weights: MultiplierWeights | None = None,
     ) -> StaggeredResult:
-        """A new result with multiplier-bootstrap inference from the stored influence functions."""
+        """A new result with multiplier-bootstrap inference from the stored influence functions.
+
+        ``boot_weights`` is the multiplier distribution, as in :meth:`StaggeredDiD.fit`
+        (``weights``: its deprecated name).
+        """
+        boot_weights = renamed("weights", weights, "boot_weights", boot_weights, "mammen")
         level = self.level if level is None else level
         aggs = {k: aggregate(self._gt, self._first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
         fams = families(self._gt, aggs, self._periods, str(self.settings["overall"]))
         table, crits, resampling = effects_table(
-            fams, level=level, inference="bootstrap", draws=draws, weights=weights, seed=seed
+            fams, level=level, inference="bootstrap", draws=draws, weights=boot_weights, seed=seed
         )
         kept = [w for w in self.warnings if MONTE_CARLO not in w]  # the old draws' own
-        settings = {**self.settings, "inference": "bootstrap", "draws": draws, "weights": weights}
+        settings = {
+            **self.settings,
+            "inference": "bootstrap",
+            "draws": draws,
+            "boot_weights": boot_weights,
+        }
         return StaggeredResult(
             group_time=self._gt,
             first=self._first,
