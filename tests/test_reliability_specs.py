@@ -318,7 +318,7 @@ CASES = [
         unknown_design_key,
         1,
         "unknown key(s) ['interuptions'] in [design]: not accepted by ITS's constructor; "
-        "allowed: ['arma', 'cluster', 'controls',",
+        "allowed: ['arma', 'controls',",
         no_out_folder,
     ),
     (

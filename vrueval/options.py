@@ -56,6 +56,9 @@ class Option:
         One line for the reader of the table (e.g. what a method name means in this design).
     required : bool
         The option has no default.
+    frame : bool
+        A column role of a DataFrame given instead of a Panel
+        (:mod:`vrueval.data.design_input`): meaningless for a Panel, so never a spec key.
     """
 
     name: str
@@ -65,6 +68,7 @@ class Option:
     applies_to: tuple[str, ...] | None = EVERY_METHOD
     doc: str = ""
     required: bool = False
+    frame: bool = False
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,8 @@ def accepted(cls: type, section: str) -> set[str] | None:
     """
     table: OptionsTable | None = getattr(cls, "OPTIONS", None)
     if isinstance(table, OptionsTable):
-        return set(table.constructor if section == "design" else table.fit)
+        options = table.constructor if section == "design" else table.fit
+        return {name for name, option in options.items() if not option.frame}
     func = getattr(cls, "__init__" if section == "design" else "fit")
     names = keywords(func)
     if names is None:

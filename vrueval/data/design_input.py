@@ -25,6 +25,7 @@ import pandas as pd
 
 from vrueval.data.panel import Frequency, Geography, Measure, Panel, PanelError, _resolve_units
 from vrueval.data.periods import PeriodLabelError, parse_periods
+from vrueval.options import Option
 
 #: Column roles each design's estimators read, beyond unit, time, outcome, population (a
 #: ``cluster=`` naming the unit column is the default everywhere and always accepted).
@@ -51,6 +52,19 @@ class FrameColumns(TypedDict, total=False):
     geography: Geography | str
     frequency: Frequency
     measure: Measure
+
+
+#: The rows of :class:`FrameColumns` in the designs' options tables (:mod:`vrueval.options`).
+FRAME_OPTIONS: tuple[Option, ...] = (
+    Option("time", "column", None, frame=True, doc="the period column"),
+    Option("first_treated", "column", None, frame=True, doc="each unit's first treated period"),
+    Option("population", "column", None, frame=True),
+    Option("cluster", "column", None, frame=True, doc="refused until the design reads it"),
+    Option("covariates", "column | columns", None, frame=True, doc="as cluster"),
+    Option("geography", "str", "custom", frame=True, doc="units taken as given by default"),
+    Option("frequency", "str", None, frame=True, doc="None: read from the period labels"),
+    Option("measure", "str", None, frame=True, doc='None: "count" for whole numbers, else "rate"'),
+)
 
 
 def _refuse(design: str, role: str, detail: str = "") -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from vrueval.data.design_input import FRAME_OPTIONS
 from vrueval.designs.did.comparators import COMPARATOR_RULES
 from vrueval.designs.did.data import MISSINGS
 from vrueval.designs.did.inference import INFERENCES
@@ -39,6 +40,8 @@ COMPARATOR: tuple[Option, ...] = (
     Option("window", "(period, period)", (None, None)),
     Option("per", "float", 100_000.0),
     Option("missing", "str", "drop_units", MISSINGS),
+    Option("unit", "column", None, frame=True, doc="the unit column of a DataFrame"),
+    *FRAME_OPTIONS,
 )
 
 _WILD = ("wild",)

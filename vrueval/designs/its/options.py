@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from vrueval.data.design_input import FRAME_OPTIONS
 from vrueval.inference.hac import KERNELS
 from vrueval.options import Option, OptionsTable
 
@@ -53,6 +54,9 @@ TABLE = OptionsTable.of(
         Option("arma", "(int, int)", (1, 0)),
         Option("gls_method", "str", "REML", get_args(GlsMethod)),
         Option("missing", "str", "error", get_args(Missing)),
+        Option("treated", "unit", None, frame=True, doc="DataFrame: the evaluated unit"),
+        Option("weights", "column", None, frame=True, doc="refused until ITS reads it"),
+        *FRAME_OPTIONS,
     ],
     fit=[
         Option(
