@@ -32,26 +32,32 @@ FloatArray = np.ndarray
 
 @dataclass(frozen=True)
 class Interruption:
-    """An interruption: its label, first period, lag (periods) and whether it is a nuisance.
+    """An interruption: its label, first period, lag (periods), whether it is a nuisance and
+    which changes it has.
 
     Nuisance interruptions (a lockdown modelled as its own interruption) stay in the
-    counterfactual; the others are the interventions being evaluated.
+    counterfactual; the others are the interventions being evaluated. ``change`` is ``"both"``
+    (a level and a slope change), ``"level"`` (a step only, the trend continuing) or
+    ``"slope"`` (a change in trend only, no jump).
     """
 
     label: str
     period: pd.Period
     lag: int = 0
     nuisance: bool = False
+    change: str = "both"
 
 
 @dataclass(frozen=True)
 class Series:
-    """One unit's series over the analysis window (rows in time order)."""
+    """One unit's series over the analysis window (rows in time order), with its time-varying
+    covariates (rows x p; None without covariates)."""
 
     unit: str
     periods: pd.PeriodIndex
     value: FloatArray
     population: FloatArray
+    covariates: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -111,13 +117,17 @@ def seasonal_columns(
 def segment_columns(
     time: np.ndarray, interruptions: Sequence[Interruption], positions: Sequence[int]
 ) -> tuple[FloatArray, list[str]]:
-    """Level and slope regressors for each interruption at time position ``positions[i]``."""
+    """Level and slope regressors for each interruption at time position ``positions[i]``: only
+    the changes its ``change`` asks for, so a term not estimated has no column."""
     cols, names = [], []
     for intr, pos in zip(interruptions, positions, strict=True):
         start = pos + intr.lag
-        cols.append((time >= start).astype(float))
-        cols.append(np.maximum(0, time - start).astype(float))
-        names += [f"level_change:{intr.label}", f"slope_change:{intr.label}"]
+        if intr.change in ("both", "level"):
+            cols.append((time >= start).astype(float))
+            names.append(f"level_change:{intr.label}")
+        if intr.change in ("both", "slope"):
+            cols.append(np.maximum(0, time - start).astype(float))
+            names.append(f"slope_change:{intr.label}")
     return np.column_stack(cols), names
 
 
@@ -134,12 +144,15 @@ def build_design(
     seasonality: str,
     season_period: int,
     fourier_k: int,
+    covariate_names: Sequence[str] = (),
 ) -> ITSDesign:
     """Stack the series and build every column; see the module docstring for the coding.
 
-    A single series' columns depend only on its periods and the options, not on its values:
-    they are built once per such layout and shared (read-only) by every series on it, so
-    evaluating many areas over the same window builds one matrix.
+    A single series' columns without covariates depend only on its periods and the options,
+    not on its values: they are built once per such layout and shared (read-only) by every
+    series on it, so evaluating many areas over the same window builds one matrix. Covariates
+    (``covariate_names``, values on each series) enter as columns of their own, common to
+    every stacked series, between the seasonal and the interruption terms.
     """
     options: dict[str, Any] = {
         "frequency": frequency,
@@ -151,8 +164,9 @@ def build_design(
         "seasonality": seasonality,
         "season_period": season_period,
         "fourier_k": fourier_k,
+        "covariate_names": tuple(covariate_names),
     }
-    if controls:
+    if controls or covariate_names:
         return _build(treated, controls, **options)
     key = (
         np.asarray(treated.periods.asi8).tobytes(),
@@ -214,6 +228,7 @@ def _build(
     seasonality: str,
     season_period: int,
     fourier_k: int,
+    covariate_names: tuple[str, ...] = (),
 ) -> ITSDesign:
     origin = treated.periods[0].ordinal
     all_series = [treated, *controls]
@@ -245,6 +260,10 @@ def _build(
         if len(indicator_windows) == 1
         else [f"lockdown:{i + 1}" for i in range(len(indicator_windows))]
     )[: ind.shape[1]]
+    if covariate_names:
+        cov = np.vstack([_covariates_of(s, len(covariate_names)) for s in all_series])
+        ind = np.column_stack([ind, cov])
+        ind_names = [*ind_names, *covariate_names]
     seg, seg_names = segment_columns(time, interruptions, positions)
 
     nuisance_labels = {i.label for i in interruptions if i.nuisance}
@@ -303,6 +322,12 @@ def _build(
         intervention_cols=intervention,
         effect_cols=effect_cols,
     )
+
+
+def _covariates_of(series: Series, p: int) -> FloatArray:
+    if series.covariates is None or series.covariates.shape != (len(series.periods), p):
+        raise ValueError(f"the series of {series.unit} carries no covariates of the design's {p}")
+    return series.covariates
 
 
 def _within(ordinals: np.ndarray, first: pd.Period, last: pd.Period) -> np.ndarray:

@@ -19,6 +19,7 @@ studies: empirical evaluation of 190 published series. *BMC Med. Res. Methodolog
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -30,6 +31,7 @@ from vrueval.designs.fit_options import check_applies
 from vrueval.designs.its import checks as its_checks
 from vrueval.designs.its import data as its_data
 from vrueval.designs.its import tables
+from vrueval.designs.its.covariates import Covariates
 from vrueval.designs.its.design import Interruption, ITSDesign, build_design
 from vrueval.designs.its.inference import Covariance, block_bootstrap, classical, hac
 from vrueval.designs.its.models import ModelFit, fit_glm, fit_gls, fit_ols
@@ -102,6 +104,11 @@ class ITS:
         Analysis window.
     lag : int or mapping label -> int
         The intervention takes effect ``lag`` periods after its date.
+    change : {"both", "level", "slope"} or mapping label -> one of them
+        Which changes each interruption has: a level and a slope change (default), a level
+        change only (a step, the pre-period trend continuing: the classic quasi-Poisson
+        level-change model of Bernal, Cummins and Gasparrini, 2017) or a slope change only (no
+        jump). Only the terms estimated are reported.
     washout : int
         Periods from each intervention's date dropped from the fit (shown, not fitted).
     lockdown : date or (first, last), optional
@@ -121,6 +128,13 @@ class ITS:
         GLM scale: Pearson quasi-likelihood (default for Poisson) or the model's (default for NB).
     missing : {"error", "drop"}
         Missing values raise (default) or are left out of the fit; never zero.
+    covariates : DataFrame, optional
+        Time-varying covariates, each with its own coefficient (``covariate:<name>`` in
+        :meth:`~vrueval.designs.its.results.ITSResult.coefficients`), kept at their observed
+        values in the counterfactual. Indexed by period (or a ``period`` column; with a
+        ``unit`` column, values per unit); every other column is a numeric covariate. A value
+        missing at any period of the window is refused, naming the periods, never filled
+        (:mod:`vrueval.designs.its.covariates`). Not with ``controls``.
     """
 
     def __init__(
@@ -134,6 +148,7 @@ class ITS:
         start: Any = None,
         end: Any = None,
         lag: int | Mapping[str, int] = 0,
+        change: str | Mapping[str, str] = "both",
         washout: int = 0,
         lockdown: Any = None,
         lockdown_handling: LockdownHandling = "indicator",
@@ -146,6 +161,7 @@ class ITS:
         arma: Sequence[int] = (1, 0),
         gls_method: Literal["REML", "ML"] = "REML",
         missing: Missing = "error",
+        covariates: pd.DataFrame | None = None,
     ) -> None:
         self._panel = its_data.check_panel(panel)
         its_data.choice(model, _ALLOWED["model"], "model")
@@ -190,7 +206,12 @@ class ITS:
             its_data.series(panel, c, outcome, start, end, align=treated.periods, **opts)
             for c in codes
         ]
-        intr = its_data.interruptions(interruptions, panel, treated.periods, lag)
+        covs = None if covariates is None else Covariates(covariates, panel)
+        if covs is not None:
+            if controls:
+                raise ValueError("covariates are implemented for a single series, not controls")
+            treated = replace(treated, covariates=covs.values(code, treated.periods))
+        intr = its_data.interruptions(interruptions, panel, treated.periods, lag, change)
         window = its_data.lockdown_window(lockdown, lockdown_handling, panel, treated.periods)
         if window is not None and lockdown_handling == "interruption":
             intr = sorted([*intr, Interruption("lockdown", window[0], 0, True)], key=_by_period)
@@ -208,6 +229,7 @@ class ITS:
             "end": its_data.label(treated.periods, -1),
             "interruptions": {i.label: str(i.period) for i in intr if not i.nuisance},
             "lag": {i.label: i.lag for i in intr if not i.nuisance},
+            "change": {i.label: i.change for i in intr if not i.nuisance},
             "washout": washout,
             "lockdown": None if window is None else [str(window[0]), str(window[1])],
             "lockdown_handling": lockdown_handling if window is not None else None,
@@ -220,7 +242,9 @@ class ITS:
             "arma": list(arma_t) if model == "gls" else None,
             "gls_method": gls_method if model == "gls" else None,
             "missing": missing,
+            "covariates": list(covs.names) if covs is not None else None,
         }
+        self._covariate_names = covs.columns if covs is not None else ()
         self._designs: dict[int, ITSDesign] = {}  # by Fourier K; arrays, never mutated
         self._sources = [src.to_dict() for src in panel.sources]
         self._check_pre_period()
@@ -247,6 +271,7 @@ class ITS:
             seasonality=s["seasonality"],
             season_period=self._season_period or 1,
             fourier_k=fourier_k,
+            covariate_names=self._covariate_names,
         )
 
     def _check_pre_period(self) -> None:
@@ -494,6 +519,7 @@ class ITS:
             seed=seed if method == "bootstrap" else None,
             provenance={"sources": self._sources, "n_obs": int(m.sum())},
             checks=checks,
+            coefficients=lambda: tables.coefficient_table(d.names, fit, cov, level),
         )
 
     def _refit(self, d: ITSDesign, y_star: np.ndarray) -> np.ndarray:

@@ -43,6 +43,7 @@ class ITSResult(Result):
         diagnostics: Mapping[str, Any] | None = None,
         warnings: tuple[str, ...] = (),
         checks: Checks | None = None,
+        coefficients: Callable[[], pd.DataFrame] | None = None,
     ) -> None:
         # Built on first access and kept: the result is read-only, the cache only fills once.
         self._build_paths = paths
@@ -53,6 +54,7 @@ class ITSResult(Result):
         self._beta = np.array(beta, dtype=float)
         self._cov = np.array(cov, dtype=float)
         self._interruptions = interruptions
+        self._build_coefficients = coefficients
         super().__init__(
             design="ITS",
             effects=effects,
@@ -81,6 +83,10 @@ class ITSResult(Result):
 
     @property
     def _coefficients(self) -> pd.DataFrame:
+        if self._build_coefficients is not None:
+            if "coefficients" not in self._cache:
+                self._cache["coefficients"] = self._build_coefficients()
+            return self._cache["coefficients"]
         se = np.sqrt(np.diag(self._cov))
         return pd.DataFrame({"term": self._names, "estimate": self._beta, "std_error": se})
 
@@ -107,9 +113,11 @@ class ITSResult(Result):
         return None if self._fourier_aic is None else self._fourier_aic.copy()
 
     def coefficients(self) -> pd.DataFrame:
-        """All coefficients of the mean model on the linear-predictor scale, with std errors
-        from :meth:`vcov`."""
-        return self._coefficients
+        """All coefficients of the mean model on the linear-predictor scale (covariates as
+        ``covariate:<name>``) with standard errors, intervals, p-values, t statistics and df by
+        the result's inference (with fixed-b HAC, each coefficient's own variance factor and
+        df, as in :meth:`effects`)."""
+        return self._coefficients.copy()
 
     def vcov(self) -> pd.DataFrame:
         """The coefficient covariance behind every interval (with fixed-b HAC, before each

@@ -118,6 +118,40 @@ def effect_numbers(
     )
 
 
+def coefficient_table(
+    names: Sequence[str], fit: ModelFit, cov: Covariance, level: float
+) -> pd.DataFrame:
+    """Every coefficient on the linear-predictor scale as a Wald test, by the same rule as the
+    effects (with fixed-b HAC, each coefficient's own variance factor and df; ``df`` NaN for
+    the normal reference)."""
+    k = len(fit.beta)
+    q = 0.5 + level / 2
+    se = np.sqrt(np.maximum(np.diag(cov.cov), 0.0))
+    factor, df = cov.contrasts(np.eye(k))
+    se = se * np.sqrt(factor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = fit.beta / se
+        normal = ~np.isfinite(df)
+        crit = np.where(normal, special.ndtri(q), special.stdtrit(np.where(normal, 1.0, df), q))
+        p = np.where(
+            normal,
+            2 * special.ndtr(-np.abs(stat)),
+            2 * special.stdtr(np.where(normal, 1.0, df), -np.abs(stat)),
+        )
+    return pd.DataFrame(
+        {
+            "term": list(names),
+            "estimate": fit.beta,
+            "std_error": se,
+            "conf_low": fit.beta - crit * se,
+            "conf_high": fit.beta + crit * se,
+            "p_value": p,
+            "statistic": stat,
+            "df": np.where(normal, np.nan, df),
+        }
+    )
+
+
 def effects_table(
     d: ITSDesign,
     fit: ModelFit,
