@@ -36,7 +36,8 @@ from vrueval.designs.its.design import Interruption, ITSDesign, build_design
 from vrueval.designs.its.inference import Covariance, block_bootstrap, classical, hac
 from vrueval.designs.its.models import ModelFit, fit_glm, fit_gls, fit_ols
 from vrueval.designs.its.placebo import placebo_table
-from vrueval.designs.its.results import ITSResult
+from vrueval.designs.its.forecast import fit_forecast
+from vrueval.designs.its.results import ITSForecastResult, ITSResult
 from vrueval.inference.draws import bootstrap_se_p_warning, check_draws
 from vrueval.inference.hac import KERNELS, Kernel
 from vrueval.inference.hac import hac_lag as lag_rule
@@ -521,6 +522,46 @@ class ITS:
             checks=checks,
             coefficients=lambda: tables.coefficient_table(d.names, fit, cov, level),
         )
+
+    def forecast(
+        self,
+        inference: Literal["classical", "hac", "model"] | None = None,
+        *,
+        level: float = 0.95,
+        hac_kernel: Kernel = "bartlett",
+        hac_lag: int | Literal["nw1994", "stock_watson", "llsw"] = "nw1994",
+        hac_adjust: bool = True,
+        window: int | None = None,
+    ) -> ITSForecastResult:
+        """Forecast mode: fit the pre-period only and project it as the counterfactual.
+
+        Estimand: the average (and cumulative) difference between the observed post-period
+        and what the pre-period model (trend, seasonality, covariates) predicts for it, with
+        prediction intervals carrying parameter uncertainty and the outcome's own variation,
+        serially correlated under ``model="gls"`` (:mod:`vrueval.designs.its.forecast`).
+        Same assumptions as the segmented model; the post-period is not used to fit anything,
+        so a misfit there cannot bend the counterfactual. With OLS, no seasonality and one
+        interruption the mean effect equals the segmented model's :meth:`ITSResult.impact`
+        ``mean_effect`` (tests/test_its_extended.py).
+
+        Parameters
+        ----------
+        inference : {"classical", "hac", "model"}, optional
+            Covariance of the pre-period coefficients: classical (default; with OLS the
+            intervals are ``predict.lm``'s prediction intervals), plain HAC (Bartlett or EWC,
+            ``hac_lag`` default ``"nw1994"``; no fixed-b), or ``"model"`` (GLS-ARMA, the only
+            choice for ``model="gls"``).
+        level : float
+            Level of every interval.
+        window : int, optional
+            Post-period rows (observed periods after the first intervention takes effect)
+            compared with the forecast; default all.
+        """
+        level = check_level(level)
+        its_data.choice(hac_kernel, KERNELS, "hac_kernel")
+        if window is not None and (not isinstance(window, int) or window < 1):
+            raise ValueError(f"window must be a positive integer, got {window!r}")
+        return fit_forecast(self, inference, level, hac_kernel, hac_lag, hac_adjust, window)
 
     def _refit(self, d: ITSDesign, y_star: np.ndarray) -> np.ndarray:
         s = self._settings

@@ -147,3 +147,53 @@ class ITSResult(Result):
     def plot(self, ax: Any = None) -> Any:
         """Observed points, fitted line, counterfactual with its band, interruptions marked."""
         return plotter("its")(self, ax=ax)
+
+
+class ITSForecastResult(Result):
+    """Result of :meth:`vrueval.ITS.forecast`: the pre-period model projected over the
+    post-period (:mod:`vrueval.designs.its.forecast`).
+
+    Views (all copies): :meth:`effects` (mean effect per period, cumulative effect in events
+    and relative change in %, observed minus forecast, with prediction intervals),
+    :meth:`counterfactual` (per post-period row: forecast with confidence and prediction
+    intervals, and the gap), :meth:`coefficients` (the pre-period fit) and :meth:`fourier_aic`.
+    """
+
+    def __init__(
+        self,
+        *,
+        effects: pd.DataFrame,
+        counterfactual: pd.DataFrame,
+        coefficients: pd.DataFrame,
+        fourier_aic: pd.DataFrame | None,
+        settings: Mapping[str, Any],
+        level: float,
+        provenance: Mapping[str, Any],
+    ) -> None:
+        self._counterfactual = counterfactual.copy()
+        self._coefficients = coefficients.copy()
+        self._fourier_aic = fourier_aic
+        super().__init__(
+            design="ITS forecast",
+            effects=effects,
+            settings=settings,
+            level=level,
+            provenance=provenance,
+        )
+
+    def counterfactual(self) -> pd.DataFrame:
+        """Per post-period row: observed, forecast (``counterfactual``) with its confidence
+        interval (parameter uncertainty) and prediction interval (and the outcome's own,
+        possibly serially correlated, variation), and the gap ``effect`` with its interval."""
+        return self._counterfactual.copy()
+
+    def coefficients(self) -> pd.DataFrame:
+        """The pre-period model's coefficients on the linear-predictor scale."""
+        return self._coefficients.copy()
+
+    def fourier_aic(self) -> pd.DataFrame | None:
+        """AIC of each Fourier K tried on the pre-period, when K was chosen by AIC."""
+        return None if self._fourier_aic is None else self._fourier_aic.copy()
+
+    def _extra_dict(self) -> dict[str, Any]:
+        return {"counterfactual": self._counterfactual, "coefficients": self._coefficients}
