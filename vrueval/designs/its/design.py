@@ -145,8 +145,14 @@ def build_design(
     season_period: int,
     fourier_k: int,
     covariate_names: Sequence[str] = (),
+    pooled: bool = False,
+    unit_trends: bool = False,
 ) -> ITSDesign:
     """Stack the series and build every column; see the module docstring for the coding.
+
+    ``pooled``: ``treated`` and ``controls`` are all evaluated units of a pooled ITS, with unit
+    fixed effects (intercept and a dummy for every unit but the first), optionally their own
+    trends (``unit_trends``), and common seasonality, covariate and interruption terms.
 
     A single series' columns without covariates depend only on its periods and the options,
     not on its values: they are built once per such layout and shared (read-only) by every
@@ -165,6 +171,8 @@ def build_design(
         "season_period": season_period,
         "fourier_k": fourier_k,
         "covariate_names": tuple(covariate_names),
+        "pooled": pooled,
+        "unit_trends": unit_trends,
     }
     if controls or covariate_names:
         return _build(treated, controls, **options)
@@ -229,6 +237,8 @@ def _build(
     season_period: int,
     fourier_k: int,
     covariate_names: tuple[str, ...] = (),
+    pooled: bool = False,
+    unit_trends: bool = False,
 ) -> ITSDesign:
     origin = treated.periods[0].ordinal
     all_series = [treated, *controls]
@@ -239,7 +249,9 @@ def _build(
     ordinals = np.asarray(periods.asi8)
     time = (ordinals - origin) // step
     unit = np.concatenate([np.repeat(s.unit, len(s.periods)) for s in all_series])
-    is_treated = np.concatenate([np.full(len(s.periods), i == 0) for i, s in enumerate(all_series)])
+    is_treated = np.concatenate(
+        [np.full(len(s.periods), i == 0 or pooled) for i, s in enumerate(all_series)]
+    )
     y = np.concatenate([s.value for s in all_series]).astype(float)
     pop = np.concatenate([s.population for s in all_series]).astype(float)
     n = len(y)
@@ -268,7 +280,22 @@ def _build(
 
     nuisance_labels = {i.label for i in interruptions if i.nuisance}
     is_intervention = [name.split(":", 1)[1] not in nuisance_labels for name in seg_names]
-    if not controls:
+    if pooled:
+        fe, fe_names = [], []
+        for s in controls:
+            d = (unit == s.unit).astype(float)
+            fe.append(d)
+            fe_names.append(f"unit:{s.unit}")
+        if unit_trends:
+            for s in controls:
+                fe.append((unit == s.unit) * time.astype(float))
+                fe_names.append(f"unit:{s.unit}:time")
+        X = np.column_stack([*base, *fe, seas, ind, seg])
+        names = [*base_names, *fe_names, *seas_names, *ind_names, *seg_names]
+        offset = len(names) - len(seg_names)
+        effect_cols = {nm: offset + j for j, nm in enumerate(seg_names)}
+        intervention = tuple(offset + j for j, keep in enumerate(is_intervention) if keep)
+    elif not controls:
         X = np.column_stack([*base, seas, ind, seg])
         names = [*base_names, *seas_names, *ind_names, *seg_names]
         offset = len(names) - len(seg_names)

@@ -33,7 +33,13 @@ from vrueval.designs.its import data as its_data
 from vrueval.designs.its import tables
 from vrueval.designs.its.covariates import Covariates
 from vrueval.designs.its.design import Interruption, ITSDesign, build_design
-from vrueval.designs.its.inference import Covariance, block_bootstrap, classical, hac
+from vrueval.designs.its.inference import (
+    Covariance,
+    block_bootstrap,
+    classical,
+    clustered,
+    hac,
+)
 from vrueval.designs.its.models import ModelFit, fit_glm, fit_gls, fit_ols
 from vrueval.designs.its.placebo import placebo_table
 from vrueval.designs.its.forecast import fit_forecast
@@ -42,7 +48,10 @@ from vrueval.inference.draws import bootstrap_se_p_warning, check_draws
 from vrueval.inference.hac import KERNELS, Kernel
 from vrueval.inference.hac import hac_lag as lag_rule
 from vrueval.inference.intervals import check_level
+from vrueval.inference import few_clusters
+from vrueval.inference.few_clusters import ClusterCounts
 from vrueval.inference.seeds import check_seed
+from vrueval.inference.small_sample import DEFAULT_SMALL_SAMPLE, SmallSample, check_small_sample
 
 Model = Literal["ols", "poisson", "negbin", "gls"]
 Seasonality = Literal["none", "dummies", "fourier"]
@@ -50,7 +59,7 @@ Response = Literal["count", "rate"]
 LockdownHandling = Literal["interruption", "indicator", "exclude"]
 Missing = Literal["error", "drop"]
 Dispersion = Literal["quasi", "model"]
-Inference = Literal["hac", "classical", "bootstrap", "model"]
+Inference = Literal["hac", "classical", "bootstrap", "model", "cluster"]
 _ALLOWED = {
     name: get_args(option)
     for name, option in (
@@ -73,6 +82,7 @@ FIT_OPTIONS: dict[str, tuple[str, ...]] = {
     "hac_adjust": ("hac",),
     "n_boot": ("bootstrap",),
     "block_length": ("bootstrap",),
+    "small_sample": ("cluster",),
 }
 
 
@@ -136,6 +146,19 @@ class ITS:
         ``unit`` column, values per unit); every other column is a numeric covariate. A value
         missing at any period of the window is refused, naming the periods, never filled
         (:mod:`vrueval.designs.its.covariates`). Not with ``controls``.
+    units : sequence of str, optional
+        Pooled multi-series ITS: every unit listed is evaluated (``unit`` and ``controls``
+        are then not given), with unit fixed effects (and, with ``unit_trends``, a trend of
+        its own for each unit) and common seasonality, covariate, level and slope terms; the
+        effects are the changes common to the units, the counterfactual and impact are per
+        unit-period (a ``unit`` column; the impact sums over units). Fit with
+        ``inference="cluster"`` (default: CR1 by unit, t(G - 1), at least 3 units,
+        :mod:`vrueval.inference.few_clusters`) or ``"hac"`` (Driscoll-Kraay: the HAC of the
+        scores summed by period, robust to correlation across units and over time). The
+        residual diagnostics are computed on the stacked residuals (unit by unit, in time
+        order).
+    unit_trends : bool
+        Pooled ITS only: a linear trend for each unit.
     """
 
     def __init__(
@@ -163,6 +186,8 @@ class ITS:
         gls_method: Literal["REML", "ML"] = "REML",
         missing: Missing = "error",
         covariates: pd.DataFrame | None = None,
+        units: Sequence[str] | None = None,
+        unit_trends: bool = False,
     ) -> None:
         self._panel = its_data.check_panel(panel)
         its_data.choice(model, _ALLOWED["model"], "model")
@@ -193,6 +218,9 @@ class ITS:
             outcome = its_data.outcome_of(panel)
         controls = [controls] if isinstance(controls, str) else list(controls)
         codes = [areas.resolve(c, panel.geography) for c in controls]
+        pooled = _pooled_units(units, unit, controls, model, unit_trends, panel)
+        if pooled:
+            unit = pooled[0]
         if unit is None:
             unit = its_data.pick(unit, [u for u in panel.units if u not in codes], "unit")
         code = areas.resolve(unit, panel.geography)
@@ -205,24 +233,29 @@ class ITS:
         treated = its_data.series(panel, code, outcome, start, end, **opts)
         ctrl = [
             its_data.series(panel, c, outcome, start, end, align=treated.periods, **opts)
-            for c in codes
+            for c in [*codes, *pooled[1:]]
         ]
         covs = None if covariates is None else Covariates(covariates, panel)
         if covs is not None:
             if controls:
                 raise ValueError("covariates are implemented for a single series, not controls")
             treated = replace(treated, covariates=covs.values(code, treated.periods))
+            ctrl = [replace(c, covariates=covs.values(c.unit, c.periods)) for c in ctrl]
         intr = its_data.interruptions(interruptions, panel, treated.periods, lag, change)
         window = its_data.lockdown_window(lockdown, lockdown_handling, panel, treated.periods)
         if window is not None and lockdown_handling == "interruption":
             intr = sorted([*intr, Interruption("lockdown", window[0], 0, True)], key=_by_period)
 
-        self._treated, self._controls, self._interruptions = treated, ctrl, intr
+        self._treated, self._interruptions = treated, intr
+        self._controls = [] if pooled else ctrl
+        self._pooled = ctrl if pooled else []
         self._window = window
         self._season_period = season_period
         self._settings: dict[str, Any] = {
-            "unit": code,
-            "unit_name": areas.name(code),
+            "unit": None if pooled else code,
+            "unit_name": f"{len(pooled)} pooled units" if pooled else areas.name(code),
+            "units": pooled or None,
+            "unit_trends": unit_trends if pooled else None,
             "outcome": outcome,
             "controls": codes,
             "frequency": panel.frequency,
@@ -262,7 +295,7 @@ class ITS:
         w = self._window
         return build_design(
             self._treated,
-            self._controls,
+            self._controls or self._pooled,
             frequency=s["frequency"],
             step=self._panel.step,
             interruptions=self._interruptions,
@@ -273,6 +306,8 @@ class ITS:
             season_period=self._season_period or 1,
             fourier_k=fourier_k,
             covariate_names=self._covariate_names,
+            pooled=bool(self._pooled),
+            unit_trends=bool(s["unit_trends"]),
         )
 
     def _check_pre_period(self) -> None:
@@ -340,6 +375,7 @@ class ITS:
         n_boot: int = 999,
         block_length: int | None = None,
         seed: int | None = None,
+        small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
         placebo: bool = False,
         min_segment: int = 8,
         window: int | None = None,
@@ -348,10 +384,11 @@ class ITS:
 
         Parameters
         ----------
-        inference : {"hac", "classical", "bootstrap", "model"}, optional
+        inference : {"hac", "classical", "bootstrap", "model", "cluster"}, optional
             HAC (default for OLS and GLMs); classical model-based; circular block bootstrap of
             residuals (needs ``seed``); ``"model"``: the GLS-ARMA covariance (the only choice,
-            and the default, for ``model="gls"``).
+            and the default, for ``model="gls"``); ``"cluster"``: CR1 by unit, a pooled ITS's
+            default (there ``"hac"`` is Driscoll-Kraay and the bootstrap is not offered).
         level : float
             Confidence level of every interval.
         hac_kernel : {"bartlett", "ewc"}
@@ -381,13 +418,18 @@ class ITS:
         placebo : bool
             Also fit fake interruptions at every pre-period date with ``min_segment`` points on
             both sides, and rank the real interruption's level-change t statistic among them.
+        small_sample : {"fixest", "stata", "plm", "none"}
+            The CR1 small-sample rule (``inference="cluster"``,
+            :mod:`vrueval.inference.small_sample`).
         window : int, optional
             Periods after the first intervention over which :meth:`impact` sums and averages
-            effects (default: all later periods).
+            effects (default: all later periods; for a pooled ITS, per unit).
         """
         s = self._settings
         level = check_level(level)
         allowed: tuple[str, ...] = ("model",) if s["model"] == "gls" else _ALLOWED["inference"][:3]
+        if self._pooled:
+            allowed = ("cluster", "hac", "classical")
         method: str = inference or allowed[0]
         its_data.choice(method, allowed, f"inference for model={s['model']!r}")
         its_data.choice(hac_kernel, KERNELS, "hac_kernel")
@@ -404,9 +446,12 @@ class ITS:
                 "hac_adjust": hac_adjust,
                 "n_boot": n_boot,
                 "block_length": block_length,
+                "small_sample": small_sample,
             },
             FIT_OPTIONS,
         )
+        if placebo and self._pooled:
+            raise ValueError("placebo-in-time is implemented for a single series, not pooled")
         if method == "bootstrap":
             if self._controls:
                 raise ValueError("the block bootstrap is implemented for a single series")
@@ -422,7 +467,14 @@ class ITS:
         ordered = bool((np.diff(time) > 0).all())  # one row a period, in time order
         n_time = len(time) if ordered else len(np.unique(time))
         lag_used: int | None = None
-        if method == "model":
+        cluster_warnings: tuple[str, ...] = ()
+        if method == "cluster":
+            check_small_sample(small_sample)
+            counts = ClusterCounts(len(np.unique(d.unit[m])))
+            cluster_warnings = few_clusters.check("cr1", counts, level=level)
+            n_fe = 1 + len(self._pooled)
+            cov = clustered(fit, d.unit[m], n_fe, small_sample)
+        elif method == "model":
             cov = Covariance(fit.cov_model, float(fit.df_resid), {})
         elif method == "classical":
             cov = classical(fit, s["dispersion"] == "quasi")
@@ -491,6 +543,7 @@ class ITS:
                 diag["placebo_p"] = float(real["rank"] / len(placebo_frame))
             if method == "bootstrap":
                 warns = [*warns, *_monte_carlo_warnings(effects, n_boot, level)]
+            warns = [*warns, *cluster_warnings]
             return diag, warns
 
         def build_paths() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -504,6 +557,7 @@ class ITS:
                 rate_per=s["rate_per"],
                 step=step,
                 window=window,
+                pooled=bool(self._pooled),
             )
 
         return ITSResult(
@@ -584,6 +638,35 @@ def _monte_carlo_warnings(effects: tables.Effects, n_boot: int, level: float) ->
             if msg is not None:
                 out.append(msg)
     return out
+
+
+def _pooled_units(
+    units: Sequence[str] | None,
+    unit: str | None,
+    controls: Sequence[str],
+    model: str,
+    unit_trends: bool,
+    panel: Panel,
+) -> list[str]:
+    """The pooled ITS's unit codes (empty for a single or comparative ITS), validated."""
+    if units is None:
+        if unit_trends:
+            raise ValueError("unit_trends applies to a pooled ITS (units=[...]) only")
+        return []
+    if isinstance(units, str):
+        raise ValueError(f"units must be a list of units, got the string {units!r}")
+    if unit is not None or controls:
+        raise ValueError("a pooled ITS (units=[...]) takes neither unit= nor controls=")
+    if model == "gls":
+        raise ValueError("a pooled ITS supports model='ols', 'poisson' or 'negbin'")
+    if not isinstance(unit_trends, bool):
+        raise ValueError(f"unit_trends must be True or False, got {unit_trends!r}")
+    codes = [areas.resolve(u, panel.geography) for u in units]
+    if len(set(codes)) < len(codes):
+        raise ValueError(f"units lists a unit twice: {list(units)}")
+    if len(codes) < 2:
+        raise ValueError("a pooled ITS needs at least two units; use unit= for one")
+    return codes
 
 
 def _by_period(i: Interruption) -> pd.Period:

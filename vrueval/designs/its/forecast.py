@@ -230,8 +230,8 @@ def fit_forecast(
     from vrueval.inference.hac import hac_lag as lag_rule
 
     s = its._settings
-    if s["controls"]:
-        raise ValueError("forecast mode projects one series; a comparative ITS has controls")
+    if s["controls"] or s["units"]:
+        raise ValueError("forecast mode projects one series, not a comparative or pooled ITS")
     allowed = ("model",) if s["model"] == "gls" else ("classical", "hac")
     method = inference or allowed[0]
     its_data.choice(method, allowed, f"forecast inference for model={s['model']!r}")

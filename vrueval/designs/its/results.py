@@ -146,6 +146,10 @@ class ITSResult(Result):
 
     def plot(self, ax: Any = None) -> Any:
         """Observed points, fitted line, counterfactual with its band, interruptions marked."""
+        if self._settings.get("units"):
+            raise NotImplementedError(
+                "no plot of a pooled ITS yet; plot counterfactual() one unit at a time"
+            )
         return plotter("its")(self, ax=ax)
 
 

@@ -174,6 +174,7 @@ def path_tables(
     rate_per: float | None,
     step: int,
     window: int | None,
+    pooled: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-period counterfactual frame and the impact over the window after the intervention."""
     t = d.treated
@@ -189,6 +190,7 @@ def path_tables(
         observed = its_data.per_population(observed, pop, rate_per)
     frame = pd.DataFrame(
         {
+            **({"unit": d.unit[t]} if pooled else {}),
             "period": d.periods[t],
             "observed": observed,
             "in_fit": d.in_fit[t],
@@ -202,7 +204,11 @@ def path_tables(
     # Only fitted months count: excluded months (lockdown, washout, missing) have no fitted data,
     # and an effect there would be pure extrapolation of the slope change.
     post = np.flatnonzero((d.time[t] >= start_pos) & d.in_fit[t])
-    if window is not None:
+    if window is not None and pooled:  # the first ``window`` fitted periods of each unit
+        units = d.unit[t][post]
+        rank = pd.Series(np.ones(len(post))).groupby(units).cumsum().to_numpy()
+        post = post[rank <= window]
+    elif window is not None:
         post = post[:window]
     weights = pop / rate_per if rate_model and rate_per else np.ones(len(pop))
     label = ",".join(i.label for i in interventions)
