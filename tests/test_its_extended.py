@@ -24,9 +24,7 @@ import vrueval as ve
 from vrueval.analysis.tolerance import CLOSED_FORM, IRLS
 from vrueval.inference.few_clusters import TooFewClusters
 
-REF = json.loads(
-    (Path(__file__).parent / "reference" / "its_extended_reference.json").read_text()
-)
+REF = json.loads((Path(__file__).parent / "reference" / "its_extended_reference.json").read_text())
 LOCK = ("2020-03", "2020-06")
 VRU = {"vru": "2019-10"}
 WM = "West Midlands"
@@ -81,7 +79,7 @@ def _agree(coefs: pd.DataFrame, ref: dict, rtol: float) -> tuple[float, float]:
     return d_est, d_se
 
 
-# -- level-only and slope-only changes ------------------------------------------------------------
+# -- level-only and slope-only changes --
 def test_level_only_quasi_poisson_with_harmonics_matches_glm(hes: ve.Panel) -> None:
     """The classic model of Bernal, Cummins and Gasparrini (2017): quasi-Poisson, offset,
     Fourier harmonics, a level change only."""
@@ -123,23 +121,19 @@ def test_change_per_interruption_and_refusals(hes: ve.Panel) -> None:
 
 
 def test_slope_only_placebo_ranks_the_slope_change(hes: ve.Panel) -> None:
-    res = ve.ITS(hes, VRU, unit=WM, end="2020-02", change="slope").fit(
-        "classical", placebo=True
-    )
+    res = ve.ITS(hes, VRU, unit=WM, end="2020-02", change="slope").fit("classical", placebo=True)
     real = res.placebo().loc[lambda p: p["real"]].iloc[0]
     assert real["statistic"] == pytest.approx(float(res.effects()["statistic"].iloc[0]))
 
 
-# -- covariates -------------------------------------------------------------------------------------
+# -- covariates --
 def _london(hes: ve.Panel) -> pd.DataFrame:
     s = hes.series("London", "admissions")
     return pd.DataFrame({"london": s["value"].to_numpy()}, index=s.index)
 
 
 def test_covariate_ols_newey_west_matches_sandwich(hes: ve.Panel) -> None:
-    its = ve.ITS(
-        hes, VRU, unit=WM, seasonality="dummies", lockdown=LOCK, covariates=_london(hes)
-    )
+    its = ve.ITS(hes, VRU, unit=WM, seasonality="dummies", lockdown=LOCK, covariates=_london(hes))
     res = its.fit(inference="hac", hac_lag=4, hac_fixed_b=False, hac_adjust=True)
     coefs = res.coefficients()
     assert "covariate:london" in set(coefs["term"])
@@ -181,7 +175,7 @@ def test_covariate_refusals(hes: ve.Panel) -> None:
         ve.ITS(hes, VRU, unit=WM, covariates=cov.assign(copy=cov["london"] * 2)).fit()
 
 
-# -- forecast mode ----------------------------------------------------------------------------------
+# -- forecast mode --
 def test_forecast_ols_matches_predict_lm(hes: ve.Panel) -> None:
     ref = REF["forecast_ols"]
     fc = ve.ITS(hes, VRU, unit=WM, seasonality="dummies").forecast()
@@ -210,9 +204,7 @@ def test_forecast_quasi_poisson_matches_predict_glm(hes: ve.Panel) -> None:
     assert _rel(cf["prediction_se"], ref["se_prediction"]) <= IRLS.rtol
     eff = fc.effects().set_index("term")
     assert eff.loc["mean_effect", "estimate"] == pytest.approx(ref["mean_gap"], rel=IRLS.rtol)
-    assert eff.loc["mean_effect", "std_error"] == pytest.approx(
-        ref["se_mean_gap"], rel=IRLS.rtol
-    )
+    assert eff.loc["mean_effect", "std_error"] == pytest.approx(ref["se_mean_gap"], rel=IRLS.rtol)
 
 
 def test_forecast_gls_ar1_carries_serial_correlation(hes: ve.Panel) -> None:
@@ -226,7 +218,9 @@ def test_forecast_gls_ar1_carries_serial_correlation(hes: ve.Panel) -> None:
     assert eff.loc["mean_effect", "std_error"] == pytest.approx(ref["se_mean_gap"], rel=GLS_RTOL)
     # positively autocorrelated errors widen the mean gap's interval beyond OLS's s^2 / m
     ols = ve.ITS(hes, VRU, unit=WM, seasonality="dummies").forecast().effects()
-    assert eff.loc["mean_effect", "std_error"] > ols.set_index("term").loc["mean_effect", "std_error"]
+    assert (
+        eff.loc["mean_effect", "std_error"] > ols.set_index("term").loc["mean_effect", "std_error"]
+    )
 
 
 def test_forecast_agrees_with_segmented_model(hes: ve.Panel) -> None:
@@ -276,7 +270,7 @@ def test_forecast_refusals(hes: ve.Panel, regions: list[str]) -> None:
     assert "mean_effect" in res.summary()
 
 
-# -- pooled ITS -------------------------------------------------------------------------------------
+# -- pooled ITS --
 def _pooled(hes: ve.Panel, regions: list[str], **options: object) -> ve.ITS:
     base: dict[str, object] = {
         "units": regions,

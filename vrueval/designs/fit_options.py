@@ -18,6 +18,7 @@ ValueError: draws=999 applies to inference 'wild' only, not 'cr1'; leave it out
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -42,7 +43,7 @@ def check_applies(
     applies_to : mapping name -> methods
         The inference methods that read each option (empty: none of this design's).
     """
-    defaults = inspect.signature(fit).parameters
+    defaults = _parameters(fit)
     for name, methods in applies_to.items():
         value = given[name]
         if method in methods or _same(value, defaults[name].default):
@@ -53,6 +54,12 @@ def check_applies(
                 f"{name}={value!r} applies to inference {uses} only, not {method!r}; leave it out"
             )
         raise ValueError(f"{name}={value!r} is not used by any inference method here; leave it out")
+
+
+@functools.lru_cache(maxsize=64)
+def _parameters(fit: Callable[..., Any]) -> Mapping[str, inspect.Parameter]:
+    """A function's parameters (its signature is read once: this runs on every fit)."""
+    return inspect.signature(fit).parameters
 
 
 def _same(value: object, default: object) -> bool:

@@ -64,7 +64,9 @@ class Covariates:
         keys = ["unit", "period"] if self.per_unit else ["period"]
         dup = data.duplicated(keys)
         if dup.any():
-            raise ValueError(f"covariates has several rows for {data.loc[dup, keys].iloc[0].tolist()}")
+            raise ValueError(
+                f"covariates has several rows for {data.loc[dup, keys].iloc[0].tolist()}"
+            )
         self.names = tuple(names)
         self._data = data.set_index(keys)[names].astype(float)
 
@@ -76,6 +78,7 @@ class Covariates:
     def values(self, unit: str, periods: pd.PeriodIndex) -> FloatArray:
         """The covariates of ``unit`` at ``periods`` (len(periods) x p); any missing refused."""
         ordinals = np.asarray(periods.asi8)
+        index: pd.Index
         if self.per_unit:
             index = pd.MultiIndex.from_arrays([np.repeat(unit, len(ordinals)), ordinals])
         else:
@@ -95,4 +98,3 @@ class Covariates:
                 "shorten the window with start= / end="
             )
         return out
-

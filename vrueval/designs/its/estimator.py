@@ -33,6 +33,7 @@ from vrueval.designs.its import data as its_data
 from vrueval.designs.its import tables
 from vrueval.designs.its.covariates import Covariates
 from vrueval.designs.its.design import Interruption, ITSDesign, build_design
+from vrueval.designs.its.forecast import fit_forecast
 from vrueval.designs.its.inference import (
     Covariance,
     block_bootstrap,
@@ -42,14 +43,13 @@ from vrueval.designs.its.inference import (
 )
 from vrueval.designs.its.models import ModelFit, fit_glm, fit_gls, fit_ols
 from vrueval.designs.its.placebo import placebo_table
-from vrueval.designs.its.forecast import fit_forecast
 from vrueval.designs.its.results import ITSForecastResult, ITSResult
+from vrueval.inference import few_clusters
 from vrueval.inference.draws import bootstrap_se_p_warning, check_draws
+from vrueval.inference.few_clusters import ClusterCounts
 from vrueval.inference.hac import KERNELS, Kernel
 from vrueval.inference.hac import hac_lag as lag_rule
 from vrueval.inference.intervals import check_level
-from vrueval.inference import few_clusters
-from vrueval.inference.few_clusters import ClusterCounts
 from vrueval.inference.seeds import check_seed
 from vrueval.inference.small_sample import DEFAULT_SMALL_SAMPLE, SmallSample, check_small_sample
 

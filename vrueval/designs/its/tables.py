@@ -41,22 +41,54 @@ class Effects:
     nuisance: tuple[bool, ...]
 
     def frame(self) -> pd.DataFrame:
-        """The effects table (a fresh DataFrame on every call)."""
-        return pd.DataFrame(
+        """The effects table (a fresh DataFrame on every call).
+
+        Its text columns are the same for every series fitted with the same terms, so they are
+        built once (:func:`_template`) and copied; the numbers fill its single float block.
+        Building an 11-column DataFrame from scratch costs as much as the fit itself.
+        """
+        frame = _template(self.terms, self.scale, self.interruption, self.nuisance).copy()
+        frame.iloc[:, 1:8] = np.column_stack(
+            [
+                self.estimate,
+                self.std_error,
+                self.conf_low,
+                self.conf_high,
+                self.p_value,
+                self.statistic,
+                self.df,
+            ]
+        ).astype(float)
+        return frame
+
+
+_TEMPLATES: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+
+def _template(
+    terms: tuple[str, ...], scale: str, interruption: tuple[str, ...], nuisance: tuple[bool, ...]
+) -> pd.DataFrame:
+    """An effects table with these text columns and NaN numbers (never handed out itself)."""
+    key = (terms, scale, interruption, nuisance)
+    found = _TEMPLATES.get(key)
+    if found is None:
+        nan = np.full(len(terms), np.nan)
+        found = pd.DataFrame(
             {
-                "term": list(self.terms),
-                "estimate": self.estimate,
-                "std_error": self.std_error,
-                "conf_low": self.conf_low,
-                "conf_high": self.conf_high,
-                "p_value": self.p_value,
-                "statistic": self.statistic,
-                "df": self.df,
-                "scale": self.scale,
-                "interruption": list(self.interruption),
-                "nuisance": list(self.nuisance),
+                "term": list(terms),
+                **{c: nan for c in _NUMBERS},
+                "scale": [scale] * len(terms),
+                "interruption": list(interruption),
+                "nuisance": list(nuisance),
             }
         )
+        if len(_TEMPLATES) >= 256:
+            _TEMPLATES.pop(next(iter(_TEMPLATES)))
+        _TEMPLATES[key] = found
+    return found
+
+
+_NUMBERS = ("estimate", "std_error", "conf_low", "conf_high", "p_value", "statistic", "df")
 
 
 def effect_numbers(
