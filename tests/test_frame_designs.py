@@ -187,12 +187,27 @@ def test_roles_a_design_cannot_use_yet_are_refused(design):
         cls = getattr(ve, design)
         return cls(df.drop(columns=["group"]), "count", treated="D", **base, **more)
 
-    with pytest.raises(ValueError, match=f"covariates= is not yet supported by {design}"):
-        make(covariates=["x"])
+    if design != "ITS":  # ITS reads covariate columns (test below)
+        with pytest.raises(ValueError, match=f"covariates= is not yet supported by {design}"):
+            make(covariates=["x"])
     with pytest.raises(ValueError, match=f"cluster= is not yet supported by {design}"):
         make(cluster="region")
     with pytest.raises(ValueError, match=f"weights= is not yet supported by {design}"):
         make(weights="w")
+
+
+def test_its_covariate_columns_equal_a_covariate_table():
+    """ITS(frame, covariates=[columns]) fits exactly what the covariate table gives."""
+    df = frame(list(range(1, 9)), 3).drop(columns=["D", "group"])
+    df["x"] = np.sin(np.arange(len(df)) / 3.0)
+    base = {"unit": "site", "time": "month", "population": "pop"}
+    by_column = ve.ITS(df, START, outcome="count", treated=1, covariates="x", **base).fit()
+    table = df[["site", "month", "x"]].rename(columns={"site": "unit", "month": "period"})
+    by_table = ve.ITS(
+        df.drop(columns="x"), START, outcome="count", treated=1, covariates=table, **base
+    ).fit()
+    pd.testing.assert_frame_equal(by_column.coefficients(), by_table.coefficients())
+    assert "covariate:x" in set(by_column.coefficients()["term"])
 
 
 def test_frame_errors_name_what_is_wrong():

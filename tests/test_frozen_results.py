@@ -40,6 +40,12 @@ def _its_bootstrap() -> FrozenRecord:
     return design.fit("bootstrap", draws=49, seed=1)
 
 
+def _its_forecast() -> FrozenRecord:
+    hes = ve.datasets.hes_sharp_object()
+    design = ve.ITS(hes, {"vru": "2019-10"}, unit="West Midlands", outcome="admissions")
+    return design.forecast()
+
+
 def _did_wild() -> FrozenRecord:
     knife = ve.datasets.knife_quarterly()
     return ve.DiD(knife, "knife_offences", start="2016Q2").fit("wild", draws=99, seed=1)
@@ -72,6 +78,7 @@ BUILDERS: dict[str, Callable[[], FrozenRecord]] = {
     "ITS": _its,
     "ITS-placebo-fourier": _its_placebo,
     "ITS-bootstrap": _its_bootstrap,
+    "ITSForecast": _its_forecast,
     "DiD": _did,
     "DiD-wild": _did_wild,
     "EventStudy": _event_study,

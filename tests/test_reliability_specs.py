@@ -318,7 +318,7 @@ CASES = [
         unknown_design_key,
         1,
         "unknown key(s) ['interuptions'] in [design]: not accepted by ITS's constructor; "
-        "allowed: ['arma', 'controls',",
+        "allowed: ['arma', 'change', 'controls',",
         no_out_folder,
     ),
     (

@@ -365,9 +365,13 @@ def plotter(kind: str) -> Plotter:
 
 
 def _checked_effects(effects: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in EFFECT_COLUMNS if c not in effects.columns]
+    present = set(effects.columns)
+    missing = [c for c in EFFECT_COLUMNS if c not in present]
     if missing:
         raise ValueError(f"effects table lacks columns {missing}")
+    index = effects.index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return effects  # already 0..n-1: no copy needed
     return effects.reset_index(drop=True)
 
 

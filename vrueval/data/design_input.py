@@ -41,26 +41,33 @@ WEIGHT_RULES = ("none", "population")
 ONE_SERIES = "series"
 
 
-class FrameColumns(TypedDict, total=False):
-    """The frame-only options every design takes (see :mod:`vrueval.data.design_input`)."""
+class FrameRoles(TypedDict, total=False):
+    """The frame-only options every design takes (see :mod:`vrueval.data.design_input`);
+    ITS takes ``covariates=`` as its own option (a table, or the frame's column names)."""
 
     time: str
     first_treated: str
     population: str
     cluster: str
-    covariates: str | Sequence[str]
     geography: Geography | str
     frequency: Frequency
     measure: Measure
 
 
-#: The rows of :class:`FrameColumns` in the designs' options tables (:mod:`vrueval.options`).
+class FrameColumns(FrameRoles, total=False):
+    """:class:`FrameRoles` and the covariate columns."""
+
+    covariates: str | Sequence[str]
+
+
+#: The row of the covariate columns, for the designs that take them as frame roles.
+COVARIATE_COLUMNS = Option("covariates", "column | columns", None, frame=True, doc="as cluster")
+#: The rows of :class:`FrameRoles` in the designs' options tables (:mod:`vrueval.options`).
 FRAME_OPTIONS: tuple[Option, ...] = (
     Option("time", "column", None, frame=True, doc="the period column"),
     Option("first_treated", "column", None, frame=True, doc="each unit's first treated period"),
     Option("population", "column", None, frame=True),
     Option("cluster", "column", None, frame=True, doc="refused until the design reads it"),
-    Option("covariates", "column | columns", None, frame=True, doc="as cluster"),
     Option("geography", "str", "custom", frame=True, doc="units taken as given by default"),
     Option("frequency", "str", None, frame=True, doc="None: read from the period labels"),
     Option("measure", "str", None, frame=True, doc='None: "count" for whole numbers, else "rate"'),
@@ -172,7 +179,7 @@ def its(
     With a DataFrame, ``unit=`` names the unit column (none for a single series) and
     ``treated=`` the evaluated unit; with a Panel, ``unit=`` is the evaluated unit.
     """
-    covariates = _names(frame.get("covariates", ()))
+    covariates: tuple[str, ...] = ()
     if frame.get("first_treated") is not None:
         raise ValueError("first_treated= is for DiD designs; ITS takes interruptions=")
     if isinstance(data, Panel):
@@ -208,6 +215,22 @@ def its(
             "and controls= if any"
         )
     return panel, None if treated is None else cast(str, treated), outcome
+
+
+def its_covariates(
+    data: pd.DataFrame, columns: str | Sequence[str], *, unit: str | None, time: str | None
+) -> pd.DataFrame:
+    """ITS covariates named as columns of the input frame: the long table (``period``, with
+    ``unit`` when the frame has a unit column, and the covariates) that ITS reads."""
+    names = list(_names(columns))
+    keys = {"period": time or "period"}
+    if unit is not None:
+        keys["unit"] = unit
+    missing = [c for c in [*keys.values(), *names] if c not in data.columns]
+    if missing:
+        raise ValueError(f"covariates: column(s) {missing} not in the frame")
+    table = data[[*keys.values(), *names]]
+    return table.set_axis([*keys, *names], axis=1)
 
 
 def comparator(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from vrueval.data.design_input import FRAME_OPTIONS
+from vrueval.data.design_input import COVARIATE_COLUMNS, FRAME_OPTIONS
 from vrueval.designs.did.comparators import COMPARATOR_RULES
 from vrueval.designs.did.data import MISSINGS
 from vrueval.designs.did.inference import INFERENCES
@@ -42,6 +42,7 @@ COMPARATOR: tuple[Option, ...] = (
     Option("missing", "str", "drop_units", MISSINGS),
     Option("unit", "column", None, frame=True, doc="the unit column of a DataFrame"),
     *FRAME_OPTIONS,
+    COVARIATE_COLUMNS,
 )
 
 _WILD = ("wild",)

@@ -10,6 +10,8 @@ so a control proportional to the treated series is caught as well as one shifted
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from vrueval.designs.its.design import ITSDesign
@@ -28,7 +30,7 @@ def before_fit(d: ITSDesign, y: FloatArray, count_model: bool, what: str) -> Non
     """
     m = d.in_fit
     X = d.X[m]
-    require_full_rank(X, d.names, f"the design of {what}")
+    _full_rank(d, X, what)
     if count_model:
         labels = [
             str(p) if t else f"{u} {p}"
@@ -37,6 +39,28 @@ def before_fit(d: ITSDesign, y: FloatArray, count_model: bool, what: str) -> Non
         effects = [d.names[j] for j in d.effect_cols.values()]
         check_separation(X, y, d.names, what=what, row_labels=labels, first=effects)
     require_variation(y, f"the outcome of {what}")
+
+
+_FULL_RANK: set[tuple[int, bytes]] = set()
+
+
+def _full_rank(d: ITSDesign, X: FloatArray, what: str) -> None:
+    """:func:`require_full_rank` on the fitted rows, once per shared layout and rows fitted.
+
+    Many series fitted over the same window share one read-only design matrix
+    (:func:`~vrueval.designs.its.design.build_design`); its rank on the same rows is the same
+    for all of them, so it is checked once. A deficient design is never remembered: it raises
+    every time, naming the series.
+    """
+    if d.X.flags.writeable:  # a design of its own
+        require_full_rank(X, d.names, f"the design of {what}")
+        return
+    key = (id(d.X), d.in_fit.tobytes())
+    if key in _FULL_RANK:
+        return
+    require_full_rank(X, d.names, f"the design of {what}")
+    _FULL_RANK.add(key)
+    weakref.finalize(d.X, _FULL_RANK.discard, key)
 
 
 def after_fit(d: ITSDesign, fit: ModelFit, y: FloatArray, what: str) -> None:

@@ -15,7 +15,7 @@ from vrueval.data import rates
 from vrueval.data.panel import Panel, PanelError
 from vrueval.data.rates import check_population
 from vrueval.designs.its.design import Interruption, Series
-from vrueval.options import choice  # noqa: F401 (its_data.choice, kept for callers)
+from vrueval.options import choice
 
 SEASON_PERIOD = {"month": 12, "quarter": 4}
 
@@ -245,10 +245,21 @@ def per_population(y: np.ndarray, population: np.ndarray, per: float) -> np.ndar
     return one["y"].to_numpy(dtype=float)
 
 
+CHANGES = ("both", "level", "slope")
+
+
 def interruptions(
-    spec: Any, panel: Panel, periods: pd.PeriodIndex, lag: int | Mapping[str, int]
+    spec: Any,
+    panel: Panel,
+    periods: pd.PeriodIndex,
+    lag: int | Mapping[str, int],
+    change: str | Mapping[str, str] = "both",
 ) -> list[Interruption]:
-    """Parse ``{"label": date}``, one date, or a list of dates into sorted interruptions."""
+    """Parse ``{"label": date}``, one date, or a list of dates into sorted interruptions.
+
+    ``lag`` and ``change`` are one value for every interruption or a mapping label -> value
+    (labels not given take 0 and ``"both"``; a label that is no interruption's is refused).
+    """
     if isinstance(spec, Mapping):
         items = list(spec.items())
     elif isinstance(spec, str | pd.Period | pd.Timestamp):
@@ -277,7 +288,17 @@ def interruptions(
         k = lag.get(label, 0) if isinstance(lag, Mapping) else lag
         if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 0:
             raise ValueError(f"lag must be a non-negative integer, got {k!r} for {label!r}")
-        out.append(Interruption(label, when, int(k)))
+        c = change.get(label, "both") if isinstance(change, Mapping) else change
+        choice(c, CHANGES, f"change of interruption {label!r}")
+        out.append(Interruption(label, when, int(k), change=str(c)))
+    labels = {str(lab) for lab, _ in items}
+    for name, option in (("lag", lag), ("change", change)):
+        if isinstance(option, Mapping) and set(map(str, option)) - labels:
+            unknown = sorted(set(map(str, option)) - labels)
+            raise ValueError(
+                f"{name} names unknown interruption(s) {unknown}; the interruptions are "
+                f"{sorted(labels)}"
+            )
     out.sort(key=lambda i: i.period)
     if len({i.period for i in out}) < len(out):
         raise ValueError("two interruptions share a period")

@@ -32,26 +32,32 @@ FloatArray = np.ndarray
 
 @dataclass(frozen=True)
 class Interruption:
-    """An interruption: its label, first period, lag (periods) and whether it is a nuisance.
+    """An interruption: its label, first period, lag (periods), whether it is a nuisance and
+    which changes it has.
 
     Nuisance interruptions (a lockdown modelled as its own interruption) stay in the
-    counterfactual; the others are the interventions being evaluated.
+    counterfactual; the others are the interventions being evaluated. ``change`` is ``"both"``
+    (a level and a slope change), ``"level"`` (a step only, the trend continuing) or
+    ``"slope"`` (a change in trend only, no jump).
     """
 
     label: str
     period: pd.Period
     lag: int = 0
     nuisance: bool = False
+    change: str = "both"
 
 
 @dataclass(frozen=True)
 class Series:
-    """One unit's series over the analysis window (rows in time order)."""
+    """One unit's series over the analysis window (rows in time order), with its time-varying
+    covariates (rows x p; None without covariates)."""
 
     unit: str
     periods: pd.PeriodIndex
     value: FloatArray
     population: FloatArray
+    covariates: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -111,13 +117,17 @@ def seasonal_columns(
 def segment_columns(
     time: np.ndarray, interruptions: Sequence[Interruption], positions: Sequence[int]
 ) -> tuple[FloatArray, list[str]]:
-    """Level and slope regressors for each interruption at time position ``positions[i]``."""
+    """Level and slope regressors for each interruption at time position ``positions[i]``: only
+    the changes its ``change`` asks for, so a term not estimated has no column."""
     cols, names = [], []
     for intr, pos in zip(interruptions, positions, strict=True):
         start = pos + intr.lag
-        cols.append((time >= start).astype(float))
-        cols.append(np.maximum(0, time - start).astype(float))
-        names += [f"level_change:{intr.label}", f"slope_change:{intr.label}"]
+        if intr.change in ("both", "level"):
+            cols.append((time >= start).astype(float))
+            names.append(f"level_change:{intr.label}")
+        if intr.change in ("both", "slope"):
+            cols.append(np.maximum(0, time - start).astype(float))
+            names.append(f"slope_change:{intr.label}")
     return np.column_stack(cols), names
 
 
@@ -134,12 +144,21 @@ def build_design(
     seasonality: str,
     season_period: int,
     fourier_k: int,
+    covariate_names: Sequence[str] = (),
+    pooled: bool = False,
+    unit_trends: bool = False,
 ) -> ITSDesign:
     """Stack the series and build every column; see the module docstring for the coding.
 
-    A single series' columns depend only on its periods and the options, not on its values:
-    they are built once per such layout and shared (read-only) by every series on it, so
-    evaluating many areas over the same window builds one matrix.
+    ``pooled``: ``treated`` and ``controls`` are all evaluated units of a pooled ITS, with unit
+    fixed effects (intercept and a dummy for every unit but the first), optionally their own
+    trends (``unit_trends``), and common seasonality, covariate and interruption terms.
+
+    A single series' columns without covariates depend only on its periods and the options,
+    not on its values: they are built once per such layout and shared (read-only) by every
+    series on it, so evaluating many areas over the same window builds one matrix. Covariates
+    (``covariate_names``, values on each series) enter as columns of their own, common to
+    every stacked series, between the seasonal and the interruption terms.
     """
     options: dict[str, Any] = {
         "frequency": frequency,
@@ -151,8 +170,11 @@ def build_design(
         "seasonality": seasonality,
         "season_period": season_period,
         "fourier_k": fourier_k,
+        "covariate_names": tuple(covariate_names),
+        "pooled": pooled,
+        "unit_trends": unit_trends,
     }
-    if controls:
+    if controls or covariate_names:
         return _build(treated, controls, **options)
     key = (
         np.asarray(treated.periods.asi8).tobytes(),
@@ -214,6 +236,9 @@ def _build(
     seasonality: str,
     season_period: int,
     fourier_k: int,
+    covariate_names: tuple[str, ...] = (),
+    pooled: bool = False,
+    unit_trends: bool = False,
 ) -> ITSDesign:
     origin = treated.periods[0].ordinal
     all_series = [treated, *controls]
@@ -224,7 +249,9 @@ def _build(
     ordinals = np.asarray(periods.asi8)
     time = (ordinals - origin) // step
     unit = np.concatenate([np.repeat(s.unit, len(s.periods)) for s in all_series])
-    is_treated = np.concatenate([np.full(len(s.periods), i == 0) for i, s in enumerate(all_series)])
+    is_treated = np.concatenate(
+        [np.full(len(s.periods), i == 0 or pooled) for i, s in enumerate(all_series)]
+    )
     y = np.concatenate([s.value for s in all_series]).astype(float)
     pop = np.concatenate([s.population for s in all_series]).astype(float)
     n = len(y)
@@ -245,11 +272,30 @@ def _build(
         if len(indicator_windows) == 1
         else [f"lockdown:{i + 1}" for i in range(len(indicator_windows))]
     )[: ind.shape[1]]
+    if covariate_names:
+        cov = np.vstack([_covariates_of(s, len(covariate_names)) for s in all_series])
+        ind = np.column_stack([ind, cov])
+        ind_names = [*ind_names, *covariate_names]
     seg, seg_names = segment_columns(time, interruptions, positions)
 
     nuisance_labels = {i.label for i in interruptions if i.nuisance}
     is_intervention = [name.split(":", 1)[1] not in nuisance_labels for name in seg_names]
-    if not controls:
+    if pooled:
+        fe, fe_names = [], []
+        for s in controls:
+            d = (unit == s.unit).astype(float)
+            fe.append(d)
+            fe_names.append(f"unit:{s.unit}")
+        if unit_trends:
+            for s in controls:
+                fe.append((unit == s.unit) * time.astype(float))
+                fe_names.append(f"unit:{s.unit}:time")
+        X = np.column_stack([*base, *fe, seas, ind, seg])
+        names = [*base_names, *fe_names, *seas_names, *ind_names, *seg_names]
+        offset = len(names) - len(seg_names)
+        effect_cols = {nm: offset + j for j, nm in enumerate(seg_names)}
+        intervention = tuple(offset + j for j, keep in enumerate(is_intervention) if keep)
+    elif not controls:
         X = np.column_stack([*base, seas, ind, seg])
         names = [*base_names, *seas_names, *ind_names, *seg_names]
         offset = len(names) - len(seg_names)
@@ -303,6 +349,12 @@ def _build(
         intervention_cols=intervention,
         effect_cols=effect_cols,
     )
+
+
+def _covariates_of(series: Series, p: int) -> FloatArray:
+    if series.covariates is None or series.covariates.shape != (len(series.periods), p):
+        raise ValueError(f"the series of {series.unit} carries no covariates of the design's {p}")
+    return series.covariates
 
 
 def _within(ordinals: np.ndarray, first: pd.Period, last: pd.Period) -> np.ndarray:

@@ -19,6 +19,7 @@ studies: empirical evaluation of 190 published series. *BMC Med. Res. Methodolog
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, Literal, Unpack
 
 import numpy as np
@@ -26,14 +27,22 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data import design_input
-from vrueval.data.design_input import FrameColumns
+from vrueval.data.design_input import FrameRoles
 from vrueval.data.panel import Panel
 from vrueval.designs.fit_options import check_applies
 from vrueval.designs.its import checks as its_checks
 from vrueval.designs.its import data as its_data
 from vrueval.designs.its import tables
+from vrueval.designs.its.covariates import Covariates
 from vrueval.designs.its.design import Interruption, ITSDesign, build_design
-from vrueval.designs.its.inference import Covariance, block_bootstrap, classical, hac
+from vrueval.designs.its.forecast import fit_forecast
+from vrueval.designs.its.inference import (
+    Covariance,
+    block_bootstrap,
+    classical,
+    clustered,
+    hac,
+)
 from vrueval.designs.its.models import ModelFit, fit_glm, fit_gls, fit_ols
 from vrueval.designs.its.options import TABLE as OPTIONS
 from vrueval.designs.its.options import (
@@ -46,12 +55,15 @@ from vrueval.designs.its.options import (
     Seasonality,
 )
 from vrueval.designs.its.placebo import placebo_table
-from vrueval.designs.its.results import ITSResult
+from vrueval.designs.its.results import ITSForecastResult, ITSResult
+from vrueval.inference import few_clusters
 from vrueval.inference.draws import bootstrap_se_p_warning, check_draws
+from vrueval.inference.few_clusters import ClusterCounts
 from vrueval.inference.hac import Kernel
 from vrueval.inference.hac import hac_lag as lag_rule
 from vrueval.inference.intervals import check_level
 from vrueval.inference.seeds import check_seed
+from vrueval.inference.small_sample import DEFAULT_SMALL_SAMPLE, SmallSample, check_small_sample
 from vrueval.options import OptionsTable, renamed
 
 #: The allowed values of each string option, from the options table.
@@ -95,6 +107,11 @@ class ITS:
         Analysis window.
     lag : int or mapping label -> int
         The intervention takes effect ``lag`` periods after its date.
+    change : {"both", "level", "slope"} or mapping label -> one of them
+        Which changes each interruption has: a level and a slope change (default), a level
+        change only (a step, the pre-period trend continuing: the classic quasi-Poisson
+        level-change model of Bernal, Cummins and Gasparrini, 2017) or a slope change only (no
+        jump). Only the terms estimated are reported.
     washout : int
         Periods from each intervention's date dropped from the fit (shown, not fitted).
     lockdown : date or (first, last), optional
@@ -114,6 +131,26 @@ class ITS:
         GLM scale: Pearson quasi-likelihood (default for Poisson) or the model's (default for NB).
     missing : {"error", "drop"}
         Missing values raise (default) or are left out of the fit; never zero.
+    covariates : DataFrame, optional
+        Time-varying covariates, each with its own coefficient (``covariate:<name>`` in
+        :meth:`~vrueval.designs.its.results.ITSResult.coefficients`), kept at their observed
+        values in the counterfactual. Indexed by period (or a ``period`` column; with a
+        ``unit`` column, values per unit); every other column is a numeric covariate. A value
+        missing at any period of the window is refused, naming the periods, never filled
+        (:mod:`vrueval.designs.its.covariates`). Not with ``controls``.
+    units : sequence of str, optional
+        Pooled multi-series ITS: every unit listed is evaluated (``unit`` and ``controls``
+        are then not given), with unit fixed effects (and, with ``unit_trends``, a trend of
+        its own for each unit) and common seasonality, covariate, level and slope terms; the
+        effects are the changes common to the units, the counterfactual and impact are per
+        unit-period (a ``unit`` column; the impact sums over units). Fit with
+        ``inference="cluster"`` (default: CR1 by unit, t(G - 1), at least 3 units,
+        :mod:`vrueval.inference.few_clusters`) or ``"hac"`` (Driscoll-Kraay: the HAC of the
+        scores summed by period, robust to correlation across units and over time). The
+        residual diagnostics are computed on the stacked residuals (unit by unit, in time
+        order).
+    unit_trends : bool
+        Pooled ITS only: a linear trend for each unit.
     """
 
     #: The options table (:mod:`vrueval.designs.its.options`).
@@ -130,6 +167,7 @@ class ITS:
         start: Any = None,
         end: Any = None,
         lag: int | Mapping[str, int] = 0,
+        change: str | Mapping[str, str] = "both",
         washout: int = 0,
         lockdown: Any = None,
         lockdown_handling: LockdownHandling = "indicator",
@@ -142,10 +180,19 @@ class ITS:
         arma: Sequence[int] = (1, 0),
         gls_method: Literal["REML", "ML"] = "REML",
         missing: Missing = "error",
+        covariates: pd.DataFrame | str | Sequence[str] | None = None,
+        units: Sequence[str] | None = None,
+        unit_trends: bool = False,
         treated: Any = None,
         weights: str | None = None,
-        **frame: Unpack[FrameColumns],
+        **frame: Unpack[FrameRoles],
     ) -> None:
+        if isinstance(panel, pd.DataFrame) and isinstance(covariates, str | list | tuple):
+            names = [covariates] if isinstance(covariates, str) else list(covariates)
+            covariates = design_input.its_covariates(
+                panel, names, unit=unit, time=frame.get("time")
+            )
+            panel = panel.drop(columns=names)
         panel, unit, outcome = design_input.its(
             panel, unit=unit, outcome=outcome, treated=treated, weights=weights, frame=frame
         )
@@ -178,6 +225,9 @@ class ITS:
             outcome = its_data.outcome_of(panel)
         controls = [controls] if isinstance(controls, str) else list(controls)
         codes = [areas.resolve(c, panel.geography) for c in controls]
+        pooled = _pooled_units(units, unit, controls, model, unit_trends, panel)
+        if pooled:
+            unit = pooled[0]
         if unit is None:
             unit = its_data.pick(unit, [u for u in panel.units if u not in codes], "unit")
         code = areas.resolve(unit, panel.geography)
@@ -190,19 +240,29 @@ class ITS:
         treated = its_data.series(panel, code, outcome, start, end, **opts)
         ctrl = [
             its_data.series(panel, c, outcome, start, end, align=treated.periods, **opts)
-            for c in codes
+            for c in [*codes, *pooled[1:]]
         ]
-        intr = its_data.interruptions(interruptions, panel, treated.periods, lag)
+        covs = None if covariates is None else Covariates(covariates, panel)
+        if covs is not None:
+            if controls:
+                raise ValueError("covariates are implemented for a single series, not controls")
+            treated = replace(treated, covariates=covs.values(code, treated.periods))
+            ctrl = [replace(c, covariates=covs.values(c.unit, c.periods)) for c in ctrl]
+        intr = its_data.interruptions(interruptions, panel, treated.periods, lag, change)
         window = its_data.lockdown_window(lockdown, lockdown_handling, panel, treated.periods)
         if window is not None and lockdown_handling == "interruption":
             intr = sorted([*intr, Interruption("lockdown", window[0], 0, True)], key=_by_period)
 
-        self._treated, self._controls, self._interruptions = treated, ctrl, intr
+        self._treated, self._interruptions = treated, intr
+        self._controls = [] if pooled else ctrl
+        self._pooled = ctrl if pooled else []
         self._window = window
         self._season_period = season_period
         self._settings: dict[str, Any] = {
-            "unit": code,
-            "unit_name": areas.label(code),
+            "unit": None if pooled else code,
+            "unit_name": f"{len(pooled)} pooled units" if pooled else areas.label(code),
+            "units": pooled or None,
+            "unit_trends": unit_trends if pooled else None,
             "outcome": outcome,
             "controls": codes,
             "frequency": panel.frequency,
@@ -210,6 +270,7 @@ class ITS:
             "end": its_data.label(treated.periods, -1),
             "interruptions": {i.label: str(i.period) for i in intr if not i.nuisance},
             "lag": {i.label: i.lag for i in intr if not i.nuisance},
+            "change": {i.label: i.change for i in intr if not i.nuisance},
             "washout": washout,
             "lockdown": None if window is None else [str(window[0]), str(window[1])],
             "lockdown_handling": lockdown_handling if window is not None else None,
@@ -222,7 +283,9 @@ class ITS:
             "arma": list(arma_t) if model == "gls" else None,
             "gls_method": gls_method if model == "gls" else None,
             "missing": missing,
+            "covariates": list(covs.names) if covs is not None else None,
         }
+        self._covariate_names = covs.columns if covs is not None else ()
         self._designs: dict[int, ITSDesign] = {}  # by Fourier K; arrays, never mutated
         self._sources = [src.to_dict() for src in panel.sources]
         self._check_pre_period()
@@ -239,7 +302,7 @@ class ITS:
         w = self._window
         return build_design(
             self._treated,
-            self._controls,
+            self._controls or self._pooled,
             frequency=s["frequency"],
             step=self._panel.step,
             interruptions=self._interruptions,
@@ -249,6 +312,9 @@ class ITS:
             seasonality=s["seasonality"],
             season_period=self._season_period or 1,
             fourier_k=fourier_k,
+            covariate_names=self._covariate_names,
+            pooled=bool(self._pooled),
+            unit_trends=bool(s["unit_trends"]),
         )
 
     def _check_pre_period(self) -> None:
@@ -316,6 +382,7 @@ class ITS:
         draws: int = 999,
         block_length: int | None = None,
         seed: int | None = None,
+        small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
         placebo: bool = False,
         min_segment: int = 8,
         window: int | None = None,
@@ -325,12 +392,13 @@ class ITS:
 
         Parameters
         ----------
-        inference : {"hac", "classical", "bootstrap", "model"}, optional
+        inference : {"hac", "classical", "bootstrap", "model", "cluster"}, optional
             HAC (default for OLS and GLMs); classical model-based; ``"bootstrap"``: a circular
             *block* bootstrap of the residuals in time order (needs ``seed``; not the multiplier
             bootstrap that ``"bootstrap"`` names in :meth:`vrueval.StaggeredDiD.fit`: one series
             has no clusters to perturb); ``"model"``: the GLS-ARMA covariance (the only choice,
-            and the default, for ``model="gls"``).
+            and the default, for ``model="gls"``); ``"cluster"``: CR1 by unit, a pooled ITS's
+            default (there ``"hac"`` is Driscoll-Kraay and the bootstrap is not offered).
         level : float
             Confidence level of every interval.
         hac_kernel : {"bartlett", "ewc"}
@@ -361,9 +429,12 @@ class ITS:
         placebo : bool
             Also fit fake interruptions at every pre-period date with ``min_segment`` points on
             both sides, and rank the real interruption's level-change t statistic among them.
+        small_sample : {"fixest", "stata", "plm", "none"}
+            The CR1 small-sample rule (``inference="cluster"``,
+            :mod:`vrueval.inference.small_sample`).
         window : int, optional
             Periods after the first intervention over which :meth:`impact` sums and averages
-            effects (default: all later periods).
+            effects (default: all later periods; for a pooled ITS, per unit).
         n_boot : int, optional
             Deprecated name of ``draws`` (one vocabulary across designs); it warns and goes in
             the next release.
@@ -372,6 +443,8 @@ class ITS:
         s = self._settings
         level = check_level(level)
         allowed: tuple[str, ...] = ("model",) if s["model"] == "gls" else _ALLOWED["inference"][:3]
+        if self._pooled:
+            allowed = ("cluster", "hac", "classical")
         method: str = inference or allowed[0]
         its_data.choice(method, allowed, f"inference for model={s['model']!r}")
         its_data.choice(hac_kernel, _ALLOWED["hac_kernel"], "hac_kernel")
@@ -388,8 +461,11 @@ class ITS:
                 "hac_adjust": hac_adjust,
                 "draws": draws,
                 "block_length": block_length,
+                "small_sample": small_sample,
             },
         )
+        if placebo and self._pooled:
+            raise ValueError("placebo-in-time is implemented for a single series, not pooled")
         if method == "bootstrap":
             if self._controls:
                 raise ValueError("the block bootstrap is implemented for a single series")
@@ -405,7 +481,14 @@ class ITS:
         ordered = bool((np.diff(time) > 0).all())  # one row a period, in time order
         n_time = len(time) if ordered else len(np.unique(time))
         lag_used: int | None = None
-        if method == "model":
+        cluster_warnings: tuple[str, ...] = ()
+        if method == "cluster":
+            check_small_sample(small_sample)
+            counts = ClusterCounts(len(np.unique(d.unit[m])))
+            cluster_warnings = few_clusters.check("cr1", counts, level=level)
+            n_fe = 1 + len(self._pooled)
+            cov = clustered(fit, d.unit[m], n_fe, small_sample)
+        elif method == "model":
             cov = Covariance(fit.cov_model, float(fit.df_resid), {})
         elif method == "classical":
             cov = classical(fit, s["dispersion"] == "quasi")
@@ -474,6 +557,7 @@ class ITS:
                 diag["placebo_p"] = float(real["rank"] / len(placebo_frame))
             if method == "bootstrap":
                 warns = [*warns, *_monte_carlo_warnings(effects, draws, level)]
+            warns = [*warns, *cluster_warnings]
             return diag, warns
 
         def build_paths() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -487,6 +571,7 @@ class ITS:
                 rate_per=s["rate_per"],
                 step=step,
                 window=window,
+                pooled=bool(self._pooled),
             )
 
         return ITSResult(
@@ -503,7 +588,48 @@ class ITS:
             seed=seed if method == "bootstrap" else None,
             provenance={"sources": self._sources, "n_obs": int(m.sum())},
             checks=checks,
+            coefficients=lambda: tables.coefficient_table(d.names, fit, cov, level),
         )
+
+    def forecast(
+        self,
+        inference: Literal["classical", "hac", "model"] | None = None,
+        *,
+        level: float = 0.95,
+        hac_kernel: Kernel = "bartlett",
+        hac_lag: int | Literal["nw1994", "stock_watson", "llsw"] = "nw1994",
+        hac_adjust: bool = True,
+        window: int | None = None,
+    ) -> ITSForecastResult:
+        """Forecast mode: fit the pre-period only and project it as the counterfactual.
+
+        Estimand: the average (and cumulative) difference between the observed post-period
+        and what the pre-period model (trend, seasonality, covariates) predicts for it, with
+        prediction intervals carrying parameter uncertainty and the outcome's own variation,
+        serially correlated under ``model="gls"`` (:mod:`vrueval.designs.its.forecast`).
+        Same assumptions as the segmented model; the post-period is not used to fit anything,
+        so a misfit there cannot bend the counterfactual. With OLS, no seasonality and one
+        interruption the mean effect equals the segmented model's :meth:`ITSResult.impact`
+        ``mean_effect`` (tests/test_its_extended.py).
+
+        Parameters
+        ----------
+        inference : {"classical", "hac", "model"}, optional
+            Covariance of the pre-period coefficients: classical (default; with OLS the
+            intervals are ``predict.lm``'s prediction intervals), plain HAC (Bartlett or EWC,
+            ``hac_lag`` default ``"nw1994"``; no fixed-b), or ``"model"`` (GLS-ARMA, the only
+            choice for ``model="gls"``).
+        level : float
+            Level of every interval.
+        window : int, optional
+            Post-period rows (observed periods after the first intervention takes effect)
+            compared with the forecast; default all.
+        """
+        level = check_level(level)
+        its_data.choice(hac_kernel, _ALLOWED["hac_kernel"], "hac_kernel")
+        if window is not None and (not isinstance(window, int) or window < 1):
+            raise ValueError(f"window must be a positive integer, got {window!r}")
+        return fit_forecast(self, inference, level, hac_kernel, hac_lag, hac_adjust, window)
 
     def _refit(self, d: ITSDesign, y_star: np.ndarray) -> np.ndarray:
         s = self._settings
@@ -526,6 +652,35 @@ def _monte_carlo_warnings(effects: tables.Effects, draws: int, level: float) -> 
             if msg is not None:
                 out.append(msg)
     return out
+
+
+def _pooled_units(
+    units: Sequence[str] | None,
+    unit: str | None,
+    controls: Sequence[str],
+    model: str,
+    unit_trends: bool,
+    panel: Panel,
+) -> list[str]:
+    """The pooled ITS's unit codes (empty for a single or comparative ITS), validated."""
+    if units is None:
+        if unit_trends:
+            raise ValueError("unit_trends applies to a pooled ITS (units=[...]) only")
+        return []
+    if isinstance(units, str):
+        raise ValueError(f"units must be a list of units, got the string {units!r}")
+    if unit is not None or controls:
+        raise ValueError("a pooled ITS (units=[...]) takes neither unit= nor controls=")
+    if model == "gls":
+        raise ValueError("a pooled ITS supports model='ols', 'poisson' or 'negbin'")
+    if not isinstance(unit_trends, bool):
+        raise ValueError(f"unit_trends must be True or False, got {unit_trends!r}")
+    codes = [areas.resolve(u, panel.geography) for u in units]
+    if len(set(codes)) < len(codes):
+        raise ValueError(f"units lists a unit twice: {list(units)}")
+    if len(codes) < 2:
+        raise ValueError("a pooled ITS needs at least two units; use unit= for one")
+    return codes
 
 
 def _by_period(i: Interruption) -> pd.Period:

@@ -21,6 +21,7 @@ import numpy as np
 
 from vrueval.designs.its.models import ModelFit
 from vrueval.inference.block_bootstrap import circular_block_indices, default_block_length
+from vrueval.inference.cluster import cr1
 from vrueval.inference.hac import (
     Kernel,
     ewc_meat,
@@ -28,6 +29,7 @@ from vrueval.inference.hac import (
     kernel_matrix,
     newey_west_meat,
 )
+from vrueval.inference.small_sample import ParamCount, SmallSample
 
 FloatArray = np.ndarray
 
@@ -72,6 +74,29 @@ def classical(fit: ModelFit, quasi: bool) -> Covariance:
     """Model-based covariance: t(n - k) when the scale is estimated, else the normal."""
     estimated_scale = fit.link == "identity" or quasi
     return Covariance(fit.cov_model, float(fit.df_resid) if estimated_scale else None, {})
+
+
+def clustered(
+    fit: ModelFit, clusters: np.ndarray, n_unit_effects: int, small_sample: SmallSample
+) -> Covariance:
+    """CR1 by unit for a pooled ITS (:func:`vrueval.inference.cluster.cr1`), t(G - 1).
+
+    The unit effects (intercept and unit dummies, ``n_unit_effects`` = G columns) are nested in
+    the clusters; the small-sample rule decides how many of them ``K`` counts
+    (:mod:`vrueval.inference.small_sample`: "fixest" one, "stata" all G, as ``lm`` with unit
+    dummies and ``sandwich::vcovCL(type = "HC1")``). For a GLM the scores and bread are the
+    likelihood's, so the quasi-likelihood dispersion cancels.
+    """
+    n, k = fit.scores.shape
+    count = ParamCount(k - n_unit_effects, n_unit_effects, 0)
+    cc = cr1(fit.scores, fit.bread, clusters, n_obs=n, count=count, small_sample=small_sample)
+    cov = 0.5 * (cc.vcov + cc.vcov.T)
+    detail: dict[str, object] = {
+        "cluster": "unit",
+        "n_clusters": cc.n_clusters,
+        "small_sample": small_sample,
+    }
+    return Covariance(cov, float(cc.n_clusters - 1), detail)
 
 
 def hac(

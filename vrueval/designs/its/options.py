@@ -17,6 +17,7 @@ from typing import Literal, get_args
 
 from vrueval.data.design_input import FRAME_OPTIONS
 from vrueval.inference.hac import KERNELS
+from vrueval.inference.small_sample import DEFAULT_SMALL_SAMPLE, SMALL_SAMPLES
 from vrueval.options import Option, OptionsTable
 
 Model = Literal["ols", "poisson", "negbin", "gls"]
@@ -25,12 +26,13 @@ Response = Literal["count", "rate"]
 LockdownHandling = Literal["interruption", "indicator", "exclude"]
 Missing = Literal["error", "drop"]
 Dispersion = Literal["quasi", "model"]
-Inference = Literal["hac", "classical", "bootstrap", "model"]
+Inference = Literal["hac", "classical", "bootstrap", "model", "cluster"]
 HacLagRule = Literal["nw1994", "stock_watson", "llsw"]
 GlsMethod = Literal["REML", "ML"]
 
 _HAC = ("hac",)
 _BOOT = ("bootstrap",)
+_CLUSTER = ("cluster",)
 
 TABLE = OptionsTable.of(
     "ITS",
@@ -54,6 +56,15 @@ TABLE = OptionsTable.of(
         Option("arma", "(int, int)", (1, 0)),
         Option("gls_method", "str", "REML", get_args(GlsMethod)),
         Option("missing", "str", "error", get_args(Missing)),
+        Option("change", "str | mapping", "both", ("both", "level", "slope")),
+        Option(
+            "covariates",
+            "DataFrame | columns",
+            None,
+            doc="a table by period (and unit), or the input frame's column names",
+        ),
+        Option("units", "areas", None, doc="pooled multi-series ITS"),
+        Option("unit_trends", "bool", False, doc="pooled ITS: a trend for each unit"),
         Option("treated", "unit", None, frame=True, doc="DataFrame: the evaluated unit"),
         Option("weights", "column", None, frame=True, doc="refused until ITS reads it"),
         *FRAME_OPTIONS,
@@ -75,6 +86,7 @@ TABLE = OptionsTable.of(
         Option("draws", "int", 999, applies_to=_BOOT, doc="block bootstrap replicates"),
         Option("block_length", "int", None, applies_to=_BOOT, doc="None: ceil(n^(1/3))"),
         Option("seed", "int", None, doc="required for 'bootstrap'"),
+        Option("small_sample", "str", DEFAULT_SMALL_SAMPLE, SMALL_SAMPLES, _CLUSTER),
         Option("placebo", "bool", False),
         Option("min_segment", "int", 8),
         Option("window", "int", None),

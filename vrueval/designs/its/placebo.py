@@ -20,12 +20,16 @@ def placebo_table(
 ) -> pd.DataFrame:
     """Fit a fake interruption at every pre-period date with ``min_segment`` points on both
     sides (pre-period data only, same model and inference) and rank the real interruption's
-    level-change t statistic among them (rank 1 = largest |t|)."""
+    level-change t statistic among them (rank 1 = largest |t|; the slope change's for a
+    slope-only interruption)."""
     from vrueval.designs.its import ITS
 
     s = its._settings
     first = next(i for i in its._interruptions if not i.nuisance)
-    real = effects.loc[(effects["interruption"] == first.label) & ~effects["nuisance"]]
+    # the first change the interruption has: its level change unless it is slope-only
+    term = "slope_change" if first.change == "slope" else "level_change"
+    rows_of = (effects["interruption"] == first.label) & ~effects["nuisance"]
+    real = effects.loc[rows_of & effects["term"].str.startswith(term)]
     real_t = float(real["statistic"].iloc[0])
     pre = its._treated.periods[its._treated.periods < first.period]
     candidates = pre[min_segment : len(pre) - min_segment + 1]
@@ -41,6 +45,7 @@ def placebo_table(
         design = ITS(
             its._panel,
             {"placebo": fake},
+            change=first.change,
             unit=s["unit"],
             outcome=s["outcome"],
             controls=s["controls"],
@@ -57,7 +62,7 @@ def placebo_table(
             missing=s["missing"],
         )
         eff = design.fit(inf, **hac_options).effects()  # type: ignore[arg-type]
-        row = eff.loc[eff["term"] == "level_change"].iloc[0]
+        row = eff.loc[eff["term"] == term].iloc[0]
         rows.append((str(fake), row["estimate"], row["statistic"], False))
     rows.append((str(first.period), real["estimate"].iloc[0], real_t, True))
     table = pd.DataFrame(rows, columns=["period", "estimate", "statistic", "real"])

@@ -43,6 +43,7 @@ class ITSResult(Result):
         diagnostics: Mapping[str, Any] | None = None,
         warnings: tuple[str, ...] = (),
         checks: Checks | None = None,
+        coefficients: Callable[[], pd.DataFrame] | None = None,
     ) -> None:
         # Built on first access and kept: the result is read-only, the cache only fills once.
         self._build_paths = paths
@@ -53,6 +54,7 @@ class ITSResult(Result):
         self._beta = np.array(beta, dtype=float)
         self._cov = np.array(cov, dtype=float)
         self._interruptions = interruptions
+        self._build_coefficients = coefficients
         super().__init__(
             design="ITS",
             effects=effects,
@@ -81,6 +83,10 @@ class ITSResult(Result):
 
     @property
     def _coefficients(self) -> pd.DataFrame:
+        if self._build_coefficients is not None:
+            if "coefficients" not in self._cache:
+                self._cache["coefficients"] = self._build_coefficients()
+            return self._cache["coefficients"]
         se = np.sqrt(np.diag(self._cov))
         return pd.DataFrame({"term": self._names, "estimate": self._beta, "std_error": se})
 
@@ -107,9 +113,11 @@ class ITSResult(Result):
         return None if self._fourier_aic is None else self._fourier_aic.copy()
 
     def coefficients(self) -> pd.DataFrame:
-        """All coefficients of the mean model on the linear-predictor scale, with std errors
-        from :meth:`vcov`."""
-        return self._coefficients
+        """All coefficients of the mean model on the linear-predictor scale (covariates as
+        ``covariate:<name>``) with standard errors, intervals, p-values, t statistics and df by
+        the result's inference (with fixed-b HAC, each coefficient's own variance factor and
+        df, as in :meth:`effects`)."""
+        return self._coefficients.copy()
 
     def vcov(self) -> pd.DataFrame:
         """The coefficient covariance behind every interval (with fixed-b HAC, before each
@@ -138,4 +146,58 @@ class ITSResult(Result):
 
     def plot(self, ax: Any = None) -> Any:
         """Observed points, fitted line, counterfactual with its band, interruptions marked."""
+        if self._settings.get("units"):
+            raise NotImplementedError(
+                "no plot of a pooled ITS yet; plot counterfactual() one unit at a time"
+            )
         return plotter("its")(self, ax=ax)
+
+
+class ITSForecastResult(Result):
+    """Result of :meth:`vrueval.ITS.forecast`: the pre-period model projected over the
+    post-period (:mod:`vrueval.designs.its.forecast`).
+
+    Views (all copies): :meth:`effects` (mean effect per period, cumulative effect in events
+    and relative change in %, observed minus forecast, with prediction intervals),
+    :meth:`counterfactual` (per post-period row: forecast with confidence and prediction
+    intervals, and the gap), :meth:`coefficients` (the pre-period fit) and :meth:`fourier_aic`.
+    """
+
+    def __init__(
+        self,
+        *,
+        effects: pd.DataFrame,
+        counterfactual: pd.DataFrame,
+        coefficients: pd.DataFrame,
+        fourier_aic: pd.DataFrame | None,
+        settings: Mapping[str, Any],
+        level: float,
+        provenance: Mapping[str, Any],
+    ) -> None:
+        self._counterfactual = counterfactual.copy()
+        self._coefficients = coefficients.copy()
+        self._fourier_aic = fourier_aic
+        super().__init__(
+            design="ITS forecast",
+            effects=effects,
+            settings=settings,
+            level=level,
+            provenance=provenance,
+        )
+
+    def counterfactual(self) -> pd.DataFrame:
+        """Per post-period row: observed, forecast (``counterfactual``) with its confidence
+        interval (parameter uncertainty) and prediction interval (and the outcome's own,
+        possibly serially correlated, variation), and the gap ``effect`` with its interval."""
+        return self._counterfactual.copy()
+
+    def coefficients(self) -> pd.DataFrame:
+        """The pre-period model's coefficients on the linear-predictor scale."""
+        return self._coefficients.copy()
+
+    def fourier_aic(self) -> pd.DataFrame | None:
+        """AIC of each Fourier K tried on the pre-period, when K was chosen by AIC."""
+        return None if self._fourier_aic is None else self._fourier_aic.copy()
+
+    def _extra_dict(self) -> dict[str, Any]:
+        return {"counterfactual": self._counterfactual, "coefficients": self._coefficients}

@@ -41,22 +41,54 @@ class Effects:
     nuisance: tuple[bool, ...]
 
     def frame(self) -> pd.DataFrame:
-        """The effects table (a fresh DataFrame on every call)."""
-        return pd.DataFrame(
+        """The effects table (a fresh DataFrame on every call).
+
+        Its text columns are the same for every series fitted with the same terms, so they are
+        built once (:func:`_template`) and copied; the numbers fill its single float block.
+        Building an 11-column DataFrame from scratch costs as much as the fit itself.
+        """
+        frame = _template(self.terms, self.scale, self.interruption, self.nuisance).copy()
+        frame.iloc[:, 1:8] = np.column_stack(
+            [
+                self.estimate,
+                self.std_error,
+                self.conf_low,
+                self.conf_high,
+                self.p_value,
+                self.statistic,
+                self.df,
+            ]
+        ).astype(float)
+        return frame
+
+
+_TEMPLATES: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+
+def _template(
+    terms: tuple[str, ...], scale: str, interruption: tuple[str, ...], nuisance: tuple[bool, ...]
+) -> pd.DataFrame:
+    """An effects table with these text columns and NaN numbers (never handed out itself)."""
+    key = (terms, scale, interruption, nuisance)
+    found = _TEMPLATES.get(key)
+    if found is None:
+        nan = np.full(len(terms), np.nan)
+        found = pd.DataFrame(
             {
-                "term": list(self.terms),
-                "estimate": self.estimate,
-                "std_error": self.std_error,
-                "conf_low": self.conf_low,
-                "conf_high": self.conf_high,
-                "p_value": self.p_value,
-                "statistic": self.statistic,
-                "df": self.df,
-                "scale": self.scale,
-                "interruption": list(self.interruption),
-                "nuisance": list(self.nuisance),
+                "term": list(terms),
+                **{c: nan for c in _NUMBERS},
+                "scale": [scale] * len(terms),
+                "interruption": list(interruption),
+                "nuisance": list(nuisance),
             }
         )
+        if len(_TEMPLATES) >= 256:
+            _TEMPLATES.pop(next(iter(_TEMPLATES)))
+        _TEMPLATES[key] = found
+    return found
+
+
+_NUMBERS = ("estimate", "std_error", "conf_low", "conf_high", "p_value", "statistic", "df")
 
 
 def effect_numbers(
@@ -118,6 +150,40 @@ def effect_numbers(
     )
 
 
+def coefficient_table(
+    names: Sequence[str], fit: ModelFit, cov: Covariance, level: float
+) -> pd.DataFrame:
+    """Every coefficient on the linear-predictor scale as a Wald test, by the same rule as the
+    effects (with fixed-b HAC, each coefficient's own variance factor and df; ``df`` NaN for
+    the normal reference)."""
+    k = len(fit.beta)
+    q = 0.5 + level / 2
+    se = np.sqrt(np.maximum(np.diag(cov.cov), 0.0))
+    factor, df = cov.contrasts(np.eye(k))
+    se = se * np.sqrt(factor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = fit.beta / se
+        normal = ~np.isfinite(df)
+        crit = np.where(normal, special.ndtri(q), special.stdtrit(np.where(normal, 1.0, df), q))
+        p = np.where(
+            normal,
+            2 * special.ndtr(-np.abs(stat)),
+            2 * special.stdtr(np.where(normal, 1.0, df), -np.abs(stat)),
+        )
+    return pd.DataFrame(
+        {
+            "term": list(names),
+            "estimate": fit.beta,
+            "std_error": se,
+            "conf_low": fit.beta - crit * se,
+            "conf_high": fit.beta + crit * se,
+            "p_value": p,
+            "statistic": stat,
+            "df": np.where(normal, np.nan, df),
+        }
+    )
+
+
 def effects_table(
     d: ITSDesign,
     fit: ModelFit,
@@ -140,6 +206,7 @@ def path_tables(
     rate_per: float | None,
     step: int,
     window: int | None,
+    pooled: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-period counterfactual frame and the impact over the window after the intervention."""
     t = d.treated
@@ -155,6 +222,7 @@ def path_tables(
         observed = its_data.per_population(observed, pop, rate_per)
     frame = pd.DataFrame(
         {
+            **({"unit": d.unit[t]} if pooled else {}),
             "period": d.periods[t],
             "observed": observed,
             "in_fit": d.in_fit[t],
@@ -168,7 +236,11 @@ def path_tables(
     # Only fitted months count: excluded months (lockdown, washout, missing) have no fitted data,
     # and an effect there would be pure extrapolation of the slope change.
     post = np.flatnonzero((d.time[t] >= start_pos) & d.in_fit[t])
-    if window is not None:
+    if window is not None and pooled:  # the first ``window`` fitted periods of each unit
+        units = d.unit[t][post]
+        rank = pd.Series(np.ones(len(post))).groupby(units).cumsum().to_numpy()
+        post = post[rank <= window]
+    elif window is not None:
         post = post[:window]
     weights = pop / rate_per if rate_model and rate_per else np.ones(len(pop))
     label = ",".join(i.label for i in interventions)
