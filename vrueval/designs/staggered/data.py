@@ -272,6 +272,39 @@ def _assemble(
     )
 
 
+def drop_early(data: StaggeredData, anticipation: int) -> StaggeredData:
+    """``data`` without the units first treated within ``anticipation`` periods of the start.
+
+    With anticipation of k periods a cohort's last clean period is ``g - k - 1``; a cohort
+    first treated in the first k + 1 periods has none, so it can be neither estimated nor a
+    comparison. The units dropped are named in ``messages``.
+    """
+    early = np.isfinite(data.first) & (data.first - anticipation < 1)
+    if not early.any():
+        return data
+    keep = ~early
+    names = [u for u, e in zip(data.units, early, strict=True) if e]
+    if not keep.any():
+        raise StaggeredDataError("every unit is treated within the anticipation window")
+    message = (
+        f"dropped {len(names)} unit(s) first treated within {anticipation} period(s) of the "
+        f"start ({data.periods[anticipation]} or earlier): with anticipation they have no "
+        f"untreated period to compare with: {_show(names)}"
+    )
+    units = tuple(u for u, k in zip(data.units, keep, strict=True) if k)
+    return StaggeredData(
+        y=data.y[keep],
+        x=data.x[keep],
+        first=data.first[keep],
+        units=units,
+        periods=data.periods,
+        covariates=data.covariates,
+        first_labels={u: v for u, v in data.first_labels.items() if u in set(units)},
+        messages=(*data.messages, message),
+        beyond_window=data.beyond_window,
+    )
+
+
 def _after(a: object, b: object) -> bool:
     try:
         return bool(a > b)  # type: ignore[operator]
