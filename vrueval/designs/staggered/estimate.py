@@ -154,7 +154,10 @@ def group_time_att(
             if method == "reg":
                 est, psi = _reg_panel(dy, d, cov)
             else:
-                est, psi, trimmed = _weighted_panel(dy, d, cov, outcome_model=method == "dr")
+                try:
+                    est, psi, trimmed = _weighted_panel(dy, d, cov, outcome_model=method == "dr")
+                except IdentificationError as err:
+                    raise IdentificationError(f"{cell}: {err}") from err
                 if trimmed:
                     overlap.append(f"{cell}: {trimmed}")
         else:
@@ -163,9 +166,10 @@ def group_time_att(
         inf[idx, j] = psi * (n / len(idx))
     if overlap:
         notes.append(
-            f"poor overlap: comparison units with a propensity score of {PS_TRIM} or more were "
-            "trimmed (as R did/DRDID do), so these cells compare the cohort with fewer, less "
-            "alike units and rest on the propensity model's extrapolation: " + "; ".join(overlap)
+            f"poor overlap (propensity scores of {PS_TRIM} or more): comparison units that high "
+            "are trimmed (as R did/DRDID do), and treated units that high have no comparable "
+            "comparison unit, so these cells rest on the propensity model's extrapolation: "
+            + "; ".join(overlap)
         )
     return GroupTime(
         group=np.array([r[0] for r in rows], dtype=int),
@@ -215,16 +219,24 @@ def _ols_on_controls(dy: np.ndarray, d: np.ndarray, x: np.ndarray) -> tuple[np.n
 
 
 def logit(d: np.ndarray, x: np.ndarray, *, tol: float = 1e-12, max_iter: int = 60) -> np.ndarray:
-    """Maximum-likelihood logit coefficients by Newton-Raphson (the glm fit, untruncated)."""
+    """Maximum-likelihood logit coefficients by Newton-Raphson (the glm fit, untruncated).
+
+    Under separation the likelihood has no maximum: the iterations stop where the Hessian
+    becomes singular, and the caller detects the separation from the fitted index.
+    """
     beta = np.zeros(x.shape[1])
-    for _ in range(max_iter):
-        eta = x @ beta
-        p = 1 / (1 + np.exp(-eta))
-        w = p * (1 - p)
-        step = np.linalg.solve((x * w[:, None]).T @ x, x.T @ (d - p))
-        beta = beta + step
-        if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
-            break
+    with np.errstate(over="ignore"):
+        for _ in range(max_iter):
+            eta = x @ beta
+            p = 1 / (1 + np.exp(-eta))
+            w = p * (1 - p)
+            try:
+                step = np.linalg.solve((x * w[:, None]).T @ x, x.T @ (d - p))
+            except np.linalg.LinAlgError:
+                break
+            beta = beta + step
+            if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
+                break
     return beta
 
 
@@ -235,23 +247,42 @@ def _weighted_panel(
     the normalised (Hajek) inverse-probability-weighted DiD (``False``: DRDID's
     ``std_ipw_did_panel``), each with its influence function.
 
-    Returns the estimate, the influence function and, when comparison units were trimmed for
-    a propensity score of ``PS_TRIM`` or more, a description of them (else ``""``).
+    Returns the estimate, the influence function and a description of the overlap problems
+    (``""`` when none): comparison units trimmed for a propensity score of ``PS_TRIM`` or
+    more, and treated units whose score is that high (no comparison unit resembles them).
+    Complete separation (no overlap at all) is refused.
     """
     n = len(dy)
     beta = logit(d, x)
-    ps = 1 / (1 + np.exp(-(x @ beta)))
+    index = x @ beta
+    if index[d == 1].min() > index[d == 0].max():
+        raise IdentificationError(
+            "the covariates separate the cohort from its comparison units completely (every "
+            "propensity score is 0 or 1): there is no overlap, so the weighted comparison is "
+            "not identified; use method='reg', fewer covariates or another comparison group"
+        )
+    ps = 1 / (1 + np.exp(-index))
     w_fisher = ps * (1 - ps)
     hessian_inv = np.linalg.inv((x * w_fisher[:, None]).T @ x) * n
     ps = np.minimum(ps, 1 - 1e-6)
     trim = np.where(d == 1, 1.0, (ps < PS_TRIM).astype(float))
-    cut = int(((d == 0) & (ps >= PS_TRIM)).sum())
     if not np.any(trim * (1 - d)):
         raise IdentificationError(
             f"every comparison unit has a propensity score of {PS_TRIM} or more: no overlap "
             "with the cohort, so its effect is not identified with these covariates"
         )
-    trimmed = f"{cut} of {int((d == 0).sum())} comparison units" if cut else ""
+    cut = int(((d == 0) & (ps >= PS_TRIM)).sum())
+    alike = int(((d == 1) & (ps >= PS_TRIM)).sum())
+    trimmed = ", ".join(
+        [
+            *([f"{cut} of {int((d == 0).sum())} comparison units trimmed"] if cut else []),
+            *(
+                [f"{alike} of {int(d.sum())} treated units with no comparable comparison unit"]
+                if alike
+                else []
+            ),
+        ]
+    )
     if outcome_model:
         fitted, lin_ols = _ols_on_controls(dy, d, x)
     else:
