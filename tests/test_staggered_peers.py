@@ -2,8 +2,9 @@
 
 Reference values: tests/reference/staggered_peers.json, made by staggered_peers.py (pyfixest
 0.60 ``feols`` for Sun & Abraham, diff-diff 3.13 ``ImputationDiD`` for Borusyak, Jaravel &
-Spiess, csdid 0.4.3 for Callaway & Sant'Anna) on R ``did``'s mpdta and the simulated panel
-staggered_sim.csv the script wrote.
+Spiess, csdid 0.4.3 for Callaway & Sant'Anna) on R ``did``'s mpdta, the simulated panel
+staggered_sim.csv and the bundled crime severity scores by force with the VRU cohort
+(staggered_css_robbery.csv, checked against data/ below), all written by the script.
 
 Tolerances (relative, with an absolute floor of 1e-12 for zeros):
 - Sun & Abraham: 1e-8 on every coefficient, CR1 standard error and interaction-weighted
@@ -32,12 +33,34 @@ CS_TOL = 1e-7
 
 
 def _data(name: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    if name == "css":
+        cols = {"unit": "unit_id", "time": "year", "y": "robbery", "g": "g", "x": "theft"}
+        return pd.read_csv(REF / "staggered_css_robbery.csv"), cols
     if name == "mpdta":
         cols = {"unit": "countyreal", "time": "year", "y": "lemp", "g": "first.treat", "x": "lpop"}
         return pd.read_csv(REF / "mpdta.csv.gz"), cols
     sim = pd.read_csv(REF / "staggered_sim.csv")
     cols = {"unit": "id", "time": "year", "y": "y", "g": "g", "x": "x"}
     return (sim[sim["g"] > 0].reset_index(drop=True) if name == "sim_nonever" else sim), cols
+
+
+def test_css_frame_is_the_bundled_data(raw_data: Path) -> None:
+    """The force x year frame the peers ran on holds the bundled crime severity scores and the
+    registry's VRU cohort (so the references cannot drift from the data)."""
+    frame = pd.read_csv(REF / "staggered_css_robbery.csv")
+    raw = pd.read_csv(raw_data / "css_pfa_2003_2022" / "css_by_offence_group_pfa_fy2003_2022.csv")
+    raw = raw[
+        (raw["vintage"] == "CSS data tool, YE Mar 2022 edition") & (raw["geo_level"] == "pfa")
+    ]
+    for column, group in (("robbery", "Robbery"), ("theft", "Theft offences")):
+        part = raw[raw["offence_group"] == group].set_index(["area_code", "fy_end_year"])["css"]
+        values = part.reindex(pd.MultiIndex.from_arrays([frame["area"], frame["year"]]))
+        np.testing.assert_array_equal(values.to_numpy(), frame[column].to_numpy())
+    treated = set(frame.loc[frame["g"] == 2020, "area"])
+    assert treated == {
+        a for a in frame["area"].unique() if ve.areas.get(a, "force").vru_cohort == 2019
+    }
+    assert len(treated) == 18 and frame["area"].nunique() == 42
 
 
 def _args(cols: dict[str, str]) -> dict[str, str]:

@@ -10,10 +10,11 @@
 - Callaway & Sant'Anna: csdid ``ATTgt`` (a port of R ``did``) with ``est_method="ipw"`` and with
   ``anticipation=1``.
 
-Data: tests/reference/mpdta.csv.gz (R ``did::mpdta``) and staggered_sim.csv, a simulated panel
+Data: tests/reference/mpdta.csv.gz (R ``did::mpdta``); staggered_sim.csv, a simulated panel
 this script writes (400 units x 8 years, cohorts 2003/2005/2006 and never treated, a covariate
-``x`` that shifts trends, dynamic heterogeneous effects). The ``nonever`` variants drop the
-never-treated units.
+``x`` that shifts trends, dynamic heterogeneous effects; the ``nonever`` variants drop the
+never-treated units); and staggered_css_robbery.csv, the bundled crime severity scores of
+data/css_pfa_2003_2022 as a force x year frame with the VRU cohort (see :func:`css_robbery`).
 
 Run with a venv holding the peers (they are not test dependencies):
 
@@ -27,6 +28,7 @@ Writes staggered_peers.json (and staggered_sim.csv when absent) next to this fil
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from importlib import metadata
 from pathlib import Path
@@ -35,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 AGGS = ("simple", "dynamic", "group", "calendar")
 
 
@@ -59,6 +62,40 @@ def simulated(seed: int = 20261203) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def css_robbery() -> pd.DataFrame:
+    """The bundled ONS crime severity scores by force (YE Mar 2022 edition): robbery as the
+    outcome, theft as a time-varying covariate, first treated in FY2019/20 (``fy_end_year``
+    2020) for the 18 VRU forces of the 2019 cohort from vrueval's registry; the 2022 cohort
+    (Cleveland, Humberside) starts after the data end and is coded never treated (0), as R
+    ``did`` treats it; forces with a blank year (City of London) are left out."""
+    sys.path.insert(0, str(ROOT))
+    from vrueval import areas
+
+    raw = pd.read_csv(
+        ROOT / "data" / "css_pfa_2003_2022" / "css_by_offence_group_pfa_fy2003_2022.csv"
+    )
+    raw = raw[
+        (raw["vintage"] == "CSS data tool, YE Mar 2022 edition") & (raw["geo_level"] == "pfa")
+    ]
+    wide = raw.pivot_table(
+        index=["area_code", "fy_end_year"], columns="offence_group", values="css", dropna=False
+    )
+    frame = pd.DataFrame(
+        {
+            "area": wide.index.get_level_values(0),
+            "year": wide.index.get_level_values(1).astype(int),
+            "robbery": wide["Robbery"].to_numpy(),
+            "theft": wide["Theft offences"].to_numpy(),
+        }
+    )
+    blank = frame.groupby("area")[["robbery", "theft"]].transform(lambda v: v.isna().any())
+    frame = frame[~blank.any(axis=1)].reset_index(drop=True)
+    cohort = {a: areas.get(a, "force").vru_cohort for a in frame["area"].unique()}
+    frame["g"] = [2020 if cohort[a] == 2019 else 0 for a in frame["area"]]
+    frame.insert(1, "unit_id", pd.factorize(frame["area"], sort=True)[0] + 1)  # csdid: numeric
+    return frame
+
+
 def datasets() -> dict[str, tuple[pd.DataFrame, dict[str, str]]]:
     mp = pd.read_csv(HERE / "mpdta.csv.gz")
     sim_path = HERE / "staggered_sim.csv"
@@ -67,7 +104,12 @@ def datasets() -> dict[str, tuple[pd.DataFrame, dict[str, str]]]:
     sim = pd.read_csv(sim_path)
     mp_cols = {"unit": "countyreal", "time": "year", "y": "lemp", "g": "first.treat", "x": "lpop"}
     sim_cols = {"unit": "id", "time": "year", "y": "y", "g": "g", "x": "x"}
+    css_path = HERE / "staggered_css_robbery.csv"
+    css_robbery().to_csv(css_path, index=False, float_format="%.17g")
+    css = pd.read_csv(css_path)
+    css_cols = {"unit": "unit_id", "time": "year", "y": "robbery", "g": "g", "x": "theft"}
     return {
+        "css": (css, css_cols),
         "mpdta": (mp, mp_cols),
         "sim": (sim, sim_cols),
         "sim_nonever": (sim[sim["g"] > 0].reset_index(drop=True), sim_cols),
@@ -203,6 +245,8 @@ def run_csdid(
 
 
 SUNAB = [
+    ("css", "never", 0),
+    ("css", "never", 2),
     ("mpdta", "never", 0),
     ("mpdta", "never", 1),
     ("mpdta", "last", 0),
@@ -210,8 +254,19 @@ SUNAB = [
     ("sim", "last", 1),
     ("sim_nonever", "last", 0),
 ]
-IMPUTATION = [("mpdta", 0), ("mpdta", 1), ("sim", 0), ("sim", 2), ("sim_nonever", 0)]
+IMPUTATION = [
+    ("css", 0),
+    ("css", 1),
+    ("mpdta", 0),
+    ("mpdta", 1),
+    ("sim", 0),
+    ("sim", 2),
+    ("sim_nonever", 0),
+]
 CSDID = [
+    ("css", "nevertreated", True, "dr", "varying", 0),
+    ("css", "nevertreated", True, "ipw", "universal", 1),
+    ("css", "notyettreated", True, "reg", "varying", 0),
     ("mpdta", "nevertreated", True, "ipw", "varying", 0),
     ("mpdta", "notyettreated", True, "ipw", "universal", 0),
     ("mpdta", "nevertreated", False, "dr", "varying", 1),
