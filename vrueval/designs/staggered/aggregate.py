@@ -68,7 +68,7 @@ def aggregate(gt: GroupTime, first: np.ndarray, kind: Aggregation) -> Aggregate:
             est, inf = _weighted(gt, keep, pg, first, with_wif=False)
             att_g.append(est)
             inf_g.append(inf)
-        att_arr, inf_mat = np.array(att_g), np.column_stack(inf_g)
+        att_arr, inf_mat = np.array(att_g), np.array(inf_g).T
         w = pgg / pgg.sum()
         overall_inf = inf_mat @ w
         if gt.share_variance:
@@ -96,7 +96,7 @@ def _mean_of(
     kind: str, keys: np.ndarray, parts: list[tuple[float, np.ndarray]], use: np.ndarray
 ) -> Aggregate:
     att = np.array([p[0] for p in parts])
-    inf = np.column_stack([p[1] for p in parts])
+    inf = np.array([p[1] for p in parts]).T  # column-major n x m, no copy
     return Aggregate(kind, keys, att, inf, float(att[use].mean()), inf[:, use].mean(axis=1))
 
 

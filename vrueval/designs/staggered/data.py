@@ -85,26 +85,30 @@ def from_long(
             f"column(s) {absent} not in the frame; it has {list(frame.columns)}"
         )
     d = frame.loc[:, list(dict.fromkeys(needed))].copy()
-    dup = d.duplicated([unit, time])
-    if dup.any():
-        raise StaggeredDataError(
-            f"{int(dup.sum())} rows repeat a ({unit}, {time}) pair; a panel has one row per unit "
-            "and period"
-        )
     unit_codes, unit_index = pd.factorize(d[unit], sort=True)
     time_codes, time_index = pd.factorize(d[time], sort=True)
+    # counts per unit x period cell on integer codes (the wide arrays below are that size
+    # anyway): row hashing took half a minute on 35,000 units x 120 periods
+    cell = unit_codes.astype(np.int64) * len(time_index) + time_codes
+    counts = np.bincount(cell[cell >= 0], minlength=len(unit_index) * len(time_index))
+    repeats = int((counts[counts > 1] - 1).sum())
+    if repeats:
+        raise StaggeredDataError(
+            f"{repeats} rows repeat a ({unit}, {time}) pair; a panel has one row per unit "
+            "and period"
+        )
     raw_first = d[first_treated]
     g_num = pd.to_numeric(raw_first, errors="coerce").to_numpy(dtype=float)
     never = raw_first.isna().to_numpy() | (raw_first == never_value).to_numpy() | np.isinf(g_num)
-    g_first = pd.Series(raw_first.to_numpy(), dtype=object).where(~never, None)
-    per_unit = pd.DataFrame({"u": unit_codes, "g": g_first.astype(str)}).groupby("u")["g"].nunique()
-    if (per_unit > 1).any():
-        bad = [unit_index[i] for i in per_unit.index[per_unit > 1]][:5]
+    g_codes = np.where(never, -1, pd.factorize(raw_first)[0])
+    first_rows = np.zeros(len(unit_index), dtype=int)
+    first_rows[unit_codes[::-1]] = np.arange(len(unit_codes))[::-1]
+    varies = g_codes != g_codes[first_rows][unit_codes]  # row differs from its unit's first
+    if varies.any():
+        bad = list(unit_index[np.unique(unit_codes[varies])][:5])
         raise StaggeredDataError(
             f"{first_treated!r} must be constant within a unit; it varies for {bad}"
         )
-    first_rows = np.zeros(len(unit_index), dtype=int)
-    first_rows[unit_codes[::-1]] = np.arange(len(unit_codes))[::-1]
     raw_values = raw_first.to_numpy()
     first_map: dict[object, object] = {
         u: (None if never[r] else raw_values[r])

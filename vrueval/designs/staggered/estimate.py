@@ -127,7 +127,7 @@ def group_time_att(
 
     n_cells = len(rows)
     att = np.zeros(n_cells)
-    inf = np.zeros((n, n_cells))
+    inf = np.zeros((n, n_cells), order="F")
     n_t = np.zeros(n_cells, dtype=int)
     n_c = np.zeros(n_cells, dtype=int)
     x_all = data.x

@@ -116,7 +116,7 @@ def imputation_cells(data: StaggeredData, *, anticipation: int = 0) -> GroupTime
         rhs_cells[position[t], j] += 1.0
         rhs_cells[:, j] -= u[c] / n_untreated[c]
     theta = _solve_normalised(s_full, rhs_cells)
-    inf = -(resid[:, ident] @ theta)
+    inf = np.asfortranarray(-(resid[:, ident] @ theta))
     att = np.zeros(n_cells)
     n_t = np.zeros(n_cells, dtype=int)
     for j, (g, t) in enumerate(rows):

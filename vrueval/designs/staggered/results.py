@@ -101,9 +101,12 @@ def effects_table(
     the t reference of analytic intervals (the normal when None).
     """
     level = check_level(level)
-    inf = np.column_stack([f.inf for f in fams])
-    n = inf.shape[0]
     sizes = np.cumsum([0, *(len(f.terms) for f in fams)])
+    n = fams[0].inf.shape[0]
+    # column-major: each term's influence function contiguous (large panels: 35,000 units)
+    inf = np.empty((n, int(sizes[-1])), order="F")
+    for f, lo, hi in zip(fams, sizes[:-1], sizes[1:], strict=True):
+        inf[:, lo:hi] = f.inf.reshape(n, -1)
     se = np.full(inf.shape[1], np.nan)
     crit = np.full(inf.shape[1], np.nan)
     crits: dict[str, float] = {}

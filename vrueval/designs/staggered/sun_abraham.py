@@ -116,24 +116,29 @@ def interaction_cells(
     for _, m in [*members, (-1, control)]:
         block = y[m]
         resid[m] = block - block.mean(axis=1, keepdims=True) - block.mean(axis=0) + block.mean()
-    mean_c = y[control].mean(axis=0)
-    n_c = int(control.sum())
+    control_idx = np.flatnonzero(control)
+    mean_c = y[control_idx].mean(axis=0)
+    n_c = len(control_idx)
+    resid_c = resid[control_idx]
 
     rows: list[tuple[int, int, int]] = [
         (g, t, g - 1 - k) for g, _ in members for t in range(n_periods)
     ]
     att = np.zeros(len(rows))
-    inf = np.zeros((n, len(rows)))
+    # column-major: each cell's influence function is contiguous for the aggregations
+    inf = np.zeros((n, len(rows)), order="F")
     n_t = np.zeros(len(rows), dtype=int)
-    for j, (g, t, ref) in enumerate(rows):
-        m = first == g
-        n_t[j] = int(m.sum())
-        if t == ref:
-            continue
-        mean_g = y[m].mean(axis=0)
-        att[j] = (mean_g[t] - mean_g[ref]) - (mean_c[t] - mean_c[ref])
-        inf[m, j] = (resid[m, t] - resid[m, ref]) / n_t[j]
-        inf[control, j] = -(resid[control, t] - resid[control, ref]) / n_c
+    for c, (g, m) in enumerate(members):
+        idx = np.flatnonzero(m)
+        ref = g - 1 - k
+        cols = slice(c * n_periods, (c + 1) * n_periods)
+        mean_g = y[idx].mean(axis=0)
+        # the reference cell comes out exactly 0, estimate and influence alike
+        att[cols] = (mean_g - mean_g[ref]) - (mean_c - mean_c[ref])
+        resid_g = resid[idx]
+        inf[idx, cols] = (resid_g - resid_g[:, [ref]]) / len(idx)
+        inf[control_idx, cols] = -(resid_c - resid_c[:, [ref]]) / n_c
+        n_t[cols] = len(idx)
     reference = np.array([t == ref for _, t, ref in rows], dtype=bool)
     coefficients = int((~reference).sum())
     factor = cr1_factor(
