@@ -117,8 +117,8 @@ def test_plot(mpdta: pd.DataFrame) -> None:
 def test_unknown_options_rejected_with_allowed(mpdta: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="not_yet_treated"):
         _mp(mpdta, control_group="notyet")
-    with pytest.raises(ValueError, match="'dr', 'reg'"):
-        _mp(mpdta, method="ipw")
+    with pytest.raises(ValueError, match="'dr', 'ipw', 'reg'"):
+        _mp(mpdta, method="ols")
     with pytest.raises(ValueError, match="universal"):
         _mp(mpdta, base_period="fixed")
     with pytest.raises(ValueError, match="level"):

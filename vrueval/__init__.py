@@ -10,7 +10,7 @@ from vrueval import areas, power
 from vrueval.data import Panel, PanelError, Source, datasets
 from vrueval.designs.did import DiD, EventStudy
 from vrueval.designs.its import ITS
-from vrueval.designs.staggered import CallawaySantAnna, StaggeredDiD
+from vrueval.designs.staggered import CallawaySantAnna, Imputation, StaggeredDiD, SunAbraham
 from vrueval.results import Result
 
 try:
@@ -23,7 +23,9 @@ __all__ = [
     "DiD",
     "EventStudy",
     "ITS",
+    "Imputation",
     "StaggeredDiD",
+    "SunAbraham",
     "Panel",
     "PanelError",
     "Result",

@@ -115,6 +115,8 @@ def tolerance(
         if settings.get("method") in ("dr", "ipw") and covariates:
             return IRLS
         return CLOSED_FORM
+    if design in ("SunAbraham", "Imputation"):
+        return CLOSED_FORM
     raise ValueError(
         f"no verify tolerance for design {design!r}: add a rule to vrueval.analysis.tolerance"
     )

@@ -6,6 +6,14 @@ term for having estimated the cohort shares (Callaway & Sant'Anna 2021, section 
 appendix). Overall summaries: ``simple`` averages all post-treatment cells; ``group`` averages
 the cohort effects; ``dynamic`` averages the non-negative event times; ``calendar`` averages the
 calendar-period effects.
+
+This module is the one event-time aggregation of every staggered estimator (Callaway &
+Sant'Anna, Sun & Abraham's interaction-weighted estimator, Borusyak, Jaravel & Spiess's
+imputation estimator): each delivers cohort x period cells with influence functions, so
+``att:e=<k>`` is the same cohort-size-weighted average of the cells at event time k whichever
+estimator made them. Sun & Abraham's weights (cohort shares among the cohorts observed at k) and
+Borusyak et al.'s (every treated observation at k equally) are exactly these. The estimators
+differ only in whether the variance adds the estimation of the shares (``share_variance``).
 """
 
 from __future__ import annotations
@@ -60,9 +68,11 @@ def aggregate(gt: GroupTime, first: np.ndarray, kind: Aggregation) -> Aggregate:
             est, inf = _weighted(gt, keep, pg, first, with_wif=False)
             att_g.append(est)
             inf_g.append(inf)
-        att_arr, inf_mat = np.array(att_g), np.column_stack(inf_g)
+        att_arr, inf_mat = np.array(att_g), np.array(inf_g).T
         w = pgg / pgg.sum()
-        overall_inf = inf_mat @ w + _wif(np.arange(len(groups)), pgg, groups, first) @ att_arr
+        overall_inf = inf_mat @ w
+        if gt.share_variance:
+            overall_inf = overall_inf + _wif(np.arange(len(groups)), pgg, groups, first) @ att_arr
         return Aggregate(kind, groups, att_arr, inf_mat, float(att_arr @ w), overall_inf)
 
     if kind == "dynamic":
@@ -86,7 +96,7 @@ def _mean_of(
     kind: str, keys: np.ndarray, parts: list[tuple[float, np.ndarray]], use: np.ndarray
 ) -> Aggregate:
     att = np.array([p[0] for p in parts])
-    inf = np.column_stack([p[1] for p in parts])
+    inf = np.array([p[1] for p in parts]).T  # column-major n x m, no copy
     return Aggregate(kind, keys, att, inf, float(att[use].mean()), inf[:, use].mean(axis=1))
 
 
@@ -96,7 +106,7 @@ def _weighted(
     w = pg[keep] / pg[keep].sum()
     est = float(gt.att[keep] @ w)
     inf = gt.inf[:, keep] @ w
-    if with_wif:
+    if with_wif and gt.share_variance:
         inf = inf + _wif(keep, pg, gt.group, first) @ gt.att[keep]
     return est, inf
 
@@ -117,6 +127,8 @@ def analytic_se(inf: np.ndarray) -> np.ndarray:
 def pretest(gt: GroupTime) -> tuple[float, int, float, float] | None:
     """Wald pre-test that all pre-treatment ATT(g,t) are zero: (W, q, p-value, chi-squared p).
 
+    Pre-treatment means before any anticipation window (``t < g - anticipation``).
+
     The p-value uses Hotelling's scaling ``F = W (n-q) / (q (n-1))`` on (q, n-q) rather than
     chi-squared(q): with q of about 16 cells and 40 units the chi-squared reference rejects a true
     null more than half the time in simulation, the scaled F about 5-10%. The chi-squared p-value
@@ -125,7 +137,7 @@ def pretest(gt: GroupTime) -> tuple[float, int, float, float] | None:
     """
     from scipy import stats
 
-    pre = np.flatnonzero((gt.group > gt.time) & ~gt.reference)
+    pre = np.flatnonzero((gt.group - gt.anticipation > gt.time) & ~gt.reference)
     if len(pre) == 0:
         return None
     n = gt.inf.shape[0]

@@ -85,26 +85,30 @@ def from_long(
             f"column(s) {absent} not in the frame; it has {list(frame.columns)}"
         )
     d = frame.loc[:, list(dict.fromkeys(needed))].copy()
-    dup = d.duplicated([unit, time])
-    if dup.any():
-        raise StaggeredDataError(
-            f"{int(dup.sum())} rows repeat a ({unit}, {time}) pair; a panel has one row per unit "
-            "and period"
-        )
     unit_codes, unit_index = pd.factorize(d[unit], sort=True)
     time_codes, time_index = pd.factorize(d[time], sort=True)
+    # counts per unit x period cell on integer codes (the wide arrays below are that size
+    # anyway): row hashing took half a minute on 35,000 units x 120 periods
+    cell = unit_codes.astype(np.int64) * len(time_index) + time_codes
+    counts = np.bincount(cell[cell >= 0], minlength=len(unit_index) * len(time_index))
+    repeats = int((counts[counts > 1] - 1).sum())
+    if repeats:
+        raise StaggeredDataError(
+            f"{repeats} rows repeat a ({unit}, {time}) pair; a panel has one row per unit "
+            "and period"
+        )
     raw_first = d[first_treated]
     g_num = pd.to_numeric(raw_first, errors="coerce").to_numpy(dtype=float)
     never = raw_first.isna().to_numpy() | (raw_first == never_value).to_numpy() | np.isinf(g_num)
-    g_first = pd.Series(raw_first.to_numpy(), dtype=object).where(~never, None)
-    per_unit = pd.DataFrame({"u": unit_codes, "g": g_first.astype(str)}).groupby("u")["g"].nunique()
-    if (per_unit > 1).any():
-        bad = [unit_index[i] for i in per_unit.index[per_unit > 1]][:5]
+    g_codes = np.where(never, -1, pd.factorize(raw_first)[0])
+    first_rows = np.zeros(len(unit_index), dtype=int)
+    first_rows[unit_codes[::-1]] = np.arange(len(unit_codes))[::-1]
+    varies = g_codes != g_codes[first_rows][unit_codes]  # row differs from its unit's first
+    if varies.any():
+        bad = list(unit_index[np.unique(unit_codes[varies])][:5])
         raise StaggeredDataError(
             f"{first_treated!r} must be constant within a unit; it varies for {bad}"
         )
-    first_rows = np.zeros(len(unit_index), dtype=int)
-    first_rows[unit_codes[::-1]] = np.arange(len(unit_codes))[::-1]
     raw_values = raw_first.to_numpy()
     first_map: dict[object, object] = {
         u: (None if never[r] else raw_values[r])
@@ -269,6 +273,39 @@ def _assemble(
         first_labels={u: first_labels[u] for u in units if u in first_labels},
         messages=tuple(messages),
         beyond_window=tuple(beyond_kept),
+    )
+
+
+def drop_early(data: StaggeredData, anticipation: int) -> StaggeredData:
+    """``data`` without the units first treated within ``anticipation`` periods of the start.
+
+    With anticipation of k periods a cohort's last clean period is ``g - k - 1``; a cohort
+    first treated in the first k + 1 periods has none, so it can be neither estimated nor a
+    comparison. The units dropped are named in ``messages``.
+    """
+    early = np.isfinite(data.first) & (data.first - anticipation < 1)
+    if not early.any():
+        return data
+    keep = ~early
+    names = [u for u, e in zip(data.units, early, strict=True) if e]
+    if not keep.any():
+        raise StaggeredDataError("every unit is treated within the anticipation window")
+    message = (
+        f"dropped {len(names)} unit(s) first treated within {anticipation} period(s) of the "
+        f"start ({data.periods[anticipation]} or earlier): with anticipation they have no "
+        f"untreated period to compare with: {_show(names)}"
+    )
+    units = tuple(u for u, k in zip(data.units, keep, strict=True) if k)
+    return StaggeredData(
+        y=data.y[keep],
+        x=data.x[keep],
+        first=data.first[keep],
+        units=units,
+        periods=data.periods,
+        covariates=data.covariates,
+        first_labels={u: v for u, v in data.first_labels.items() if u in set(units)},
+        messages=(*data.messages, message),
+        beyond_window=data.beyond_window,
     )
 
 

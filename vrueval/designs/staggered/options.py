@@ -1,4 +1,5 @@
-"""The options of :class:`vrueval.StaggeredDiD` (``CallawaySantAnna``): the table every reader
+"""The options of :class:`vrueval.StaggeredDiD` (``CallawaySantAnna``), :class:`vrueval.SunAbraham`
+and :class:`vrueval.Imputation`: the tables every reader
 shares (see :mod:`vrueval.options`).
 
 ``inference="bootstrap"`` here is the *multiplier* bootstrap of the influence functions
@@ -15,38 +16,68 @@ from typing import Literal, get_args
 from vrueval.designs.staggered.aggregate import AGGREGATIONS
 from vrueval.designs.staggered.estimate import BasePeriod, ControlGroup, Method
 from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS
+from vrueval.inference.small_sample import DEFAULT_SMALL_SAMPLE, SMALL_SAMPLES
 from vrueval.options import Option, OptionsTable
 
 Inference = Literal["analytic", "bootstrap"]
+SunAbrahamControl = Literal["never_treated", "last_treated"]
 
 _BOOT = ("bootstrap",)
+
+#: The constructor options every staggered estimator takes (the input door).
+_INPUT = (
+    Option("outcome", "str", required=True),
+    Option("first_treated", "mapping | column", None, doc="None: the VRU registry cohorts"),
+    Option("unit", "column", None, doc="DataFrame only"),
+    Option("time", "column", None, doc="DataFrame only"),
+    Option("covariates", "str list", ()),
+    Option("anticipation", "int", 0, doc="periods of anticipation before the first treated"),
+)
+
+#: The ``fit()`` options every staggered estimator takes.
+_FIT = (
+    Option(
+        "inference",
+        "str",
+        "analytic",
+        get_args(Inference),
+        doc="'bootstrap' is the multiplier bootstrap of the influence functions",
+    ),
+    Option("draws", "int", 999, applies_to=_BOOT),
+    Option("boot_weights", "str", "mammen", MULTIPLIER_WEIGHTS, _BOOT),
+    Option("seed", "int", None, doc="required for 'bootstrap'"),
+    Option("level", "float", 0.95),
+    Option("weights", "str", None, MULTIPLIER_WEIGHTS, _BOOT, "deprecated: boot_weights"),
+)
 
 TABLE = OptionsTable.of(
     "StaggeredDiD",
     constructor=[
-        Option("outcome", "str", required=True),
-        Option("first_treated", "mapping | column", None, doc="None: the VRU registry cohorts"),
-        Option("unit", "column", None, doc="DataFrame only"),
-        Option("time", "column", None, doc="DataFrame only"),
-        Option("covariates", "str list", ()),
+        *_INPUT,
         Option("control_group", "str", "never_treated", get_args(ControlGroup)),
         Option("method", "str", "dr", get_args(Method)),
         Option("base_period", "str", "varying", get_args(BasePeriod)),
         Option("overall", "str", "group", AGGREGATIONS),
     ],
-    fit=[
-        Option(
-            "inference",
-            "str",
-            "analytic",
-            get_args(Inference),
-            doc="'bootstrap' is the multiplier bootstrap of the influence functions",
-        ),
-        Option("draws", "int", 999, applies_to=_BOOT),
-        Option("boot_weights", "str", "mammen", MULTIPLIER_WEIGHTS, _BOOT),
-        Option("seed", "int", None, doc="required for 'bootstrap'"),
-        Option("level", "float", 0.95),
-        Option("weights", "str", None, MULTIPLIER_WEIGHTS, _BOOT, "deprecated: boot_weights"),
+    fit=list(_FIT),
+    renamed={"weights": "boot_weights"},
+)
+
+SUN_ABRAHAM = OptionsTable.of(
+    "SunAbraham",
+    constructor=[
+        *_INPUT,
+        Option("control_group", "str", "never_treated", get_args(SunAbrahamControl)),
+        Option("overall", "str", "simple", AGGREGATIONS),
+        Option("small_sample", "str", DEFAULT_SMALL_SAMPLE, SMALL_SAMPLES, doc="CR1 rule"),
     ],
+    fit=list(_FIT),
+    renamed={"weights": "boot_weights"},
+)
+
+IMPUTATION = OptionsTable.of(
+    "Imputation",
+    constructor=[*_INPUT, Option("overall", "str", "simple", AGGREGATIONS)],
+    fit=list(_FIT),
     renamed={"weights": "boot_weights"},
 )

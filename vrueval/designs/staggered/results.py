@@ -92,17 +92,22 @@ def effects_table(
     draws: int = 0,
     weights: MultiplierWeights = "mammen",
     seed: int | None = None,
+    df: float | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float], list[str]]:
     """Effects for every family: pointwise intervals, and simultaneous bands when bootstrapped.
 
     Returns the table, the simultaneous critical value of each family (bootstrap only) and the
     bootstrap's Monte Carlo warnings. One
-    set of multipliers serves every family, so all terms see the same bootstrap world.
+    set of multipliers serves every family, so all terms see the same bootstrap world. ``df``:
+    the t reference of analytic intervals (the normal when None).
     """
     level = check_level(level)
-    inf = np.column_stack([f.inf for f in fams])
-    n = inf.shape[0]
     sizes = np.cumsum([0, *(len(f.terms) for f in fams)])
+    n = fams[0].inf.shape[0]
+    # column-major: each term's influence function contiguous (large panels: 35,000 units)
+    inf = np.empty((n, int(sizes[-1])), order="F")
+    for f, lo, hi in zip(fams, sizes[:-1], sizes[1:], strict=True):
+        inf[:, lo:hi] = f.inf.reshape(n, -1)
     se = np.full(inf.shape[1], np.nan)
     crit = np.full(inf.shape[1], np.nan)
     crits: dict[str, float] = {}
@@ -121,7 +126,7 @@ def effects_table(
         analytic = analytic_se(inf)
         se = np.where(analytic > 0, analytic, np.nan)
     estimate = np.concatenate([f.estimate for f in fams])
-    table = wald_table([t for f in fams for t in f.terms], estimate, se, level=level)
+    table = wald_table([t for f in fams for t in f.terms], estimate, se, level=level, df=df)
     table["family"] = np.repeat([f.name for f in fams], np.diff(sizes))
     table["band_low"] = estimate - crit * se
     table["band_high"] = estimate + crit * se

@@ -1,0 +1,206 @@
+"""What every staggered estimator shares: its input door and the road from cells to a result.
+
+Each estimator (Callaway & Sant'Anna, Sun & Abraham, Borusyak, Jaravel & Spiess) reads its
+data through :func:`load`, turns them into cohort x period cells with influence functions
+(:class:`~vrueval.designs.staggered.estimate.GroupTime`), and hands the cells to :func:`finish`,
+which aggregates them (one aggregation module for all), applies the few-clusters rule, computes
+the inference and freezes the result. So ``att:e=<k>``, ``att:g=<g>``, ``att:simple`` ... mean
+the same weighted average of cells whichever estimator made them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vrueval.data.panel import Panel
+from vrueval.designs.fit_options import check_applies
+from vrueval.designs.staggered.aggregate import AGGREGATIONS, aggregate, pretest
+from vrueval.designs.staggered.data import StaggeredData, from_long, from_panel
+from vrueval.designs.staggered.estimate import GroupTime
+from vrueval.designs.staggered.results import StaggeredResult, effects_table, families
+from vrueval.inference import few_clusters
+from vrueval.inference.draws import check_draws
+from vrueval.inference.few_clusters import ClusterCounts
+from vrueval.inference.intervals import check_level
+from vrueval.inference.multiplier_bootstrap import MULTIPLIER_WEIGHTS, MultiplierWeights
+from vrueval.inference.seeds import check_seed
+from vrueval.options import OptionsTable, choice, renamed
+
+
+def refuse_covariates(estimator: str, covariates: Sequence[str] | str) -> None:
+    """Refuse covariates an estimator cannot use yet, pointing to one that can."""
+    if covariates:
+        raise ValueError(
+            f"{estimator} does not take covariates yet (given {covariates!r}); "
+            "ve.StaggeredDiD(method='dr'|'ipw'|'reg') conditions parallel trends on them"
+        )
+
+
+def load(
+    data: Panel | pd.DataFrame,
+    *,
+    outcome: str,
+    first_treated: Mapping[str, object] | str | None,
+    unit: str | None,
+    time: str | None,
+    covariates: Sequence[str],
+) -> tuple[StaggeredData, dict[str, Any]]:
+    """The validated staggered arrays of a Panel or a long DataFrame, and their provenance."""
+    if isinstance(data, Panel):
+        if unit is not None or time is not None:
+            raise ValueError("unit and time are for a DataFrame; a Panel knows its own")
+        if isinstance(first_treated, str):
+            raise ValueError(
+                "for a Panel, first_treated is a mapping unit -> first treated period "
+                "(or None for the VRU registry cohorts)"
+            )
+        provenance: dict[str, Any] = {
+            "sources": [s.to_dict() for s in data.sources],
+            "frequency": data.frequency,
+        }
+        return from_panel(data, outcome, first_treated, covariates), provenance
+    if isinstance(data, pd.DataFrame):
+        if unit is None or time is None or not isinstance(first_treated, str):
+            raise ValueError("for a DataFrame give unit=, time= and first_treated= (column names)")
+        staggered = from_long(
+            data,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            first_treated=first_treated,
+            covariates=covariates,
+        )
+        return staggered, {"sources": [], "frequency": "frame"}
+    raise TypeError(f"data must be a vrueval Panel or a DataFrame, not {type(data).__name__}")
+
+
+def check_fit(
+    table: OptionsTable,
+    *,
+    inference: object,
+    draws: int,
+    boot_weights: MultiplierWeights,
+    weights: MultiplierWeights | None,
+    seed: int | None,
+    level: float,
+) -> tuple[float, MultiplierWeights]:
+    """Validate the shared fit options against the design's table (bootstrap options only
+    with the bootstrap; ``weights``, the deprecated name of ``boot_weights``, mapped with a
+    warning); the level and the multiplier distribution."""
+    boot_weights = renamed(
+        "weights", weights, "boot_weights", boot_weights, table.default("boot_weights")
+    )
+    choice(inference, table.methods(), "inference")
+    check_applies(table.fit, str(inference), {"draws": draws, "boot_weights": boot_weights})
+    level = check_level(level)
+    check_seed(seed, needed=inference == "bootstrap")
+    if inference == "bootstrap":
+        choice(boot_weights, MULTIPLIER_WEIGHTS, "boot_weights")
+        check_draws(draws, level, "draws")
+    return level, boot_weights
+
+
+def cluster_counts(gt: GroupTime, first: np.ndarray, comparison: str) -> ClusterCounts:
+    """Units behind the post-treatment cells the aggregates average.
+
+    ``G1``: the units of the cohorts with a post-treatment cell. ``G0``: the fewest comparison
+    units behind any of those cells (``n_control``: never treated, not yet treated, or the
+    units untreated in that period, as the estimator counts them).
+    """
+    post = (gt.time >= gt.group) & ~gt.reference
+    if not post.any():
+        post = ~gt.reference
+    treated = int(np.isin(first, np.unique(gt.group[post])).sum())
+    fewest = int(gt.n_control[post].min()) if post.any() else 0
+    return ClusterCounts(len(first), treated, fewest, comparison)
+
+
+def finish(
+    data: StaggeredData,
+    gt: GroupTime,
+    *,
+    design: str,
+    comparison: str,
+    settings: Mapping[str, Any],
+    provenance: Mapping[str, Any],
+    inference: str,
+    draws: int,
+    boot_weights: MultiplierWeights,
+    seed: int | None,
+    level: float,
+    df: float | None = None,
+) -> StaggeredResult:
+    """Aggregate the cells, check the clusters, compute inference and freeze the result.
+
+    ``df``: degrees of freedom of the t reference of analytic intervals (``G - 1`` for the
+    CR1 regression errors); the normal when None.
+    """
+    # the influence-function standard errors (analytic or multiplier bootstrap) are clustered
+    # by unit: the same minimum-cluster rule as the other comparator designs
+    cluster_warnings = few_clusters.check(
+        "influence", cluster_counts(gt, data.first, comparison), level=level
+    )
+    aggs = {k: aggregate(gt, data.first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
+    fams = families(gt, aggs, data.periods, str(settings["overall"]))
+    table, crits, resampling = effects_table(
+        fams,
+        level=level,
+        inference=inference,
+        draws=draws,
+        weights=boot_weights,
+        seed=seed,
+        df=df if inference == "analytic" else None,
+    )
+    warnings = [*data.messages, *gt.notes, *cluster_warnings, *resampling]
+    cohorts, sizes = np.unique(data.first[np.isfinite(data.first)], return_counts=True)
+    single = [
+        str(data.periods[int(g)]) for g, size in zip(cohorts, sizes, strict=True) if size == 1
+    ]
+    if single:
+        warnings.append(
+            f"cohort(s) first treated in {', '.join(single)} have one unit each: their "
+            "group-time effects' standard errors rest on the comparison units alone and are "
+            "too small (see vrueval.inference.few_clusters)"
+        )
+    if data.beyond_window:
+        warnings.append(
+            "units first treated after the data end are not yet treated throughout, so they "
+            "act as comparison units; their effects cannot be estimated, and any "
+            "anticipation of their funding would bias the comparison"
+        )
+    diagnostics: dict[str, Any] = {
+        "units": data.n,
+        "periods": len(data.periods),
+        "cohorts": ", ".join(str(data.periods[g]) for g in np.unique(gt.group)),
+        "treated_units": int(np.isfinite(data.first).sum()),
+        "never_treated_units": int((~np.isfinite(data.first)).sum()) - len(data.beyond_window),
+        "treated_after_window_units": len(data.beyond_window),
+    }
+    test = pretest(gt)
+    if test is not None:
+        diagnostics["pretest_wald"] = test[0]
+        diagnostics["pretest_df"] = test[1]
+        diagnostics["pretest_p_value"] = test[2]
+        diagnostics["pretest_p_value_chi2"] = test[3]
+    full = {**settings, "inference": inference}
+    if inference == "bootstrap":
+        full.update({"draws": int(draws), "boot_weights": boot_weights, "cluster": "unit"})
+    return StaggeredResult(
+        group_time=gt,
+        first=data.first,
+        periods=data.periods,
+        units=data.units,
+        critical_values=crits,
+        design=design,
+        effects=table,
+        settings=full,
+        level=level,
+        seed=seed if inference == "bootstrap" else None,
+        provenance=provenance,
+        diagnostics=diagnostics,
+        warnings=tuple(warnings),
+    )

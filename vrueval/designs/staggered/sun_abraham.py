@@ -1,0 +1,312 @@
+"""Sun & Abraham (2021) cohort x relative-period interactions, as group-time cells.
+
+The regression is two-way fixed effects with one dummy for every treated cohort g and relative
+period l = t - g except the reference ``l = -1 - anticipation``, fitted on the treated cohorts
+and a control cohort that is untreated throughout the sample (never treated, or the last
+treated with the periods from its anticipation window on dropped)::
+
+    y_it = a_i + b_t + sum_g sum_{l != ref} d_gl 1{G_i = g} 1{t - G_i = l} + e_it
+
+Saturated this way on a balanced panel, the model fits each treated cohort's unit x period
+table by its own two-way effects, so ``d_gl`` is the difference between cohort g's and the
+control cohort's mean change from ``g - 1 - anticipation`` to ``g + l`` (Sun & Abraham 2021,
+Proposition 3), and the residuals are each cohort's two-way demeaned outcomes. Both are
+computed in that closed form (no regression matrix), exact for the balanced panels
+:mod:`vrueval.designs.staggered.data` builds, and checked against pyfixest's ``feols`` to 1e-8.
+
+Each coefficient is linear in the outcomes, ``d = sum a_it y_it``, so its CR1 variance
+clustered by unit is ``c * sum_i (sum_t a_it u_it)^2`` with the package's small-sample factor
+``c`` (:mod:`vrueval.inference.small_sample`); the per-unit sums, scaled, are the cells'
+influence functions, and the interaction-weighted event-time estimates are the shared
+cohort-share aggregation of :mod:`vrueval.designs.staggered.aggregate` with the shares held
+fixed (as fixest's ``aggregate`` and pyfixest do).
+
+References
+----------
+Sun, L. and Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
+heterogeneous treatment effects. Journal of Econometrics 225(2), 175-199.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, get_args
+
+import numpy as np
+import pandas as pd
+
+from vrueval.data.panel import Panel
+from vrueval.designs.staggered.aggregate import AGGREGATIONS, Aggregation
+from vrueval.designs.staggered.data import StaggeredData, drop_early
+from vrueval.designs.staggered.estimate import GroupTime, IdentificationError, check_anticipation
+from vrueval.designs.staggered.options import SUN_ABRAHAM, Inference, SunAbrahamControl
+from vrueval.designs.staggered.pipeline import (
+    check_fit,
+    finish,
+    load,
+    refuse_covariates,
+)
+from vrueval.designs.staggered.results import StaggeredResult
+from vrueval.inference.multiplier_bootstrap import MultiplierWeights
+from vrueval.inference.small_sample import (
+    DEFAULT_SMALL_SAMPLE,
+    ParamCount,
+    SmallSample,
+    check_small_sample,
+    cr1_factor,
+)
+from vrueval.options import OptionsTable, choice
+
+
+def interaction_cells(
+    data: StaggeredData,
+    *,
+    control_group: SunAbrahamControl = "never_treated",
+    anticipation: int = 0,
+    small_sample: SmallSample = "fixest",
+) -> tuple[GroupTime, int]:
+    """Every cohort x period coefficient of the saturated regression, and the CR1 df (G - 1).
+
+    Returns cells with ``group``, ``time`` and ``base`` (the reference period
+    ``g - 1 - anticipation``, whose own cell is marked ``reference``), and influence functions
+    scaled so that ``sqrt(sum(psi^2)) / n`` is the CR1 standard error.
+    """
+    k = check_anticipation(anticipation, len(data.periods))
+    first = data.first
+    never = ~np.isfinite(first)
+    groups = data.groups
+    notes: list[str] = []
+    n_periods = len(data.periods)
+    if control_group == "never_treated":
+        if not never.any():
+            raise IdentificationError(
+                "no never-treated units: use control_group='last_treated' (the last cohort "
+                "serves as control, and the periods from its anticipation window on are dropped)"
+            )
+        control = never
+    else:
+        if len(groups) < 2:
+            raise IdentificationError(
+                "control_group='last_treated' needs at least two treated cohorts"
+            )
+        latest = int(groups.max())
+        n_periods = latest - k
+        groups = groups[groups < latest]
+        control = never | (first == latest)
+        notes.append(
+            f"the last cohort ({data.periods[latest]}) is the control: periods from "
+            f"{data.periods[n_periods]} on are dropped"
+        )
+    if len(groups) and groups.min() - k < 1:
+        raise IdentificationError(
+            "a cohort has no period before its anticipation window: drop it first "
+            "(vrueval.designs.staggered.data.drop_early)"
+        )
+    if not len(groups):
+        raise IdentificationError("no treated cohort to estimate")
+    y = data.y[:, :n_periods]
+    sample = control | np.isin(first, groups)
+    n_units = int(sample.sum())
+    n = data.n
+
+    resid = np.zeros_like(y)
+    members = [(int(g), first == g) for g in groups]
+    for _, m in [*members, (-1, control)]:
+        block = y[m]
+        resid[m] = block - block.mean(axis=1, keepdims=True) - block.mean(axis=0) + block.mean()
+    control_idx = np.flatnonzero(control)
+    mean_c = y[control_idx].mean(axis=0)
+    n_c = len(control_idx)
+    resid_c = resid[control_idx]
+
+    rows: list[tuple[int, int, int]] = [
+        (g, t, g - 1 - k) for g, _ in members for t in range(n_periods)
+    ]
+    att = np.zeros(len(rows))
+    # column-major: each cell's influence function is contiguous for the aggregations
+    inf = np.zeros((n, len(rows)), order="F")
+    n_t = np.zeros(len(rows), dtype=int)
+    for c, (g, m) in enumerate(members):
+        idx = np.flatnonzero(m)
+        ref = g - 1 - k
+        cols = slice(c * n_periods, (c + 1) * n_periods)
+        mean_g = y[idx].mean(axis=0)
+        # the reference cell comes out exactly 0, estimate and influence alike
+        att[cols] = (mean_g - mean_g[ref]) - (mean_c - mean_c[ref])
+        resid_g = resid[idx]
+        inf[idx, cols] = (resid_g - resid_g[:, [ref]]) / len(idx)
+        inf[control_idx, cols] = -(resid_c - resid_c[:, [ref]]) / n_c
+        n_t[cols] = len(idx)
+    reference = np.array([t == ref for _, t, ref in rows], dtype=bool)
+    coefficients = int((~reference).sum())
+    factor = cr1_factor(
+        small_sample,
+        n_obs=n_units * n_periods,
+        n_clusters=n_units,
+        count=ParamCount(coefficients, n_units, n_periods - 1),
+    )
+    # rows scaled so that aggregate.analytic_se, sqrt(mean(psi^2) / n), gives the CR1 error
+    inf *= n * np.sqrt(float(factor))
+    cells = GroupTime(
+        group=np.array([r[0] for r in rows], dtype=int),
+        time=np.array([r[1] for r in rows], dtype=int),
+        base=np.array([r[2] for r in rows], dtype=int),
+        att=att,
+        inf=inf,
+        n_treated=n_t,
+        n_control=np.full(len(rows), n_c),
+        reference=reference,
+        notes=tuple(notes),
+        share_variance=False,
+        anticipation=k,
+    )
+    return cells, n_units - 1
+
+
+class SunAbraham:
+    """Sun & Abraham (2021) interaction-weighted event-study estimator for staggered adoption.
+
+    Estimand: CATT(g, l), the average effect l periods after first treatment on the units
+    first treated in period g, reported as cells ``att:g=<g>,t=<g+l>``, and their
+    cohort-share-weighted averages: by event time (``att:e=<l>``, the interaction-weighted
+    estimator), by cohort, by calendar period and overall, computed by the same aggregation as
+    :class:`~vrueval.StaggeredDiD` so the terms compare one for one.
+
+    Assumptions: parallel trends between every treated cohort and the control cohort; no
+    anticipation beyond ``anticipation`` periods; treatment, once started, stays on. The
+    saturated regression makes the relative-period coefficients free of the contamination
+    from other periods that a binned two-way fixed-effects event study suffers.
+
+    Inference: CR1 clustered by unit with the package's small-sample rule
+    (:mod:`vrueval.inference.small_sample`), t(G - 1) intervals; aggregates hold the cohort
+    shares fixed, as fixest and pyfixest do (so their standard errors are a little smaller
+    than Sun & Abraham's, which add the shares' sampling variance). With never-treated controls
+    and no anticipation the post-treatment cells equal Callaway & Sant'Anna's with
+    never-treated controls and no covariates exactly (their standard errors differ: CR1 here).
+
+    Parameters
+    ----------
+    data : Panel or DataFrame
+        A vrueval Panel, or a long frame with one row per unit and period.
+    outcome : str
+    first_treated : mapping or str, optional
+        As for :class:`~vrueval.StaggeredDiD`.
+    unit, time : str
+        Frame only.
+    control_group : {"never_treated", "last_treated"}
+        The never-treated units, or (Sun & Abraham's alternative when there are none) the last
+        treated cohort together with any never-treated units, the periods from the last
+        cohort's anticipation window on being dropped.
+    anticipation : int
+        The reference period is ``g - 1 - anticipation``; units treated within
+        ``anticipation`` periods of the start are dropped.
+    overall : {"simple", "dynamic", "group", "calendar"}
+        Which aggregation the ``att`` term reports; ``simple`` (every post-treatment
+        observation equally, fixest's ``aggregate(att = TRUE)``) by default.
+    small_sample : {"fixest", "stata", "plm", "none"}
+        The CR1 factor's parameter count.
+
+    References
+    ----------
+    Sun, L. and Abraham, S. (2021). Journal of Econometrics 225(2), 175-199.
+    """
+
+    #: The options table (:mod:`vrueval.designs.staggered.options`).
+    OPTIONS: ClassVar[OptionsTable] = SUN_ABRAHAM
+
+    def __init__(
+        self,
+        data: Panel | pd.DataFrame,
+        *,
+        outcome: str,
+        first_treated: Mapping[str, object] | str | None = None,
+        unit: str | None = None,
+        time: str | None = None,
+        covariates: Sequence[str] = (),
+        control_group: SunAbrahamControl = "never_treated",
+        anticipation: int = 0,
+        overall: Aggregation = "simple",
+        small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
+    ) -> None:
+        choice(control_group, get_args(SunAbrahamControl), "control_group")
+        choice(overall, AGGREGATIONS, "overall")
+        check_small_sample(small_sample)
+        refuse_covariates("SunAbraham", covariates)
+        staggered, self._provenance = load(
+            data,
+            outcome=outcome,
+            first_treated=first_treated,
+            unit=unit,
+            time=time,
+            covariates=(),
+        )
+        k = check_anticipation(anticipation, len(staggered.periods))
+        self._data = drop_early(staggered, k)
+        self._settings: dict[str, Any] = {
+            "outcome": outcome,
+            "control_group": control_group,
+            "anticipation": k,
+            "overall": overall,
+            "small_sample": small_sample,
+            "cluster": "unit",
+        }
+
+    @property
+    def data(self) -> StaggeredData:
+        """The validated balanced arrays the estimator uses."""
+        return self._data
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        return dict(self._settings)
+
+    def fit(
+        self,
+        *,
+        inference: Inference = "analytic",
+        draws: int = 999,
+        boot_weights: MultiplierWeights = "mammen",
+        seed: int | None = None,
+        level: float = 0.95,
+        weights: MultiplierWeights | None = None,
+    ) -> StaggeredResult:
+        """Estimate the cohort x relative-period effects and their aggregations.
+
+        Parameters
+        ----------
+        inference : {"analytic", "bootstrap"}
+            CR1 standard errors with t(G - 1) intervals, or the multiplier bootstrap of the
+            same unit scores (which also gives simultaneous bands for each family of terms).
+        draws, boot_weights, seed, level, weights
+            As for :meth:`vrueval.StaggeredDiD.fit`; ``seed`` is required for the bootstrap.
+        """
+        level, boot_weights = check_fit(
+            SunAbraham.OPTIONS,
+            inference=inference,
+            draws=draws,
+            boot_weights=boot_weights,
+            weights=weights,
+            seed=seed,
+            level=level,
+        )
+        s = self._settings
+        cells, df = interaction_cells(
+            self._data,
+            control_group=s["control_group"],
+            anticipation=s["anticipation"],
+            small_sample=s["small_sample"],
+        )
+        return finish(
+            self._data,
+            cells,
+            design="Staggered DiD (Sun & Abraham interaction-weighted)",
+            comparison="never-treated" if s["control_group"] == "never_treated" else "control",
+            settings=s,
+            provenance=self._provenance,
+            inference=inference,
+            draws=draws,
+            boot_weights=boot_weights,
+            seed=seed,
+            level=level,
+            df=df,
+        )
