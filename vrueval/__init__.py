@@ -12,6 +12,7 @@ from vrueval.designs.did import DiD
 from vrueval.designs.event_study import EventStudy
 from vrueval.designs.its import ITS
 from vrueval.designs.staggered import CallawaySantAnna, StaggeredDiD
+from vrueval.designs.synthetic import SyntheticControl, SyntheticDiD
 from vrueval.results import Result
 
 try:
@@ -25,6 +26,8 @@ __all__ = [
     "EventStudy",
     "ITS",
     "StaggeredDiD",
+    "SyntheticControl",
+    "SyntheticDiD",
     "Panel",
     "PanelError",
     "Result",
