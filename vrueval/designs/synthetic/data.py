@@ -240,7 +240,7 @@ def _assemble(
         raise SyntheticDataError(f"treated unit(s) {absent} not in the data")
     missing = wide.isna()
     if missing.to_numpy().any():
-        cells = [f"{u} {p}" for u, p in missing[missing].stack().index[:6]]
+        cells = _cells(missing, 6)
         raise SyntheticDataError(
             f"the outcome matrix has {int(missing.to_numpy().sum())} missing cell(s) (absent rows, "
             f"suppressed or missing values), e.g. {', '.join(cells)}; the weights are fitted to "
@@ -303,7 +303,7 @@ def predictor_matrix(
         table = extra[name] if name in extra else outcome
         block = table.loc[list(order), periods]
         if block.isna().to_numpy().any():
-            where = [f"{u} {q}" for u, q in block.isna()[block.isna()].stack().index[:4]]
+            where = _cells(block.isna(), 4)
             raise SyntheticDataError(
                 f"predictor {name!r} is missing at {', '.join(where)}; nothing is filled"
             )
@@ -312,3 +312,11 @@ def predictor_matrix(
         names.append(label if len(periods) > 1 else f"{name}[{periods[0]}]")
     x = np.column_stack(cols) if cols else np.empty((len(order), 0))
     return x, tuple(names)
+
+
+def _cells(mask: pd.DataFrame, most: int) -> list[str]:
+    """The first ``most`` (unit, period) cells where ``mask`` is true, as "unit period"."""
+    rows, cols = np.nonzero(mask.to_numpy())
+    return [
+        f"{mask.index[r]} {mask.columns[c]}" for r, c in zip(rows[:most], cols[:most], strict=True)
+    ]
