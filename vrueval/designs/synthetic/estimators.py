@@ -55,7 +55,7 @@ class Estimate:
     omega: np.ndarray
     lam: np.ndarray
     options: Options
-    converged: bool
+    converged: np.ndarray
 
 
 def noise_level(y: np.ndarray, n0: int, t0: int) -> float:
@@ -89,10 +89,13 @@ def initial_weights(
 
 def collapsed(y: np.ndarray, n0: int, t0: int) -> np.ndarray:
     """The (n0 + 1) x (t0 + 1) matrix of controls and the treated average, pre-periods and the
-    post-period average (R ``collapsed.form``)."""
-    top = np.column_stack([y[:n0, :t0], y[:n0, t0:].mean(axis=1)])
-    bottom = np.append(y[n0:, :t0].mean(axis=0), y[n0:, t0:].mean())
-    return np.vstack([top, bottom])
+    post-period average (R ``collapsed.form``); ``y`` may carry leading batch axes."""
+    top = np.concatenate([y[..., :n0, :t0], y[..., :n0, t0:].mean(axis=-1, keepdims=True)], -1)
+    treated = y[..., n0:, :]
+    bottom = np.concatenate(
+        [treated[..., :t0].mean(axis=-2), treated[..., t0:].mean(axis=(-2, -1))[..., None]], -1
+    )
+    return np.concatenate([top, bottom[..., None, :]], axis=-2)
 
 
 def estimate(
@@ -104,41 +107,58 @@ def estimate(
     lam: np.ndarray | None = None,
 ) -> Estimate:
     """Fit the weights (those ``options`` update, from ``omega``/``lam`` as starting values) and
-    return the weighted double difference."""
-    converged = True
+    return the weighted double difference.
+
+    ``y`` may be a batch, (B, N, T) with ``omega`` (B, n0) and ``lam`` (B, t0) or (t0,): every
+    problem is solved in one Frank-Wolfe loop (the placebo replications), and the fields of
+    the result gain the batch axis.
+    """
+    batch = y.shape[:-2]
+    converged = np.ones(batch, dtype=bool)
     yc = collapsed(y, n0, t0) if (options.update_lambda or options.update_omega) else None
+    if lam is not None and batch and lam.ndim == 1:
+        lam = np.broadcast_to(lam, (*batch, t0))
     if options.update_lambda:
         assert yc is not None
         fit = sdid_weights(
-            yc[:n0, :],
+            yc[..., :n0, :],
             options.zeta_lambda,
             intercept=options.lambda_intercept,
             start=lam,
             min_decrease=options.min_decrease,
             max_iter=options.max_iter,
         )
-        lam, converged = fit.weights, converged and fit.converged
+        lam, converged = fit.weights, converged & fit.converged.reshape(batch)
     if options.update_omega:
         assert yc is not None
         fit = sdid_weights(
-            yc[:, :t0].T,
+            np.swapaxes(yc[..., :, :t0], -1, -2),
             options.zeta_omega,
             intercept=options.omega_intercept,
             start=omega,
             min_decrease=options.min_decrease,
             max_iter=options.max_iter,
         )
-        omega, converged = fit.weights, converged and fit.converged
+        omega, converged = fit.weights, converged & fit.converged.reshape(batch)
     assert omega is not None and lam is not None
-    return Estimate(double_difference(y, n0, t0, omega, lam), omega, lam, options, converged)
+    tau = double_difference(y, n0, t0, omega, lam)
+    return Estimate(tau, omega, lam, options, converged)  # type: ignore[arg-type]
 
 
-def double_difference(y: np.ndarray, n0: int, t0: int, omega: np.ndarray, lam: np.ndarray) -> float:
-    """``[-omega, 1/N1]' Y [-lambda, 1/T1]``."""
-    n1, t1 = y.shape[0] - n0, y.shape[1] - t0
-    unit = np.concatenate([-omega, np.full(n1, 1.0 / n1)])
-    time = np.concatenate([-lam, np.full(t1, 1.0 / t1)])
-    return float(unit @ y @ time)
+def _unit_weights(omega: np.ndarray, n1: int) -> np.ndarray:
+    treated = np.full((*omega.shape[:-1], n1), 1.0 / n1)
+    return np.concatenate([-omega, treated], axis=-1)
+
+
+def double_difference(
+    y: np.ndarray, n0: int, t0: int, omega: np.ndarray, lam: np.ndarray
+) -> float | np.ndarray:
+    """``[-omega, 1/N1]' Y [-lambda, 1/T1]`` (one a problem for a batch)."""
+    n1, t1 = y.shape[-2] - n0, y.shape[-1] - t0
+    unit = _unit_weights(omega, n1)
+    time = np.concatenate([-lam, np.full((*lam.shape[:-1], t1), 1.0 / t1)], axis=-1)
+    out = np.einsum("...n,...nt,...t->...", unit, y, time)
+    return float(out) if out.ndim == 0 else out
 
 
 def fit(y: np.ndarray, n0: int, t0: int, estimator: Estimator) -> Estimate:
@@ -149,11 +169,10 @@ def fit(y: np.ndarray, n0: int, t0: int, estimator: Estimator) -> Estimate:
 
 def effect_path(y: np.ndarray, n0: int, t0: int, omega: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """The effect in each post-period: treated average minus synthetic control, less their
-    lambda-weighted pre-period difference (R ``synthdid_effect_curve``); averages to tau."""
-    n1 = y.shape[0] - n0
-    unit = np.concatenate([-omega, np.full(n1, 1.0 / n1)])
-    diff = unit @ y
-    return diff[t0:] - diff[:t0] @ lam
+    lambda-weighted pre-period difference (R ``synthdid_effect_curve``); averages to tau.
+    Batched like :func:`estimate`."""
+    diff = np.einsum("...n,...nt->...t", _unit_weights(omega, y.shape[-2] - n0), y)
+    return diff[..., t0:] - np.einsum("...t,...t->...", diff[..., :t0], lam)[..., None]
 
 
 def unit_effects(y: np.ndarray, n0: int, t0: int, omega: np.ndarray, lam: np.ndarray) -> np.ndarray:

@@ -215,7 +215,7 @@ class SyntheticDiD:
             "zeta_omega": opts.zeta_omega,
             "zeta_lambda": opts.zeta_lambda,
             "effective_donors": float(1.0 / np.sum(fitted.omega**2)),
-            "solver_converged": bool(fitted.converged),
+            "solver_converged": bool(np.all(fitted.converged)),
         }
         return SyntheticResult(
             unit_weights=_weights_frame(d.donors, fitted.omega, "unit"),

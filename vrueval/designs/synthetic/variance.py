@@ -59,9 +59,12 @@ def _terms(y: np.ndarray, n0: int, t0: int, est: Estimate) -> np.ndarray:
     return np.concatenate([[est.tau], effect_path(y, n0, t0, est.omega, est.lam)])
 
 
-def _normalised(w: np.ndarray) -> np.ndarray:
-    total = w.sum()
-    return w / total if total != 0 else np.full(len(w), 1.0 / len(w))
+def _starts(kept: np.ndarray) -> np.ndarray:
+    """The fitted unit weights of the controls a replicate keeps, renormalised row by row as
+    starting values (uniform where they are all zero: R ``sum_normalize``)."""
+    totals = kept.sum(axis=1, keepdims=True)
+    safe = np.where(totals != 0, totals, 1.0)
+    return np.where(totals != 0, kept / safe, 1.0 / kept.shape[1])
 
 
 def placebo(
@@ -71,30 +74,37 @@ def placebo(
     e.g. ``rng.permutation(n0)`` draws), the last ``N1`` of them as pseudo-treated."""
     n1 = y.shape[0] - n0
     new_n0 = n0 - n1
-    rows = []
-    for order in orders:
-        omega = _normalised(fitted.omega[order[:new_n0]])
-        est = estimate(y[order], new_n0, t0, fitted.options, omega, fitted.lam)
-        rows.append(_terms(y[order], new_n0, t0, est))
-    return Replicates(np.asarray(rows), "placebo")
+    order = np.asarray(list(orders))
+    ys = y[order]
+    omega = _starts(fitted.omega[order[:, :new_n0]])
+    est = estimate(ys, new_n0, t0, fitted.options, omega, fitted.lam)
+    path = effect_path(ys, new_n0, t0, est.omega, est.lam)
+    return Replicates(np.column_stack([est.tau, path]), "placebo")
 
 
 def bootstrap(
     y: np.ndarray, n0: int, t0: int, fitted: Estimate, draws: int, rng: np.random.Generator
 ) -> Replicates:
-    """Algorithm 2: units resampled with replacement; draws without both groups are redrawn."""
+    """Algorithm 2: units resampled with replacement; draws without both groups are redrawn.
+
+    The draws are made first, then solved in batches of equal control count."""
     n = y.shape[0]
-    out = np.empty((draws, 1 + y.shape[1] - t0))
-    b = 0
-    while b < draws:
+    draws_rows: list[np.ndarray] = []
+    while len(draws_rows) < draws:
         rows = np.sort(rng.integers(0, n, size=n))
-        controls = rows[rows < n0]
-        if len(controls) == 0 or len(controls) == n:
-            continue
-        omega = _normalised(fitted.omega[controls])
-        est = estimate(y[rows], len(controls), t0, fitted.options, omega, fitted.lam)
-        out[b] = _terms(y[rows], len(controls), t0, est)
-        b += 1
+        n_controls = int((rows < n0).sum())
+        if 0 < n_controls < n:
+            draws_rows.append(rows)
+    all_rows = np.asarray(draws_rows)
+    counts = (all_rows < n0).sum(axis=1)
+    out = np.empty((draws, 1 + y.shape[1] - t0))
+    for k in np.unique(counts):
+        which = np.flatnonzero(counts == k)
+        rows = all_rows[which]
+        ys = y[rows]
+        omega = _starts(fitted.omega[rows[:, :k]])
+        est = estimate(ys, int(k), t0, fitted.options, omega, fitted.lam)
+        out[which] = np.column_stack([est.tau, effect_path(ys, int(k), t0, est.omega, est.lam)])
     return Replicates(out, "bootstrap")
 
 

@@ -27,11 +27,12 @@ PRE_SPARSIFY_ITERATIONS = 100
 
 @dataclass(frozen=True)
 class SimplexFit:
-    """Weights, the objective at each iteration, and whether the stopping rule was met."""
+    """Weights (one row a problem), the last objective value and whether each problem met
+    the stopping rule (rather than the iteration limit)."""
 
     weights: np.ndarray
     values: np.ndarray
-    converged: bool
+    converged: np.ndarray
 
 
 def frank_wolfe(
@@ -43,54 +44,84 @@ def frank_wolfe(
     min_decrease: float,
     max_iter: int,
 ) -> SimplexFit:
-    """Regress the last column of ``y`` on the others with simplex weights (``sc.weight.fw``).
+    """Regress the last column of ``y`` on the others with simplex weights (``sc.weight.fw``),
+    for a batch of problems at once.
 
     Parameters
     ----------
-    y : (m, k + 1) array; columns ``:k`` are the regressors ``A``, the last is ``b``.
+    y : (B, m, k + 1) array, or (m, k + 1) for one problem; columns ``:k`` are the regressors
+        ``A``, the last is ``b``.
     zeta : ridge penalty (on the scale of the outcome).
     intercept : demean each column first (an intercept absorbs level differences).
-    start : initial weights (uniform when None).
+    start : (B, k) or (k,) initial weights (uniform when None).
+
+    Each problem runs exactly the iterations it would run alone (it stops on its own rule), so
+    a batch of placebo problems gives the numbers of solving them one by one, in one loop.
     """
-    k = y.shape[1] - 1
-    m = y.shape[0]
-    x = np.full(k, 1.0 / k) if start is None else np.asarray(start, dtype=float).copy()
+    single = y.ndim == 2
+    if single:
+        y = y[None]
+        start = None if start is None else np.asarray(start, dtype=float)[None]
+    n_b, m, k1 = y.shape
+    k = k1 - 1
+    x = np.full((n_b, k), 1.0 / k) if start is None else np.array(start, dtype=float)
     if intercept:
-        y = y - y.mean(axis=0)
-    a, b = y[:, :k], y[:, k]
+        y = y - y.mean(axis=1, keepdims=True)
+    a, b = y[:, :, :k], y[:, :, k]
     # Every quantity of a step is a Gram-matrix expression, so an iteration costs O(k), not
     # O(mk): half gradient G x - c + eta x; ||A_i - A x||^2 = G_ii - 2 (Gx)_i + x'Gx.
-    gram, c, bb = a.T @ a, a.T @ b, float(b @ b)
+    gram = np.einsum("bmi,bmj->bij", a, a)
+    c = np.einsum("bmi,bm->bi", a, b)
+    bb = np.einsum("bm,bm->b", b, b)
     eta = m * zeta**2
     zeta2 = zeta**2
-    gx = gram @ x
-    xgx, cx, xx = float(x @ gx), float(c @ x), float(x @ x)
-    values: list[float] = []
+    limit = min_decrease**2
+    gx = np.einsum("bij,bj->bi", gram, x)
+    values = np.full(n_b, np.nan)
+    converged = np.zeros(n_b, dtype=bool)
+    # the problems still iterating, and their working copies (shrunk as problems stop)
+    active = np.arange(n_b)
+    xa, ga, ca, ba, gra = x.copy(), gx, c, bb, gram
+    xx, xgx, cx = (xa * xa).sum(1), (xa * ga).sum(1), (ca * xa).sum(1)
+    previous = np.full(n_b, np.nan)
     t = 0
-    while t < max_iter and (t < 2 or values[t - 2] - values[t - 1] > min_decrease**2):
+    while t < max_iter and len(active):
         t += 1
-        half_grad = gx - c + eta * x
-        i = int(np.argmin(half_grad))
-        # the direction d = e_i - x
-        if x[i] != 1.0:
-            hg_d = float(half_grad[i] - half_grad @ x)
-            d_err2 = float(gram[i, i] - 2.0 * gx[i] + xgx)
-            d_d = 1.0 - 2.0 * x[i] + xx
-            step = min(1.0, max(0.0, -hg_d / (d_err2 + eta * d_d)))
-            if step > 0.0:
-                gx = gx + step * (gram[:, i] - gx)
-                x = x * (1.0 - step)
-                x[i] += step
-                xgx, cx, xx = float(x @ gx), float(c @ x), float(x @ x)
-        values.append(zeta2 * xx + (xgx - 2.0 * cx + bb) / m)
-    converged = t < max_iter or (len(values) > 1 and values[-2] - values[-1] <= min_decrease**2)
-    return SimplexFit(x, np.asarray(values), bool(converged))
+        r = np.arange(len(active))
+        half_grad = ga - ca + eta * xa
+        i = np.argmin(half_grad, axis=1)
+        xi = xa[r, i]
+        hg_d = half_grad[r, i] - (half_grad * xa).sum(1)
+        d_err2 = gra[r, i, i] - 2.0 * ga[r, i] + xgx
+        moving = xi != 1.0  # at a vertex already: no direction
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(moving, -hg_d / (d_err2 + eta * (1.0 - 2.0 * xi + xx)), 0.0)
+        step = np.clip(step, 0.0, 1.0)
+        ga = ga + step[:, None] * (gra[r, :, i] - ga)
+        xa = xa * (1.0 - step)[:, None]
+        xa[r, i] += step
+        xx, xgx, cx = (xa * xa).sum(1), (xa * ga).sum(1), (ca * xa).sum(1)
+        value = zeta2 * xx + (xgx - 2.0 * cx + ba) / m
+        if t >= 2:
+            stop = previous - value <= limit
+            if stop.any():
+                done = active[stop]
+                x[done], values[done], converged[done] = xa[stop], value[stop], True
+                go = ~stop
+                active, xa, ga, ca, ba, gra = active[go], xa[go], ga[go], ca[go], ba[go], gra[go]
+                xx, xgx, cx, value = xx[go], xgx[go], cx[go], value[go]
+        previous = value
+    x[active], values[active] = xa, previous
+    if single:
+        return SimplexFit(x[0], values[:1], converged[:1])
+    return SimplexFit(x, values, converged)
 
 
 def sparsify(v: np.ndarray) -> np.ndarray:
-    """Zero the weights at most a quarter of the largest and renormalise (R ``synthdid``)."""
-    out = np.where(v <= v.max() / 4, 0.0, v)
-    return out / out.sum()
+    """Zero the weights at most a quarter of the largest and renormalise (R ``synthdid``);
+    row by row for a batch."""
+    out = np.where(v <= v.max(axis=-1, keepdims=True) / 4, 0.0, v)
+    return out / out.sum(axis=-1, keepdims=True)
 
 
 def sdid_weights(
