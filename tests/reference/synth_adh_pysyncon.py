@@ -9,8 +9,9 @@ Recorded:
   loss kept, as vrueval does), its donor weights, V and pre-period MSPE ``loss_V``;
 * ``custom_v``: the weights pysyncon's inner solver gives for that V (vrueval is given the same
   V and must find the same weights: a convex problem with one solution);
-* ``outcomes_only``: weights matching the 19 pre-period outcomes with equal V (vrueval's default
-  without predictors).
+* ``outcomes_only``: weights minimising the plain MSPE of the 19 pre-period outcomes (vrueval's
+  default without predictors; pysyncon scales each predictor by its standard deviation, so
+  its V is set proportional to their variances to undo that).
 
 Run in a venv with pysyncon (not the project's):
     /work/refvenv-synth/bin/pip install pysyncon==1.7.0
@@ -76,8 +77,12 @@ def main() -> None:
         special_predictors=[("cigsale", [y], "mean") for y in PRE],
         **common,
     )
+    # pysyncon divides each predictor by its standard deviation over the units; V_j
+    # proportional to sd_j^2 undoes that, so it minimises the plain pre-period outcome MSPE
+    wide = df.pivot(index="state", columns="year", values="cigsale")[list(PRE)]
+    sd2 = wide.std(axis=0).to_numpy() ** 2
     flat = Synth()
-    flat.fit(dataprep=outcomes, custom_V=np.full(len(PRE), 1.0 / len(PRE)))
+    flat.fit(dataprep=outcomes, custom_V=sd2 / sd2.sum())
     out = {
         "pysyncon": metadata.version("pysyncon"),
         "numpy": np.__version__,

@@ -196,7 +196,12 @@ class SyntheticControl:
             pl = plc.in_space(y, n0, t0, d.predictors, self._v)
             keep = plc.kept(pl, fit, drop_poor_fit)
             effects = np.column_stack([pl.gaps[:, t0:].mean(axis=1), pl.gaps[:, t0:]])
-            se = effects[keep].std(axis=0, ddof=0)
+            # the spread of fewer than two placebo effects is no standard error
+            se = (
+                effects[keep].std(axis=0, ddof=0)
+                if keep.sum() >= 2
+                else np.full(effects.shape[1], np.nan)
+            )
             table = wald_table(terms, point, se, level=level)
             table["p_value"] = np.concatenate(
                 [[plc.ratio_p_value(pl, fit, keep)], plc.period_p_values(pl, fit, keep, t0)]

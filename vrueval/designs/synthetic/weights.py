@@ -157,8 +157,8 @@ def simplex_least_squares(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``argmin ||a x - b||^2`` subject to ``x >= 0, sum(x) = 1``.
 
     Solved as non-negative least squares (Lawson-Hanson, exact active set) with the adding-up
-    constraint as an extra row weighted far above the data, then renormalised; the adding-up
-    error of the weighted row is of order ``(scale / big)^2``, far below any printed digit.
+    constraint as an extra row weighted far above the data, which finds the support; the
+    weights on it are then re-solved with the constraint exact.
     """
     scale = max(float(np.abs(a).max()), float(np.abs(b).max()), 1.0)
     big = 1e4 * scale
@@ -168,4 +168,25 @@ def simplex_least_squares(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     total = x.sum()
     if total <= 0:
         raise ArithmeticError("simplex least squares found no feasible weights")
-    return x / total
+    x = x / total
+    return _polished(a, b, x)
+
+
+def _polished(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Re-solve on the support found, with the adding-up constraint exact (the KKT system of
+    least squares under ``sum = 1``); kept when every weight stays positive."""
+    on = np.flatnonzero(x > 0)
+    k = len(on)
+    if k == 1:
+        return x
+    a_s = a[:, on]
+    kkt = np.zeros((k + 1, k + 1))
+    kkt[:k, :k] = a_s.T @ a_s
+    kkt[:k, k] = kkt[k, :k] = 1.0
+    rhs = np.append(a_s.T @ b, 1.0)
+    sol = np.linalg.lstsq(kkt, rhs, rcond=None)[0][:k]
+    if (sol <= 0).any():
+        return x
+    out = np.zeros_like(x)
+    out[on] = sol / sol.sum()
+    return out
