@@ -139,7 +139,6 @@ class SyntheticControl:
         inference: Inference = "placebo",
         drop_poor_fit: float | None = None,
         level: float = 0.95,
-        seed: int | None = None,
     ) -> SyntheticResult:
         """Fit the weights and the gaps; with ``inference="placebo"``, the in-space placebos.
 
@@ -157,8 +156,8 @@ class SyntheticControl:
             Leave out of the p-values the placebos whose pre-RMSPE exceeds this multiple of the
             treated unit's (ADH used 20, 5 and 2).
         level : float
-        seed : None
-            Nothing here is random (every placebo is run); a seed is refused.
+
+        Nothing here is random (every placebo is run), so there is no ``seed``.
         """
         choice(inference, get_args(Inference), "inference")
         check_applies(
@@ -168,8 +167,6 @@ class SyntheticControl:
             {"drop_poor_fit": ("placebo",)},
         )
         level = check_level(level)
-        if seed is not None:
-            raise ValueError("seed= is not used: synthetic control placebos are exhaustive")
         if drop_poor_fit is not None and not (
             isinstance(drop_poor_fit, int | float) and drop_poor_fit >= 1
         ):
