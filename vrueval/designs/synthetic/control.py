@@ -9,19 +9,24 @@ With predictors ``X`` (k x units), the weights solve
 the predictors first divided by their standard deviation over all units (as R ``Synth`` does),
 and V diagonal, non-negative, summing to one. The nested optimisation picks V to minimise the
 pre-period mean squared prediction error of the outcome, ``mean((Z1 - Z0 w(V))^2)``, by
-Nelder-Mead over ``|v| / sum |v|`` from equal weights and from the inverse-variance start of
-an outcome regression (``Synth``'s two starts), keeping the better. Without predictors the
+Nelder-Mead over ``|v| / sum |v|`` from equal weights and from the start of an outcome
+regression (``Synth``'s two starts), each restarted from its optimum until it stops
+improving, keeping the better. Without predictors the
 pre-period outcomes themselves are matched with equal V.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
 
 from vrueval.designs.synthetic.weights import simplex_least_squares
+
+#: At most this many Nelder-Mead runs from one start (each from the last one's optimum).
+RESTARTS = 10
 
 
 @dataclass(frozen=True)
@@ -80,18 +85,34 @@ def nested_v(
         starts.append(reg / reg.sum())
     best: tuple[np.ndarray, float] | None = None
     for s in starts:
-        res = minimize(
-            loss,
-            s,
-            method="Nelder-Mead",
-            options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 400 * k, "maxfev": 400 * k},
-        )
-        v = _v_from(res.x)
-        val = loss(v)
+        v, val = _restarted_nelder_mead(loss, s, k)
         if best is None or val < best[1]:
             best = (v, val)
     assert best is not None
     return best
+
+
+def _restarted_nelder_mead(
+    loss: Callable[[np.ndarray], float], start: np.ndarray, k: int
+) -> tuple[np.ndarray, float]:
+    """Nelder-Mead restarted from its own optimum (a fresh simplex) until a restart no longer
+    improves the loss by 1e-10 relative: one run often stalls on the flat V landscape."""
+    point, value = _v_from(start), loss(_v_from(start))
+    for _ in range(RESTARTS):
+        res = minimize(
+            loss,
+            point,
+            method="Nelder-Mead",
+            options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 400 * k, "maxfev": 400 * k},
+        )
+        v = _v_from(res.x)
+        new = loss(v)
+        improved = new < value - 1e-10 * abs(value)
+        if new < value:
+            point, value = v, new
+        if not improved:
+            break
+    return point, value
 
 
 def synthetic_control(
