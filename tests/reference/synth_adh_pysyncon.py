@@ -7,8 +7,9 @@ cigarette sales in 1988, 1980 and 1975; California against the 38 donor states, 
 Recorded:
 * ``nested``: pysyncon's nested V (Nelder-Mead, from its "equal" and "ols" starts, the lower
   loss kept, as vrueval does), its donor weights, V and pre-period MSPE ``loss_V``;
-* ``custom_v``: the weights pysyncon's inner solver gives for that V (vrueval is given the same
-  V and must find the same weights: a convex problem with one solution);
+* ``custom_v``: the weights pysyncon's inner solver gives for that V (vrueval, given the same
+  V, must reach a loss no larger: a convex problem, which pysyncon's SLSQP solves only
+  approximately);
 * ``outcomes_only``: weights minimising the plain MSPE of the 19 pre-period outcomes (vrueval's
   default without predictors; pysyncon scales each predictor by its standard deviation, so
   its V is set proportional to their variances to undo that).
