@@ -150,6 +150,12 @@ def test_plots():
         assert res.plot(kind=kind) is not None
     with pytest.raises(ValueError, match="kind must be one of"):
         res.plot(kind="spaghetti")
+    with pytest.raises(ValueError, match="no placebos"):
+        res.plot(kind="placebos")
+    with_placebos = design(frame).fit()
+    ax = with_placebos.plot(kind="placebos")
+    assert len(ax.lines) == 15 + 3  # one a placebo, the treated gap, zero, the start
+    assert with_placebos.placebos().filter(like="gap:").shape == (15, 20)
 
 
 def test_simplex_least_squares_kkt():

@@ -61,11 +61,15 @@ class SyntheticResult(Result):
 
     def plot(self, ax: Any = None, kind: str = "path") -> Any:
         """``kind="path"``: treated and synthetic outcomes; ``"gap"``: their difference;
-        ``"weights"``: the donor weights."""
+        ``"weights"``: the donor weights; ``"placebos"``: every placebo unit's gap in grey
+        with the treated unit's on top (synthetic control with placebo inference)."""
         import matplotlib.pyplot as plt
 
-        if kind not in ("path", "gap", "weights"):
-            raise ValueError(f"kind must be one of ('path', 'gap', 'weights'), got {kind!r}")
+        kinds = ("path", "gap", "weights", "placebos")
+        if kind not in kinds:
+            raise ValueError(f"kind must be one of {kinds}, got {kind!r}")
+        if kind == "placebos" and self._placebos.empty:
+            raise ValueError("this result has no placebos: fit with inference='placebo'")
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
         p = self._path
@@ -77,7 +81,20 @@ class SyntheticResult(Result):
             ax.set_xlabel("weight")
             ax.set_title("Donor weights")
             return ax
-        if kind == "path":
+        if kind == "placebos":
+            cols = [c for c in self._placebos.columns if c.startswith("gap:")]
+            for _, row in self._placebos.iterrows():
+                ax.plot(
+                    x,
+                    row[cols].to_numpy(dtype=float),
+                    color="grey",
+                    lw=0.6,
+                    alpha=0.8 if row["kept"] else 0.3,
+                )
+            ax.plot(x, p["gap"], color="black", lw=2, label="treated")
+            ax.axhline(0, color="grey", lw=1)
+            ax.legend(frameon=False)
+        elif kind == "path":
             ax.plot(x, p["treated"], label="treated", color="black")
             ax.plot(x, p["synthetic"], label="synthetic", ls="--")
             ax.legend(frameon=False)

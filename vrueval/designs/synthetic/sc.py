@@ -229,6 +229,9 @@ class SyntheticControl:
                     "kept": keep,
                 }
             )
+            # each placebo's gap path, one column a period (for the placebo plot)
+            gap_columns = pd.DataFrame(pl.gaps, columns=[f"gap:{p}" for p in d.periods])
+            placebo_frame = pd.concat([placebo_frame, gap_columns], axis=1)
         settings = {**self._settings, "inference": inference}
         if drop_poor_fit is not None:
             settings["drop_poor_fit"] = float(drop_poor_fit)
