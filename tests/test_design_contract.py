@@ -44,13 +44,53 @@ def _cs() -> Any:
     )
 
 
+def _sibling(cls: Any) -> Callable[[], Any]:
+    def build() -> Any:
+        mpdta = pd.read_csv(REF / "mpdta.csv.gz")
+        return cls(
+            mpdta, outcome="lemp", unit="countyreal", time="year", first_treated="first.treat"
+        )
+
+    return build
+
+
+def _prop99() -> pd.DataFrame:
+    root = Path(__file__).resolve().parents[1] / "data" / "california_prop99"
+    return pd.read_csv(root / "california_prop99.csv", sep=";")
+
+
+def _sdid() -> Any:
+    """Three treated states (the bootstrap needs several; a contract check, not an estimate)."""
+    frame = _prop99()
+    more = frame["State"].isin(["Nevada", "Utah"]) & (frame["Year"] >= 1989)
+    frame["treated"] = frame["treated"] | more.astype(int)
+    return ve.SyntheticDiD(
+        frame, unit="State", time="Year", outcome="PacksPerCapita", treated="treated"
+    )
+
+
+def _sc() -> Any:
+    return ve.SyntheticControl(
+        _prop99(), unit="State", time="Year", outcome="PacksPerCapita", treated="treated"
+    )
+
+
 DESIGNS: dict[str, Callable[[], Any]] = {
     "ITS": _its,
     "DiD": _did,
     "EventStudy": _event_study,
     "StaggeredDiD": _staggered,
     "CallawaySantAnna": _cs,
+    "SunAbraham": _sibling(ve.SunAbraham),
+    "Imputation": _sibling(ve.Imputation),
+    "SyntheticDiD": _sdid,
+    "SyntheticControl": _sc,
 }
+
+#: The inference methods that draw at random, by design (SyntheticControl's "placebo" runs
+#: every donor once, SyntheticDiD's draws donors as pseudo-treated).
+RANDOM_WORDS = {"bootstrap", "wild", "randomization"}
+RANDOM_BY_DESIGN = {"SyntheticDiD": RANDOM_WORDS | {"placebo"}}
 
 # every design x every random inference method, with few draws (the rule, not the precision)
 RANDOM: list[tuple[str, str, dict[str, Any]]] = [
@@ -59,21 +99,26 @@ RANDOM: list[tuple[str, str, dict[str, Any]]] = [
     ("DiD", "randomization", {"permutations": 99}),
     ("EventStudy", "wild", {"draws": 99}),
     ("StaggeredDiD", "bootstrap", {"draws": 99}),
+    ("SunAbraham", "bootstrap", {"draws": 99}),
+    ("Imputation", "bootstrap", {"draws": 99}),
+    ("SyntheticDiD", "placebo", {"draws": 50}),
+    ("SyntheticDiD", "bootstrap", {"draws": 50}),
 ]
 
 
 def _fit(design: Any, method: str, options: dict[str, Any], **more: Any) -> Any:
-    if isinstance(design, ve.StaggeredDiD):
+    if not isinstance(design, ve.ITS | ve.DiD | ve.EventStudy):
         return design.fit(inference=method, **options, **more)
     return design.fit(method, **options, **more)
 
 
 def test_every_random_method_is_listed() -> None:
     """The list above covers each design's random methods (the options tables name them)."""
-    random_words = {"bootstrap", "wild", "randomization"}
+    exported = {n for n in ve.__all__ if isinstance(getattr(ve, n), type)}
+    assert {n for n in exported if hasattr(getattr(ve, n), "OPTIONS")} <= set(DESIGNS)
     for name in DESIGNS:
         cls = getattr(ve, name)
-        methods = set(cls.OPTIONS.methods()) & random_words
+        methods = set(cls.OPTIONS.methods()) & RANDOM_BY_DESIGN.get(name, RANDOM_WORDS)
         listed = {m for d, m, _ in RANDOM if getattr(ve, d) is cls}
         assert methods == listed, name
 

@@ -46,6 +46,20 @@ def _its_forecast() -> FrozenRecord:
     return design.forecast()
 
 
+def _synthetic() -> FrozenRecord:
+    prop99 = pd.read_csv(
+        Path(__file__).resolve().parents[1]
+        / "data"
+        / "california_prop99"
+        / "california_prop99.csv",
+        sep=";",
+    )
+    design = ve.SyntheticDiD(
+        prop99, unit="State", time="Year", outcome="PacksPerCapita", treated="treated"
+    )
+    return design.fit(inference="none")
+
+
 def _did_wild() -> FrozenRecord:
     knife = ve.datasets.knife_quarterly()
     return ve.DiD(knife, "knife_offences", start="2016Q2").fit("wild", draws=99, seed=1)
@@ -79,6 +93,7 @@ BUILDERS: dict[str, Callable[[], FrozenRecord]] = {
     "ITS-placebo-fourier": _its_placebo,
     "ITS-bootstrap": _its_bootstrap,
     "ITSForecast": _its_forecast,
+    "Synthetic": _synthetic,
     "DiD": _did,
     "DiD-wild": _did_wild,
     "EventStudy": _event_study,

@@ -11,6 +11,7 @@ from vrueval.data import Panel, PanelError, Source, datasets
 from vrueval.designs.did import DiD, EventStudy
 from vrueval.designs.its import ITS
 from vrueval.designs.staggered import CallawaySantAnna, Imputation, StaggeredDiD, SunAbraham
+from vrueval.designs.synthetic import SyntheticControl, SyntheticDiD
 from vrueval.results import Result
 
 try:
@@ -26,6 +27,8 @@ __all__ = [
     "Imputation",
     "StaggeredDiD",
     "SunAbraham",
+    "SyntheticControl",
+    "SyntheticDiD",
     "Panel",
     "PanelError",
     "Result",

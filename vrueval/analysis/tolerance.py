@@ -74,6 +74,26 @@ GLS_ARMA = Tolerance(
     "(1.5e-8) in the ARMA parameters, with a margin of 100 for their effect on the estimates",
 )
 
+FRANK_WOLFE = Tolerance(
+    1e-8,
+    "Frank-Wolfe on the simplex (synthetic DiD weights)",
+    "a fixed sequence of exact line-search steps stopped by R synthdid's rule (or at 10,000 "
+    "iterations): vrueval and R synthdid agree to 1e-11 on Prop 99; a near-tie in the vertex "
+    "choice could order the steps differently on another machine, with a margin of 1000",
+)
+SIMPLEX_EXACT = Tolerance(
+    1e-10,
+    "simplex least squares, exact active set (synthetic control weights, V fixed)",
+    "non-negative least squares finds the support and the weights on it solve a linear system: "
+    "machines differ by rounding only",
+)
+NESTED_V = Tolerance(
+    1e-6,
+    "nested V by Nelder-Mead (synthetic control predictor weights)",
+    "Nelder-Mead stops at a simplex of size 1e-8 in V; the weights it induces are settled to "
+    "about that, with a margin of 100",
+)
+
 
 def tolerance(
     design: str, settings: Mapping[str, Any], diagnostics: Mapping[str, Any] | None = None
@@ -117,6 +137,10 @@ def tolerance(
         return CLOSED_FORM
     if design in ("SunAbraham", "Imputation"):
         return CLOSED_FORM
+    if design == "SyntheticDiD":
+        return FRANK_WOLFE
+    if design == "SyntheticControl":
+        return NESTED_V if settings.get("v") == "nested" else SIMPLEX_EXACT
     raise ValueError(
         f"no verify tolerance for design {design!r}: add a rule to vrueval.analysis.tolerance"
     )

@@ -1,0 +1,12 @@
+"""Synthetic designs: synthetic DiD (with SC and DiD as its special cases) and synthetic control.
+
+One job a module: ``data`` (the validated outcome matrix), ``inputs`` (the shared constructor
+arguments), ``weights`` (simplex solvers), ``estimators`` (the weighted double difference),
+``variance`` (placebo, bootstrap, jackknife of SDiD), ``control`` (synthetic control weights
+and V), ``placebo`` (its in-space placebos), ``sdid`` and ``sc`` (the designs), ``results``.
+"""
+
+from vrueval.designs.synthetic.sc import SyntheticControl
+from vrueval.designs.synthetic.sdid import SyntheticDiD
+
+__all__ = ["SyntheticControl", "SyntheticDiD"]

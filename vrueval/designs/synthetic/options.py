@@ -1,0 +1,53 @@
+"""The options of :class:`vrueval.SyntheticControl` and :class:`vrueval.SyntheticDiD`: the
+tables every reader shares (see :mod:`vrueval.options`).
+
+``inference="placebo"`` is, in SyntheticDiD, the paper's placebo variance (donors drawn as
+pseudo-treated, ``draws`` times, with a seed); in SyntheticControl every donor is a placebo once
+(ADH 2010), so nothing is random there. tests/test_options_table.py holds the tables equal to the
+signatures.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from vrueval.designs.synthetic.estimators import ESTIMATORS
+from vrueval.options import Option, OptionsTable
+
+SCInference = Literal["placebo", "none"]
+SDiDInference = Literal["placebo", "bootstrap", "jackknife", "none"]
+
+#: The input door both designs share.
+_INPUT = (
+    Option("outcome", "str", required=True),
+    Option("treated", "units | column", None),
+    Option("start", "period", None),
+    Option("first_treated", "column", None, doc="DataFrame only"),
+    Option("unit", "column", None, doc="DataFrame only"),
+    Option("time", "column", None, doc="DataFrame only"),
+)
+
+SYNTHETIC_CONTROL = OptionsTable.of(
+    "SyntheticControl",
+    constructor=[
+        *_INPUT,
+        Option("predictors", "list", (), doc="none: match the pre-period outcomes"),
+        Option("v", "floats", None, doc="None: nested optimisation (with predictors)"),
+    ],
+    fit=[
+        Option("inference", "str", "placebo", get_args(SCInference)),
+        Option("drop_poor_fit", "float", None, applies_to=("placebo",)),
+        Option("level", "float", 0.95),
+    ],
+)
+
+SYNTHETIC_DID = OptionsTable.of(
+    "SyntheticDiD",
+    constructor=[*_INPUT, Option("estimator", "str", "sdid", ESTIMATORS)],
+    fit=[
+        Option("inference", "str", "placebo", get_args(SDiDInference)),
+        Option("draws", "int", 200, applies_to=("placebo", "bootstrap")),
+        Option("seed", "int", None, doc="required for 'placebo' and 'bootstrap'"),
+        Option("level", "float", 0.95),
+    ],
+)

@@ -1,0 +1,284 @@
+"""Synthetic control for one treated unit (Abadie, Diamond and Hainmueller 2010; Abadie 2021).
+
+>>> import pandas as pd, vrueval as ve
+>>> prop99 = pd.read_csv("data/california_prop99/california_prop99.csv", sep=";")
+>>> sc = ve.SyntheticControl(prop99, unit="State", time="Year", outcome="PacksPerCapita",
+...                          treated=["California"], start=1989)
+>>> res = sc.fit(inference="none")
+>>> res.weights().loc[0, "unit"]
+'Utah'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from vrueval.data.panel import Panel
+from vrueval.designs.fit_options import check_applies
+from vrueval.designs.synthetic import placebo as plc
+from vrueval.designs.synthetic.control import synthetic_control
+from vrueval.designs.synthetic.data import Predictor, SyntheticData, SyntheticDataError
+from vrueval.designs.synthetic.inputs import read
+from vrueval.designs.synthetic.options import SYNTHETIC_CONTROL
+from vrueval.designs.synthetic.options import SCInference as Inference
+from vrueval.designs.synthetic.results import SyntheticResult
+from vrueval.inference.draws import attainable_p_warning
+from vrueval.inference.intervals import check_level, wald_table
+from vrueval.options import OptionsTable, choice
+
+#: The treated unit's pre-period fit is called poor when it is worse than this share of the
+#: placebo units' fits (ADH 2010 drop placebos fitted far worse than the treated unit; the
+#: converse, a treated unit fitted worse than nearly every donor, makes its gap uninformative).
+POOR_FIT_SHARE = 0.9
+
+
+class SyntheticControl:
+    """Synthetic control: the treated unit against a weighted average of donor units.
+
+    Estimand: the effect on the treated unit in each post-period, ``att:t=<period>`` (its
+    outcome minus the synthetic control's), and their average, ``att``.
+
+    Weights are non-negative and sum to one (no extrapolation beyond the donors' convex hull),
+    fitted to the pre-period outcomes, or to ``predictors`` (columns averaged over chosen
+    pre-periods) with predictor weights V supplied (``v=``) or chosen by the nested
+    optimisation (minimising the pre-period outcome MSPE).
+
+    Assumptions: no anticipation and no spillover to the donors; the treated unit's untreated
+    outcome follows the weighted donors' (a factor model the pre-period fit can only support,
+    never prove: a poor pre-period fit is warned about); one treated unit.
+
+    Parameters
+    ----------
+    data : Panel or DataFrame
+    outcome : str
+    treated : list with one unit, or str
+        The treated unit (with ``start``), or (frame) the 0/1 treatment column.
+    start : period
+        First treated period.
+    first_treated, unit, time : str
+        Frame only, as in :class:`~vrueval.SyntheticDiD`.
+    predictors : sequence
+        Frame only. Each a column name (averaged over all pre-periods) or ``(column, periods)``
+        (averaged over those pre-periods); the outcome column with one period is a lagged
+        outcome, as ADH's ``cigsale(1988)``. Empty: match every pre-period outcome.
+    v : sequence of float, optional
+        Fixed predictor weights (one a predictor); None runs the nested optimisation.
+
+    References
+    ----------
+    Abadie, A., Diamond, A. and Hainmueller, J. (2010). Synthetic control methods for
+    comparative case studies. JASA 105(490), 493-505.
+    Abadie, A. (2021). Using synthetic controls. Journal of Economic Literature 59(2), 391-425.
+    """
+
+    #: The options table (:mod:`vrueval.designs.synthetic.options`).
+    OPTIONS: ClassVar[OptionsTable] = SYNTHETIC_CONTROL
+
+    def __init__(
+        self,
+        data: Panel | pd.DataFrame,
+        *,
+        outcome: str,
+        treated: Sequence[Any] | str | None = None,
+        start: Any = None,
+        first_treated: str | None = None,
+        unit: str | None = None,
+        time: str | None = None,
+        predictors: Sequence[Predictor] = (),
+        v: Sequence[float] | None = None,
+    ) -> None:
+        if isinstance(predictors, str):
+            predictors = (predictors,)
+        self._data, self._provenance = read(
+            data,
+            outcome=outcome,
+            treated=treated,
+            start=start,
+            first_treated=first_treated,
+            unit=unit,
+            time=time,
+            predictors=predictors,
+        )
+        d = self._data
+        if d.n1 != 1:
+            raise SyntheticDataError(
+                f"synthetic control fits one treated unit, got {d.n1} ({list(d.treated)}): fit "
+                "each on its own, or use SyntheticDiD for their average"
+            )
+        if v is not None:
+            vv = np.asarray(v, dtype=float)
+            k = len(d.predictor_names)
+            if k == 0:
+                raise SyntheticDataError("v= weights predictors; give predictors= too")
+            if vv.shape != (k,) or not np.isfinite(vv).all() or (vv < 0).any() or vv.sum() <= 0:
+                raise SyntheticDataError(
+                    f"v must be {k} non-negative numbers, not all zero (one a predictor: "
+                    f"{list(d.predictor_names)}); got {list(v)}"
+                )
+            self._v: np.ndarray | None = vv / vv.sum()
+        else:
+            self._v = None
+        self._settings: dict[str, Any] = {
+            "outcome": outcome,
+            "treated": str(d.treated[0]),
+            "start": str(d.start),
+            "predictors": list(d.predictor_names),
+            "v": "supplied" if v is not None else ("nested" if d.predictor_names else "equal"),
+        }
+
+    @property
+    def data(self) -> SyntheticData:
+        return self._data
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        return dict(self._settings)
+
+    def fit(
+        self,
+        *,
+        inference: Inference = "placebo",
+        drop_poor_fit: float | None = None,
+        level: float = 0.95,
+    ) -> SyntheticResult:
+        """Fit the weights and the gaps; with ``inference="placebo"``, the in-space placebos.
+
+        Parameters
+        ----------
+        inference : {"placebo", "none"}
+            "placebo" refits every donor as if treated (from the other donors, by the same
+            rule, V re-chosen when nested). ``p_value`` of ``att`` is the rank of the treated
+            unit's post/pre RMSPE ratio among the placebos' (ADH 2010); of ``att:t`` the rank
+            of its absolute gap in that period. ``std_error`` is the standard deviation of the
+            placebo effects (the placebo variance of Arkhangelsky et al. 2021, every donor
+            once) and the interval is ``estimate +- z * se``: a different question from the
+            rank test, so the two can disagree.
+        drop_poor_fit : float, optional
+            Leave out of the p-values the placebos whose pre-RMSPE exceeds this multiple of the
+            treated unit's (ADH used 20, 5 and 2).
+        level : float
+
+        Nothing here is random (every placebo is run), so there is no ``seed``.
+        """
+        choice(inference, SyntheticControl.OPTIONS.methods(), "inference")
+        check_applies(self.OPTIONS.fit, inference, {"drop_poor_fit": drop_poor_fit})
+        level = check_level(level)
+        if drop_poor_fit is not None and not (
+            isinstance(drop_poor_fit, int | float) and drop_poor_fit >= 1
+        ):
+            raise ValueError(f"drop_poor_fit must be a number >= 1, got {drop_poor_fit!r}")
+        d = self._data
+        y, n0, t0 = d.y, d.n0, d.t0
+        fit = synthetic_control(y, t0, n0, np.arange(n0), d.predictors, self._v)
+        point = np.concatenate([[fit.gap[t0:].mean()], fit.gap[t0:]])
+        terms = ["att", *[f"att:t={p}" for p in d.periods[t0:]]]
+        warnings = _hull_warning(d)
+        diagnostics: dict[str, Any] = {
+            "donors": n0,
+            "pre_periods": t0,
+            "post_periods": d.t1,
+            "pre_rmspe": fit.pre_rmspe,
+            "post_rmspe": fit.post_rmspe,
+            "rmspe_ratio": fit.post_rmspe / fit.pre_rmspe if fit.pre_rmspe > 0 else np.inf,
+        }
+        placebo_frame = None
+        if inference == "none":
+            table = wald_table(terms, point, np.full(len(point), np.nan), level=level)
+            table["p_value"] = np.nan
+        else:
+            pl = plc.in_space(y, n0, t0, d.predictors, self._v)
+            keep = plc.kept(pl, fit, drop_poor_fit)
+            effects = np.column_stack([pl.gaps[:, t0:].mean(axis=1), pl.gaps[:, t0:]])
+            # the spread of fewer than two placebo effects is no standard error
+            se = (
+                effects[keep].std(axis=0, ddof=0)
+                if keep.sum() >= 2
+                else np.full(effects.shape[1], np.nan)
+            )
+            table = wald_table(terms, point, se, level=level)
+            table["p_value"] = np.concatenate(
+                [[plc.ratio_p_value(pl, fit, keep)], plc.period_p_values(pl, fit, keep, t0)]
+            )
+            table["p_value_method"] = ["rmspe_ratio_rank", *["abs_gap_rank"] * d.t1]
+            diagnostics["placebos"] = int(keep.sum())
+            diagnostics["placebos_dropped_poor_fit"] = int((~keep).sum())
+            share = float(np.mean(pl.pre_rmspe < fit.pre_rmspe))
+            diagnostics["share_of_placebos_fitting_better"] = share
+            if share >= POOR_FIT_SHARE:
+                warnings.append(
+                    f"poor pre-period fit: the treated unit's pre-RMSPE ({fit.pre_rmspe:.4g}) is "
+                    f"larger than {100 * share:.0f}% of the placebo units'; its post-period gap "
+                    "may be the misfit continuing, not an effect"
+                )
+            floor = attainable_p_warning(
+                1, int(keep.sum()) + 1, level, f"{int(keep.sum())} placebo units"
+            )
+            if floor:
+                warnings.append(floor)
+            placebo_frame = pd.DataFrame(
+                {
+                    "unit": [str(u) for u in d.donors],
+                    "pre_rmspe": pl.pre_rmspe,
+                    "post_rmspe": pl.post_rmspe,
+                    "rmspe_ratio": pl.ratio,
+                    "att": effects[:, 0],
+                    "kept": keep,
+                }
+            )
+            # each placebo's gap path, one column a period (for the placebo plot)
+            gap_columns = pd.DataFrame(pl.gaps, columns=[f"gap:{p}" for p in d.periods])
+            placebo_frame = pd.concat([placebo_frame, gap_columns], axis=1)
+        settings = {**self._settings, "inference": inference}
+        if drop_poor_fit is not None:
+            settings["drop_poor_fit"] = float(drop_poor_fit)
+        if d.predictor_names:
+            diagnostics["v"] = ", ".join(
+                f"{n}={x:.4g}" for n, x in zip(d.predictor_names, fit.v, strict=True)
+            )
+        weights = pd.DataFrame({"unit": [str(u) for u in d.donors], "weight": fit.w})
+        weights = weights.sort_values("weight", ascending=False, kind="stable")
+        synthetic = fit.w @ y[:n0]
+        path = pd.DataFrame(
+            {
+                "period": [str(p) for p in d.periods],
+                "treated": y[n0],
+                "synthetic": synthetic,
+                "gap": fit.gap,
+                "post": np.arange(len(d.periods)) >= t0,
+            }
+        )
+        return SyntheticResult(
+            unit_weights=weights.reset_index(drop=True),
+            time_weights=pd.DataFrame({"period": [], "weight": []}),
+            path=path,
+            placebos=placebo_frame,
+            design="Synthetic control",
+            effects=table,
+            settings=settings,
+            level=level,
+            seed=None,
+            provenance=self._provenance,
+            diagnostics=diagnostics,
+            warnings=tuple(warnings),
+        )
+
+
+def _hull_warning(d: SyntheticData) -> list[str]:
+    """The treated unit above (or below) every donor in a pre-period cannot be matched by
+    weights on the simplex: say in how many periods."""
+    pre = d.y[:, : d.t0]
+    above = pre[d.n0] > pre[: d.n0].max(axis=0)
+    below = pre[d.n0] < pre[: d.n0].min(axis=0)
+    out = []
+    for side, flag in (("above", above), ("below", below)):
+        if flag.any():
+            out.append(
+                f"the treated unit's outcome is {side} every donor's in {int(flag.sum())} of "
+                f"{d.t0} pre-periods: outside the donors' convex hull no weights can fit it "
+                "(consider SyntheticDiD, whose intercept allows a level difference)"
+            )
+    return out
