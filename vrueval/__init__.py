@@ -6,7 +6,7 @@
 
 from importlib import metadata
 
-from vrueval import areas, power
+from vrueval import areas, power, sensitivity
 from vrueval.data import Panel, PanelError, Source, datasets
 from vrueval.designs.did import DiD
 from vrueval.designs.event_study import EventStudy
@@ -33,4 +33,5 @@ __all__ = [
     "areas",
     "datasets",
     "power",
+    "sensitivity",
 ]

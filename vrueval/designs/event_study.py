@@ -192,4 +192,5 @@ class EventStudy(_ComparatorDesign):
             trends=self._trends(data),
             comparators=data.chosen.table(),
             pretrend_test=pre,
+            event_vcov=pd.DataFrame(cov.vcov, index=terms, columns=terms),
         )

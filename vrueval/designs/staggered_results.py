@@ -233,6 +233,13 @@ class StaggeredResult(Result):
             warnings=(*kept, *resampling),
         )
 
+    def sensitivity(self, **options: Any) -> Any:
+        """Rambachan & Roth sensitivity to parallel trends of the event-time effects (fit with
+        ``base_period="universal"``): :func:`vrueval.sensitivity.honest_did` on this result."""
+        from vrueval.sensitivity import honest_did
+
+        return honest_did(self, **options)
+
     def _extra_dict(self) -> dict[str, Any]:
         return {"group_time": self.group_time(), "critical_values": self._crit}
 

@@ -11,7 +11,7 @@ Entry points: :func:`honest_did` (a fitted event study or staggered result),
 :func:`honest_did_arrays` (coefficients and covariance); :func:`pretrend_power`.
 """
 
-from vrueval.sensitivity.honest import honest_did_arrays
+from vrueval.sensitivity.honest import honest_did, honest_did_arrays
 from vrueval.sensitivity.result import SensitivityResult
 
-__all__ = ["SensitivityResult", "honest_did_arrays"]
+__all__ = ["SensitivityResult", "honest_did", "honest_did_arrays"]

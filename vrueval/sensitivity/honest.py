@@ -323,3 +323,51 @@ class _Solver:
             "found": True,
             "note": f"zero enters the set between {name} = {lo:.4g} and {hi:.4g}",
         }
+
+
+def honest_did(
+    result: object,
+    *,
+    restriction: Restriction = "relative_magnitude",
+    bounds: Sequence[float] | None = None,
+    target: str | int | Sequence[float] = 0,
+    method: Method | None = None,
+    bias: Bias | None = None,
+    monotone: Monotone | None = None,
+    level: float | None = None,
+    draws: int = 1000,
+    seed: int = 0,
+    breakdown: bool = True,
+) -> SensitivityResult:
+    """Rambachan & Roth sensitivity of a fitted event study (``ve.EventStudy``) or staggered
+    fit (``ve.StaggeredDiD`` with ``base_period="universal"``) to violations of parallel trends.
+
+    Takes the event-time coefficients and their covariance from the result
+    (:mod:`vrueval.sensitivity.sources`); ``target`` is a post-period event time (0: the first
+    period from the start), ``"average"`` (the mean of the post-period effects, the event
+    study's ``att``) or weights. ``level`` defaults to the result's. Everything else is as in
+    :func:`honest_did_arrays`, whose docstring states the estimand, assumptions and methods.
+    """
+    from vrueval.sensitivity.sources import from_result, split
+
+    src = from_result(result)
+    n_pre, n_post = split(src.event_times)
+    return honest_did_arrays(
+        src.beta,
+        src.sigma,
+        n_pre,
+        n_post,
+        restriction=restriction,
+        bounds=bounds,
+        target=target,
+        method=method,
+        bias=bias,
+        monotone=monotone,
+        level=src.level if level is None else level,
+        draws=draws,
+        seed=seed,
+        breakdown=breakdown,
+        event_times=src.event_times,
+        warnings=src.warnings,
+        provenance={"source": src.origin, **dict(getattr(result, "provenance", {}))},
+    )
