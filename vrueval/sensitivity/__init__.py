@@ -12,6 +12,14 @@ Entry points: :func:`honest_did` (a fitted event study or staggered result),
 """
 
 from vrueval.sensitivity.honest import honest_did, honest_did_arrays
+from vrueval.sensitivity.pretrend_power import PretrendPower, pretrend_power, pretrend_power_arrays
 from vrueval.sensitivity.result import SensitivityResult
 
-__all__ = ["SensitivityResult", "honest_did", "honest_did_arrays"]
+__all__ = [
+    "PretrendPower",
+    "SensitivityResult",
+    "honest_did",
+    "honest_did_arrays",
+    "pretrend_power",
+    "pretrend_power_arrays",
+]
