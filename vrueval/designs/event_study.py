@@ -43,6 +43,7 @@ from vrueval.inference.intervals import wald_table
 from vrueval.inference.seeds import check_seed
 from vrueval.inference.small_sample import SmallSample
 from vrueval.inference.wild_bootstrap import BootWeights
+from vrueval.sensitivity.pretrend_power import wald_slope_for_power
 
 
 def event_dummies(
@@ -170,6 +171,15 @@ class EventStudy(_ComparatorDesign):
             pre["covariance"] = cov.kind
             diag["pretrend_F"] = pre["statistic"]
             diag["pretrend_p_value"] = pre["p_value"]
+            # Roth (2022): the linear pre-trend this test would catch half / 80% of the time
+            for power in (0.5, 0.8):
+                diag[f"pretrend_slope_{int(power * 100)}pct_power"] = wald_slope_for_power(
+                    power,
+                    np.array([times[i] for i in leads_idx], dtype=float),
+                    cov.vcov[np.ix_(leads_idx, leads_idx)],
+                    level=level,
+                    clusters=int(pre["df1"] + pre["df2"]),
+                )
         settings: dict[str, Any] = self._settings(
             data,
             estimator="event_study",
