@@ -54,20 +54,22 @@ def run(case: dict, plan: dict, out: dict, save: Callable[[], None]) -> None:
     for name, target in plan["targets"].items():
         l_vec = np.asarray(target, dtype=float)
         step = rm_step(s, n_pre, l_vec)
-        res: dict = {"l_vec": l_vec.tolist()}
-        out[name] = res
+        res: dict = out.setdefault(name, {})
+        res["l_vec"] = l_vec.tolist()
         orig = hd.constructOriginalCS(b, s, n_pre, n_post, l_vec=l_vec)
         res["original"] = {"lb": float(orig["lb"].iloc[0]), "ub": float(orig["ub"].iloc[0])}
         jobs = [
+            ("rm_C-LF", "Mbar", plan.get("mbar"), {}),
             ("sd_FLCI", "M", plan.get("m"), {}),
             ("sd_breakdown_grid", "M", plan.get("sd_breakdown_grid"), {}),
-            ("sd_C-LF", "M", plan.get("sd_clf"), {"method": "C-LF"}),
-            ("rm_C-LF", "Mbar", plan.get("mbar"), {}),
             ("rm_breakdown_grid", "Mbar", plan.get("rm_breakdown_grid"), {}),
+            ("sd_C-LF", "M", plan.get("sd_clf"), {"method": "C-LF"}),
         ]
         for key, bound, values, extra in jobs:
             if not values or (name != "first" and key != "sd_FLCI" and key != "rm_C-LF"):
                 continue
+            if len(res.get(key, [])) == len(values):
+                continue  # done in an earlier run (the script resumes)
             t = time.time()
             rows = []
             for v in values:  # one bound at a time, so a partial run is kept
@@ -120,8 +122,19 @@ def main() -> None:
     def save() -> None:
         (HERE / "honestdid_reference.json").write_text(json.dumps(out, indent=1) + "\n")
 
-    for case, plan in PLANS.items():
-        out[case] = {}
+    path = HERE / "honestdid_reference.json"
+    earlier = json.loads(path.read_text()) if path.exists() else {}
+    if earlier.get("versions") != out["versions"]:
+        earlier = {}
+    order = [
+        ("medicaid", "first"),
+        ("vru_violence", "first"),
+        ("medicaid", "average"),
+        ("vru_violence", "average"),
+    ]
+    for case, target in order:
+        plan = {**PLANS[case], "targets": {target: PLANS[case]["targets"][target]}}
+        out.setdefault(case, earlier.get(case, {}))
         run(inputs[case], plan, out[case], save)
     save()
 
