@@ -68,8 +68,9 @@ def test_individual_rule_power_and_bias_match_brute_force_simulation():
     np.testing.assert_array_less(np.abs(table["bias_given_pass"] - brute), tol)
     # the slopes by Genz's algorithm, independent of both simulations
     for p, slope in res.slopes.items():
-        genz = rectangle_power(linear_violation(TIMES, slope)[:N_PRE], SIGMA[:N_PRE, :N_PRE],
-                               level=0.95)
+        genz = rectangle_power(
+            linear_violation(TIMES, slope)[:N_PRE], SIGMA[:N_PRE, :N_PRE], level=0.95
+        )
         assert genz == pytest.approx(p, abs=0.005)
 
 
@@ -80,8 +81,9 @@ def test_wald_rule_is_exact_against_simulation(clusters):
     )
     for p, slope in res.slopes.items():
         delta = linear_violation(TIMES, slope)
-        assert wald_power(delta[:N_PRE], SIGMA[:N_PRE, :N_PRE], level=0.95,
-                          clusters=clusters) == pytest.approx(p, abs=1e-9)
+        assert wald_power(
+            delta[:N_PRE], SIGMA[:N_PRE, :N_PRE], level=0.95, clusters=clusters
+        ) == pytest.approx(p, abs=1e-9)
         if clusters is None:  # the chi-squared test is the simulation's own rule exactly
             n = 100_000
             b = _simulate(delta, SIGMA, n, seed=12)

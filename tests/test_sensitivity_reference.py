@@ -84,8 +84,9 @@ def test_relative_magnitudes_c_lf(case, target):
 @pytest.mark.parametrize(("case", "target"), CASES)
 def test_smoothness_flci(case, target):
     rows = REFERENCE[case][target]["sd_FLCI"]
-    res = _ours(case, target, restriction="smoothness", bounds=[r["bound"] for r in rows],
-                breakdown=False)
+    res = _ours(
+        case, target, restriction="smoothness", bounds=[r["bound"] for r in rows], breakdown=False
+    )
     for ref, row in zip(rows, res.effects().itertuples(), strict=True):
         length = ref["ub"] - ref["lb"]
         assert row.conf_high - row.conf_low == pytest.approx(length, rel=FLCI_LENGTH), row.bound
@@ -120,8 +121,14 @@ def test_smoothness_c_lf():
         pytest.skip("honestdid's run did not reach this case")
     c = INPUTS[case]
     zero = check_estimates(np.zeros(7), c["sigma"], 5, 2)
-    res = _ours(case, target, restriction="smoothness", method="c-lf",
-                bounds=[r["bound"] for r in rows], breakdown=False)
+    res = _ours(
+        case,
+        target,
+        restriction="smoothness",
+        method="c-lf",
+        bounds=[r["bound"] for r in rows],
+        breakdown=False,
+    )
     for ref, row in zip(rows, res.effects().itertuples(), strict=True):
         solver = _Solver(zero, "smoothness", "c-lf", None, None, 0.05, 1000, 0)
         lo, hi = identified_set(zero, solver.polyhedra(row.bound))
@@ -130,8 +137,10 @@ def test_smoothness_c_lf():
         assert row.conf_high == pytest.approx(ref["ub"], abs=1.5 * step), row.bound
 
 
-@pytest.mark.parametrize(("key", "restriction"), [("sd_breakdown_grid", "smoothness"),
-                                                  ("rm_breakdown_grid", "relative_magnitude")])
+@pytest.mark.parametrize(
+    ("key", "restriction"),
+    [("sd_breakdown_grid", "smoothness"), ("rm_breakdown_grid", "relative_magnitude")],
+)
 def test_breakdown_lies_in_honestdids_bracket(key, restriction):
     rows = REFERENCE["medicaid"]["first"].get(key)
     if not rows:
