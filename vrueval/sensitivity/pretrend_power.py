@@ -101,11 +101,11 @@ def wald_slope_for_power(
     t = times_pre + 1.0
     q = len(t)
     unit = float(t @ np.linalg.solve(sigma_pre, t))
-    hi = 1.0
+    lo, hi = 0.0, float(q)
     while _wald_power_at(hi, q, level, clusters) < power:
-        hi *= 2
+        lo, hi = hi, 2 * hi
     lam = optimize.brentq(
-        lambda v: _wald_power_at(v, q, level, clusters) - power, 0.0, hi, xtol=1e-12
+        lambda v: _wald_power_at(v, q, level, clusters) - power, lo, hi, xtol=1e-10, rtol=1e-9
     )
     return float(np.sqrt(lam / unit))
 
