@@ -313,7 +313,7 @@ def test_event_study_result_runs_the_sensitivity_after_the_fit():
     assert vcov is not None
     # the inputs the reference used are this fit's (a drift here would void the reference)
     np.testing.assert_allclose(vcov.to_numpy(), case["sigma"], rtol=1e-10)
-    sens = res.sensitivity(bounds=[0.5, 1], breakdown=False)
+    sens = res.sensitivity("relative_magnitude", bounds=[0.5, 1], breakdown=False)
     same = honest_did_arrays(
         case["betahat"],
         case["sigma"],
@@ -334,4 +334,4 @@ def test_event_study_result_runs_the_sensitivity_after_the_fit():
             start=spec["start"],
             leads=4,
             reference=-2,
-        ).fit().sensitivity()
+        ).fit().sensitivity("relative_magnitude")

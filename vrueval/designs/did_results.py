@@ -60,12 +60,13 @@ class DiDResult(Result):
         the fit estimated it (CR1 for wild-bootstrap fits); None for a DiD without event time."""
         return None if self._event_vcov is None else self._event_vcov.copy()
 
-    def sensitivity(self, **options: Any) -> Any:
-        """Rambachan & Roth sensitivity to parallel trends: :func:`vrueval.sensitivity.honest_did`
-        on this result (options as there)."""
+    def sensitivity(self, restriction: str, **options: Any) -> Any:
+        """Rambachan & Roth sensitivity to parallel trends, ``restriction`` "relative_magnitude"
+        or "smoothness": :func:`vrueval.sensitivity.honest_did` on this result (options as
+        there)."""
         from vrueval.sensitivity import honest_did
 
-        return honest_did(self, **options)
+        return honest_did(self, restriction=restriction, **options)  # type: ignore[arg-type]
 
     def _extra_dict(self) -> dict[str, Any]:
         extra: dict[str, Any] = {
