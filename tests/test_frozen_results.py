@@ -60,6 +60,20 @@ def _synthetic() -> FrozenRecord:
     return design.fit(inference="none")
 
 
+def _sensitivity() -> FrozenRecord:
+    knife = ve.datasets.knife_quarterly()
+    study = ve.EventStudy(knife, "knife_offences", start="2016Q2", leads=3, lags=3).fit()
+    return ve.sensitivity.honest_did(
+        study, restriction="smoothness", bounds=[0.0, 1.0], breakdown=False
+    )
+
+
+def _pretrend_power() -> FrozenRecord:
+    knife = ve.datasets.knife_quarterly()
+    study = ve.EventStudy(knife, "knife_offences", start="2016Q2", leads=3, lags=3).fit()
+    return ve.sensitivity.pretrend_power(study)
+
+
 def _did_wild() -> FrozenRecord:
     knife = ve.datasets.knife_quarterly()
     return ve.DiD(knife, "knife_offences", start="2016Q2").fit("wild", draws=99, seed=1)
@@ -94,6 +108,8 @@ BUILDERS: dict[str, Callable[[], FrozenRecord]] = {
     "ITS-bootstrap": _its_bootstrap,
     "ITSForecast": _its_forecast,
     "Synthetic": _synthetic,
+    "Sensitivity": _sensitivity,
+    "PretrendPower": _pretrend_power,
     "DiD": _did,
     "DiD-wild": _did_wild,
     "EventStudy": _event_study,

@@ -6,7 +6,7 @@
 
 from importlib import metadata
 
-from vrueval import areas, power
+from vrueval import areas, power, sensitivity
 from vrueval.data import Panel, PanelError, Source, datasets
 from vrueval.designs.did import DiD, EventStudy
 from vrueval.designs.its import ITS
@@ -37,4 +37,5 @@ __all__ = [
     "areas",
     "datasets",
     "power",
+    "sensitivity",
 ]

@@ -119,6 +119,13 @@ def build_document(spec: Spec, result: Result, panel: Panel) -> dict[str, Any]:
             "git_commit": git_commit(spec.path.parent),
         },
     }
+    if spec.sensitivity_options:
+        from vrueval.sensitivity import honest_did
+
+        options = {**spec.sensitivity_options, "level": spec.level}
+        if spec.seed is not None:
+            options["seed"] = spec.seed
+        document["sensitivity"] = honest_did(result, **options).to_dict()
     out: dict[str, Any] = to_jsonable(document)
     return out
 

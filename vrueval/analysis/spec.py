@@ -23,6 +23,10 @@ Example::
     [fit]               # keyword arguments of .fit()
     inference = "hac"
 
+    [sensitivity]       # event studies: vrueval.sensitivity.honest_did options
+    restriction = "relative_magnitude"
+    bounds = [0, 0.5, 1, 1.5, 2]
+
 What a spec may do is decided here, once, before any data is read:
 
 - ``[analysis] name`` is an identifier (letters, digits, ``_``, ``-``): it names files such as
@@ -72,7 +76,20 @@ SECTIONS = {
     "design": None,  # free: validated by the design's constructor
     "fit": None,  # free: validated by .fit()
     "power": None,  # free: read by vrueval.power.from_spec
+    # vrueval.sensitivity.honest_did's options (level and seed come from [analysis])
+    "sensitivity": {
+        "restriction",
+        "bounds",
+        "target",
+        "method",
+        "bias",
+        "monotone",
+        "draws",
+        "breakdown",
+    },
 }
+#: Designs whose results the [sensitivity] section can analyse (event-time coefficients).
+SENSITIVITY_DESIGNS = ("EventStudy", "StaggeredDiD", "CallawaySantAnna")
 
 
 #: An analysis name: it becomes part of file names, so no separators, dots or spaces.
@@ -104,6 +121,7 @@ class Spec:
     design_options: dict[str, Any] = field(default_factory=dict)
     fit_options: dict[str, Any] = field(default_factory=dict)
     power_options: dict[str, Any] = field(default_factory=dict)
+    sensitivity_options: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
     allowed_dirs: tuple[Path, ...] = ()
 
@@ -287,6 +305,11 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = ()) -> Spec:
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
         raise SpecError(f"{path}: [data] files must be a list of paths, got {files!r}")
     check_options(path, str(analysis["design"]), raw)
+    if "sensitivity" in raw and analysis["design"] not in SENSITIVITY_DESIGNS:
+        raise SpecError(
+            f"{path}: [sensitivity] needs event-time coefficients: design must be one of "
+            f"{SENSITIVITY_DESIGNS}, got {analysis['design']!r}"
+        )
     seed = analysis.get("seed")
     if seed is not None and not (isinstance(seed, int) and seed >= 0):
         raise SpecError(f"{path}: [analysis] seed must be a non-negative integer, got {seed!r}")
@@ -304,6 +327,7 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = ()) -> Spec:
         design_options=dict(raw.get("design", {})),
         fit_options=dict(raw.get("fit", {})),
         power_options=dict(raw.get("power", {})),
+        sensitivity_options=dict(raw.get("sensitivity", {})),
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         allowed_dirs=tuple(Path(d).resolve() for d in allowed_dirs),
     )

@@ -47,6 +47,7 @@ from vrueval.inference.seeds import check_seed
 from vrueval.inference.small_sample import DEFAULT_SMALL_SAMPLE, SmallSample
 from vrueval.inference.wild_bootstrap import BootWeights
 from vrueval.options import OptionsTable
+from vrueval.sensitivity.pretrend_power import wald_slope_for_power
 
 
 def event_dummies(
@@ -191,6 +192,15 @@ class EventStudy(_ComparatorDesign):
             pre["covariance"] = cov.kind
             diag["pretrend_F"] = pre["statistic"]
             diag["pretrend_p_value"] = pre["p_value"]
+            # Roth (2022): the linear pre-trend this test would catch half / 80% of the time
+            for power in (0.5, 0.8):
+                diag[f"pretrend_slope_{int(power * 100)}pct_power"] = wald_slope_for_power(
+                    power,
+                    np.array([times[i] for i in leads_idx], dtype=float),
+                    cov.vcov[np.ix_(leads_idx, leads_idx)],
+                    level=level,
+                    clusters=int(pre["df1"] + pre["df2"]),
+                )
         settings: dict[str, Any] = self._settings(
             data,
             estimator="event_study",
@@ -213,4 +223,5 @@ class EventStudy(_ComparatorDesign):
             trends=self._trends(data),
             comparators=data.chosen.table(),
             pretrend_test=pre,
+            event_vcov=pd.DataFrame(cov.vcov, index=terms, columns=terms),
         )

@@ -17,7 +17,8 @@ class DiDResult(Result):
 
     Beyond the base contract: :meth:`trends` (treated and comparator means by period),
     :meth:`event_study` (the ``att:e=<k>`` rows with event time), :meth:`comparators` (every unit's
-    role and why any was dropped), :attr:`pretrend_test` and :meth:`plot`.
+    role and why any was dropped), :attr:`pretrend_test`, :meth:`event_vcov` (the event-time
+    coefficients' covariance, for :meth:`sensitivity`) and :meth:`plot`.
     """
 
     def __init__(
@@ -26,8 +27,10 @@ class DiDResult(Result):
         trends: pd.DataFrame,
         comparators: pd.DataFrame,
         pretrend_test: Mapping[str, Any] | None = None,
+        event_vcov: pd.DataFrame | None = None,
         **kwargs: Any,
     ) -> None:
+        self._event_vcov = None if event_vcov is None else event_vcov.copy()
         self._trends = trends.copy()
         self._comparators = comparators.copy()
         self._pretrend = frozen(pretrend_test) if pretrend_test else None
@@ -53,12 +56,31 @@ class DiDResult(Result):
         """Joint Wald test that every lead is zero: statistic (F), df1, df2, p_value, terms."""
         return self._pretrend
 
+    def event_vcov(self) -> pd.DataFrame | None:
+        """Covariance of the ``att:e=<k>`` coefficients (rows and columns named by term), as
+        the fit estimated it (CR1 for wild-bootstrap fits); None for a DiD without event time."""
+        return None if self._event_vcov is None else self._event_vcov.copy()
+
+    def sensitivity(self, restriction: str, **options: Any) -> Any:
+        """Rambachan & Roth sensitivity to parallel trends, ``restriction`` "relative_magnitude"
+        or "smoothness": :func:`vrueval.sensitivity.honest_did` on this result (options as
+        there)."""
+        from vrueval.sensitivity import honest_did
+
+        return honest_did(self, restriction=restriction, **options)  # type: ignore[arg-type]
+
     def _extra_dict(self) -> dict[str, Any]:
-        return {
+        extra: dict[str, Any] = {
             "trends": self._trends,
             "comparators": self._comparators,
             "pretrend_test": self._pretrend,
         }
+        if self._event_vcov is not None:
+            extra["event_vcov"] = {
+                "terms": list(self._event_vcov.columns),
+                "matrix": self._event_vcov.to_numpy(),
+            }
+        return extra
 
     def plot(self, ax: Any = None, kind: str = "auto") -> Any:
         """The event-study plot when there are event-time terms, else raw trends.

@@ -250,6 +250,14 @@ class StaggeredResult(Result):
             warnings=(*kept, *resampling),
         )
 
+    def sensitivity(self, restriction: str, **options: Any) -> Any:
+        """Rambachan & Roth sensitivity to parallel trends of the event-time effects (fit with
+        ``base_period="universal"``), ``restriction`` "relative_magnitude" or "smoothness":
+        :func:`vrueval.sensitivity.honest_did` on this result."""
+        from vrueval.sensitivity import honest_did
+
+        return honest_did(self, restriction=restriction, **options)  # type: ignore[arg-type]
+
     def _extra_dict(self) -> dict[str, Any]:
         return {"group_time": self.group_time(), "critical_values": self._crit}
 
