@@ -40,7 +40,7 @@ bundle: $(STAMP)
 # Refresh the lock to the newest releases the ranges in pyproject.toml allow (review, test, commit).
 update-lock: $(STAMP)
 	printf 'pip\nsetuptools>=68\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - \
-	  --extra dev --extra report --universal --python-version 3.11 --generate-hashes --upgrade \
+	  --extra dev --extra report --extra dask --extra ray --universal --python-version 3.11 --generate-hashes --upgrade \
 	  --custom-compile-command "make update-lock" --quiet -o requirements.lock
 
 clean:
