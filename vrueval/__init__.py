@@ -6,7 +6,7 @@
 
 from importlib import metadata
 
-from vrueval import areas, power
+from vrueval import areas, compute, power
 from vrueval.data import Panel, PanelError, Source, datasets
 from vrueval.designs.did import DiD
 from vrueval.designs.event_study import EventStudy
@@ -31,6 +31,7 @@ __all__ = [
     "Source",
     "__version__",
     "areas",
+    "compute",
     "datasets",
     "power",
 ]

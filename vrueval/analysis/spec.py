@@ -23,6 +23,10 @@ Example::
     [fit]               # keyword arguments of .fit()
     inference = "hac"
 
+    [compute]           # optional: where parallel work runs (the command line overrides it)
+    jobs = 4
+    backend = "loky"    # or "dask" / "ray", with address = "tcp://scheduler:8786"
+
 What a spec may do is decided here, once, before any data is read:
 
 - ``[analysis] name`` is an identifier (letters, digits, ``_``, ``-``): it names files such as
@@ -50,6 +54,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vrueval.compute.settings import KEYS as COMPUTE_KEYS
+from vrueval.compute.settings import Compute
+
 SECTIONS = {
     "analysis": {"name", "title", "design", "seed", "level", "description", "report"},
     "data": {
@@ -68,6 +75,7 @@ SECTIONS = {
     "design": None,  # free: validated by the design's constructor
     "fit": None,  # free: validated by .fit()
     "power": None,  # free: read by vrueval.power.from_spec
+    "compute": set(COMPUTE_KEYS),  # where parallel work runs; the command line overrides it
 }
 
 
@@ -102,6 +110,7 @@ class Spec:
     power_options: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
     allowed_dirs: tuple[Path, ...] = ()
+    compute: Compute = field(default_factory=Compute)
 
     @property
     def files(self) -> list[Path]:
@@ -274,6 +283,10 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = ()) -> Spec:
     level = analysis.get("level", 0.95)
     if not isinstance(level, float) or not 0.5 <= level < 1:
         raise SpecError(f"{path}: [analysis] level must be in [0.5, 1), got {level!r}")
+    try:
+        compute = Compute.from_table(dict(raw.get("compute", {})))
+    except ValueError as err:
+        raise SpecError(f"{path}: {err}") from None
     spec = Spec(
         path=path.resolve(),
         name=name,
@@ -287,6 +300,7 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = ()) -> Spec:
         power_options=dict(raw.get("power", {})),
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         allowed_dirs=tuple(Path(d).resolve() for d in allowed_dirs),
+        compute=compute,
     )
     spec.files  # noqa: B018 -- refuse escaping data paths now, before anything runs
     return spec
