@@ -30,8 +30,12 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
+# Parallel work inside the reports (the Methods report's Monte Carlo runs) on JOBS local
+# processes; the numbers are the same with any JOBS (make report JOBS=1 for one process).
+JOBS ?= 2
+
 report: $(STAMP)
-	$(BIN)/vrueval render --out _site
+	$(BIN)/vrueval render --out _site --jobs $(JOBS)
 
 # Rebuild the bundled datasets from the raw official files in data/ (the package ships the result).
 bundle: $(STAMP)

@@ -210,9 +210,19 @@ def _overrides(items: list[str]) -> dict[str, object]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    import os
+
+    from vrueval.compute.settings import ENVIRONMENT, current
     from vrueval.render import render_project
     from vrueval.render.project import RenderError
 
+    # the reports' kernels are other processes: they read the settings from the environment
+    settings = current().override(**_compute(args)).to_dict()  # type: ignore[arg-type]
+    for key, var in ENVIRONMENT.items():
+        if settings[key] is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = str(settings[key])
     try:
         outputs = render_project(
             Path(args.root),
@@ -315,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="_site", help="output directory")
     p.add_argument("--format", action="append", choices=["html", "pdf"], default=None)
     p.add_argument("--force", action="store_true", help="re-execute even when cached")
+    _compute_options(p, "the parallel work inside each report (its kernel reads VRUEVAL_JOBS)")
     p.set_defaults(handler=cmd_render)
 
     p = sub.add_parser("verify", help="rerun every analysis and compare with the recorded numbers")

@@ -7,6 +7,7 @@ rules for what is allowed live here and nowhere else.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -104,10 +105,33 @@ class Compute:
 _current: ContextVar[Compute | None] = ContextVar("vrueval_compute", default=None)
 
 
+#: Environment variables giving the settings outside any :func:`using` block: how
+#: ``vrueval render --jobs N`` reaches the report kernels it starts.
+ENVIRONMENT = {"jobs": "VRUEVAL_JOBS", "backend": "VRUEVAL_BACKEND", "address": "VRUEVAL_ADDRESS"}
+
+
+def from_environment() -> Compute:
+    """The settings in :data:`ENVIRONMENT` (unset: one job in this process)."""
+    given = {key: os.environ.get(var) for key, var in ENVIRONMENT.items()}
+    if not any(given.values()):
+        return Compute()
+    try:
+        jobs = int(given["jobs"]) if given["jobs"] else 1
+    except ValueError:
+        raise ValueError(
+            f"VRUEVAL_JOBS must be a positive integer, got {given['jobs']!r}"
+        ) from None
+    try:
+        return Compute(jobs, given["backend"] or "loky", given["address"] or None)
+    except ValueError as exc:
+        raise ValueError(f"the VRUEVAL_* environment variables: {exc}") from None
+
+
 def current() -> Compute:
     """The settings :func:`vrueval.compute.pmap` uses when its call gives none: those of the
-    innermost :func:`using` block, else one job in this process."""
-    return _current.get() or Compute()
+    innermost :func:`using` block, else those of the environment (:data:`ENVIRONMENT`), else
+    one job in this process."""
+    return _current.get() or from_environment()
 
 
 @contextmanager
