@@ -179,8 +179,8 @@ def _parallel(
     from joblib import Parallel, delayed, parallel_config
 
     # results as they finish (a truthful progress count) where the engine allows it; Ray's
-    # joblib backend returns them in order only
-    order = "generator" if name == "ray" else "generator_unordered"
+    # joblib backend returns the whole list only
+    order = "list" if name == "ray" else "generator_unordered"
     with parallel_config(backend=name, n_jobs=n_jobs):
         runner = Parallel(return_as=order)
         yield from runner(delayed(call)(i, items[i], seeds[i]) for i in range(len(items)))
