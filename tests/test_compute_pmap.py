@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,3 +127,26 @@ def test_spec_compute_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path.write_text(head + "[compute]\njobs = 0\n")
     with pytest.raises(SpecError, match=r"\[compute\]: jobs must be a positive integer"):
         load_spec(path)
+
+
+def test_cli_takes_jobs_and_refuses_bad_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    from vrueval.cli import main
+
+    root = str(Path(__file__).resolve().parents[1])
+    names = ["its_hes_london", "its_hes_south_west"]
+    assert main(["verify", "--root", root, *names, "--jobs", "2"]) == 0
+    assert "verify passed: 2 analyses checked" in capsys.readouterr().out
+    assert main(["verify", "--root", root, *names, "--jobs", "0"]) == 1
+    assert "jobs must be a positive integer" in capsys.readouterr().err
+    assert main(["verify", "--root", root, *names, "--address", "tcp://h:1"]) == 1
+    assert "needs backend='dask' or 'ray'" in capsys.readouterr().err
+
+
+def test_environment_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VRUEVAL_JOBS", "3")
+    assert current() == Compute(jobs=3)
+    with using(jobs=1):
+        assert current() == Compute(jobs=1)
+    monkeypatch.setenv("VRUEVAL_JOBS", "many")
+    with pytest.raises(ValueError, match="VRUEVAL_JOBS must be a positive integer"):
+        current()
