@@ -68,18 +68,15 @@ def test_bad_settings_are_refused(options: dict, message: str) -> None:
 
 
 def test_a_missing_engine_names_the_pip_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
+    import sys
 
-    real = builtins.__import__
-
-    def no_dask(name: str, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if name.split(".")[0] in ("distributed", "dask"):
-            raise ImportError(f"No module named {name!r}")
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_dask)
+    # None in sys.modules makes the import fail, as when the package is not installed
+    monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ImportError, match=r"pip install 'vrueval\[dask\]'"):
         pmap(abs, [1, 2], jobs=2, backend="dask")
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(ImportError, match=r"pip install 'vrueval\[ray\]'"):
+        pmap(abs, [1, 2], jobs=2, backend="ray")
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
