@@ -30,8 +30,12 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
+# Parallel work inside the reports (the Methods report's Monte Carlo runs) on JOBS local
+# processes; the numbers are the same with any JOBS (make report JOBS=1 for one process).
+JOBS ?= 2
+
 report: $(STAMP)
-	$(BIN)/vrueval render --out _site
+	$(BIN)/vrueval render --out _site --jobs $(JOBS)
 
 # Rebuild the bundled datasets from the raw official files in data/ (the package ships the result).
 bundle: $(STAMP)
@@ -40,7 +44,7 @@ bundle: $(STAMP)
 # Refresh the lock to the newest releases the ranges in pyproject.toml allow (review, test, commit).
 update-lock: $(STAMP)
 	printf 'pip\nsetuptools>=68\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - \
-	  --extra dev --extra report --universal --python-version 3.11 --generate-hashes --upgrade \
+	  --extra dev --extra report --extra dask --extra ray --universal --python-version 3.11 --generate-hashes --upgrade \
 	  --custom-compile-command "make update-lock" --quiet -o requirements.lock
 
 clean:

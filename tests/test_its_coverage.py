@@ -29,18 +29,18 @@ from vrueval.validation.calibration import (
 from vrueval.validation.calibration import its_coverage as coverage
 
 # 2000 replicates, seed 20240601 (coverage of the 95% interval of the level change, rho = 0.5).
-MEASURED = {"naive": 0.760, "nw_plain": 0.8545, "hac": 0.941, "ewc": 0.9525, "gls": 0.9345}
+MEASURED = {"naive": 0.745, "nw_plain": 0.858, "hac": 0.937, "ewc": 0.952, "gls": 0.9345}
 # 2000 replicates, seeds 20240601 (rho 0.5; its level row is MEASURED) and 20240602 (rho 0.8).
 SLOPE_MEASURED = {
     0.5: {
-        "slope_change": {"naive": 0.725, "nw_plain": 0.8475, "hac": 0.933, "ewc": 0.952,
-                         "gls": 0.943},
+        "slope_change": {"naive": 0.729, "nw_plain": 0.847, "hac": 0.9365, "ewc": 0.9535,
+                         "gls": 0.9455},
     },
     0.8: {
-        "level_change": {"naive": 0.5085, "nw_plain": 0.7215, "hac": 0.900, "ewc": 0.9345,
-                         "gls": 0.9345},
-        "slope_change": {"naive": 0.4695, "nw_plain": 0.680, "hac": 0.855, "ewc": 0.903,
-                         "gls": 0.919},
+        "level_change": {"naive": 0.488, "nw_plain": 0.7235, "hac": 0.9125, "ewc": 0.946,
+                         "gls": 0.9355},
+        "slope_change": {"naive": 0.473, "nw_plain": 0.6945, "hac": 0.867, "ewc": 0.9095,
+                         "gls": 0.9235},
     },
 }  # fmt: skip
 SLOPE_SEEDS = {0.5: 20240601, 0.8: 20240602}
@@ -57,9 +57,12 @@ def check_honest_bounds(cov: dict[float, dict[str, dict[str, float]]]) -> None:
     for by in (slope, level):
         assert by["naive"] < 0.6 and by["nw_plain"] < 0.76, by
         assert by["naive"] < by["nw_plain"] < by["hac"] <= by["ewc"], by
-    for term in ("level_change", "slope_change"):  # stronger autocorrelation: never better
+    # stronger autocorrelation: never better, beyond the Monte Carlo error of two independent
+    # 2000-replicate runs (GLS stays near nominal at both, so its two rates differ by noise:
+    # se of the difference about 0.0075)
+    for term in ("level_change", "slope_change"):
         for key in ITS_LABELS:
-            assert cov[0.8][term][key] <= cov[0.5][term][key], (term, key)
+            assert cov[0.8][term][key] <= cov[0.5][term][key] + 0.01, (term, key)
 
 
 def test_coverage_fast() -> None:

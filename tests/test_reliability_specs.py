@@ -93,7 +93,7 @@ class World:
     def stub_fit(self, action: Callable[[], object] | None = None) -> None:
         """Replace the fit by the precomputed one, running ``action`` first (e.g. raise)."""
 
-        def fake_fit(spec, panel=None):
+        def fake_fit(spec, panel=None, compute=None):
             self.fit_calls.append(spec.name)
             if action is not None:
                 action()
@@ -102,7 +102,7 @@ class World:
         self.monkeypatch.setattr(runner, "fit", fake_fit)
 
     def forbid_fit(self) -> None:
-        def no_fit(spec, panel=None):
+        def no_fit(spec, panel=None, compute=None):
             raise AssertionError("the spec or --out should have been refused before fitting")
 
         self.monkeypatch.setattr(runner, "fit", no_fit)

@@ -6,7 +6,7 @@
 
 from importlib import metadata
 
-from vrueval import areas, power, sensitivity
+from vrueval import areas, compute, power, sensitivity
 from vrueval.data import Panel, PanelError, Source, datasets
 from vrueval.designs.did import DiD, EventStudy
 from vrueval.designs.its import ITS
@@ -35,6 +35,7 @@ __all__ = [
     "Source",
     "__version__",
     "areas",
+    "compute",
     "datasets",
     "power",
     "sensitivity",

@@ -11,11 +11,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from vrueval import areas
 from vrueval.analysis.output import OutputError
+from vrueval.compute import TaskError
 from vrueval.data import datasets
 from vrueval.data.panel import FREQUENCIES, GEOGRAPHIES, MEASURES, Panel, PanelError
 
@@ -121,6 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         force=args.force,
         allowed_dirs=[Path(d) for d in args.allow_path or []],
+        compute=_compute(args),
     )
     print(f"wrote {path}\n")
     _print_table(result.effects())
@@ -138,6 +141,26 @@ def _allow_path_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _compute_options(parser: argparse.ArgumentParser, what: str) -> None:
+    from vrueval.compute import BACKENDS
+
+    group = parser.add_argument_group(
+        "parallel work", f"{what}; these replace a spec's [compute] table, never the numbers"
+    )
+    group.add_argument(
+        "--jobs", type=int, metavar="N", help="workers: local processes, or Dask/Ray workers"
+    )
+    group.add_argument("--backend", choices=BACKENDS, help="engine (default loky: processes)")
+    group.add_argument(
+        "--address", help="a running Dask scheduler (tcp://host:8786) or Ray head to use"
+    )
+
+
+def _compute(args: argparse.Namespace) -> dict[str, object]:
+    given = {"jobs": args.jobs, "backend": args.backend, "address": args.address}
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def cmd_power(args: argparse.Namespace) -> int:
     import json
 
@@ -148,7 +171,9 @@ def cmd_power(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(Path(args.out))  # before the simulations, not after
     allowed = [Path(d) for d in args.allow_path or []]
-    result = from_spec(Path(args.spec), allowed, **_overrides(args.set or []))
+    result = from_spec(
+        Path(args.spec), allowed, compute=_compute(args), **_overrides(args.set or [])
+    )
     print(result.summary())
     if args.out:
         from vrueval import atomic
@@ -185,9 +210,19 @@ def _overrides(items: list[str]) -> dict[str, object]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    import os
+
+    from vrueval.compute.settings import ENVIRONMENT, current
     from vrueval.render import render_project
     from vrueval.render.project import RenderError
 
+    # the reports' kernels are other processes: they read the settings from the environment
+    settings = current().override(**_compute(args)).to_dict()  # type: ignore[arg-type]
+    for key, var in ENVIRONMENT.items():
+        if settings[key] is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = str(settings[key])
     try:
         outputs = render_project(
             Path(args.root),
@@ -207,11 +242,13 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from vrueval import analysis
 
+    compute: dict[str, Any] = _compute(args)
+    names = args.analyses or None
     if args.record:
-        for path in analysis.record(Path(args.root), names=args.analyses or None, progress=True):
+        for path in analysis.record(Path(args.root), names=names, progress=True, **compute):
             print(f"recorded {path}")
         return 0
-    report = analysis.verify(Path(args.root), names=args.analyses or None, progress=True)
+    report = analysis.verify(Path(args.root), names=names, progress=True, **compute)
     for line in report.notes:
         print(f"note: {line}", file=sys.stderr)
     for failure in report.failures:
@@ -268,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace the results of another analysis in --out"
     )
     _allow_path_option(p)
+    _compute_options(p, "placebo refits and other independent fits inside the analysis")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("power", help="power and minimum detectable effects of a planned analysis")
@@ -280,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace a [power] option, e.g. --set inference=cr1 --set n_sims=2000 (repeatable)",
     )
     _allow_path_option(p)
+    _compute_options(p, "the simulation's independent blocks")
     p.set_defaults(handler=cmd_power)
 
     p = sub.add_parser("render", help="render the reports (Quarto when on PATH, else built in)")
@@ -288,12 +327,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="_site", help="output directory")
     p.add_argument("--format", action="append", choices=["html", "pdf"], default=None)
     p.add_argument("--force", action="store_true", help="re-execute even when cached")
+    _compute_options(p, "the parallel work inside each report (its kernel reads VRUEVAL_JOBS)")
     p.set_defaults(handler=cmd_render)
 
     p = sub.add_parser("verify", help="rerun every analysis and compare with the recorded numbers")
     p.add_argument("analyses", nargs="*", help="analysis names (default: all)")
     p.add_argument("--root", default=".", help="project root holding analyses/")
     p.add_argument("--record", action="store_true", help="record the current numbers instead")
+    _compute_options(p, "the analyses, run side by side")
     p.set_defaults(handler=cmd_verify)
     return parser
 
@@ -327,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vrueval: error: {err}", file=sys.stderr)
         return 1
     except ValueError as err:
+        print(f"vrueval: error: {err}", file=sys.stderr)
+        return 1
+    except (TaskError, ImportError) as err:  # a task's unpicklable error; an engine not installed
         print(f"vrueval: error: {err}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. `vrueval areas | head`

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from vrueval import atomic
 from vrueval.analysis.output import RESULTS, claimed
 from vrueval.analysis.spec import Spec, SpecError, accepted, design_class, load_spec
+from vrueval.compute import using
 from vrueval.data import datasets
 from vrueval.data.panel import Panel
 from vrueval.results import Result, runtime_versions, to_jsonable
@@ -68,9 +69,15 @@ def git_commit(path: Path) -> str:
     return head + ("+dirty" if dirty else "")
 
 
-def fit(spec: Spec, panel: Panel | None = None) -> tuple[Result, Panel]:
+def fit(
+    spec: Spec, panel: Panel | None = None, compute: Mapping[str, Any] | None = None
+) -> tuple[Result, Panel]:
     """Fit the spec's design on its data (or on ``panel``, e.g. a sensitivity variant of it);
-    returns the frozen result and the panel used."""
+    returns the frozen result and the panel used.
+
+    Parallel work inside the fit (placebo refits) runs as the spec's ``[compute]`` table says,
+    with the settings in ``compute`` (jobs, backend, address: the command line's) replacing it.
+    """
     panel = load_panel(spec) if panel is None else panel
     cls = design_class(spec.design)
     options = dict(spec.design_options)
@@ -81,13 +88,15 @@ def fit(spec: Spec, panel: Panel | None = None) -> tuple[Result, Panel]:
     fit_options.setdefault("level", spec.level)
     if spec.seed is not None and "seed" in (accepted(cls, "fit") or ()):
         fit_options.setdefault("seed", spec.seed)
-    result = design.fit(**fit_options)
+    with using(spec.compute.override(**(compute or {}))):
+        result = design.fit(**fit_options)
     return result, panel
 
 
-def run_spec(spec: Spec) -> dict[str, Any]:
-    """Run one spec and return the results document (what results.json holds)."""
-    result, panel = fit(spec)
+def run_spec(spec: Spec, compute: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Run one spec and return the results document (what results.json holds); ``compute``
+    as for :func:`fit`."""
+    result, panel = fit(spec, compute=compute)
     return build_document(spec, result, panel)
 
 
@@ -143,12 +152,14 @@ def run_file(
     progress: bool = False,
     force: bool = False,
     allowed_dirs: Sequence[Path] = (),
+    compute: Mapping[str, Any] | None = None,
 ) -> tuple[Path, Result]:
     """``vrueval run SPEC --out DIR``: run and write ``DIR/results.json``.
 
     The spec and ``out`` are checked, and ``out`` locked, before the fit (see
     :mod:`vrueval.analysis.output`); ``force`` allows replacing another analysis's results;
-    ``allowed_dirs`` are folders outside the project the spec's data files may come from.
+    ``allowed_dirs`` are folders outside the project the spec's data files may come from;
+    ``compute`` replaces the spec's ``[compute]`` settings (see :func:`fit`).
     Returns the path written and the fitted result.
     """
     spec = load_spec(spec_path, allowed_dirs=allowed_dirs)
@@ -157,9 +168,9 @@ def run_file(
             from tqdm import tqdm
 
             with tqdm(total=1, desc=spec.name, unit="analysis", leave=False) as bar:
-                result, panel = fit(spec)
+                result, panel = fit(spec, compute=compute)
                 bar.update()
         else:
-            result, panel = fit(spec)
+            result, panel = fit(spec, compute=compute)
         path = write_results(build_document(spec, result, panel), out)
     return path, result

@@ -27,6 +27,10 @@ Example::
     restriction = "relative_magnitude"
     bounds = [0, 0.5, 1, 1.5, 2]
 
+    [compute]           # optional: where parallel work runs (the command line overrides it)
+    jobs = 4
+    backend = "loky"    # or "dask" / "ray", with address = "tcp://scheduler:8786"
+
 What a spec may do is decided here, once, before any data is read:
 
 - ``[analysis] name`` is an identifier (letters, digits, ``_``, ``-``): it names files such as
@@ -56,6 +60,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vrueval.compute.settings import KEYS as COMPUTE_KEYS
+from vrueval.compute.settings import Compute
 from vrueval.options import OptionsTable
 
 SECTIONS = {
@@ -87,6 +93,7 @@ SECTIONS = {
         "draws",
         "breakdown",
     },
+    "compute": set(COMPUTE_KEYS),  # where parallel work runs; the command line overrides it
 }
 #: Designs whose results the [sensitivity] section can analyse (event-time coefficients).
 SENSITIVITY_DESIGNS = ("EventStudy", "StaggeredDiD", "CallawaySantAnna")
@@ -124,6 +131,7 @@ class Spec:
     sensitivity_options: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
     allowed_dirs: tuple[Path, ...] = ()
+    compute: Compute = field(default_factory=Compute)
 
     @property
     def files(self) -> list[Path]:
@@ -316,6 +324,10 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = ()) -> Spec:
     level = analysis.get("level", 0.95)
     if not isinstance(level, float) or not 0.5 <= level < 1:
         raise SpecError(f"{path}: [analysis] level must be in [0.5, 1), got {level!r}")
+    try:
+        compute = Compute.from_table(dict(raw.get("compute", {})))
+    except ValueError as err:
+        raise SpecError(f"{path}: {err}") from None
     spec = Spec(
         path=path.resolve(),
         name=name,
@@ -330,6 +342,7 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = ()) -> Spec:
         sensitivity_options=dict(raw.get("sensitivity", {})),
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         allowed_dirs=tuple(Path(d).resolve() for d in allowed_dirs),
+        compute=compute,
     )
     spec.files  # noqa: B018 -- refuse escaping data paths now, before anything runs
     return spec

@@ -9,9 +9,9 @@ changed, or that the data are the same and the change is in the code.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from vrueval.analysis.inputs import data_hashes
 from vrueval.analysis.runner import run_spec
 from vrueval.analysis.spec import Spec, SpecError, find_specs, load_spec
 from vrueval.analysis.tolerance import Tolerance, row_scale, tolerance
+from vrueval.compute import pmap
 
 COMPARED = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
 
@@ -152,68 +153,129 @@ def _data_messages(
     return [], []
 
 
-def _specs(root: Path, names: list[str] | None, progress: bool) -> Iterable[Spec]:
+def _specs(root: Path, names: list[str] | None) -> list[Spec]:
     specs = [load_spec(path) for path in find_specs(root)]
     if names:
         unknown = sorted(set(names) - {s.name for s in specs})
         if unknown:
             raise SpecError(f"no analysis named {unknown} under {root / 'analyses'}")
         specs = [s for s in specs if s.name in names]
-    if not progress:
-        return specs
-    from tqdm import tqdm
-
-    # disable=None: a bar on a terminal, silence in logs
-    return tqdm(specs, desc="analyses", unit="analysis", disable=None)
+    return specs
 
 
-def verify(root: Path, names: list[str] | None = None, progress: bool = False) -> Verification:
-    """Rerun the analyses under ``root/analyses`` and report every number or input that moved."""
-    report = Verification()
-    for spec in _specs(root, names, progress):
-        recorded_path = expected_path(root, spec.name)
-        if not recorded_path.exists():
-            report.failures.append(f"{spec.name}: no recorded numbers at {recorded_path}")
-            continue
-        recorded = json.loads(recorded_path.read_text())
-        document = run_spec(spec)
-        tol = _tolerance(spec.design, document)
-        failures, notes = _data_messages(
-            spec.name,
-            recorded.get("data"),
-            document["provenance"]["data"]["panel_sha256"],
-            data_hashes(spec, root),
+@dataclass(frozen=True)
+class _Checked:
+    """One analysis rerun and compared (what a worker sends back)."""
+
+    failures: list[str]
+    notes: list[str]
+    found: Comparison | None
+    tol: Tolerance | None
+
+
+def _check(spec: Spec, root: Path, compute: dict[str, Any]) -> _Checked:
+    recorded_path = expected_path(root, spec.name)
+    if not recorded_path.exists():
+        return _Checked([f"{spec.name}: no recorded numbers at {recorded_path}"], [], None, None)
+    recorded = json.loads(recorded_path.read_text())
+    document = run_spec(spec, compute=compute)
+    tol = _tolerance(spec.design, document)
+    failures, notes = _data_messages(
+        spec.name,
+        recorded.get("data"),
+        document["provenance"]["data"]["panel_sha256"],
+        data_hashes(spec, root),
+    )
+    found = compare(spec.name, recorded["effects"], document["effects"], tol)
+    if recorded.get("tolerance", {}).get("rtol") not in (None, tol.rtol):
+        notes.append(
+            f"{spec.name}: compared at rtol {tol.rtol:g} ({tol.method}), not the "
+            f"{recorded['tolerance']['rtol']:g} recorded beside the numbers"
         )
-        found = compare(spec.name, recorded["effects"], document["effects"], tol)
+    return _Checked(failures + found.problems, notes, found, tol)
+
+
+def _settings(jobs: int | None, backend: str | None, address: str | None) -> dict[str, Any]:
+    given = {"jobs": jobs, "backend": backend, "address": address}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def verify(
+    root: Path,
+    names: list[str] | None = None,
+    progress: bool = False,
+    *,
+    jobs: int | None = None,
+    backend: str | None = None,
+    address: str | None = None,
+) -> Verification:
+    """Rerun the analyses under ``root/analyses`` and report every number or input that moved.
+
+    The analyses are independent: with ``jobs`` > 1 (or a ``backend`` and ``address``) they run
+    in parallel through :func:`vrueval.compute.pmap`, and the report is the same as a serial
+    run's. Settings given here replace each spec's ``[compute]`` table.
+    """
+    compute = _settings(jobs, backend, address)
+    specs = _specs(root, names)
+    checked = pmap(
+        functools.partial(_check, root=root, compute=compute),
+        specs,
+        progress=progress,
+        label=lambda spec: spec.name,
+        desc="analyses",
+        **compute,
+    )
+    report = Verification()
+    for one in checked:
+        report.failures += one.failures
+        report.notes += one.notes
+        if one.found is None or one.tol is None:
+            continue
+        found, tol = one.found, one.tol
         report.analyses += 1
         report.numbers += found.numbers
         if found.worst_at and (found.worst > report.worst or not report.worst_at):
             report.worst, report.worst_at = found.worst, f"{found.worst_at}, rtol {tol.rtol:g}"
-        report.failures += failures + found.problems
-        report.notes += notes
-        if recorded.get("tolerance", {}).get("rtol") not in (None, tol.rtol):
-            report.notes.append(
-                f"{spec.name}: compared at rtol {tol.rtol:g} ({tol.method}), not the "
-                f"{recorded['tolerance']['rtol']:g} recorded beside the numbers"
-            )
     return report
 
 
-def record(root: Path, names: list[str] | None = None, progress: bool = False) -> list[Path]:
-    """Write the current numbers of each analysis, with their tolerance and data hashes."""
+def _record_payload(spec: Spec, root: Path, compute: dict[str, Any]) -> dict[str, Any]:
+    document = run_spec(spec, compute=compute)
+    return {
+        "analysis": spec.name,
+        "spec_sha256": spec.sha256,
+        "tolerance": _tolerance(spec.design, document).to_dict(),
+        "data": {
+            "panel_sha256": document["provenance"]["data"]["panel_sha256"],
+            "files": data_hashes(spec, root),
+        },
+        "effects": document["effects"],
+    }
+
+
+def record(
+    root: Path,
+    names: list[str] | None = None,
+    progress: bool = False,
+    *,
+    jobs: int | None = None,
+    backend: str | None = None,
+    address: str | None = None,
+) -> list[Path]:
+    """Write the current numbers of each analysis, with their tolerance and data hashes (run
+    in parallel as for :func:`verify`; the files are written here, one by one)."""
+    compute = _settings(jobs, backend, address)
+    specs = _specs(root, names)
+    payloads = pmap(
+        functools.partial(_record_payload, root=root, compute=compute),
+        specs,
+        progress=progress,
+        label=lambda spec: spec.name,
+        desc="analyses",
+        **compute,
+    )
     written = []
-    for spec in _specs(root, names, progress):
-        document = run_spec(spec)
-        payload = {
-            "analysis": spec.name,
-            "spec_sha256": spec.sha256,
-            "tolerance": _tolerance(spec.design, document).to_dict(),
-            "data": {
-                "panel_sha256": document["provenance"]["data"]["panel_sha256"],
-                "files": data_hashes(spec, root),
-            },
-            "effects": document["effects"],
-        }
+    for spec, payload in zip(specs, payloads, strict=True):
         target = expected_path(root, spec.name)
         atomic.write_text(target, json.dumps(payload, indent=2) + "\n")
         written.append(target)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vrueval import areas
+from vrueval.compute import pmap
 from vrueval.data.panel import Panel
 from vrueval.designs.its import data as its_data
 from vrueval.designs.its.design import (
@@ -537,14 +538,17 @@ def _placebo(
     periods = series[0].periods
     length = pre + post
     starts = sim.placebo_starts(len(periods), pre, post)
-    parts: list[Planted] = []
-    lag = 0
-    for s in starts:
-        window = periods[s : s + length]
-        X, time, col, post_rows, fitted = window_design(spec, window, pre)
+
+    def window(s: int) -> tuple[Planted, int]:
+        X, time, col, post_rows, fitted = window_design(spec, periods[s : s + length], pre)
         lag = _lag(spec, len(np.unique(time)))
         Y = values[s : s + length].T.reshape(-1, 1)[fitted]  # stacked: series by series
-        parts.append(_kernel(spec, X, col, Y, post_rows, time, lag))
+        return _kernel(spec, X, col, Y, post_rows, time, lag), lag
+
+    # one independent fit a window: run where vrueval.compute.using says
+    fits = pmap(window, [int(s) for s in starts], label=str, desc="placebo windows")
+    parts = [p for p, _ in fits]
+    lag = fits[-1][1] if fits else 0
     planted = Planted(
         *(np.concatenate([getattr(p, f) for p in parts]) for f in ("e0", "e1", "a", "b", "c", "df"))
     )

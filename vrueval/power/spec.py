@@ -44,7 +44,7 @@ cohorts), as unit lists: placebo sets use their sizes, ``placebo = "time"`` the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ import pandas as pd
 from vrueval import areas
 from vrueval.analysis.runner import load_panel
 from vrueval.analysis.spec import Spec, SpecError, load_spec
+from vrueval.compute import using
 from vrueval.data.panel import Panel
 from vrueval.data.periods import display
 from vrueval.designs.staggered.data import registry_first_treated
@@ -88,14 +89,20 @@ _STAGGERED_IGNORED = {"method", "base_period"}
 
 
 def from_spec(
-    spec_path: Path | str, allowed_dirs: Sequence[Path] = (), **overrides: Any
+    spec_path: Path | str,
+    allowed_dirs: Sequence[Path] = (),
+    *,
+    compute: Mapping[str, Any] | None = None,
+    **overrides: Any,
 ) -> PowerResult:
     """Run the power study a spec describes (see the module docstring).
 
     The spec is read and checked by :func:`vrueval.analysis.spec.load_spec`, as for
     ``vrueval run`` (``allowed_dirs``: folders outside the project the user allowed on the
     command line). ``overrides`` replace or add ``[power]`` options, e.g. ``inference="cr1"`` to
-    compare the power of another test of the same plan.
+    compare the power of another test of the same plan. The simulation's parallel parts run
+    as the spec's ``[compute]`` table says, with ``compute`` (jobs, backend, address: the
+    command line's) replacing it; the numbers do not depend on either.
     """
     path = Path(spec_path)
     spec = load_spec(path, allowed_dirs)
@@ -105,12 +112,13 @@ def from_spec(
     if spec.seed is not None:
         options.setdefault("seed", spec.seed)
     try:
-        if spec.design == "ITS":
-            return _its(spec, panel, options)
-        if spec.design in ("DiD", "EventStudy"):
-            return _did(spec, panel, options)
-        if spec.design in ("StaggeredDiD", "CallawaySantAnna"):
-            return _staggered(spec, panel, options)
+        with using(spec.compute.override(**(compute or {}))):
+            if spec.design == "ITS":
+                return _its(spec, panel, options)
+            if spec.design in ("DiD", "EventStudy"):
+                return _did(spec, panel, options)
+            if spec.design in ("StaggeredDiD", "CallawaySantAnna"):
+                return _staggered(spec, panel, options)
     except (TypeError, ValueError) as err:
         raise SpecError(f"{path}: {err}") from err
     raise SpecError(

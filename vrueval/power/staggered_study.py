@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from vrueval import areas
+from vrueval.compute import pmap
 from vrueval.data.panel import Panel
 from vrueval.data.rates import per_population
 from vrueval.designs.did.data import check_panel
@@ -427,13 +428,15 @@ def _blocks(
 ) -> list[Any]:
     """``kernel(D, L, treated, control, weights)`` over blocks of draws (its arrays are draws x
     units x cells, so blocks bound the memory)."""
-    parts = []
-    for lo in range(0, len(g1), BLOCK):
+
+    def run(lo: int) -> Any:
         block = slice(lo, lo + BLOCK)
         D, L = _differences(Y, g1[block], cells, shared=placebo == "space")
         treated, control = _roles(cohort_of[block], cells, offsets, control_group)
-        parts.append(kernel(D, L, treated, control, weights))
-    return parts
+        return kernel(D, L, treated, control, weights)
+
+    # blocks of a fixed size, whatever the workers: the same arithmetic on every backend
+    return pmap(run, list(range(0, len(g1), BLOCK)), desc="draw blocks")
 
 
 def _planted(*args: Any) -> Planted:

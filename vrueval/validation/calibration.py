@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from vrueval.compute import pmap, streams
 from vrueval.data.panel import Panel
 from vrueval.designs.did.model import TwoWayFE, ols_absorbed
 from vrueval.designs.its import ITS
@@ -92,29 +93,44 @@ def its_coverage_by_term(reps: int, seed: int, rho: float = ITS_RHO) -> dict[str
 
     The model of :func:`its_coverage` (n = 120, interruption at t = 60) with AR(1) errors of
     coefficient ``rho`` (stationary start, unit innovation variance). Returns
-    ``{term: {method key: coverage}}``; both terms come from the same fits.
+    ``{term: {method key: coverage}}``; both terms come from the same fits. Replicate ``r``
+    draws from stream ``r`` of ``seed`` (:func:`vrueval.compute.streams`), so the replicates
+    run in parallel where :func:`vrueval.compute.using` says, with the same numbers.
     """
-    rng = np.random.default_rng(seed)
     t = np.arange(ITS_N)
     b = ITS_BETA
     truth = {"level_change": b[2], "slope_change": b[3]}
     mean = b[0] + b[1] * t + b[2] * (t >= ITS_T0) + b[3] * np.maximum(0, t - ITS_T0)
-    hits = {term: {v[0]: 0 for v in ITS_VARIANTS} for term in ITS_TERMS}
     interruption = str(pd.Period("2010-01", "M") + ITS_T0)
-    for _ in range(reps):
-        e = np.empty(ITS_N)
-        e[0] = rng.normal() / np.sqrt(1 - rho**2)
-        z = rng.normal(size=ITS_N)
-        for i in range(1, ITS_N):
-            e[i] = rho * e[i - 1] + z[i]
-        panel = _its_panel(mean + e)
-        for key, model, inference, options in ITS_VARIANTS:
-            its = ITS(panel, interruption, model=model)  # type: ignore[arg-type]
-            eff = its.fit(inference, **options).effects().set_index("term")  # type: ignore[arg-type]
-            for term in ITS_TERMS:
-                low, high = eff.loc[term, "conf_low"], eff.loc[term, "conf_high"]
-                hits[term][key] += int(low <= truth[term] <= high)
-    return {term: {k: v / reps for k, v in by.items()} for term, by in hits.items()}
+
+    def replicates(chunk: list[np.random.SeedSequence]) -> np.ndarray:
+        hits = np.zeros((len(ITS_TERMS), len(ITS_VARIANTS)), dtype=np.int64)
+        for stream in chunk:
+            rng = np.random.default_rng(stream)
+            e = np.empty(ITS_N)
+            e[0] = rng.normal() / np.sqrt(1 - rho**2)
+            z = rng.normal(size=ITS_N)
+            for i in range(1, ITS_N):
+                e[i] = rho * e[i - 1] + z[i]
+            panel = _its_panel(mean + e)
+            for v, (_, model, inference, options) in enumerate(ITS_VARIANTS):
+                its = ITS(panel, interruption, model=model)  # type: ignore[arg-type]
+                eff = its.fit(inference, **options).effects().set_index("term")  # type: ignore[arg-type]
+                for j, term in enumerate(ITS_TERMS):
+                    low, high = eff.loc[term, "conf_low"], eff.loc[term, "conf_high"]
+                    hits[j, v] += int(low <= truth[term] <= high)
+        return hits
+
+    hits = np.sum(pmap(replicates, _chunks(streams(seed, reps)), desc="ITS replicates"), axis=0)
+    return {
+        term: {key: float(hits[j, v]) / reps for v, (key, *_) in enumerate(ITS_VARIANTS)}
+        for j, term in enumerate(ITS_TERMS)
+    }
+
+
+def _chunks(items: list[Any], size: int = 25) -> list[list[Any]]:
+    """Replicates in tasks of ``size`` (each keeps its own stream, so the size moves nothing)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def its_slope_coverage_table(
@@ -149,12 +165,15 @@ DID_LABELS = {
 
 def did_size(reps: int, seed: int, draws: int = 399, permutations: int = 399) -> dict[str, float]:
     """Rejection rates at 5% under no effect: CR1, WCR bootstrap (Webb weights) and RI on the
-    CR1 t (studentised, :class:`vrueval.DiD`'s default) and on the coefficient."""
-    rng = np.random.default_rng(seed)
+    CR1 t (studentised, :class:`vrueval.DiD`'s default) and on the coefficient.
+
+    Replicate ``r`` draws its data from stream ``r`` of ``seed`` (:func:`vrueval.compute.streams`)
+    and seeds its bootstrap and permutations with ``seed * 100_000 + r``, so the replicates run
+    in parallel where :func:`vrueval.compute.using` says, with the same numbers.
+    """
     unit = np.repeat(np.arange(DID_UNITS), DID_PERIODS)
     period = np.tile(np.arange(DID_PERIODS), DID_UNITS)
     after = period >= DID_START
-    treated = np.zeros(DID_UNITS)
     fe = TwoWayFE(unit, period)
     cols = np.zeros((len(unit), DID_UNITS))
     cols[np.arange(len(unit)), unit] = after
@@ -163,53 +182,60 @@ def did_size(reps: int, seed: int, draws: int = 399, permutations: int = 399) ->
     count = ParamCount.two_way(DID_UNITS, DID_PERIODS, 1)
     factor = float(cr1_factor("fixest", n_obs=len(unit), n_clusters=DID_UNITS, count=count))
     crit = stats.t.ppf(0.975, DID_UNITS - 1)
-    hits = {"cr1": 0, "wild": 0, "randomization": 0, "randomization_coef": 0}
-    for r in range(reps):
-        treated[:] = 0
-        treated[rng.choice(DID_UNITS, DID_TREATED, replace=False)] = 1
-        d = treated[unit] * after
-        e = np.empty((DID_UNITS, DID_PERIODS))
-        e[:, 0] = rng.normal(size=DID_UNITS) / np.sqrt(1 - DID_RHO**2)
-        for t in range(1, DID_PERIODS):
-            e[:, t] = DID_RHO * e[:, t - 1] + rng.normal(size=DID_UNITS)
-        # heteroskedastic across units, with unit and period effects; no treatment effect
-        scale = rng.uniform(0.5, 2.0, DID_UNITS)[:, None]
-        y = (
-            rng.normal(size=DID_UNITS)[:, None] + np.linspace(0, 1, DID_PERIODS) + scale * e
-        ).ravel()
-        fit = ols_absorbed(fe, y, d)
-        cov = cluster.cr1(fit.x * fit.resid[:, None], fit.xtx_inv, unit, n_obs=len(y), count=count)
-        hits["cr1"] += int(abs(fit.coef[0] / np.sqrt(cov.vcov[0, 0])) > crit)
-        wb = wild_cluster_bootstrap(
-            fit.x[:, 0],
-            fit.y,
-            unit,
-            fe.absorb_star,
-            draws=draws,
-            weights="webb",
-            seed=seed * 100_000 + r,
-            small_sample=factor,
-            conf_int=False,
-        )
-        hits["wild"] += int(wb.p_value < 0.05)
-        blocks = ClusterBlocks.from_columns(q_cols, fit.y, unit)
-        statistics: tuple[tuple[str, Statistic], ...] = (
-            ("randomization", "t"),
-            ("randomization_coef", "coefficient"),
-        )
-        for key, statistic in statistics:
-            ri = permutation_test(
-                q_cols.T @ fit.y,
-                gram,
-                treated,
-                permutations=permutations,
-                seed=seed * 100_000 + r,
-                conf_int=False,
-                statistic=statistic,
-                blocks=blocks,
+    keys = ("cr1", "wild", "randomization", "randomization_coef")
+
+    def replicates(chunk: list[tuple[int, np.random.SeedSequence]]) -> np.ndarray:
+        hits = np.zeros(len(keys), dtype=np.int64)
+        for r, stream in chunk:
+            rng = np.random.default_rng(stream)
+            treated = np.zeros(DID_UNITS)
+            treated[rng.choice(DID_UNITS, DID_TREATED, replace=False)] = 1
+            d = treated[unit] * after
+            e = np.empty((DID_UNITS, DID_PERIODS))
+            e[:, 0] = rng.normal(size=DID_UNITS) / np.sqrt(1 - DID_RHO**2)
+            for t in range(1, DID_PERIODS):
+                e[:, t] = DID_RHO * e[:, t - 1] + rng.normal(size=DID_UNITS)
+            # heteroskedastic across units, with unit and period effects; no treatment effect
+            scale = rng.uniform(0.5, 2.0, DID_UNITS)[:, None]
+            y = (
+                rng.normal(size=DID_UNITS)[:, None] + np.linspace(0, 1, DID_PERIODS) + scale * e
+            ).ravel()
+            fit = ols_absorbed(fe, y, d)
+            cov = cluster.cr1(
+                fit.x * fit.resid[:, None], fit.xtx_inv, unit, n_obs=len(y), count=count
             )
-            hits[key] += int(ri.p_value < 0.05)
-    return {k: v / reps for k, v in hits.items()}
+            hits[0] += int(abs(fit.coef[0] / np.sqrt(cov.vcov[0, 0])) > crit)
+            wb = wild_cluster_bootstrap(
+                fit.x[:, 0],
+                fit.y,
+                unit,
+                fe.absorb_star,
+                draws=draws,
+                weights="webb",
+                seed=seed * 100_000 + r,
+                small_sample=factor,
+                conf_int=False,
+            )
+            hits[1] += int(wb.p_value < 0.05)
+            blocks = ClusterBlocks.from_columns(q_cols, fit.y, unit)
+            statistics: tuple[Statistic, ...] = ("t", "coefficient")
+            for k, statistic in enumerate(statistics, start=2):
+                ri = permutation_test(
+                    q_cols.T @ fit.y,
+                    gram,
+                    treated,
+                    permutations=permutations,
+                    seed=seed * 100_000 + r,
+                    conf_int=False,
+                    statistic=statistic,
+                    blocks=blocks,
+                )
+                hits[k] += int(ri.p_value < 0.05)
+        return hits
+
+    tasks = _chunks(list(enumerate(streams(seed, reps))))
+    hits = np.sum(pmap(replicates, tasks, desc="DiD replicates"), axis=0)
+    return {key: float(hits[k]) / reps for k, key in enumerate(keys)}
 
 
 # -- tables ----------------------------------------------------------------------------------------

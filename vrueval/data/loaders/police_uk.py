@@ -13,13 +13,14 @@ Reference: data.police.uk, "About": street-level crime data and its anonymisatio
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
-from vrueval import areas
+from vrueval import areas, atomic
 from vrueval.data.loaders import common, provenance
 from vrueval.data.loaders.common import LayoutError
 from vrueval.data.panel import Panel
@@ -71,37 +72,61 @@ def aggregate(
     level: Level = "force",
     memory_limit: str = "1GB",
     threads: int | None = None,
-) -> pd.DataFrame:
+    out: Path | str | None = None,
+    temp_directory: Path | str | None = None,
+) -> pd.DataFrame | Path:
     """Counts of rows by (force name or LSOA code) x month x crime type.
 
-    Columns: ``falls_within`` (or ``lsoa_code``), ``month`` ('YYYY-MM'), ``crime_type``,
-    ``count``. Every file's header is checked first; DuckDB reads them all in one streaming
-    query, bounded by ``memory_limit``.
+    Columns: ``falls_within`` (or ``lsoa_code``; records without a location have no LSOA code
+    and are counted under a missing one), ``month`` ('YYYY-MM'), ``crime_type``, ``count``,
+    sorted by the first three. Every file's header is checked first; DuckDB reads them all in
+    one streaming query.
+
+    Memory is bounded whatever the number of files: DuckDB keeps to ``memory_limit`` and spills
+    the grouping and sorting beyond it to ``temp_directory`` (default: a temporary folder,
+    removed afterwards). With ``out`` (a .parquet path) the counts are written there by DuckDB,
+    never held in pandas -- the national archive at LSOA level is millions of cells -- and the
+    path is returned; otherwise the counts come back as a DataFrame.
     """
     import duckdb
 
     if level not in ("force", "lsoa"):
         raise ValueError(f"level must be one of ('force', 'lsoa'), got {level!r}")
+    if out is not None and Path(out).suffix.lower() != ".parquet":
+        raise ValueError(f"out must be a .parquet path, got {str(out)!r}")
     paths = _files(files)
     for p in paths:
         _check_header(p)
     key = '"Falls within"' if level == "force" else '"LSOA code"'
     name = "falls_within" if level == "force" else "lsoa_code"
     types = ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS)
-    con = duckdb.connect(config={"memory_limit": memory_limit})
-    try:
-        if threads is not None:
-            con.execute(f"SET threads = {int(threads)}")
-        query = f"""
-            SELECT {key} AS {name}, "Month" AS month, "Crime type" AS crime_type,
-                   count(*) AS count
-            FROM read_csv(?, header = true, columns = {{{types}}}, quote = '"', escape = '"',
-                          union_by_name = false)
-            GROUP BY ALL ORDER BY 1, 2, 3
-        """
-        return con.execute(query, [[str(p) for p in paths]]).df()
-    finally:
-        con.close()
+    query = f"""
+        SELECT {key} AS {name}, "Month" AS month, "Crime type" AS crime_type,
+               count(*) AS count
+        FROM read_csv(?, header = true, columns = {{{types}}}, quote = '"', escape = '"',
+                      union_by_name = false)
+        GROUP BY ALL ORDER BY 1, 2, 3
+    """
+    with tempfile.TemporaryDirectory(prefix="vrueval-duckdb-") as spill:
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": memory_limit,
+            "temp_directory": str(temp_directory or spill),
+            "preserve_insertion_order": False,  # lets large reads stream; ORDER BY still holds
+        }
+        con = duckdb.connect(config=config)
+        try:
+            if threads is not None:
+                con.execute(f"SET threads = {int(threads)}")
+            args = [[str(p) for p in paths]]
+            if out is None:
+                return con.execute(query, args).df()
+            target = Path(out)
+            with atomic.writing(target) as tmp:
+                quoted = str(tmp).replace("'", "''")
+                con.execute(f"COPY ({query}) TO '{quoted}' (FORMAT parquet)", args)
+            return target
+        finally:
+            con.close()
 
 
 def panel(
@@ -110,6 +135,7 @@ def panel(
     """Monthly counts by force, one outcome per crime type (``violence_and_sexual_offences``...)."""
     paths = _files(files)
     counts = aggregate(paths, "force", memory_limit, threads)
+    assert isinstance(counts, pd.DataFrame)
     memo: dict[str, str] = {}
     unknown = []
     for force in counts["falls_within"].unique():

@@ -1,0 +1,224 @@
+"""One parallel map for the whole package, deterministic wherever it runs.
+
+Determinism: task ``i`` of ``n`` draws its random numbers from
+``numpy.random.default_rng(numpy.random.SeedSequence(seed).spawn(n)[i])``, a stream fixed by the
+seed and the task's index alone, and results come back in task order. Serial, local processes,
+Dask and Ray therefore return the same bytes; only the wall-clock time depends on where the work
+ran. (Spawned streams are statistically independent of one another: O'Neill 2015; the NumPy
+documentation on parallel random number generation.)
+
+Nesting: a task that itself calls :func:`pmap` runs the inner map in its own worker, serially,
+so a parallel ``verify`` does not start workers inside workers.
+
+References
+----------
+O'Neill, M. E. (2015). PCG: a family of simple fast space-efficient statistically good
+algorithms for random number generation. Harvey Mudd College, HMC-CS-2014-0905.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from vrueval.compute.engines import engine
+from vrueval.compute.settings import current
+from vrueval.inference.seeds import check_seed
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_running_task = False  # True inside a task: inner maps then run serially in that worker
+
+
+class TaskError(RuntimeError):
+    """A task raised an exception that could not be carried back from its worker (it does not
+    pickle); the message names the task and gives the worker's traceback."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+@dataclass(frozen=True)
+class _Failure:
+    index: int
+    error: str
+    trace: str
+    exception: BaseException | None
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What a worker runs: one task, with its index and (when seeded) its own stream."""
+
+    func: Callable[..., Any]
+    seeded: bool
+    remote: bool  # in a worker: the exception must pickle to travel back
+
+    def __call__(self, index: int, task: Any, stream: np.random.SeedSequence | None) -> Any:
+        global _running_task
+        outer, _running_task = _running_task, True
+        try:
+            if self.seeded:
+                return index, self.func(task, np.random.default_rng(stream))
+            return index, self.func(task)
+        except Exception as exc:  # carried back to name the task; re-raised by pmap
+            trace = traceback.format_exc()
+            carried = _portable(exc) if self.remote else exc
+            return index, _Failure(index, f"{type(exc).__name__}: {exc}", trace, carried)
+        finally:
+            _running_task = outer
+
+
+def _portable(exc: BaseException) -> BaseException | None:
+    """The exception if it survives pickling (to chain it in the parent), else None."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return None
+    return exc
+
+
+def streams(seed: int, n: int) -> list[np.random.SeedSequence]:
+    """The ``n`` task streams of ``seed``: ``SeedSequence(seed).spawn(n)``, one a task index."""
+    return list(np.random.SeedSequence(seed).spawn(n))
+
+
+def pmap(
+    func: Callable[..., R],
+    tasks: Sequence[T],
+    *,
+    jobs: int | None = None,
+    backend: str | None = None,
+    seed: int | None = None,
+    progress: bool = False,
+    address: str | None = None,
+    label: Callable[[T], str] | None = None,
+    desc: str = "tasks",
+) -> list[R]:
+    """``[func(task) for task in tasks]`` (or ``func(task, rng)`` with ``seed``), in parallel.
+
+    Parameters
+    ----------
+    func : callable
+        Applied to each task; with ``seed`` it is called as ``func(task, rng)`` where ``rng``
+        is the task's own ``numpy.random.Generator``. It and the tasks must pickle (joblib uses
+        cloudpickle, so closures and lambdas do) unless the map runs in this process.
+    tasks : sequence
+        The independent pieces of work.
+    jobs : int, optional
+        Workers (1: in this process). See :class:`vrueval.compute.Compute`. Default: the
+        current settings (:func:`vrueval.compute.using`; one job outside any).
+    backend : {"loky", "dask", "ray", "sequential"}, optional
+        The engine; see :class:`vrueval.compute.Compute`. Default: the current settings.
+    seed : int, optional
+        Gives task ``i`` the stream ``SeedSequence(seed).spawn(len(tasks))[i]``.
+    progress : bool
+        A bar on standard error (on a terminal) counting finished tasks across workers.
+    address : str, optional
+        A running Dask scheduler or Ray head to use.
+    label : callable, optional
+        Names a task in an error message (default: its index only).
+
+    Returns
+    -------
+    list
+        The results in task order, the same whatever ``jobs``, ``backend`` and ``address``.
+
+    Raises
+    ------
+    ValueError
+        ``jobs`` not a positive integer, an unknown backend, a bad seed.
+    ImportError
+        The backend's engine is not installed (the message names the pip extra).
+    Exception
+        A task's own exception, re-raised with a note naming the task's index and label (and,
+        from a worker, its traceback); :class:`TaskError` when it could not be carried back.
+    """
+    compute = current().override(jobs, backend, address)
+    check_seed(seed, needed=False)
+    items = list(tasks)
+    n = len(items)
+    seeds: list[np.random.SeedSequence | None] = (
+        list(streams(int(seed), n)) if seed is not None else [None] * n
+    )
+    serial = compute.backend == "sequential" or _running_task or n <= 1
+    serial = serial or (compute.jobs == 1 and compute.address is None)
+    results: list[Any] = [None] * n
+    bar = _bar(n, desc) if progress else None
+    try:
+        if serial:
+            call = _Call(func, seed is not None, remote=False)
+            outcomes: Iterator[tuple[int, Any]] = (call(i, items[i], seeds[i]) for i in range(n))
+            _collect(outcomes, results, items, label, bar, remote=False)
+        else:
+            call = _Call(func, seed is not None, remote=True)
+            with engine(compute) as (name, n_jobs):
+                outcomes = _parallel(call, items, seeds, name, n_jobs)
+                _collect(outcomes, results, items, label, bar, remote=True)
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def _parallel(
+    call: _Call,
+    items: list[Any],
+    seeds: list[np.random.SeedSequence | None],
+    name: str,
+    n_jobs: int,
+) -> Iterator[tuple[int, Any]]:
+    from joblib import Parallel, delayed, parallel_config
+
+    # results as they finish (a truthful progress count) where the engine allows it; Ray's
+    # joblib backend returns the whole list only
+    order = "list" if name == "ray" else "generator_unordered"
+    with parallel_config(backend=name, n_jobs=n_jobs):
+        runner = Parallel(return_as=order)
+        yield from runner(delayed(call)(i, items[i], seeds[i]) for i in range(len(items)))
+
+
+def _collect(
+    outcomes: Iterator[tuple[int, Any]],
+    results: list[Any],
+    items: list[Any],
+    label: Callable[[Any], str] | None,
+    bar: Any,
+    remote: bool,
+) -> None:
+    for index, value in outcomes:
+        if isinstance(value, _Failure):
+            raise _named(value, len(items), label(items[index]) if label else None, remote)
+        results[index] = value
+        if bar is not None:
+            bar.update(1)
+
+
+def _named(failure: _Failure, n: int, name: str | None, remote: bool) -> BaseException:
+    """The task's own exception (its type kept, so callers catch what they always caught) with
+    a note naming the task; a :class:`TaskError` when the exception could not travel."""
+    where = f"task {failure.index} of {n}" + (f" ({name})" if name else "")
+    exc = failure.exception
+    if exc is None:
+        return TaskError(
+            f"{where} failed: {failure.error}\nworker traceback:\n{failure.trace}", failure.index
+        )
+    exc.add_note(f"raised by {where} in vrueval.compute.pmap")
+    if remote:  # the traceback stayed in the worker
+        exc.add_note(f"worker traceback:\n{failure.trace}")
+    return exc
+
+
+def _bar(total: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal, silence in logs
+    return tqdm(total=total, desc=desc, unit="task", disable=None)
