@@ -90,8 +90,8 @@ def test_bad_spec(tmp_path: Path) -> None:
         ve.power.from_spec(_write(tmp_path, ITS_SPEC + "\n[extra]\na = 1\n"))
     with pytest.raises(SpecError, match="no such spec"):
         ve.power.from_spec(tmp_path / "absent.toml")
-    bad = ITS_SPEC.replace('design = "ITS"', 'design = "SyntheticControl"')
-    with pytest.raises(SpecError, match="unknown design 'SyntheticControl'"):
+    bad = ITS_SPEC.replace('design = "ITS"', 'design = "Oracle"')
+    with pytest.raises(SpecError, match="unknown design 'Oracle'"):
         ve.power.from_spec(_write(tmp_path, bad))
     # read by the same loader as `vrueval run`: names, [fit] keys and data paths checked alike
     with pytest.raises(SpecError, match="not an identifier"):
