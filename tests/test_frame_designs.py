@@ -235,3 +235,43 @@ def test_frame_errors_name_what_is_wrong():
         ve.DiD(ve.datasets.crime_severity(), "css_robbery", start="2019/20", time="period")
     with pytest.raises(ValueError, match="has 3 units; pass treated="):
         ve.ITS(df.drop(columns=["D", "group"]), START, outcome="count", **cols)
+
+
+def test_missing_covariate_of_a_custom_unit_is_named_as_given():
+    """A per-unit covariate gap names the user's unit, never a force it fuzzily resembles."""
+    df = frame(list(range(1, 11)), 3).drop(columns=["D", "group"])
+    df["x"] = np.random.default_rng(0).normal(size=len(df))
+    df.loc[10, "x"] = np.nan  # unit 1, its eleventh month
+    with pytest.raises(ValueError, match=r"covariate\(s\) \['x'\] of 1 missing at 1 period") as e:
+        ve.ITS(
+            df,
+            {"p": START},
+            outcome="count",
+            treated=1,
+            covariates=["x"],
+            unit="site",
+            time="month",
+            population="pop",
+        )
+    assert "Did you mean" not in str(e.value)
+
+
+def test_synthetic_control_interval_unbounded_when_placebos_cannot_reject():
+    """Three placebos cannot give a p-value below 0.05: the interval says so (was +-z*sd)."""
+    df = frame([f"S{i}" for i in range(1, 5)], 1).drop(columns="group")
+    res = ve.SyntheticControl(df, outcome="count", treated="D", unit="site", time="month").fit()
+    att = res.effects().set_index("term").loc["att"]
+    assert att["conf_low"] == -np.inf and att["conf_high"] == np.inf
+    assert any("interval is unbounded" in w for w in res.warnings)
+
+
+def test_sdid_warns_when_time_weights_interpolate_the_donors():
+    """Monthly panels with fewer donors than pre-periods: the placebo SE (0.15 here against a
+    refit-from-scratch spread of about 1.6) is flagged rather than reported as if it held."""
+    df = frame([f"S{i}" for i in range(1, 13)], 1).drop(columns="group")
+    design = ve.SyntheticDiD(df, outcome="count", treated="D", unit="site", time="month")
+    res = design.fit(inference="placebo", seed=1, draws=100)
+    assert any("time weights fit every donor" in w for w in res.warnings)
+    assert not any(
+        "time weights fit every donor" in w for w in design.fit(inference="none").warnings
+    )

@@ -90,7 +90,7 @@ class Covariates:
             which = sorted({self.names[j] for j in np.flatnonzero(bad.any(axis=0))})
             shown = ", ".join(str(periods[i]) for i in rows[:12])
             more = f" and {len(rows) - 12} more" if len(rows) > 12 else ""
-            whose = f" of {areas.name(unit)}" if self.per_unit else ""
+            whose = f" of {areas.label(unit)}" if self.per_unit else ""
             raise ValueError(
                 f"covariate(s) {which}{whose} missing at {len(rows)} period(s) of the analysis "
                 f"window: {shown}{more}. A covariate is never filled in; give its value at every "

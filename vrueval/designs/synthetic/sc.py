@@ -218,7 +218,9 @@ class SyntheticControl:
                 1, int(keep.sum()) + 1, level, f"{int(keep.sum())} placebo units"
             )
             if floor:
+                # the rank test cannot reject at this level, so no interval excludes anything
                 warnings.append(floor)
+                table["conf_low"], table["conf_high"] = -np.inf, np.inf
             placebo_frame = pd.DataFrame(
                 {
                     "unit": [str(u) for u in d.donors],

@@ -188,6 +188,9 @@ class SyntheticDiD:
                 else:
                     reps = var.bootstrap(y, n0, t0, fitted, draws, rng)
             se = reps.std_errors
+            interpolation = _interpolating_time_weights(y, n0, t0, fitted.lam)
+            if interpolation:
+                warnings.append(interpolation)
             if inference != "placebo" and d.n1 < FEW_TREATED:
                 warnings.append(
                     f"{d.n1} treated units: the {inference} variance rests on many treated units "
@@ -255,4 +258,23 @@ def _path(d: SyntheticData, fitted: est.Estimate) -> pd.DataFrame:
             "gap": treated - synthetic,
             "post": np.arange(len(d.periods)) >= d.t0,
         }
+    )
+
+
+def _interpolating_time_weights(y: np.ndarray, n0: int, t0: int, lam: np.ndarray) -> str | None:
+    """A warning when the time weights reproduce every donor's post-period mean (up to the
+    intercept): with at least as many pre-periods as donors the nearly unpenalised lambda can
+    interpolate the donors, so each placebo or bootstrap replicate's estimate is close to zero
+    by construction and their spread understates the uncertainty."""
+    controls = y[:n0]
+    gap = controls[:, t0:].mean(axis=1) - controls[:, :t0] @ lam
+    spread = float(np.std(gap - gap.mean()))
+    sigma = est.noise_level(y, n0, t0)
+    if n0 > t0 or not np.isfinite(sigma) or spread > 0.01 * sigma:
+        return None
+    return (
+        f"the time weights fit every donor's post-period mean exactly ({n0} donors, {t0} "
+        "pre-periods): the replications' estimates are then near zero by construction and the "
+        "standard error can be far too small; use fewer, longer periods or more donors, or "
+        "read the interval as a lower bound on the uncertainty"
     )
