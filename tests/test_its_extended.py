@@ -340,3 +340,21 @@ def test_pooled_refusals(hes: ve.Panel, regions: list[str]) -> None:
         _pooled(hes, regions).fit("hac", small_sample="stata")
     with pytest.raises(ValueError, match="inference for model"):
         ve.ITS(hes, VRU, unit=WM).fit("cluster")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"dispersion": "quasi"}, "dispersion='quasi' applies to model 'poisson' or 'negbin'"),
+        ({"arma": (2, 0)}, r"arma=\(2, 0\) applies to model 'gls' only, not 'ols'"),
+        ({"gls_method": "ML"}, "gls_method='ML' applies to model 'gls' only"),
+        ({"fourier_k": 2}, "fourier_k=2 applies to seasonality 'fourier' only, not 'none'"),
+        ({"lockdown_handling": "exclude"}, "lockdown_handling=.exclude. applies only with"),
+    ],
+)
+def test_constructor_options_the_model_does_not_read_are_refused(options, message):
+    """Once accepted and ignored: an OLS fit with dispersion/arma/gls_method, fourier_k without
+    Fourier terms, a lockdown handling without a lockdown all gave the plain fit's numbers."""
+    hes = ve.datasets.hes_sharp_object()
+    with pytest.raises(ValueError, match=message):
+        ve.ITS(hes, {"vru": "2019-10"}, unit="West Midlands", outcome="admissions", **options)

@@ -49,7 +49,7 @@ def _its_effect(panel, units, outcome, periods, pre, delta, inference, fixed_b, 
         controls=units[1:],
         interruptions={"x": str(periods[pre])},
         seasonality=season[2],
-        fourier_k=season[4],
+        fourier_k=season[4] if season[2] == "fourier" else "aic",
         model="poisson",
     )
     with warnings.catch_warnings():

@@ -24,7 +24,12 @@ from collections.abc import Mapping
 from vrueval.options import Option
 
 
-def check_applies(options: Mapping[str, Option], method: str, given: Mapping[str, object]) -> None:
+def check_applies(
+    options: Mapping[str, Option],
+    method: str,
+    given: Mapping[str, object],
+    kind: str = "inference",
+) -> None:
     """Refuse an option set away from its default for a method that does not use it.
 
     Parameters
@@ -36,6 +41,10 @@ def check_applies(options: Mapping[str, Option], method: str, given: Mapping[str
         The chosen inference method.
     given : mapping name -> value
         The values ``fit`` received for the options to check.
+    kind : str
+        What ``method`` chooses, for the message: "inference" for ``fit()`` options; a
+        constructor option read only under some ``model`` (say) is checked the same way with
+        ``applies_to`` naming those models and ``kind="model"``.
     """
     for name, value in given.items():
         option = options[name]
@@ -45,9 +54,10 @@ def check_applies(options: Mapping[str, Option], method: str, given: Mapping[str
         if methods:
             uses = " or ".join(repr(m) for m in methods)
             raise ValueError(
-                f"{name}={value!r} applies to inference {uses} only, not {method!r}; leave it out"
+                f"{name}={value!r} applies to {kind} {uses} only, not {method!r}; leave it out"
             )
-        raise ValueError(f"{name}={value!r} is not used by any inference method here; leave it out")
+        what = "inference method" if kind == "inference" else kind
+        raise ValueError(f"{name}={value!r} is not used by any {what} here; leave it out")
 
 
 def _same(value: object, default: object) -> bool:

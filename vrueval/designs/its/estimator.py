@@ -44,8 +44,9 @@ from vrueval.designs.its.inference import (
     hac,
 )
 from vrueval.designs.its.models import ModelFit, fit_glm, fit_gls, fit_ols
-from vrueval.designs.its.options import TABLE as OPTIONS
 from vrueval.designs.its.options import (
+    BY_MODEL,
+    BY_SEASONALITY,
     Dispersion,
     Inference,
     LockdownHandling,
@@ -54,6 +55,7 @@ from vrueval.designs.its.options import (
     Response,
     Seasonality,
 )
+from vrueval.designs.its.options import TABLE as OPTIONS
 from vrueval.designs.its.placebo import placebo_table
 from vrueval.designs.its.results import ITSForecastResult, ITSResult
 from vrueval.inference import few_clusters
@@ -202,6 +204,17 @@ class ITS:
         its_data.choice(lockdown_handling, _ALLOWED["lockdown_handling"], "lockdown_handling")
         its_data.choice(missing, _ALLOWED["missing"], "missing")
         its_data.choice(gls_method, _ALLOWED["gls_method"], "gls_method")
+        check_applies(
+            BY_MODEL,
+            model,
+            {"dispersion": dispersion, "arma": arma, "gls_method": gls_method},
+            kind="model",
+        )
+        check_applies(BY_SEASONALITY, seasonality, {"fourier_k": fourier_k}, kind="seasonality")
+        if lockdown is None and lockdown_handling != OPTIONS.default("lockdown_handling"):
+            raise ValueError(
+                f"lockdown_handling={lockdown_handling!r} applies only with lockdown=; leave it out"
+            )
         response = response or ("rate" if model in ("poisson", "negbin") else "count")
         its_data.choice(response, _ALLOWED["response"], "response")
         dispersion = dispersion or ("model" if model == "negbin" else "quasi")

@@ -13,6 +13,7 @@ word in its literature); the table and both docstrings say which is which.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal, get_args
 
 from vrueval.data.design_input import FRAME_OPTIONS
@@ -94,3 +95,18 @@ TABLE = OptionsTable.of(
     ],
     renamed={"n_boot": "draws"},
 )
+
+
+def _only(name: str, values: tuple[str, ...]) -> Option:
+    return replace(TABLE.constructor[name], applies_to=values)
+
+
+#: Constructor options only some models read, checked as fit options are
+#: (:func:`vrueval.designs.fit_options.check_applies` with ``kind="model"``).
+BY_MODEL = {
+    "dispersion": _only("dispersion", ("poisson", "negbin")),
+    "arma": _only("arma", ("gls",)),
+    "gls_method": _only("gls_method", ("gls",)),
+}
+#: ``fourier_k`` is read only with Fourier seasonality.
+BY_SEASONALITY = {"fourier_k": _only("fourier_k", ("fourier",))}
