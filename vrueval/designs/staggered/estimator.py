@@ -20,22 +20,21 @@ import pandas as pd
 
 from vrueval.data.panel import Panel
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, Aggregation
-from vrueval.designs.staggered.data import StaggeredData, drop_early
+from vrueval.designs.staggered.data import drop_early
 from vrueval.designs.staggered.estimate import (
     BasePeriod,
     ControlGroup,
+    GroupTime,
     Method,
     check_anticipation,
     group_time_att,
 )
-from vrueval.designs.staggered.options import TABLE, Inference
-from vrueval.designs.staggered.pipeline import check_fit, finish, load
-from vrueval.designs.staggered.results import StaggeredResult
-from vrueval.inference.multiplier_bootstrap import MultiplierWeights
+from vrueval.designs.staggered.options import TABLE
+from vrueval.designs.staggered.pipeline import StaggeredDesign, load
 from vrueval.options import OptionsTable, choice
 
 
-class StaggeredDiD:
+class StaggeredDiD(StaggeredDesign):
     """Callaway & Sant'Anna (2021) DiD for staggered adoption.
 
     Estimand: ATT(g,t), the average effect in period t on the units first treated in period g,
@@ -94,6 +93,7 @@ class StaggeredDiD:
 
     #: The options table (:mod:`vrueval.designs.staggered.options`).
     OPTIONS: ClassVar[OptionsTable] = TABLE
+    _design: ClassVar[str] = "Staggered DiD (Callaway & Sant'Anna)"
 
     def __init__(
         self,
@@ -136,85 +136,20 @@ class StaggeredDiD:
             "anticipation": k,
         }
 
-    @property
-    def data(self) -> StaggeredData:
-        """The validated balanced arrays the estimator uses."""
-        return self._data
-
-    @property
-    def settings(self) -> Mapping[str, Any]:
-        return dict(self._settings)
-
-    def fit(
-        self,
-        *,
-        inference: Inference = "analytic",
-        draws: int = 999,
-        boot_weights: MultiplierWeights = "mammen",
-        seed: int | None = None,
-        level: float = 0.95,
-        weights: MultiplierWeights | None = None,
-    ) -> StaggeredResult:
-        """Estimate ATT(g,t) and the aggregations.
-
-        Parameters
-        ----------
-        inference : {"analytic", "bootstrap"}
-            Analytic standard errors from the influence functions, or the multiplier bootstrap
-            (clustered by unit) which also gives simultaneous bands for each family of terms.
-        draws : int
-            Bootstrap draws ("bootstrap" only: set for "analytic", an error).
-        boot_weights : {"mammen", "rademacher"}
-            Multiplier distribution ("bootstrap" only): the name :meth:`vrueval.DiD.fit` uses
-            for its wild bootstrap's weights.
-        seed : int
-            Required for the bootstrap; recorded on the result.
-        weights : {"mammen", "rademacher"}, optional
-            Deprecated name of ``boot_weights`` (``weights`` means population weights in
-            :class:`vrueval.DiD`); it warns and goes in the next release.
-        level : float
-            Confidence level of intervals and bands.
-
-        Raises
-        ------
-        TooFewClusters
-            With a single treated unit, or a single comparison unit behind some
-            post-treatment cell (never-treated with ``control_group="never_treated"``; never-
-            or not-yet-treated otherwise, and in the last periods only the never-treated are
-            not yet treated): :func:`vrueval.inference.few_clusters.check`, rule "influence"
-            (:func:`vrueval.designs.staggered.pipeline.cluster_counts`). Fewer than ten units
-            in either group, or a cohort of one, add a warning.
-        """
-        level, boot_weights = check_fit(
-            StaggeredDiD.OPTIONS,
-            inference=inference,
-            draws=draws,
-            boot_weights=boot_weights,
-            weights=weights,
-            seed=seed,
-            level=level,
-        )
+    def _cells(self) -> tuple[GroupTime, float | None]:
         s = self._settings
-        gt = group_time_att(
+        cells = group_time_att(
             self._data,
             control_group=s["control_group"],
             method=s["method"],
             base_period=s["base_period"],
             anticipation=s["anticipation"],
         )
-        return finish(
-            self._data,
-            gt,
-            design="Staggered DiD (Callaway & Sant'Anna)",
-            comparison="never-treated" if s["control_group"] == "never_treated" else "comparison",
-            settings=s,
-            provenance=self._provenance,
-            inference=inference,
-            draws=draws,
-            boot_weights=boot_weights,
-            seed=seed,
-            level=level,
-        )
+        return cells, None
+
+    def _comparison(self) -> str:
+        never = self._settings["control_group"] == "never_treated"
+        return "never-treated" if never else "comparison"
 
 
 CallawaySantAnna = StaggeredDiD

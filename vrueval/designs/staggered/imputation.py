@@ -39,15 +39,8 @@ from vrueval.data.panel import Panel
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, Aggregation
 from vrueval.designs.staggered.data import StaggeredData, drop_early
 from vrueval.designs.staggered.estimate import GroupTime, IdentificationError, check_anticipation
-from vrueval.designs.staggered.options import IMPUTATION, Inference
-from vrueval.designs.staggered.pipeline import (
-    check_fit,
-    finish,
-    load,
-    refuse_covariates,
-)
-from vrueval.designs.staggered.results import StaggeredResult
-from vrueval.inference.multiplier_bootstrap import MultiplierWeights
+from vrueval.designs.staggered.options import IMPUTATION
+from vrueval.designs.staggered.pipeline import StaggeredDesign, load, refuse_covariates
 from vrueval.options import OptionsTable, choice
 
 
@@ -158,7 +151,7 @@ def _solve_normalised(s: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return out
 
 
-class Imputation:
+class Imputation(StaggeredDesign):
     """Borusyak, Jaravel & Spiess (2024) imputation estimator for staggered adoption.
 
     Estimand: the average effect on treated observations, by cohort and period
@@ -201,6 +194,7 @@ class Imputation:
 
     #: The options table (:mod:`vrueval.designs.staggered.options`).
     OPTIONS: ClassVar[OptionsTable] = IMPUTATION
+    _design: ClassVar[str] = "Staggered DiD (Borusyak, Jaravel & Spiess imputation)"
 
     def __init__(
         self,
@@ -234,56 +228,8 @@ class Imputation:
             "cluster": "unit",
         }
 
-    @property
-    def data(self) -> StaggeredData:
-        """The validated balanced arrays the estimator uses."""
-        return self._data
+    def _cells(self) -> tuple[GroupTime, float | None]:
+        return imputation_cells(self._data, anticipation=self._settings["anticipation"]), None
 
-    @property
-    def settings(self) -> Mapping[str, Any]:
-        return dict(self._settings)
-
-    def fit(
-        self,
-        *,
-        inference: Inference = "analytic",
-        draws: int = 999,
-        boot_weights: MultiplierWeights = "mammen",
-        seed: int | None = None,
-        level: float = 0.95,
-        weights: MultiplierWeights | None = None,
-    ) -> StaggeredResult:
-        """Impute the untreated outcomes and average the treated residuals.
-
-        Parameters
-        ----------
-        inference : {"analytic", "bootstrap"}
-            The conservative standard errors with normal intervals, or the multiplier
-            bootstrap of the same unit sums (which also gives simultaneous bands).
-        draws, boot_weights, seed, level, weights
-            As for :meth:`vrueval.StaggeredDiD.fit`; ``seed`` is required for the bootstrap.
-        """
-        level, boot_weights = check_fit(
-            Imputation.OPTIONS,
-            inference=inference,
-            draws=draws,
-            boot_weights=boot_weights,
-            weights=weights,
-            seed=seed,
-            level=level,
-        )
-        s = self._settings
-        cells = imputation_cells(self._data, anticipation=s["anticipation"])
-        return finish(
-            self._data,
-            cells,
-            design="Staggered DiD (Borusyak, Jaravel & Spiess imputation)",
-            comparison="untreated",
-            settings=s,
-            provenance=self._provenance,
-            inference=inference,
-            draws=draws,
-            boot_weights=boot_weights,
-            seed=seed,
-            level=level,
-        )
+    def _comparison(self) -> str:
+        return "untreated"

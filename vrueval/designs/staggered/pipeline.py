@@ -11,7 +11,7 @@ the same weighted average of cells whichever estimator made them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from vrueval.designs.fit_options import check_applies
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, aggregate, pretest
 from vrueval.designs.staggered.data import StaggeredData, from_long, from_panel
 from vrueval.designs.staggered.estimate import GroupTime
+from vrueval.designs.staggered.options import Inference
 from vrueval.designs.staggered.results import StaggeredResult, effects_table, families
 from vrueval.inference import few_clusters
 from vrueval.inference.draws import check_draws
@@ -204,3 +205,100 @@ def finish(
         diagnostics=diagnostics,
         warnings=tuple(warnings),
     )
+
+
+class StaggeredDesign:
+    """What the staggered estimators share once their constructor has validated the data:
+    read-only ``data`` and ``settings``, and one ``fit()`` taking each estimator's cohort x
+    period cells (:meth:`_cells`) through :func:`finish`."""
+
+    OPTIONS: ClassVar[OptionsTable]
+    #: The design's name on its results.
+    _design: ClassVar[str]
+    _data: StaggeredData
+    _settings: dict[str, Any]
+    _provenance: dict[str, Any]
+
+    @property
+    def data(self) -> StaggeredData:
+        """The validated balanced arrays the estimator uses."""
+        return self._data
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        return dict(self._settings)
+
+    def _cells(self) -> tuple[GroupTime, float | None]:
+        """The cohort x period cells with their influence functions, and the degrees of
+        freedom of the analytic intervals' t reference (None: the normal)."""
+        raise NotImplementedError
+
+    def _comparison(self) -> str:
+        """What the comparison units are called in the few-clusters messages."""
+        raise NotImplementedError
+
+    def fit(
+        self,
+        *,
+        inference: Inference = "analytic",
+        draws: int = 999,
+        boot_weights: MultiplierWeights = "mammen",
+        seed: int | None = None,
+        level: float = 0.95,
+        weights: MultiplierWeights | None = None,
+    ) -> StaggeredResult:
+        """Estimate the cohort x period effects and their aggregations.
+
+        Parameters
+        ----------
+        inference : {"analytic", "bootstrap"}
+            The estimator's own standard errors (Callaway & Sant'Anna: influence functions
+            with normal intervals; Sun & Abraham: CR1 by unit with t(G - 1); imputation: the
+            conservative variance with normal intervals), or the multiplier bootstrap of the
+            same unit scores (clustered by unit), which also gives simultaneous bands for each
+            family of terms.
+        draws : int
+            Bootstrap draws ("bootstrap" only: set for "analytic", an error).
+        boot_weights : {"mammen", "rademacher"}
+            Multiplier distribution ("bootstrap" only): the name :meth:`vrueval.DiD.fit` uses
+            for its wild bootstrap's weights.
+        seed : int
+            Required for the bootstrap; recorded on the result.
+        level : float
+            Confidence level of intervals and bands.
+        weights : {"mammen", "rademacher"}, optional
+            Deprecated name of ``boot_weights`` (``weights`` means population weights in
+            :class:`vrueval.DiD`); it warns and goes in the next release.
+
+        Raises
+        ------
+        TooFewClusters
+            With a single treated unit, or a single comparison unit behind some
+            post-treatment cell: :func:`vrueval.inference.few_clusters.check`, rule
+            "influence" (:func:`cluster_counts`). Fewer than ten units in either group, or a
+            cohort of one, add a warning.
+        """
+        level, boot_weights = check_fit(
+            self.OPTIONS,
+            inference=inference,
+            draws=draws,
+            boot_weights=boot_weights,
+            weights=weights,
+            seed=seed,
+            level=level,
+        )
+        cells, df = self._cells()
+        return finish(
+            self._data,
+            cells,
+            design=self._design,
+            comparison=self._comparison(),
+            settings=self._settings,
+            provenance=self._provenance,
+            inference=inference,
+            draws=draws,
+            boot_weights=boot_weights,
+            seed=seed,
+            level=level,
+            df=df,
+        )

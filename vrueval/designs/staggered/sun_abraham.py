@@ -39,15 +39,8 @@ from vrueval.data.panel import Panel
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, Aggregation
 from vrueval.designs.staggered.data import StaggeredData, drop_early
 from vrueval.designs.staggered.estimate import GroupTime, IdentificationError, check_anticipation
-from vrueval.designs.staggered.options import SUN_ABRAHAM, Inference, SunAbrahamControl
-from vrueval.designs.staggered.pipeline import (
-    check_fit,
-    finish,
-    load,
-    refuse_covariates,
-)
-from vrueval.designs.staggered.results import StaggeredResult
-from vrueval.inference.multiplier_bootstrap import MultiplierWeights
+from vrueval.designs.staggered.options import SUN_ABRAHAM, SunAbrahamControl
+from vrueval.designs.staggered.pipeline import StaggeredDesign, load, refuse_covariates
 from vrueval.inference.small_sample import (
     DEFAULT_SMALL_SAMPLE,
     ParamCount,
@@ -163,7 +156,7 @@ def interaction_cells(
     return cells, n_units - 1
 
 
-class SunAbraham:
+class SunAbraham(StaggeredDesign):
     """Sun & Abraham (2021) interaction-weighted event-study estimator for staggered adoption.
 
     Estimand: CATT(g, l), the average effect l periods after first treatment on the units
@@ -213,6 +206,7 @@ class SunAbraham:
 
     #: The options table (:mod:`vrueval.designs.staggered.options`).
     OPTIONS: ClassVar[OptionsTable] = SUN_ABRAHAM
+    _design: ClassVar[str] = "Staggered DiD (Sun & Abraham interaction-weighted)"
 
     def __init__(
         self,
@@ -251,62 +245,15 @@ class SunAbraham:
             "cluster": "unit",
         }
 
-    @property
-    def data(self) -> StaggeredData:
-        """The validated balanced arrays the estimator uses."""
-        return self._data
-
-    @property
-    def settings(self) -> Mapping[str, Any]:
-        return dict(self._settings)
-
-    def fit(
-        self,
-        *,
-        inference: Inference = "analytic",
-        draws: int = 999,
-        boot_weights: MultiplierWeights = "mammen",
-        seed: int | None = None,
-        level: float = 0.95,
-        weights: MultiplierWeights | None = None,
-    ) -> StaggeredResult:
-        """Estimate the cohort x relative-period effects and their aggregations.
-
-        Parameters
-        ----------
-        inference : {"analytic", "bootstrap"}
-            CR1 standard errors with t(G - 1) intervals, or the multiplier bootstrap of the
-            same unit scores (which also gives simultaneous bands for each family of terms).
-        draws, boot_weights, seed, level, weights
-            As for :meth:`vrueval.StaggeredDiD.fit`; ``seed`` is required for the bootstrap.
-        """
-        level, boot_weights = check_fit(
-            SunAbraham.OPTIONS,
-            inference=inference,
-            draws=draws,
-            boot_weights=boot_weights,
-            weights=weights,
-            seed=seed,
-            level=level,
-        )
+    def _cells(self) -> tuple[GroupTime, float | None]:
         s = self._settings
-        cells, df = interaction_cells(
+        return interaction_cells(
             self._data,
             control_group=s["control_group"],
             anticipation=s["anticipation"],
             small_sample=s["small_sample"],
         )
-        return finish(
-            self._data,
-            cells,
-            design="Staggered DiD (Sun & Abraham interaction-weighted)",
-            comparison="never-treated" if s["control_group"] == "never_treated" else "control",
-            settings=s,
-            provenance=self._provenance,
-            inference=inference,
-            draws=draws,
-            boot_weights=boot_weights,
-            seed=seed,
-            level=level,
-            df=df,
-        )
+
+    def _comparison(self) -> str:
+        never = self._settings["control_group"] == "never_treated"
+        return "never-treated" if never else "control"
