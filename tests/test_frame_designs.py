@@ -174,25 +174,20 @@ def test_force_frames_keep_the_vru_defaults(raw_data):
     pd.testing.assert_frame_equal(by_frame.effects()[cols], by_panel.effects()[cols])
 
 
-@pytest.mark.parametrize("design", ["ITS", "DiD", "EventStudy"])
-def test_roles_a_design_cannot_use_yet_are_refused(design):
+def test_roles_its_cannot_use_yet_are_refused():
+    """ITS reads covariate columns (test below) but no cluster or weights column; DiD and the
+    event study read all three (tests/test_did_complete.py)."""
     df = frame(list(range(1, 9)), 3).assign(x=1.0, w=1.0, region="N")
     base = {"unit": "site", "time": "month", "population": "pop"}
 
     def make(**more):
-        if design == "ITS":
-            return ve.ITS(
-                df.drop(columns=["D", "group"]), START, outcome="count", treated=1, **base, **more
-            )
-        cls = getattr(ve, design)
-        return cls(df.drop(columns=["group"]), "count", treated="D", **base, **more)
+        return ve.ITS(
+            df.drop(columns=["D", "group"]), START, outcome="count", treated=1, **base, **more
+        )
 
-    if design != "ITS":  # ITS reads covariate columns (test below)
-        with pytest.raises(ValueError, match=f"covariates= is not yet supported by {design}"):
-            make(covariates=["x"])
-    with pytest.raises(ValueError, match=f"cluster= is not yet supported by {design}"):
+    with pytest.raises(ValueError, match="cluster= is not yet supported by ITS"):
         make(cluster="region")
-    with pytest.raises(ValueError, match=f"weights= is not yet supported by {design}"):
+    with pytest.raises(ValueError, match="weights= is not yet supported by ITS"):
         make(weights="w")
 
 

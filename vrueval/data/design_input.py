@@ -31,12 +31,13 @@ from vrueval.options import Option
 #: ``cluster=`` naming the unit column is the default everywhere and always accepted).
 SUPPORTED: dict[str, frozenset[str]] = {
     "ITS": frozenset(),
-    "DiD": frozenset(),
-    "EventStudy": frozenset(),
+    "DiD": frozenset({"covariates", "weights", "cluster"}),
+    "EventStudy": frozenset({"covariates", "weights", "cluster"}),
 }
 
-#: DiD ``weights=`` values that are rules, not column names.
-WEIGHT_RULES = ("none", "population")
+#: DiD ``weights=`` values that are rules, not column names ("panel": the weights a Panel
+#: carries, what a DataFrame's weights column becomes).
+WEIGHT_RULES = ("none", "population", "panel")
 #: A single-series frame without a unit column: its one unit's name.
 ONE_SERIES = "series"
 
@@ -253,12 +254,14 @@ def comparator(
     covariates = _names(frame.pop("covariates", ()))
     weights = opts.get("weights", "none")
     weight_column = None if weights in WEIGHT_RULES else weights
+    supported = SUPPORTED[design]
     if isinstance(data, Panel):
+        cluster = frame.pop("cluster", None) if "cluster" in supported else None
         _no_frame_options(design, frame)
         check_roles(
             design, unit_column=None, weights=weight_column, cluster=None, covariates=covariates
         )
-        return data, opts
+        return data, {**opts, **_roles_read(supported, covariates, cluster)}
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{design} needs a vrueval Panel or a DataFrame, got {type(data).__name__}")
     unit = frame.get("unit")
@@ -278,12 +281,20 @@ def comparator(
     column = treated if isinstance(treated, str) and treated in data.columns else None
     if first is not None and treated is not None:
         raise ValueError("give first_treated= or treated=, not both")
+    dims, cluster_column = _cluster_dims(frame.get("cluster"), unit, frame.get("time"))
+    if "cluster" in supported:
+        opts.update(_roles_read(supported, covariates, dims))
+    if weight_column is not None:
+        opts["weights"] = "panel"
     panel = to_panel(
         data,
         unit=unit,
         time=frame.get("time"),
         outcome=outcome,
         population=frame.get("population"),
+        weights=weight_column,
+        cluster=cluster_column,
+        covariates=covariates,
         geography=frame.get("geography"),
         frequency=frame.get("frequency"),
         measure=frame.get("measure"),
@@ -306,6 +317,36 @@ def comparator(
             opts["treated"] = list(starts)
             opts["start"] = next(iter(common)) if len(common) == 1 else starts
     return panel, opts
+
+
+def _roles_read(
+    supported: frozenset[str], covariates: Sequence[str], cluster: object
+) -> dict[str, Any]:
+    """The covariate and cluster options a design reading them takes (only those given)."""
+    out: dict[str, Any] = {}
+    if covariates and "covariates" in supported:
+        out["covariates"] = tuple(covariates)
+    if cluster is not None and "cluster" in supported:
+        out["cluster"] = cluster
+    return out
+
+
+def _cluster_dims(
+    cluster: str | Sequence[str] | None, unit: str, time: str | None
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """A frame's ``cluster=`` (a column, or two for two-way clustering) as cluster dimensions
+    ("unit", "period", "cluster") and the one other column the panel carries as its cluster."""
+    if cluster is None:
+        return None, None
+    names = _names(cluster)
+    others = list(dict.fromkeys(c for c in names if c not in (unit, time)))
+    if len(others) > 1:
+        raise ValueError(
+            f"cluster= may name the unit column, the time column and one other column; got "
+            f"{list(names)} (combine two label columns into one first)"
+        )
+    dims = tuple("unit" if c == unit else "period" if c == time else "cluster" for c in names)
+    return dims, (others[0] if others else None)
 
 
 def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -17,13 +17,19 @@ from vrueval.options import choice
 
 Missing = Literal["drop_units", "unbalanced"]
 MISSINGS: tuple[str, ...] = get_args(Missing)
+#: Cluster dimensions: the unit, the period, or the panel's own ``cluster`` column.
+CLUSTER_DIMENSIONS = ("unit", "period", "cluster")
+#: The frame column holding covariate ``name``.
+COVARIATE_PREFIX = "cov:"
 
 
 @dataclass(frozen=True)
 class DiDData:
     """Long arrays for the kept units, in unit-major order, and what was decided on the way."""
 
-    frame: pd.DataFrame  # unit, period, y, population, weight, treated, post, intensity, event
+    # unit, period, y, population, weight, treated, post, after, intensity, event, anticipating,
+    # cov:<name> per covariate, cluster (the panel's cluster labels, when used)
+    frame: pd.DataFrame
     units: tuple[str, ...]
     periods: pd.PeriodIndex
     unit_code: np.ndarray
@@ -32,6 +38,12 @@ class DiDData:
     chosen: comp.ComparatorSet
     staggered: bool
     messages: tuple[str, ...]
+    covariates: tuple[str, ...] = ()
+
+    @property
+    def covariate_columns(self) -> list[str]:
+        """The frame columns of the covariates, in ``covariates`` order."""
+        return [COVARIATE_PREFIX + c for c in self.covariates]
 
     @property
     def balanced(self) -> bool:
@@ -74,13 +86,21 @@ def prepare(
     intensity: Mapping[str, float] | None,
     weights: str,
     missing: str = "drop_units",
+    covariates: Sequence[str] = (),
+    cluster: Sequence[str] = ("unit",),
+    anticipation: int = 0,
 ) -> DiDData:
     """Select the window, compute rates, choose comparators, and lay out the long arrays.
 
     ``missing`` says what a unit with some missing outcome periods in the window does:
     "drop_units" drops the unit (a balanced panel); "unbalanced" keeps it and leaves out only
     its missing cells (never filled in), so the two-way fixed effects are fitted on an unbalanced
-    panel. Units missing in every period are dropped either way.
+    panel. Units missing in every period are dropped either way. A cell whose covariate or
+    (``weights="panel"``) weight is missing counts as a missing cell under the same rule, and
+    the result says so; it is never filled in. ``covariates`` are the panel's carried
+    covariates, ``"population"`` or other outcomes of the panel; ``cluster`` the dimensions
+    the standard errors cluster by (:data:`CLUSTER_DIMENSIONS`); ``anticipation`` the periods
+    before each start flagged ``anticipating`` (kept out of the baseline).
     """
     choice(missing, MISSINGS, "missing")
     sub = panel.select(outcome=outcome, start=window[0], end=window[1])
@@ -89,6 +109,29 @@ def prepare(
     messages: list[str] = []
     if scale == "rate":
         wide = per_population(wide, pop, per)
+    cov_wide = {c: _covariate_wide(panel, sub, outcome, c, pop, window) for c in covariates}
+    weight_wide = _carried_wide(sub, outcome, "weights") if weights == "panel" else None
+    if weight_wide is not None:
+        nonpositive = (weight_wide <= 0) & wide.notna()
+        if nonpositive.to_numpy().any():
+            cells = _cells(nonpositive)
+            raise ValueError(
+                f"weights must be positive where the outcome is observed; zero or negative in "
+                f"{cells}"
+            )
+    cluster_wide = _carried_wide(sub, outcome, "cluster") if "cluster" in cluster else None
+    needed = {**{f"covariate {c!r}": w for c, w in cov_wide.items()}}
+    if weight_wide is not None:
+        needed["the weight"] = weight_wide
+    for what, values in needed.items():
+        gone = values.isna() & wide.notna()
+        if gone.to_numpy().any():
+            # never filled in: the cell is left out as a missing outcome would be
+            messages.append(
+                f"{what} missing in {int(gone.to_numpy().sum())} cell(s) with an outcome "
+                f"({_cells(gone)}): those cells count as missing (missing={missing!r})"
+            )
+            wide = wide.mask(gone)
     starts = dict(start) if isinstance(start, Mapping) else {u: start for u in treated}
     first_start = min(starts.values())
     periods = pd.PeriodIndex(wide.index)
@@ -161,7 +204,19 @@ def prepare(
         period_index[p] - period_index[s] if not pd.isna(s) else np.nan
         for p, s in zip(long["period"], unit_start, strict=True)
     ]
-    long["weight"] = long["population"] if weights == "population" else 1.0
+    long["anticipating"] = (
+        (long["event"] >= -anticipation) & (long["event"] < 0) if anticipation else False
+    )
+    if weights == "population":
+        long["weight"] = long["population"]
+    elif weight_wide is not None:
+        long["weight"] = _long_values(weight_wide, cols, long)
+    else:
+        long["weight"] = 1.0
+    for c, w in cov_wide.items():
+        long[COVARIATE_PREFIX + c] = _long_values(w, cols, long)
+    if cluster_wide is not None:
+        long["cluster"] = _long_values(cluster_wide, cols, long)
     unit_code = long["unit"].map({u: i for i, u in enumerate(units)}).to_numpy()
     period_code = long["period"].map({p: i for i, p in enumerate(periods)}).to_numpy()
     staggered = len({starts[u] for u in chosen.treated}) > 1
@@ -175,7 +230,57 @@ def prepare(
         chosen,
         staggered,
         tuple(messages),
+        tuple(covariates),
     )
+
+
+def _carried_wide(sub: Panel, outcome: str, column: str) -> pd.DataFrame:
+    """A column the panel carries (weights, cluster), period x unit."""
+    if column not in sub.data.columns:
+        role = "weights" if column == "weights" else "cluster"
+        raise ValueError(
+            f"this panel carries no {column} column (build it with Panel.from_frame(..., "
+            f"{role}=<column>) or give the DataFrame with {role}=<column>)"
+        )
+    return sub.wide(outcome, column)
+
+
+def _covariate_wide(
+    panel: Panel,
+    sub: Panel,
+    outcome: str,
+    name: str,
+    pop: pd.DataFrame,
+    window: tuple[object, object],
+) -> pd.DataFrame:
+    """A covariate, period x unit: a carried covariate, the population, or another outcome."""
+    if name in panel.covariates:
+        return sub.wide(outcome, name)
+    if name == "population":
+        return pop
+    if name in panel.outcomes and name != outcome:
+        other = panel.select(outcome=name, start=window[0], end=window[1]).wide(name)
+        return other.reindex(index=pop.index, columns=pop.columns)
+    raise ValueError(
+        f"unknown covariate {name!r}: a covariate is a column the panel carries "
+        f"{list(panel.covariates)}, 'population' or another outcome of the panel "
+        f"{[o for o in panel.outcomes if o != outcome]}"
+    )
+
+
+def _long_values(wide: pd.DataFrame, cols: list[str], long: pd.DataFrame) -> np.ndarray:
+    """Values of a period x unit table at the long frame's (unit, period) rows."""
+    stacked = wide[cols].stack(future_stack=True)
+    index = pd.MultiIndex.from_arrays([long["period"], long["unit"]])
+    return stacked.reindex(index).to_numpy()
+
+
+def _cells(mask: pd.DataFrame) -> str:
+    """A few (unit period) cells where ``mask`` is True, for messages."""
+    where = mask.stack(future_stack=True)
+    where = where[where.to_numpy(dtype=bool)]
+    shown = [f"{u} {p}" for p, u in where.index[:6]]
+    return ", ".join(shown) + (", ..." if len(where) > 6 else "")
 
 
 def keep_rows(data: DiDData, keep: np.ndarray, why: str) -> DiDData:
@@ -204,6 +309,7 @@ def keep_rows(data: DiDData, keep: np.ndarray, why: str) -> DiDData:
         chosen,
         len(set(start.values())) > 1,
         data.messages,
+        data.covariates,
     )
 
 
@@ -225,16 +331,26 @@ def collapse_two_periods(data: DiDData) -> DiDData:
         # pre/post means over different periods for different units would mix period effects
         # into the comparison
         raise ValueError("the canonical 2x2 needs a balanced panel; use estimator='twfe'")
-    g = f.assign(wy=f["y"] * f["weight"]).groupby(["unit", "after"], sort=False)
+    if f["anticipating"].any():
+        # anticipation periods belong to neither the baseline nor the treated period
+        f = f[~f["anticipating"]]
+    covs = data.covariate_columns
+    if "cluster" in f and (f.groupby("unit")["cluster"].nunique() > 1).any():
+        raise ValueError("the canonical 2x2 needs each unit in one cluster; use estimator='twfe'")
+    weighted = {f"w{j}": f[c] * f["weight"] for j, c in enumerate(["y", *covs])}
+    g = f.assign(**weighted).groupby(["unit", "after"], sort=False)
     collapsed = g.agg(
-        y=("wy", "sum"),
+        **{f"w{j}": (f"w{j}", "sum") for j in range(1 + len(covs))},
         weight=("weight", "sum"),
         population=("population", "mean"),
         treated=("treated", "first"),
         intensity=("intensity", "first"),
         n=("y", "size"),
+        **({"cluster": ("cluster", "first")} if "cluster" in f else {}),
     ).reset_index()
-    collapsed["y"] = collapsed["y"] / collapsed["weight"]
+    for j, c in enumerate(["y", *covs]):
+        collapsed[c] = collapsed.pop(f"w{j}") / collapsed["weight"]
+    collapsed["anticipating"] = False
     collapsed["weight"] = collapsed["weight"] / collapsed["n"]
     collapsed["post"] = collapsed["after"] & collapsed["treated"]
     collapsed["event"] = np.where(collapsed["treated"], collapsed["after"] - 1.0, np.nan)
@@ -254,4 +370,5 @@ def collapse_two_periods(data: DiDData) -> DiDData:
         data.chosen,
         data.staggered,
         data.messages,
+        data.covariates,
     )

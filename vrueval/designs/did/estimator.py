@@ -28,13 +28,13 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data import design_input
-from vrueval.data.design_input import FrameColumns
-from vrueval.data.panel import Panel
+from vrueval.data.panel import Frequency, Geography, Measure, Panel
 from vrueval.data.periods import display
 from vrueval.data.rates import check_population
 from vrueval.designs.did import comparators as comp
 from vrueval.designs.did import inference as inf
 from vrueval.designs.did.data import (
+    CLUSTER_DIMENSIONS,
     MISSINGS,
     DiDData,
     Missing,
@@ -44,6 +44,7 @@ from vrueval.designs.did.data import (
     prepare,
 )
 from vrueval.designs.did.model import (
+    OLSFit,
     TwoWayFE,
     ols_absorbed,
     poisson_absorbed,
@@ -58,6 +59,16 @@ from vrueval.designs.did.options import (  # the vocabulary, also read from here
     Scale,
     Weighting,
 )
+from vrueval.designs.did.regressors import (
+    ANTICIPATION_TERM,
+    TRENDS_WARNING,
+    Clustering,
+    anticipation_column,
+    clustering,
+    covariate_matrix,
+    covariate_terms,
+)
+from vrueval.designs.did.regressors import unit_trends as trend_columns
 from vrueval.designs.did.results import DiDResult
 from vrueval.designs.fit_options import check_applies
 from vrueval.inference import cluster, few_clusters
@@ -67,7 +78,6 @@ from vrueval.inference.randomization import STATISTICS, Statistic
 from vrueval.inference.seeds import check_seed
 from vrueval.inference.small_sample import (
     DEFAULT_SMALL_SAMPLE,
-    ParamCount,
     SmallSample,
     check_small_sample,
 )
@@ -94,13 +104,23 @@ class ComparatorOptions(TypedDict, total=False):
     window: tuple[object, object]
     per: float
     missing: Missing
+    covariates: str | Sequence[str]
+    cluster: str | Sequence[str]
+    anticipation: int
+    unit_trends: bool
 
 
-class DataOptions(ComparatorOptions, FrameColumns, total=False):
+class DataOptions(ComparatorOptions, total=False):
     """:class:`ComparatorOptions` and the columns of a DataFrame given instead of a Panel
-    (:mod:`vrueval.data.design_input`)."""
+    (:mod:`vrueval.data.design_input`; ``covariates`` and ``cluster`` name columns there)."""
 
     unit: str
+    time: str
+    first_treated: str
+    population: str
+    geography: Geography | str
+    frequency: Frequency
+    measure: Measure
 
 
 class _ComparatorDesign:
@@ -128,6 +148,10 @@ class _ComparatorDesign:
         window: tuple[object, object] = (None, None),
         per: float = 100_000.0,
         missing: Missing = "drop_units",
+        covariates: str | Sequence[str] = (),
+        cluster: str | Sequence[str] = "unit",
+        anticipation: int = 0,
+        unit_trends: bool = False,
     ) -> None:
         if start is None:  # required (ComparatorOptions); checked here to name the subclass
             raise TypeError(
@@ -171,6 +195,16 @@ class _ComparatorDesign:
         self._missing = missing
         if len(self._window) != 2:
             raise ValueError("window must be (start, end); either may be None")
+        self._covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
+        if len(set(self._covariates)) != len(self._covariates):
+            raise ValueError(f"covariates named twice: {list(self._covariates)}")
+        self._cluster = _cluster_dims(cluster, panel)
+        if isinstance(anticipation, bool) or not isinstance(anticipation, int) or anticipation < 0:
+            raise ValueError(f"anticipation must be a non-negative integer, got {anticipation!r}")
+        self._anticipation = anticipation
+        if not isinstance(unit_trends, bool):
+            raise ValueError(f"unit_trends must be True or False, got {unit_trends!r}")
+        self._unit_trends = unit_trends
         # the data are prepared (and any problem with them raised) here, once: fit() only fits
         self._data = prepare(
             self._panel,
@@ -186,7 +220,21 @@ class _ComparatorDesign:
             intensity=self._intensity,
             weights=self._weights,
             missing=self._missing,
+            covariates=self._covariates,
+            cluster=self._cluster,
+            anticipation=self._anticipation,
         )
+        if anticipation and not (self._data.frame["anticipating"]).any():
+            raise ValueError(
+                f"anticipation={anticipation}: no treated unit has a period before its start "
+                "in the window to count as anticipation"
+            )
+        pre = self._data.frame["treated"] & (self._data.frame["event"] < -anticipation)
+        if anticipation and not pre.any():
+            raise ValueError(
+                f"anticipation={anticipation} leaves the treated units no baseline period "
+                "before it in the window"
+            )
 
     # The options, read-only: a design is validated once, in the constructor, so none can be
     # changed afterwards (set them by building a new design).
@@ -239,8 +287,44 @@ class _ComparatorDesign:
         return self._missing
 
     @property
+    def covariates(self) -> tuple[str, ...]:
+        return self._covariates
+
+    @property
+    def cluster(self) -> str | tuple[str, ...]:
+        return self._cluster[0] if len(self._cluster) == 1 else self._cluster
+
+    @property
+    def anticipation(self) -> int:
+        return self._anticipation
+
+    @property
+    def unit_trends(self) -> bool:
+        return self._unit_trends
+
+    @property
     def intensity(self) -> dict[str, float] | None:
         return None if self._intensity is None else dict(self._intensity)
+
+    def _n_clusters(self, data: DiDData) -> int:
+        return min(clustering(data, self._cluster).sizes())
+
+    def _fit_ols(
+        self, data: DiDData, x: np.ndarray, terms: list[str]
+    ) -> tuple[TwoWayFE, OLSFit, list[str], Clustering]:
+        """TWFE OLS of the outcome on ``x`` (named ``terms``) and the covariates, with the unit
+        trends partialled out with the effects; the absorber, fit, every term and the
+        clustering."""
+        f = data.frame
+        x = np.column_stack([x, covariate_matrix(data)])
+        terms = [*terms, *covariate_terms(data)]
+        extra = trend_columns(data) if self._unit_trends else None
+        fe = TwoWayFE(data.unit_code, data.period_code, f["weight"].to_numpy(dtype=float), extra)
+        fit = ols_absorbed(fe, f["y"].to_numpy(dtype=float), x, names=terms)
+        return fe, fit, terms, clustering(data, self._cluster)
+
+    def _option_warnings(self) -> list[str]:
+        return [TRENDS_WARNING] if self._unit_trends else []
 
     def _prepare(self) -> DiDData:
         """The data the constructor prepared (never changed by a fit)."""
@@ -266,7 +350,11 @@ class _ComparatorDesign:
             "weights": self.weights,
             "window": [None if w is None else str(w) for w in self.window],
             "missing": self.missing,
-            "cluster": "unit",
+            "cluster": self.cluster if isinstance(self.cluster, str) else list(self.cluster),
+            # recorded where set (a fit without them records what it always did)
+            **({"covariates": list(self.covariates)} if self.covariates else {}),
+            **({"anticipation": self.anticipation} if self.anticipation else {}),
+            **({"unit_trends": True} if self.unit_trends else {}),
             **more,
         }
 
@@ -288,7 +376,9 @@ class _ComparatorDesign:
             "n_units": len(data.units),
             "n_treated": len(data.chosen.treated),
             "n_comparators": len(data.chosen.comparators),
-            "n_clusters": len(data.units),
+            "n_clusters": (
+                len(data.units) if self._cluster == ("unit",) else self._n_clusters(data)
+            ),
             "n_periods": len(data.periods),
             "first_period": str(data.periods[0]),
             "last_period": str(data.periods[-1]),
@@ -296,13 +386,60 @@ class _ComparatorDesign:
         }
 
 
-def cluster_counts(data: DiDData) -> few_clusters.ClusterCounts:
-    """Clusters (units) of a comparator fit, treated and untreated as the fitted treatment
-    column ``intensity * post`` has them (:meth:`few_clusters.ClusterCounts.from_treatment`)."""
+def cluster_counts(data: DiDData, codes: np.ndarray | None = None) -> few_clusters.ClusterCounts:
+    """Clusters (units, or ``codes``) of a comparator fit, treated and untreated as the fitted
+    treatment column ``intensity * post`` has them
+    (:meth:`few_clusters.ClusterCounts.from_treatment`)."""
     f = data.frame
     return few_clusters.ClusterCounts.from_treatment(
-        data.unit_code, (f["intensity"] * f["post"]).to_numpy(dtype=float)
+        data.unit_code if codes is None else codes,
+        (f["intensity"] * f["post"]).to_numpy(dtype=float),
     )
+
+
+def check_clusters(
+    inference: few_clusters.ClusterInference,
+    data: DiDData,
+    how: Clustering,
+    *,
+    level: float,
+    assignments: int | None = None,
+) -> list[str]:
+    """:func:`few_clusters.check` for each cluster dimension (two-way: both must support the
+    inference), the warnings named by dimension when there are two, and the inferences that
+    cannot cluster two ways refused."""
+    if how.two_way and inference != "cr1":
+        raise ValueError(
+            f"two-way clustering supports inference='cr1' only (got {inference!r}); cluster one "
+            "way for 'cr2', 'wild' or 'randomization'"
+        )
+    out: list[str] = []
+    for dim, codes in zip(how.dims, how.codes, strict=True):
+        found = few_clusters.check(
+            inference,
+            cluster_counts(data, codes),
+            level=level,
+            **({"assignments": assignments} if assignments is not None else {}),
+        )
+        out += [f"clusters by {dim}: {w}" if how.two_way else w for w in found]
+    return out
+
+
+def _cluster_dims(cluster: object, panel: Panel) -> tuple[str, ...]:
+    """``cluster=`` as one or two dimensions, each "unit", "period" or "cluster" (the panel's
+    own cluster column, which a DataFrame's ``cluster=`` column becomes)."""
+    dims = (cluster,) if isinstance(cluster, str) else tuple(cast(Sequence[str], cluster))
+    if not dims or len(dims) > 2 or len(set(dims)) != len(dims):
+        raise ValueError(f"cluster must name one or two distinct dimensions, got {cluster!r}")
+    for d in dims:
+        choice(d, CLUSTER_DIMENSIONS, "cluster")
+    if "cluster" in dims and "cluster" not in panel.data.columns:
+        raise ValueError(
+            "cluster='cluster' reads the panel's cluster column, and this panel has none "
+            "(build it with Panel.from_frame(..., cluster=<column>), or give the DataFrame "
+            "with cluster=<column>)"
+        )
+    return dims
 
 
 def _check_fit_options(
@@ -322,6 +459,16 @@ def _check_fit_options(
     if inference == "cr2":
         return level, DEFAULT_SMALL_SAMPLE  # unused: CR2 has no such factor
     return level, check_small_sample(given["small_sample"])
+
+
+def _psd_warning(cov: cluster.ClusterCovariance) -> list[str]:
+    if not cov.psd_fixed:
+        return []
+    return [
+        "two-way clustering: the covariance V_a + V_b - V_ab was not positive semi-definite; "
+        "its negative eigenvalues were set to zero (Cameron, Gelbach and Miller 2011), so the "
+        "standard errors are those of the repaired matrix"
+    ]
 
 
 class DiD(_ComparatorDesign):
@@ -402,6 +549,15 @@ class DiD(_ComparatorDesign):
             raise ValueError("weights apply to the OLS estimators; Poisson uses an offset")
         if estimator == "poisson" and options.get("scale") == "rate" and panel.measure != "count":
             raise ValueError("Poisson with scale='rate' needs counts with populations")
+        for name, unused in (
+            ("covariates", options.get("covariates", ()) != ()),
+            ("unit_trends", options.get("unit_trends", False)),
+            ("anticipation", options.get("anticipation", 0) != 0),
+        ):
+            if estimator == "poisson" and unused:
+                raise ValueError(f"{name}= applies to the OLS estimators ('twfe', '2x2')")
+        if estimator == "2x2" and options.get("unit_trends", False):
+            raise ValueError("unit_trends needs more than two periods; use estimator='twfe'")
         self._estimator = estimator
         if intensity is not None:
             if isinstance(options.get("start"), Mapping):
@@ -493,15 +649,22 @@ class DiD(_ComparatorDesign):
         if self._estimator == "poisson" and inference != "cr1":
             raise ValueError("Poisson DiD supports inference='cr1' only")
         check_seed(seed, needed=inference in ("wild", "randomization"))
+        if inference == "randomization" and self._anticipation:
+            raise ValueError(
+                "randomization inference with anticipation= is not available (the "
+                "anticipation column moves with each re-assignment); use 'cr1', 'cr2' or 'wild'"
+            )
         warnings: list[str] = []
         data = self._data
         warnings += data.messages
         if self._estimator == "poisson":
             data, dropped = self._poisson_rows(data)
             warnings += dropped
-        warnings += few_clusters.check(
+        how = clustering(data, self._cluster)
+        warnings += check_clusters(
             inference,
-            cluster_counts(data),
+            data,
+            how,
             level=level,
             assignments=few_clusters.distinct_assignments(data.assignment),
         )
@@ -509,27 +672,32 @@ class DiD(_ComparatorDesign):
             if inference == "randomization":
                 raise ValueError("randomization inference here needs one common start")
             warnings.append(STAGGER_WARNING)
+        warnings += self._option_warnings()
         trends = self._trends(data)
         if self._estimator == "2x2":
             data = collapse_two_periods(data)
+            how = clustering(data, self._cluster)
         f = data.frame
         d = (f["intensity"] * f["post"]).to_numpy(dtype=float)
-        clusters = data.unit_code
         diag = self._diagnostics(data, len(f))
         if self._estimator == "poisson":
-            table = self._poisson(data, d, level, rule)
+            table = self._poisson(data, d, level, rule, how)
         else:
-            fe = TwoWayFE(data.unit_code, data.period_code, f["weight"].to_numpy(dtype=float))
-            fit = ols_absorbed(fe, f["y"].to_numpy(dtype=float), d)
+            x, main = d[:, None], ["att"]
+            if self._anticipation and self._estimator == "twfe":
+                x = np.column_stack([d, anticipation_column(data)])
+                main = ["att", ANTICIPATION_TERM]
+            fe, fit, terms, how = self._fit_ols(data, x, main)
             if inference in ("cr1", "cr2"):
-                cov = inf.covariance(fit, fe, clusters, inference, rule)
-                table = inf.vcov_table(["att"], fit.coef, cov, level)
+                cov = inf.covariance(fit, fe, how, inference, rule)
+                table = inf.vcov_table(terms, fit.coef, cov, level)
+                warnings += _psd_warning(cov)
             elif inference == "wild":
                 table, more, resampling = inf.wild_table(
-                    ["att"],
+                    terms,
                     fit,
                     fe,
-                    clusters,
+                    how,
                     level=level,
                     seed=seed,
                     draws=draws,
@@ -543,7 +711,7 @@ class DiD(_ComparatorDesign):
                     "att",
                     fit,
                     fe,
-                    clusters,
+                    how,
                     data.unit_code,
                     f["after"].to_numpy(),
                     data.assignment,
@@ -553,9 +721,17 @@ class DiD(_ComparatorDesign):
                     statistic=ri_statistic,
                     small_sample=rule,
                 )
+                if len(terms) > 1:  # the covariates: CR1 rows (only the ATT is permuted)
+                    cov = inf.covariance(fit, fe, how, "cr1", rule)
+                    rest = inf.vcov_table(terms, fit.coef, cov, level).iloc[1:]
+                    table = pd.concat(
+                        [table.assign(inference=inference), rest.assign(inference="cr1")],
+                        ignore_index=True,
+                    )
                 diag.update(more)
                 warnings += resampling
-        table["inference"] = inference
+        if "inference" not in table:
+            table["inference"] = inference
         random = inference in ("wild", "randomization")
         names = {"twfe": "TWFE", "2x2": "2x2", "poisson": "Poisson PML"}
         settings = self._settings(
@@ -630,7 +806,7 @@ class DiD(_ComparatorDesign):
         ]
 
     def _poisson(
-        self, data: DiDData, d: np.ndarray, level: float, rule: SmallSample
+        self, data: DiDData, d: np.ndarray, level: float, rule: SmallSample, how: Clustering
     ) -> pd.DataFrame:
         f = data.frame
         y = f["y"].to_numpy(dtype=float)
@@ -647,12 +823,12 @@ class DiD(_ComparatorDesign):
             unit_labels=list(data.units),
             period_labels=self._period_labels(data.periods),
         )
-        cov = cluster.cr1(
+        cov = cluster.cr1_multiway(
             fit.x_tilde * fit.score_resid[:, None],
             fit.hessian_inv,
-            data.unit_code,
+            how.codes,
             n_obs=len(y),
-            count=ParamCount.two_way(len(data.units), len(data.periods), 1),
+            count=how.count(TwoWayFE(data.unit_code, data.period_code), 1),
             small_sample=rule,
         )
         return inf.vcov_table(["att"], fit.coef, cov, level, log_link=True)

@@ -36,12 +36,12 @@ from vrueval.designs.did.estimator import (
     DataOptions,
     _check_fit_options,
     _ComparatorDesign,
-    cluster_counts,
+    _psd_warning,
+    check_clusters,
 )
-from vrueval.designs.did.model import TwoWayFE, ols_absorbed
 from vrueval.designs.did.options import EVENT_STUDY
+from vrueval.designs.did.regressors import clustering
 from vrueval.designs.did.results import DiDResult
-from vrueval.inference import few_clusters
 from vrueval.inference.intervals import wald_table
 from vrueval.inference.seeds import check_seed
 from vrueval.inference.small_sample import DEFAULT_SMALL_SAMPLE, SmallSample
@@ -72,8 +72,15 @@ class EventStudy(_ComparatorDesign):
     leads, lags : int, optional
         Event times shown before and after the start; earlier (later) periods are binned into
         ``-leads`` (``lags``). All event times unbinned by default.
-    reference : int
-        Omitted event time, -1 by default (the period before the start).
+    reference : int, optional
+        Omitted event time: by default -1 (the period before the start), or ``-1 -
+        anticipation`` with ``anticipation`` periods (the last period before them). It may not
+        lie inside the anticipation periods.
+
+    With ``anticipation=k`` the event times ``-k..-1`` are estimated (effects allowed before
+    the start) and left out of the pre-trend test; ``att`` stays the mean of ``e >= 0``.
+    Covariates enter as ``covariate:<name>`` terms (after the event-time terms); unit trends
+    are partialled out with the effects and warned about on the result.
     """
 
     #: The options table (:mod:`vrueval.designs.did.options`).
@@ -86,11 +93,19 @@ class EventStudy(_ComparatorDesign):
         *,
         leads: int | None = None,
         lags: int | None = None,
-        reference: int = -1,
+        reference: int | None = None,
         **given: Unpack[DataOptions],
     ) -> None:
         panel, read = design_input.comparator("EventStudy", panel, outcome, given)
         options = cast(ComparatorOptions, read)
+        anticipation = options.get("anticipation", 0)
+        if reference is None:
+            reference = -1 - anticipation if isinstance(anticipation, int) else -1
+        elif isinstance(anticipation, int) and -anticipation <= reference <= -1:
+            raise ValueError(
+                f"reference {reference} lies inside the {anticipation} anticipation period(s) "
+                f"(event times -{anticipation}..-1); choose {-1 - anticipation} or earlier"
+            )
         for name, v in (("leads", leads), ("lags", lags)):
             if v is not None and (not isinstance(v, int) or v < 0):
                 raise ValueError(f"{name} must be a non-negative integer or None, got {v!r}")
@@ -148,23 +163,23 @@ class EventStudy(_ComparatorDesign):
         check_seed(seed, needed=inference == "wild")
         data = self._data
         warnings = list(data.messages)
-        warnings += few_clusters.check(inference, cluster_counts(data), level=level)
+        warnings += check_clusters(inference, data, clustering(data, self._cluster), level=level)
         if data.staggered:
             warnings.append(STAGGER_WARNING)
+        warnings += self._option_warnings()
         f = data.frame
         x, times = event_dummies(f["event"].to_numpy(), self.leads, self.lags, self.reference)
-        terms = [f"att:e={k}" for k in times]
-        fe = TwoWayFE(data.unit_code, data.period_code, f["weight"].to_numpy(dtype=float))
-        fit = ols_absorbed(fe, f["y"].to_numpy(dtype=float), x)
-        clusters = data.unit_code
+        fe, fit, terms, how = self._fit_ols(data, x, [f"att:e={k}" for k in times])
+        n_event = len(times)
         diag = self._diagnostics(data, len(f))
-        cov = inf.covariance(fit, fe, clusters, "cr2" if inference == "cr2" else "cr1", rule)
+        cov = inf.covariance(fit, fe, how, "cr2" if inference == "cr2" else "cr1", rule)
+        warnings += _psd_warning(cov)
         if inference == "wild":
             table, more, resampling = inf.wild_table(
                 terms,
                 fit,
                 fe,
-                clusters,
+                how,
                 level=level,
                 seed=seed,
                 draws=draws,
@@ -176,7 +191,7 @@ class EventStudy(_ComparatorDesign):
         else:
             table = inf.vcov_table(terms, fit.coef, cov, level)
         post = [i for i, k in enumerate(times) if k >= 0]
-        w = np.zeros(len(times))
+        w = np.zeros(len(terms))
         w[post] = 1 / len(post)
         att_se = float(np.sqrt(w @ cov.vcov @ w))
         # the contrast's own df (CR2: Bell-McCaffrey for w'beta; CR1: G - 1)
@@ -185,7 +200,7 @@ class EventStudy(_ComparatorDesign):
         table = pd.concat([att, table], ignore_index=True)
         table["inference"] = inference
         table.loc[0, "inference"] = "cr2" if inference == "cr2" else "cr1"
-        leads_idx = [i for i, k in enumerate(times) if k < 0]
+        leads_idx = [i for i, k in enumerate(times) if k < -self.anticipation]
         pre = None
         if leads_idx:
             pre = inf.wald_pretrend(fit.coef, cov.vcov, leads_idx, terms, float(cov.n_clusters - 1))
@@ -223,5 +238,7 @@ class EventStudy(_ComparatorDesign):
             trends=self._trends(data),
             comparators=data.chosen.table(),
             pretrend_test=pre,
-            event_vcov=pd.DataFrame(cov.vcov, index=terms, columns=terms),
+            event_vcov=pd.DataFrame(
+                cov.vcov[:n_event, :n_event], index=terms[:n_event], columns=terms[:n_event]
+            ),
         )

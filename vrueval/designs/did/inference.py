@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from vrueval.designs.did.model import OLSFit, TwoWayFE
+from vrueval.designs.did.regressors import Clustering
 from vrueval.inference import cluster, randomization, wild_bootstrap
 from vrueval.inference.draws import attainable_p_warning, counted_p_warnings
 from vrueval.inference.intervals import wald_table
@@ -32,21 +34,30 @@ def param_count(fe: TwoWayFE, k: int) -> ParamCount:
 def covariance(
     fit: OLSFit,
     fe: TwoWayFE,
-    clusters: np.ndarray,
+    clusters: np.ndarray | Clustering,
     kind: str,
     small_sample: SmallSample = DEFAULT_SMALL_SAMPLE,
 ) -> cluster.ClusterCovariance:
-    """CR1 (with the ``small_sample`` rule) or CR2 covariance of an absorbed OLS fit."""
+    """CR1 (with the ``small_sample`` rule; two-way where ``clusters`` has two dimensions) or
+    CR2 covariance of an absorbed OLS fit. ``clusters`` is one array of labels (unit
+    clusters, effects counted as nested) or a :class:`Clustering`."""
+    how = _clustering(clusters, fe)
     if kind == "cr2":
-        return cluster.cr2(fit.x, fit.resid, clusters, fe.absorb_star, fe.weights)
-    return cluster.cr1(
+        return cluster.cr2(fit.x, fit.resid, how.one_way, fe.absorb_star, fe.weights)
+    return cluster.cr1_multiway(
         fit.x * fit.resid[:, None],
         fit.xtx_inv,
-        clusters,
+        how.codes,
         n_obs=len(fit.y),
-        count=param_count(fe, fit.x.shape[1]),
+        count=how.count(fe, fit.x.shape[1]),
         small_sample=small_sample,
     )
+
+
+def _clustering(clusters: np.ndarray | Clustering, fe: TwoWayFE) -> Clustering:
+    if isinstance(clusters, Clustering):
+        return clusters
+    return Clustering(("unit",), (np.asarray(clusters),), True, False)
 
 
 def vcov_table(
@@ -69,7 +80,7 @@ def wild_table(
     terms: list[str],
     fit: OLSFit,
     fe: TwoWayFE,
-    clusters: np.ndarray,
+    clusters: np.ndarray | Clustering,
     *,
     level: float,
     seed: int | None,
@@ -84,14 +95,15 @@ def wild_table(
     p-value within Monte Carlo error of ``1 - level``, or an enumeration of Rademacher sign
     patterns too small to reject at ``level`` (:mod:`vrueval.inference.draws`).
     """
-    cov = covariance(fit, fe, clusters, "cr1", small_sample)
+    how = _clustering(clusters, fe)
+    cov = covariance(fit, fe, how, "cr1", small_sample)
     table = vcov_table(terms, fit.coef, cov, level)
     factor = float(
         cr1_factor(
             small_sample,
             n_obs=len(fit.y),
             n_clusters=cov.n_clusters,
-            count=param_count(fe, fit.x.shape[1]),
+            count=how.count(fe, fit.x.shape[1]),
         )
     )
     info: dict[str, Any] = {}
@@ -100,7 +112,7 @@ def wild_table(
         res = wild_bootstrap.wild_cluster_bootstrap(
             fit.x[:, j],
             fit.y,
-            clusters,
+            how.one_way,
             fe.absorb_star,
             others=others if others.shape[1] else None,
             draws=draws,
@@ -133,7 +145,7 @@ def randomization_table(
     term: str,
     fit: OLSFit,
     fe: TwoWayFE,
-    clusters: np.ndarray,
+    clusters: np.ndarray | Clustering,
     unit_code: np.ndarray,
     after: np.ndarray,
     assignment: np.ndarray,
@@ -150,19 +162,30 @@ def randomization_table(
     "coefficient" the estimate. Returns the table, diagnostics and the warnings the result must
     carry (a sampled p-value within Monte Carlo error of ``1 - level``; the attainable-p floor of
     an exact enumeration is checked with the clusters, by
-    :func:`vrueval.inference.few_clusters.check`).
+    :func:`vrueval.inference.few_clusters.check`). With more columns than the treatment
+    (covariates, which do not depend on the assignment), they are partialled out with the
+    effects before permuting (Frisch-Waugh-Lovell); ``fit`` has the treatment first.
     """
+    how = _clustering(clusters, fe)
     n_units = len(assignment)
     cols = np.zeros((len(unit_code), n_units))
     cols[np.arange(len(unit_code)), unit_code] = after.astype(float)
-    q_cols = fe.absorb_star(fe.sqrt_w[:, None] * cols)
+    # the other columns (absorbed already): projecting them off completes the FWL step
+    others = fit.x[:, 1:]
+    proj = np.linalg.pinv(others.T @ others, hermitian=True) if others.shape[1] else None
+
+    def off_others(m: np.ndarray) -> np.ndarray:
+        return m if proj is None else m - others @ (proj @ (others.T @ m))
+
+    y = off_others(fit.y)
+    q_cols = off_others(fe.absorb_star(fe.sqrt_w[:, None] * cols))
     blocks = (
-        randomization.ClusterBlocks.from_columns(q_cols, fit.y, clusters)
+        randomization.ClusterBlocks.from_columns(q_cols, y, how.one_way)
         if statistic == "t"
         else None
     )
     res = randomization.permutation_test(
-        q_cols.T @ fit.y,
+        q_cols.T @ y,
         q_cols.T @ q_cols,
         assignment,
         permutations=permutations,
@@ -171,8 +194,8 @@ def randomization_table(
         statistic=statistic,
         blocks=blocks,
     )
-    cov = covariance(fit, fe, clusters, "cr1", small_sample)
-    table = vcov_table([term], fit.coef, cov, level)
+    cov = covariance(fit, fe, how, "cr1", small_sample)
+    table = vcov_table([term], fit.coef[:1], _first(cov), level)
     table.loc[0, ["conf_low", "conf_high", "p_value"]] = [res.conf_low, res.conf_high, res.p_value]
     table["df"] = np.nan
     warnings = (
@@ -187,6 +210,11 @@ def randomization_table(
         },
         warnings,
     )
+
+
+def _first(cov: cluster.ClusterCovariance) -> cluster.ClusterCovariance:
+    """The covariance of the first coefficient alone."""
+    return replace(cov, vcov=cov.vcov[:1, :1], df=cov.df[:1])
 
 
 def wald_pretrend(

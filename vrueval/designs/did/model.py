@@ -36,16 +36,23 @@ class TwoWayFE:
         Codes 0..N-1 and 0..T-1 of each observation.
     weights : array, optional
         Analytic weights (e.g. population); the projection is the weighted one.
+    extra : array (n x m), optional
+        Further nuisance columns on the original scale (e.g. unit-specific linear trends),
+        partialled out after the effects: the projection is off effects and ``extra`` together.
 
     Notes
     -----
     The unit effects are eliminated in closed form; the period effects then solve a T x T
     system (the Schur complement), so the residuals are exact to rounding for any pattern of
-    missing cells. Cost O(n k + N T + T^3) for k columns.
+    missing cells. Cost O(n k + N T + T^3) for k columns; ``extra`` adds O(n m k).
     """
 
     def __init__(
-        self, unit: np.ndarray, period: np.ndarray, weights: np.ndarray | None = None
+        self,
+        unit: np.ndarray,
+        period: np.ndarray,
+        weights: np.ndarray | None = None,
+        extra: np.ndarray | None = None,
     ) -> None:
         self.unit = np.asarray(unit, dtype=np.int64)
         self.period = np.asarray(period, dtype=np.int64)
@@ -69,14 +76,34 @@ class TwoWayFE:
         if self.n_periods > 1:
             self._schur_inv[1:, 1:] = np.linalg.pinv(schur[1:, 1:], hermitian=True)
         self.balanced = bool(np.all(self._C > 0)) and self.n == self.n_units * self.n_periods
+        self._extra: FloatArray | None = None  # absorbed extra columns, star space
+        self._extra_pinv: FloatArray | None = None
+        self.n_extra = 0
+        if extra is not None and np.asarray(extra).size:
+            z = np.atleast_2d(np.asarray(extra, dtype=float).T).T
+            zs = self._absorb_effects(self.sqrt_w[:, None] * z)
+            gram = zs.T @ zs
+            # rank by the absorbed columns' own length: a column the effects span is redundant
+            self.n_extra = int(np.linalg.matrix_rank(zs, tol=1e-9 * max(1.0, np.abs(zs).max())))
+            self._extra = zs
+            self._extra_pinv = np.linalg.pinv(gram, hermitian=True, rcond=1e-10)
 
     @property
     def n_effects(self) -> int:
-        """Number of linearly independent fixed-effect parameters (N + T - 1)."""
-        return self.n_units + self.n_periods - 1
+        """Number of linearly independent nuisance parameters: N + T - 1 effects and the
+        rank of ``extra`` beyond them."""
+        return self.n_units + self.n_periods - 1 + self.n_extra
 
     def residualize(self, values: FloatArray) -> FloatArray:
-        """Weighted residuals of ``values`` (n or n x k, original scale) on the fixed effects."""
+        """Weighted residuals of ``values`` (n or n x k, original scale) on the fixed effects
+        (and any ``extra`` columns)."""
+        if self._extra is None:
+            return self._residualize_effects(values)
+        v = np.asarray(values, dtype=float)
+        s = self.sqrt_w if v.ndim == 1 else self.sqrt_w[:, None]
+        return self.absorb_star(s * v) / s
+
+    def _residualize_effects(self, values: FloatArray) -> FloatArray:
         v = np.asarray(values, dtype=float)
         flat = v.ndim == 1
         m = v[:, None] if flat else v
@@ -90,10 +117,21 @@ class TwoWayFE:
         return out[:, 0] if flat else out
 
     def absorb_star(self, values: FloatArray) -> FloatArray:
-        """The residual maker in sqrt(w)-scaled space: ``M v = sqrt(w) * R_w(v / sqrt(w))``."""
+        """The residual maker in sqrt(w)-scaled space: ``M v = sqrt(w) * R_w(v / sqrt(w))``,
+        off the effects and any ``extra`` columns."""
+        out = self._absorb_effects(values)
+        if self._extra is None or self._extra_pinv is None:
+            return out
+        zs = self._extra
+        flat = out.ndim == 1
+        m = out[:, None] if flat else out
+        m = m - zs @ (self._extra_pinv @ (zs.T @ m))
+        return m[:, 0] if flat else m
+
+    def _absorb_effects(self, values: FloatArray) -> FloatArray:
         v = np.asarray(values, dtype=float)
         s = self.sqrt_w if v.ndim == 1 else self.sqrt_w[:, None]
-        return s * self.residualize(v / s)
+        return s * self._residualize_effects(v / s)
 
 
 def _sums(codes: np.ndarray, m: FloatArray, size: int) -> FloatArray:

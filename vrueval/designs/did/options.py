@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from vrueval.data.design_input import COVARIATE_COLUMNS, FRAME_OPTIONS
+from vrueval.data.design_input import FRAME_OPTIONS
 from vrueval.designs.did.comparators import COMPARATOR_RULES
-from vrueval.designs.did.data import MISSINGS
+from vrueval.designs.did.data import CLUSTER_DIMENSIONS, MISSINGS
 from vrueval.designs.did.inference import INFERENCES
 from vrueval.inference.randomization import STATISTICS
 from vrueval.inference.small_sample import DEFAULT_SMALL_SAMPLE, SMALL_SAMPLES
@@ -22,7 +22,7 @@ from vrueval.options import Option, OptionsTable
 
 Estimator = Literal["twfe", "2x2", "poisson"]
 Scale = Literal["value", "rate"]
-Weighting = Literal["none", "population"]
+Weighting = Literal["none", "population", "panel"]
 ESTIMATORS: tuple[str, ...] = get_args(Estimator)
 SCALES: tuple[str, ...] = get_args(Scale)
 WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
@@ -36,13 +36,34 @@ COMPARATOR: tuple[Option, ...] = (
     Option("exclude", "areas", ()),
     Option("n_similar", "int", 12),
     Option("scale", "str", "value", SCALES),
-    Option("weights", "str", "none", WEIGHTINGS, doc="population weights, not bootstrap ones"),
+    Option(
+        "weights",
+        "str | column",
+        "none",
+        WEIGHTINGS,
+        doc="population, or the panel's weights ('panel'; a DataFrame: a column); not bootstrap",
+    ),
     Option("window", "(period, period)", (None, None)),
     Option("per", "float", 100_000.0),
     Option("missing", "str", "drop_units", MISSINGS),
     Option("unit", "column", None, frame=True, doc="the unit column of a DataFrame"),
     *FRAME_OPTIONS,
-    COVARIATE_COLUMNS,
+    # rows after the frame roles replace theirs: these apply to a Panel too
+    Option(
+        "covariates",
+        "names | columns",
+        (),
+        doc="time-varying covariates: the panel's carried ones, 'population' or other outcomes",
+    ),
+    Option(
+        "cluster",
+        "str | (str, str)",
+        "unit",
+        CLUSTER_DIMENSIONS,
+        doc="'unit', 'period', the panel's 'cluster' column (a DataFrame: columns); two: CGM",
+    ),
+    Option("anticipation", "int", 0, doc="periods before the start kept out of the baseline"),
+    Option("unit_trends", "bool", False, doc="unit-specific linear trends (warned about)"),
 )
 
 _WILD = ("wild",)
@@ -92,7 +113,7 @@ EVENT_STUDY = OptionsTable.of(
         *COMPARATOR,
         Option("leads", "int", None),
         Option("lags", "int", None),
-        Option("reference", "int", -1),
+        Option("reference", "int", None, doc="None: -1 - anticipation"),
     ],
     fit=_fit(("cr1", "cr2", "wild")),
 )
