@@ -25,6 +25,7 @@ import pytest
 import vrueval as ve
 from vrueval.data.periods import display
 from vrueval.designs.did.regressors import TRENDS_WARNING
+from vrueval.inference.few_clusters import TooFewClusters
 
 REF = Path(__file__).parent / "reference"
 R = json.loads((REF / "did_complete_reference.json").read_text())
@@ -290,3 +291,97 @@ def test_refusals_name_what_is_wrong() -> None:
             covariates=["x"],
             **ROLES,
         ).fit()
+
+
+SPEC = """
+[analysis]
+name = "did_options_spec"
+title = "DiD with every new option from a spec"
+design = "{design}"
+seed = 1
+
+[data]
+dataset = "knife_quarterly"
+outcome = "knife_offences"
+
+[design]
+start = "2016Q2"
+covariates = ["population"]
+weights = "population"
+cluster = ["unit", "period"]
+anticipation = 1
+unit_trends = true
+{more}
+"""
+
+
+@pytest.mark.parametrize("design", ["DiD", "EventStudy"])
+def test_the_spec_path_takes_every_option(tmp_path: Path, design: str) -> None:
+    """The options table makes them spec keys: a spec gives the numbers the API gives."""
+    from vrueval.analysis import load_spec
+    from vrueval.analysis.runner import run_spec
+
+    more = "leads = 3\nlags = 2\n" if design == "EventStudy" else ""
+    path = tmp_path / "spec.toml"
+    path.write_text(SPEC.format(design=design, more=more))
+    document = run_spec(load_spec(path))
+    extra = {"leads": 3, "lags": 2} if design == "EventStudy" else {}
+    direct = getattr(ve, design)(
+        ve.datasets.knife_quarterly(),
+        "knife_offences",
+        start="2016Q2",
+        covariates=["population"],
+        weights="population",
+        cluster=["unit", "period"],
+        anticipation=1,
+        unit_trends=True,
+        **extra,
+    ).fit()
+    got = pd.DataFrame(document["effects"])
+    want = direct.effects()
+    assert list(got["term"]) == list(want["term"])
+    np.testing.assert_allclose(got["std_error"], want["std_error"], rtol=1e-12)
+    assert "covariate:population" in set(got["term"])
+    assert TRENDS_WARNING in document["result"]["warnings"]
+
+
+def test_few_clusters_rule_applies_to_the_cluster_column() -> None:
+    """One treated cluster is refused as it is with unit clusters; few treated clusters warn."""
+    one = INPUTS.assign(group=np.where(INPUTS["treated"] == 1, "T", INPUTS["region"]))
+    design = ve.DiD(
+        one[["force", "fy", "css_violence", "population", "group"]],
+        "css_violence",
+        treated=TREATED,
+        start="2019/20",
+        cluster="group",
+        **ROLES,
+    )
+    with pytest.raises(TooFewClusters, match="one treated cluster"):
+        design.fit()
+    # the treated forces in 3 clusters: CR1 is warned about (fewer than 10 treated clusters)
+    three = {f: f"T{i % 3}" for i, f in enumerate(TREATED)}
+    few = INPUTS.assign(group=INPUTS["force"].map(three).fillna(INPUTS["region"]))
+    res = ve.DiD(
+        few[["force", "fy", "css_violence", "population", "group"]],
+        "css_violence",
+        treated=TREATED,
+        start="2019/20",
+        cluster="group",
+        **ROLES,
+    ).fit()
+    assert any("only 3 treated clusters" in w for w in res.warnings)
+
+
+def test_wild_bootstrap_clusters_by_the_cluster_column() -> None:
+    """The wild bootstrap draws one weight a region: with 10 regions Rademacher enumerates
+    all 2^10 sign patterns; its p-value is a multiple of 1/1024 and its standard error is the
+    region-clustered CR1."""
+    design = did("officers", "region", covariates=["officers"], cluster="region")
+    res = design.fit("wild", seed=1, boot_weights="rademacher", draws=9999)
+    assert res.diagnostics["bootstrap_enumerated"] is True
+    assert res.diagnostics["bootstrap_draws"] == 2**10
+    att = res.effects().set_index("term").loc["att"]
+    assert att["std_error"] == pytest.approx(
+        design.fit().effects().set_index("term").loc["att", "std_error"], rel=1e-12
+    )
+    assert (att["p_value"] * 1024) == pytest.approx(round(att["p_value"] * 1024), abs=1e-9)

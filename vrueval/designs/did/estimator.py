@@ -481,8 +481,7 @@ class DiD(_ComparatorDesign):
         with its columns named by role: ``unit=``, ``time=``, ``population=``, ``treated=`` (a
         0/1 column) or ``first_treated=``, and ``geography=`` (``"custom"`` by default), as
         :mod:`vrueval.data.design_input` reads them (the same validator; identical numbers).
-        ``weights=`` (a column), ``cluster=`` (other than the unit) and ``covariates=`` are
-        refused until the estimators use them.
+        There ``covariates=``, ``cluster=`` and ``weights=`` name columns (below).
     outcome : str
         Outcome name in the panel (the outcome column of a DataFrame).
     start : period label, or mapping unit -> label
@@ -503,8 +502,32 @@ class DiD(_ComparatorDesign):
     scale : {"value", "rate"}
         Model the value as published, or per ``per`` population (for "poisson", "rate" means a
         log-population offset on the counts).
-    weights : {"none", "population"}
-        Population (analytic) weights for the OLS estimators.
+    weights : {"none", "population", "panel"} or a DataFrame column
+        Analytic weights for the OLS estimators: population, or the weights the panel carries
+        ("panel"; a DataFrame's ``weights=<column>`` becomes these), observation or unit
+        weights alike. A zero or negative weight where the outcome is observed is refused; a
+        missing one makes the cell missing (``missing``).
+    covariates : list of str
+        Time-varying covariates, entered linearly beside the treatment in TWFE and the 2x2
+        (pre/post means): a covariate the panel carries (a DataFrame's columns), "population"
+        or another outcome of the panel. Each is reported as its own term
+        ``covariate:<name>``; ``att`` keeps its name. A covariate the unit or period effects
+        absorb is refused by name; a missing value makes its cell missing (``missing``), never
+        zero. Estimand: the ATT under parallel trends conditional on the covariates' linear
+        effect (a "bad control" if the treatment moves the covariate).
+    cluster : str or (str, str)
+        What the standard errors cluster by: "unit" (default), "period", or the panel's own
+        "cluster" column (a DataFrame: ``cluster=<column>``, e.g. local authorities by force);
+        two of them cluster two ways (Cameron, Gelbach and Miller 2011; CR1 only, with
+        ``min(G) - 1`` df and negative eigenvalues set to zero, warned). The few-clusters rule
+        applies to each dimension.
+    anticipation : int
+        Periods before each start in which treatment may already act: they leave the baseline
+        and get their own coefficient (term ``anticipation``; the 2x2 drops them); the ATT is
+        the effect from the start.
+    unit_trends : bool
+        Unit-specific linear trends (partialled out with the effects). They absorb part of any
+        effect that grows after the start; the result carries a warning saying so.
     intensity : mapping area -> float, optional
         Continuous treatment: ``D_it = intensity_i * post_t`` (e.g. the share of a region's
         population covered by a VRU). Units without an entry have intensity 0.
@@ -523,11 +546,17 @@ class DiD(_ComparatorDesign):
     and ``result.comparators()``; with ``missing="unbalanced"`` every kept unit's left-out cells
     are listed in ``result.warnings``. Leaving out suppressed cells (small counts) is not
     missing at random: the unit's fitted level rests on its other periods. Standard errors are
-    clustered by unit; :func:`vrueval.inference.few_clusters.check` refuses an inference the
-    clusters cannot support (one treated or one untreated unit with "cr1", "cr2" or "wild",
-    treated meaning a non-zero treatment in some fitted cell, for an intensity too; fewer than
-    three units for any) and puts a warning on the result where few treated units
-    make it approximate. The CR1 small-sample rule is ``fit(small_sample=...)``.
+    clustered by unit unless ``cluster`` says otherwise;
+    :func:`vrueval.inference.few_clusters.check` refuses an inference the clusters cannot
+    support (one treated or one untreated cluster with "cr1", "cr2" or "wild", treated meaning
+    a non-zero treatment in some fitted cell, for an intensity too; fewer than three clusters
+    for any) and puts a warning on the result where few treated clusters
+    make it approximate. The CR1 small-sample rule is ``fit(small_sample=...)``; with a cluster
+    other than the unit, the fixed effects it nests are those left out of ``K`` by "fixest".
+
+    References (the options): Cameron, A. C., Gelbach, J. B. and Miller, D. L. (2011). Robust
+    inference with multiway clustering. *JBES* 29(2), 238-249. Wolfers, J. (2006). *AER* 96(5),
+    1802-1820, and Borusyak, Jaravel and Spiess (2024), on what unit trends absorb.
     """
 
     #: The options table (:mod:`vrueval.designs.did.options`).
