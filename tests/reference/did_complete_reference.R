@@ -123,4 +123,16 @@ d <- es3$d
 f_es3 <- as.formula(paste("css_violence ~", paste(es3$names, collapse = " + "), fe))
 out$event_anticipation_unit <- robust(f_es3, es3$names, "force", types = "stata")
 
+# the canonical 2x2 with the covariate and one anticipation period: each force's means before
+# (FY2011/12-2017/18; 2018/19 left out for every force) and from the start
+d <- d_saved
+keep <- d[d$fy_end != 2019, ]
+keep$after <- as.integer(keep$fy_end >= 2020)
+m <- aggregate(cbind(css_violence, officers) ~ force + after, data = keep, FUN = mean)
+m$treated <- d$treated[match(m$force, d$force)]
+m$post <- m$treated * m$after
+d <- m
+out$two_by_two_anticipation_unit <- robust(css_violence ~ post + officers + factor(force) +
+                                             factor(after), cov_terms, "force", types = "stata")
+
 writeLines(to_json(out), "tests/reference/did_complete_reference.json")

@@ -332,8 +332,9 @@ def collapse_two_periods(data: DiDData) -> DiDData:
         # into the comparison
         raise ValueError("the canonical 2x2 needs a balanced panel; use estimator='twfe'")
     if f["anticipating"].any():
-        # anticipation periods belong to neither the baseline nor the treated period
-        f = f[~f["anticipating"]]
+        # anticipation periods belong to neither the baseline nor the treated period, for the
+        # comparators too (the same calendar periods on both sides of the comparison)
+        f = f[~f["period"].isin(f.loc[f["anticipating"], "period"])]
     covs = data.covariate_columns
     if "cluster" in f and (f.groupby("unit")["cluster"].nunique() > 1).any():
         raise ValueError("the canonical 2x2 needs each unit in one cluster; use estimator='twfe'")

@@ -43,6 +43,11 @@ from vrueval.designs.did.data import (
     keep_rows,
     prepare,
 )
+from vrueval.designs.did.doubly_robust import (
+    OVERLAP_WARNING,
+    clustered_std_error,
+    doubly_robust,
+)
 from vrueval.designs.did.model import (
     OLSFit,
     TwoWayFE,
@@ -73,7 +78,7 @@ from vrueval.designs.did.results import DiDResult
 from vrueval.designs.fit_options import check_applies
 from vrueval.inference import cluster, few_clusters
 from vrueval.inference.draws import check_draws
-from vrueval.inference.intervals import check_level
+from vrueval.inference.intervals import check_level, wald_table
 from vrueval.inference.randomization import STATISTICS, Statistic
 from vrueval.inference.seeds import check_seed
 from vrueval.inference.small_sample import (
@@ -461,6 +466,39 @@ def _check_fit_options(
     return level, check_small_sample(given["small_sample"])
 
 
+def _check_doubly_robust(options: Mapping[str, Any], intensity: object) -> None:
+    """What the doubly robust 2x2 needs: covariates, a binary treatment, no trends or weights,
+    one-way clusters and a balanced panel."""
+    if not options.get("covariates"):
+        raise ValueError("estimator='dr' needs covariates= (without them it is the 2x2)")
+    if intensity is not None:
+        raise ValueError("estimator='dr' needs a binary treatment, not an intensity")
+    if options.get("unit_trends", False):
+        raise ValueError("unit_trends needs more than two periods; use estimator='twfe'")
+    if options.get("weights", "none") != "none":
+        raise ValueError("estimator='dr' takes no weights yet")
+    cluster_option = options.get("cluster", "unit")
+    if not isinstance(cluster_option, str) and len(tuple(cluster_option)) > 1:
+        raise ValueError("estimator='dr' clusters one way only")
+    if cluster_option == "period" or (
+        not isinstance(cluster_option, str) and "period" in cluster_option
+    ):
+        raise ValueError("estimator='dr' has one row a unit: it cannot cluster by period")
+    if options.get("missing", "drop_units") != "drop_units":
+        raise ValueError("estimator='dr' needs a balanced panel (missing='drop_units')")
+
+
+def _doubly_robust_table(
+    collapsed: DiDData, how: Clustering, level: float
+) -> tuple[pd.DataFrame, list[str]]:
+    """The doubly robust ATT with its clustered influence-function standard error (normal)."""
+    fit = doubly_robust(collapsed)
+    before = ~collapsed.frame["after"].to_numpy()
+    se, _ = clustered_std_error(fit, how.one_way[before])
+    table = wald_table(["att"], [fit.att], [se], level=level).assign(inference="influence")
+    return table, ([OVERLAP_WARNING + fit.overlap] if fit.overlap else [])
+
+
 def _psd_warning(cov: cluster.ClusterCovariance) -> list[str]:
     if not cov.psd_fixed:
         return []
@@ -587,6 +625,8 @@ class DiD(_ComparatorDesign):
                 raise ValueError(f"{name}= applies to the OLS estimators ('twfe', '2x2')")
         if estimator == "2x2" and options.get("unit_trends", False):
             raise ValueError("unit_trends needs more than two periods; use estimator='twfe'")
+        if estimator == "dr":
+            _check_doubly_robust(options, intensity)
         self._estimator = estimator
         if intensity is not None:
             if isinstance(options.get("start"), Mapping):
@@ -675,8 +715,9 @@ class DiD(_ComparatorDesign):
                 "small_sample": small_sample,
             },
         )
-        if self._estimator == "poisson" and inference != "cr1":
-            raise ValueError("Poisson DiD supports inference='cr1' only")
+        if self._estimator in ("poisson", "dr") and inference != "cr1":
+            name = "Poisson" if self._estimator == "poisson" else "The doubly robust"
+            raise ValueError(f"{name} DiD supports inference='cr1' only")
         check_seed(seed, needed=inference in ("wild", "randomization"))
         if inference == "randomization" and self._anticipation:
             raise ValueError(
@@ -691,19 +732,21 @@ class DiD(_ComparatorDesign):
             warnings += dropped
         how = clustering(data, self._cluster)
         warnings += check_clusters(
-            inference,
+            "influence" if self._estimator == "dr" else inference,
             data,
             how,
             level=level,
             assignments=few_clusters.distinct_assignments(data.assignment),
         )
+        if data.staggered and self._estimator == "dr":
+            raise ValueError("the doubly robust 2x2 needs one common start")
         if data.staggered:
             if inference == "randomization":
                 raise ValueError("randomization inference here needs one common start")
             warnings.append(STAGGER_WARNING)
         warnings += self._option_warnings()
         trends = self._trends(data)
-        if self._estimator == "2x2":
+        if self._estimator in ("2x2", "dr"):
             data = collapse_two_periods(data)
             how = clustering(data, self._cluster)
         f = data.frame
@@ -711,6 +754,10 @@ class DiD(_ComparatorDesign):
         diag = self._diagnostics(data, len(f))
         if self._estimator == "poisson":
             table = self._poisson(data, d, level, rule, how)
+        elif self._estimator == "dr":
+            table, overlap = _doubly_robust_table(data, how, level)
+            warnings += overlap
+            diag["n_clusters"] = int(len(np.unique(how.one_way)))
         else:
             x, main = d[:, None], ["att"]
             if self._anticipation and self._estimator == "twfe":
@@ -762,13 +809,18 @@ class DiD(_ComparatorDesign):
         if "inference" not in table:
             table["inference"] = inference
         random = inference in ("wild", "randomization")
-        names = {"twfe": "TWFE", "2x2": "2x2", "poisson": "Poisson PML"}
+        names = {
+            "twfe": "TWFE",
+            "2x2": "2x2",
+            "poisson": "Poisson PML",
+            "dr": "doubly robust 2x2",
+        }
         settings = self._settings(
             data,
             estimator=self._estimator,
             inference=inference,
             intensity=self.intensity,
-            **({"small_sample": rule} if inference != "cr2" else {}),
+            **({"small_sample": rule} if inference != "cr2" and self._estimator != "dr" else {}),
             **({"draws": draws, "boot_weights": boot_weights} if inference == "wild" else {}),
             **(
                 {"permutations": permutations, "ri_statistic": ri_statistic}

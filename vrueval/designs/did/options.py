@@ -20,7 +20,7 @@ from vrueval.inference.small_sample import DEFAULT_SMALL_SAMPLE, SMALL_SAMPLES
 from vrueval.inference.wild_bootstrap import BOOT_WEIGHTS
 from vrueval.options import Option, OptionsTable
 
-Estimator = Literal["twfe", "2x2", "poisson"]
+Estimator = Literal["twfe", "2x2", "poisson", "dr"]
 Scale = Literal["value", "rate"]
 Weighting = Literal["none", "population", "panel"]
 ESTIMATORS: tuple[str, ...] = get_args(Estimator)
