@@ -438,3 +438,38 @@ def test_two_by_two_with_a_covariate_and_anticipation() -> None:
     with the covariate's means beside the treatment: lm_robust on the collapsed means."""
     res = did("officers", covariates=["officers"], estimator="2x2", anticipation=1)
     agree(res.fit(small_sample="stata"), R["two_by_two_anticipation_unit"]["stata"])
+
+
+def test_randomization_inference_partials_out_the_covariates() -> None:
+    """Exact randomization inference with a covariate, 3 treated of 8 forces (56
+    re-assignments), against brute force: each re-assignment's coefficient from a full dummy
+    regression with the covariate (numpy least squares)."""
+    units = [*TREATED[:3], *sorted(set(INPUTS["force"]) - set(TREATED))[:5]]
+    data = INPUTS[INPUTS["force"].isin(units)]
+    res = ve.DiD(
+        data[["force", "fy", "css_violence", "population", "officers"]],
+        "css_violence",
+        treated=TREATED[:3],
+        start="2019/20",
+        covariates=["officers"],
+        **ROLES,
+    ).fit("randomization", seed=1, ri_statistic="coefficient")
+    from itertools import combinations
+
+    unit_dummies = pd.get_dummies(data["force"], dtype=float).to_numpy()
+    year_dummies = pd.get_dummies(data["fy"], dtype=float).to_numpy()[:, 1:]
+    after = (data["fy_end"] >= 2020).to_numpy(dtype=float)
+
+    def coefficient(treated: tuple[str, ...]) -> float:
+        d = data["force"].isin(treated).to_numpy(dtype=float) * after
+        x = np.column_stack([d, data["officers"], unit_dummies, year_dummies])
+        return float(np.linalg.lstsq(x, data["css_violence"].to_numpy(), rcond=None)[0][0])
+
+    observed = coefficient(tuple(TREATED[:3]))
+    draws = np.array([coefficient(c) for c in combinations(sorted(units), 3)])
+    want = float(np.mean(np.abs(draws) >= abs(observed) * (1 - 1e-10)))
+    att = res.effects().set_index("term")
+    assert att.loc["att", "estimate"] == pytest.approx(observed, rel=1e-10)
+    assert res.diagnostics["permutation_exact"] and res.diagnostics["permutation_assignments"] == 56
+    assert att.loc["att", "p_value"] == pytest.approx(want, abs=1e-12)
+    assert att.loc["covariate:officers", "inference"] == "cr1"
