@@ -18,6 +18,7 @@ import numpy as np
 
 Backend = Literal["loky", "dask", "ray", "sequential"]
 BACKENDS: tuple[str, ...] = get_args(Backend)
+"""The engines ``pmap`` runs on: local processes (loky), Dask, Ray, or one process in turn."""
 #: The pip extra that installs each cluster engine (the others need nothing beyond vrueval).
 EXTRAS = {"dask": "dask", "ray": "ray"}
 KEYS = ("jobs", "backend", "address")

@@ -136,8 +136,8 @@ _REGISTRY: tuple[Format, ...] = (
     ),
 )
 
-#: Format name -> one-line description (what ``vrueval data load --format`` accepts).
 FORMATS: dict[str, str] = {f.name: f.description for f in _REGISTRY}
+"""Format name -> one-line description (what ``vrueval data load --format`` accepts)."""
 _BY_NAME = {f.name: f for f in _REGISTRY}
 
 

@@ -153,5 +153,6 @@ class StaggeredDiD(StaggeredDesign):
 
 
 CallawaySantAnna = StaggeredDiD
+"""Another name for :class:`~vrueval.StaggeredDiD` (Callaway & Sant'Anna, 2021), the same class."""
 
 __all__ = ["CallawaySantAnna", "StaggeredDiD"]
