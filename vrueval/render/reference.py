@@ -23,6 +23,7 @@ import importlib
 import inspect
 import re
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ SECTION_TITLES = {
     "areas": ("Areas", "Geographies and area registries: forces, LADs, VRU areas, comparators."),
     "sensitivity": ("Sensitivity", "Honest DiD bounds and pre-trend power."),
     "power": ("Power", "Power and minimum detectable effects before an evaluation."),
-    "compute": ("Compute", "One parallel map for the simulation work, on local or cluster engines."),
+    "compute": ("Compute", "One parallel map for simulations, on local or cluster engines."),
 }
 HTML_ONLY = "format:\n  html:\n    number-sections: false\n    toc: true\n"
 INDEX_DESCRIPTION = "Every public name, with its signature, types and docstring"
@@ -135,9 +136,7 @@ def _builder(config: Mapping[str, Any], out_dir: Path) -> Any:
     layout = given or [
         {"title": s.title, "desc": s.desc, "contents": list(s.names)} for s in sections(package)
     ]
-    options = {
-        k: v for k, v in config.items() if k not in {"package", "sections", "dir", "style"}
-    }
+    options = {k: v for k, v in config.items() if k not in {"package", "sections", "dir", "style"}}
     builder = Builder(package=package, sections=layout, dir=str(out_dir), **options)
     builder.out_inventory = str(out_dir / "objects.json")
     return builder
@@ -199,7 +198,9 @@ def build(root: Path, config: Mapping[str, Any] | None = None) -> list[Path]:
     out_dir = root / str(config.get("dir", "reference"))
     out_dir.mkdir(parents=True, exist_ok=True)
     builder = _builder(config, out_dir)
-    with _quiet_griffe():
+    with _quiet_griffe(), warnings.catch_warnings():
+        # quartodoc hands griffe 1 parser options it has deprecated (and ignores)
+        warnings.simplefilter("ignore", DeprecationWarning)
         builder.build()
     links = link_targets(builder.items, str(out_dir))
     pages = sorted(out_dir.glob("*.qmd"))
