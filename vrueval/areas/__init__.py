@@ -35,20 +35,22 @@ from vrueval.areas import registry
 from vrueval.areas.registry import Area
 
 Geography = Literal["force", "region", "lad", "london_borough", "csp", "lsoa", "msoa", "custom"]
+"""The geography of a panel's units (the type of ``Panel.geography``)."""
 Kind = Literal[
     "force", "region", "lad", "london_borough", "csp", "lsoa", "msoa", "custom", "any", "pfa"
 ]
-#: Every geography a panel can have.
+"""A geography, ``"any"`` (a force area or region) or the synonym ``"pfa"``: what lookups take."""
 GEOGRAPHIES: tuple[str, ...] = get_args(Geography)
-#: Other names accepted for a geography.
+"""Every geography a panel can have."""
 SYNONYMS: dict[str, str] = {"pfa": "force"}
-#: The geographies with a registry (names, aliases, tables); "any" is a force area or region.
+"""Other names accepted for a geography."""
 KINDS: tuple[str, ...] = ("force", "region", "lad", "london_borough", "csp", "any")
-#: Statistical areas known by code form only.
+"""The geographies with a registry (names, aliases, tables); "any" is a force area or region."""
 CODE_FORMS: dict[str, re.Pattern[str]] = {
     "lsoa": re.compile(r"^[EW]01\d{6}$"),
     "msoa": re.compile(r"^[EW]02\d{6}$"),
 }
+"""Statistical areas known by code form only: geography -> the pattern of its codes."""
 _WHAT = {
     "force": "police force area",
     "region": "region",

@@ -18,6 +18,7 @@ import numpy as np
 
 Backend = Literal["loky", "dask", "ray", "sequential"]
 BACKENDS: tuple[str, ...] = get_args(Backend)
+"""The engines ``pmap`` runs on: local processes (loky), Dask, Ray, or one process in turn."""
 #: The pip extra that installs each cluster engine (the others need nothing beyond vrueval).
 EXTRAS = {"dask": "dask", "ray": "ray"}
 KEYS = ("jobs", "backend", "address")
@@ -145,8 +146,10 @@ def using(
     """Run the parallel work inside the block (placebo refits, power blocks, calibration
     replicates) as ``compute``, or the current settings with those given replacing them.
 
-    >>> with ve.compute.using(jobs=4):
-    ...     res = ve.ITS(panel, "2019-10", unit="West Midlands").fit(placebo=True)
+    >>> import vrueval as ve
+    >>> with ve.compute.using(jobs=2):  # e.g. around ITS(...).fit(placebo=True)
+    ...     ve.compute.current().jobs
+    2
     """
     settings = (compute or current()).override(jobs, backend, address)
     token = _current.set(settings)

@@ -5,6 +5,7 @@ publisher, edition, source file and its SHA-256. :func:`catalogue` lists them wi
 
 >>> import vrueval as ve
 >>> ve.datasets.knife_quarterly().select(units=["West Midlands"], outcome="knife_offences")
+<Panel count by force, quarter: 1 units x 44 periods (2008Q2..2019Q1), outcomes=['knife_offences']>
 """
 
 from __future__ import annotations

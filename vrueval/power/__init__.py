@@ -4,8 +4,11 @@
 >>> knife = ve.datasets.knife_quarterly()
 >>> res = ve.power.its(knife, unit="West Midlands", outcome="knife_offences", post=8,
 ...                    start="2014Q2", seasonality="dummies", seed=1)
->>> res.mde()       # the fall detectable with 80% power at the 5% level, on every scale
->>> res.plot()      # the power curve
+>>> res.mde()[["method", "effect"]].round(3)  # detectable with 80% power at the 5% level
+       method  effect
+0  simulation  -0.102
+1    analytic  -0.109
+>>> figure = res.plot()      # the power curve
 
 Designs: :func:`its` (ITS and comparative ITS), :func:`did` (TWFE or 2x2 DiD),
 :func:`event_study`, :func:`staggered` (Callaway & Sant'Anna); :func:`mde` returns just the MDE

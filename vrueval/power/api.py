@@ -27,7 +27,14 @@ def mde(design: str, *args: Any, **kwargs: Any) -> pd.DataFrame:
     :func:`~vrueval.power.event_study` or :func:`~vrueval.power.staggered`; the power curve is
     skipped (``effects=[0.0]``).
 
-    >>> ve.power.mde("did", knife, "knife_offences", n_treated=18, post=8, seed=1)
+    >>> import vrueval as ve
+    >>> knife = ve.datasets.knife_quarterly()
+    >>> table = ve.power.mde("its", knife, unit="West Midlands", outcome="knife_offences",
+    ...                      post=8, start="2014Q2", seasonality="dummies", seed=1)
+    >>> table[["method", "effect"]].round(3)
+           method  effect
+    0  simulation  -0.102
+    1    analytic  -0.109
     """
     if design not in _DESIGNS:
         raise ValueError(f"design must be one of {tuple(_DESIGNS)}, got {design!r}")

@@ -25,7 +25,16 @@ from vrueval.render.options import cell_options
 from vrueval.render.pandoc import run_pandoc
 from vrueval.render.qmd import Chunk, Document, Markdown, substitute_inline
 
-METADATA_KEYS = ("title", "subtitle", "author", "date", "abstract", "lang", "keywords")
+METADATA_KEYS = (
+    "title",
+    "pagetitle",
+    "subtitle",
+    "author",
+    "date",
+    "abstract",
+    "lang",
+    "keywords",
+)
 IMAGE_TYPES = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

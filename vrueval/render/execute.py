@@ -147,6 +147,8 @@ def execute(document: Document, defaults: Mapping[str, Any], timeout: int = 900)
         notebook.cells.append(cell)
         where.append(("chunk", index, block.line))
 
+    if len(notebook.cells) == 1:  # nothing to run (a reference page): no kernel to start
+        return Executed(outputs={}, inline={})
     client = NotebookClient(
         notebook,
         kernel_name=KERNEL_NAME,

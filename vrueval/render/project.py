@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from vrueval.render import cache as cache_mod
-from vrueval.render import compose, options, pandoc, qmd, transform
+from vrueval.render import compose, options, pandoc, qmd, reference, transform
 from vrueval.render.execute import execute
 
 FORMATS = ("html", "pdf")
@@ -75,6 +75,17 @@ def report_files(root: Path, config: Mapping[str, Any]) -> list[Path]:
     return found
 
 
+def document_formats(front_matter: Mapping[str, Any], formats: Sequence[str]) -> tuple[str, ...]:
+    """The requested formats a document renders to: all of them, unless its front matter names
+    its own (``format: html``, or a mapping whose keys are formats; ``typst`` is our PDF)."""
+    declared = front_matter.get("format")
+    if declared is None:
+        return tuple(formats)
+    names = [declared] if isinstance(declared, str) else list(declared)
+    wanted = {"pdf" if str(n).startswith(("typst", "pdf")) else str(n) for n in names}
+    return tuple(f for f in formats if f in wanted)
+
+
 def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -103,9 +114,11 @@ def render_document(
     log: bool = True,
 ) -> list[Path]:
     """Render one ``.qmd`` into ``out_dir`` with the built-in renderer; return the files written."""
-    formats = _check_formats(formats)
     path = Path(path).resolve()
     document = qmd.read(path)
+    formats = document_formats(document.front_matter, _check_formats(formats))
+    if not formats:
+        return []
     if project is None:
         root = find_project_root(path.parent)
         project = load_project(root) if root else {}
@@ -209,12 +222,18 @@ def render_project(
     if out is None:
         out = root / str(project.get("output-dir", "_site"))
     out = Path(out).resolve()
+    if config.get("quartodoc") and not reports:
+        # The API reference pages are written from the docstrings before the project's
+        # documents are listed, so a new public name is rendered the same run.
+        reference.build(root, config["quartodoc"])
     files = _resolve_reports(root, reports) if reports else report_files(root, config)
     if not files:
         raise RenderError(f"no .qmd reports to render under {root}")
     written: list[Path] = []
     if quarto.available():
-        written = quarto.render_project(root, out, files, formats)
+        for path in files:
+            own = document_formats(qmd.read(path).front_matter, formats)
+            written += quarto.render_project(root, out, [path], own) if own else []
     else:
         failed: list[str] = []
         for path in files:
@@ -239,13 +258,52 @@ def _relative(path: Path, root: Path) -> Path:
         return Path(path.name)
 
 
-def write_index(root: Path, out: Path, files: Sequence[Path], config: Mapping[str, Any]) -> Path:
-    """``<out>/index.html``: the site title and a link to each report's HTML and PDF."""
-    rows = []
+# Headings of the index's groups, by the folder a document is in (others: the folder's name).
+INDEX_GROUPS = {"reports": "Reports", "docs/tutorials": "Tutorials", "docs": "Documentation"}
+
+
+def _index_groups(
+    root: Path, files: Sequence[Path], config: Mapping[str, Any]
+) -> dict[str, list[Path]]:
+    """Documents grouped by folder, in order; of the API reference only its index page."""
+    reference_dir = (config.get("quartodoc") or {}).get("dir")
+    groups: dict[str, list[Path]] = {}
     for path in files:
+        folder = _relative(path, root).parent.as_posix()
+        if reference_dir and folder == str(reference_dir).strip("/"):
+            if path.stem != "index":
+                continue
+            heading = str((config.get("quartodoc") or {}).get("title") or "API reference")
+        else:
+            heading = INDEX_GROUPS.get(folder, folder if folder != "." else "Reports")
+        groups.setdefault(heading, []).append(path)
+    return groups
+
+
+def write_index(root: Path, out: Path, files: Sequence[Path], config: Mapping[str, Any]) -> Path:
+    """``<out>/index.html``: the site title and a link to each report's HTML and PDF, grouped
+    by folder (reports, tutorials, the API reference) when there is more than one."""
+    groups = _index_groups(root, files, config)
+    sections = []
+    for heading, paths in groups.items():
+        rows = _index_rows(root, out, paths)
+        title = f"<h2>{html.escape(heading)}</h2>\n" if len(groups) > 1 else ""
+        sections.append(f'{title}<ul class="report-list">\n{chr(10).join(rows)}\n</ul>\n')
+    site = (
+        (config.get("project") or {}).get("title")
+        or (config.get("website") or {}).get("title")
+        or "Reports"
+    )
+    body = "".join(sections)
+    return _write_index_page(out, str(site), body)
+
+
+def _index_rows(root: Path, out: Path, paths: Sequence[Path]) -> list[str]:
+    rows = []
+    for path in paths:
         front = qmd.read(path).front_matter
         rel = _relative(path, root).with_suffix("")
-        title = str(front.get("title") or path.stem)
+        title = str(front.get("title") or front.get("pagetitle") or path.stem)
         links = [
             f'<a href="{html.escape(str(rel.with_suffix(s)))}">{label}</a>'
             for s, label in ((".html", "HTML"), (".pdf", "PDF"))
@@ -257,12 +315,10 @@ def write_index(root: Path, out: Path, files: Sequence[Path], config: Mapping[st
             f"<li>{main}<br><small>{html.escape(str(about))}"
             f"{' · ' if about and links else ''}{' · '.join(links)}</small></li>"
         )
-    site = (
-        (config.get("project") or {}).get("title")
-        or (config.get("website") or {}).get("title")
-        or "Reports"
-    )
-    body = f'<ul class="report-list">\n{chr(10).join(rows)}\n</ul>\n'
+    return rows
+
+
+def _write_index_page(out: Path, site: str, body: str) -> Path:
     document = {
         "pandoc-api-version": [1, 23, 1, 1],
         "meta": {"title": {"t": "MetaInlines", "c": [{"t": "Str", "c": str(site)}]}},

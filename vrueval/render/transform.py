@@ -8,6 +8,7 @@ references; both count only labelled figures and tables, in reading order, as Qu
 from __future__ import annotations
 
 import copy
+import re
 import warnings
 from typing import Any, Literal
 
@@ -168,7 +169,24 @@ def finish(document: dict[str, Any], fmt: Format) -> dict[str, Any]:
 
     doc["blocks"] = ast.walk_blocks(doc["blocks"], captions)
     doc["blocks"] = ast.walk_inlines(doc["blocks"], lambda n: _reference(n, numbers, fmt))
+    if fmt == "html":
+        doc["blocks"] = ast.walk_inlines(doc["blocks"], _qmd_link)
     return doc
+
+
+_QMD_LINK = re.compile(r"^(?![a-z][a-z0-9+.-]*:|/)(?P<path>[^#?]*?)\.qmd(?P<rest>[#?].*)?$")
+
+
+def _qmd_link(node: Node) -> list[Node] | None:
+    """A relative link to another document's source (``x.qmd#id``) points at its page
+    (``x.html#id``), as Quarto rewrites them."""
+    if node["t"] != "Link":
+        return None
+    target = node["c"][2][0]
+    match = _QMD_LINK.match(target)
+    if match:
+        node["c"][2][0] = f"{match.group('path')}.html{match.group('rest') or ''}"
+    return None
 
 
 def _caption(block: Node, numbers: dict[str, str], fmt: Format) -> list[Node] | None:

@@ -2,10 +2,17 @@
 Roth (2022) pre-trend power for event studies.
 
 >>> import vrueval as ve
->>> res = ve.sensitivity.honest_did_arrays(beta, sigma, n_pre=4, n_post=4)  # doctest: +SKIP
->>> res.effects()     # one robust interval per Mbar
->>> res.breakdown     # the largest Mbar at which the effect stays significant
->>> res.plot()
+>>> css = ve.datasets.crime_severity(vintage="2022")
+>>> es = ve.EventStudy(css, outcome="css_robbery", start="2019/20", leads=8, reference=-1)
+>>> res = ve.sensitivity.honest_did(es.fit(inference="cr2"))
+>>> res.effects()[["term", "bound", "conf_low", "conf_high"]].head(3).round(2)  # per Mbar
+      term  bound  conf_low  conf_high
+0  att:e=0    0.0     -0.11       0.08
+1  att:e=0    0.2     -0.18       0.15
+2  att:e=0    0.4     -0.26       0.23
+>>> res.breakdown["note"]     # the largest Mbar at which the effect stays significant
+'zero is in the set already at Mbar = 0'
+>>> figure = res.plot()
 
 Entry points: :func:`honest_did` (a fitted event study or staggered result),
 :func:`honest_did_arrays` (coefficients and covariance); :func:`pretrend_power`.

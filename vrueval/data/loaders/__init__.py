@@ -8,7 +8,11 @@ tables are available from the modules themselves (e.g. :func:`ons_pfa_tables.kni
 >>> from vrueval.data import loaders
 >>> sorted(loaders.FORMATS)  # doctest: +ELLIPSIS
 ['crime_severity', ...]
->>> panel = loaders.load("knife_quarterly", ["knifecrime2.csv"])  # doctest: +SKIP
+>>> files = ["data/knife_quarterly_2008_2019/raw/knifecrime2.csv"]  # from the repository root
+>>> loaders.load("knife_quarterly", files)  # doctest: +NORMALIZE_WHITESPACE
+<Panel count by force, quarter: 42 units x 44 periods (2008Q2..2019Q1),
+       outcomes=['homicide_and_serious_injury', 'knife_enabled', 'knife_offences',
+                 'violence_with_injury']>
 
 The command line uses the same registry: ``vrueval data load --format <name> FILE... --out
 panel.parquet`` writes the panel with its provenance, and format ``vrueval-panel`` reads such a
@@ -136,8 +140,8 @@ _REGISTRY: tuple[Format, ...] = (
     ),
 )
 
-#: Format name -> one-line description (what ``vrueval data load --format`` accepts).
 FORMATS: dict[str, str] = {f.name: f.description for f in _REGISTRY}
+"""Format name -> one-line description (what ``vrueval data load --format`` accepts)."""
 _BY_NAME = {f.name: f for f in _REGISTRY}
 
 

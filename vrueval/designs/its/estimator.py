@@ -6,7 +6,10 @@
 ...              lockdown=("2020-03", "2020-06"), lockdown_handling="indicator",
 ...              seasonality="dummies", model="poisson")
 >>> res = its.fit(inference="hac")  # Bartlett, LLSW lag, fixed-b t
->>> res.effects()  # level_change, slope_change as rate ratios
+>>> res.effects()[["term", "estimate", "conf_low", "conf_high", "scale"]].round(3)
+           term  estimate  conf_low  conf_high  scale
+0  level_change     0.814     0.530      1.251  ratio
+1  slope_change     0.990     0.969      1.011  ratio
 
 References
 ----------

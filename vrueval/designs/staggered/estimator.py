@@ -6,9 +6,15 @@ early adopters and weight effects negatively. This design estimates each cohort'
 period against clean comparisons only (never treated, or not yet treated), then averages them.
 
 >>> import vrueval as ve
->>> did = ve.StaggeredDiD(panel, outcome="css_robbery")  # doctest: +SKIP
->>> res = did.fit(inference="bootstrap", seed=1)  # doctest: +SKIP
->>> res.event_study()  # doctest: +SKIP
+>>> css = ve.datasets.crime_severity(vintage="2022")
+>>> did = ve.StaggeredDiD(css, outcome="css_robbery")
+>>> res = did.fit(inference="bootstrap", seed=1)
+>>> res.effects().set_index("term").loc["att", ["estimate", "conf_low", "conf_high"]].round(3)
+estimate    -0.159
+conf_low    -0.274
+conf_high   -0.044
+Name: att, dtype: float64
+>>> event_time = res.event_study()  # att:e=<k>, with pointwise and simultaneous bands
 """
 
 from __future__ import annotations
@@ -153,5 +159,6 @@ class StaggeredDiD(StaggeredDesign):
 
 
 CallawaySantAnna = StaggeredDiD
+"""Another name for :class:`~vrueval.StaggeredDiD` (Callaway & Sant'Anna, 2021), the same class."""
 
 __all__ = ["CallawaySantAnna", "StaggeredDiD"]

@@ -5,7 +5,7 @@ with synthetic control and DiD as the special cases the paper tabulates.
 >>> prop99 = pd.read_csv("data/california_prop99/california_prop99.csv", sep=";")
 >>> sdid = ve.SyntheticDiD(prop99, unit="State", time="Year", outcome="PacksPerCapita",
 ...                        treated="treated")
->>> round(sdid.fit(inference="none").effects().loc[0, "estimate"], 2)
+>>> print(round(sdid.fit(inference="none").effects().loc[0, "estimate"], 2))
 -15.6
 """
 
