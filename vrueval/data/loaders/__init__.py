@@ -134,6 +134,13 @@ _REGISTRY: tuple[Format, ...] = (
         police_uk.panel,
         ("memory_limit", "threads"),
     ),
+    Format(
+        "police_uk_lsoa",
+        "data.police.uk street-level CSVs (or folders of them) aggregated with "
+        "DuckDB to LSOA x month counts by crime type (geography 'lsoa')",
+        police_uk.lsoa_panel,
+        ("memory_limit", "threads"),
+    ),
 )
 
 #: Format name -> one-line description (what ``vrueval data load --format`` accepts).
