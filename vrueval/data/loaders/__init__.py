@@ -28,6 +28,7 @@ from vrueval.data.loaders import (
     hes_workbook,
     home_office_open_data,
     knife_quarterly,
+    mopac_borough,
     ons_pfa_tables,
     police_uk,
     population,
@@ -135,6 +136,13 @@ _REGISTRY: tuple[Format, ...] = (
         ("memory_limit", "threads"),
     ),
     Format(
+        "mopac_borough",
+        "Metropolitan Police / MOPAC borough monthly recorded crime workbook (.xlsx, OCU "
+        "names -> London borough codes; heathrow='drop' or 'hillingdon')",
+        mopac_borough.panel,
+        ("heathrow",),
+    ),
+    Format(
         "police_uk_lsoa",
         "data.police.uk street-level CSVs (or folders of them) aggregated with "
         "DuckDB to LSOA x month counts by crime type (geography 'lsoa')",
@@ -198,6 +206,7 @@ __all__ = [
     "home_office_open_data",
     "knife_quarterly",
     "load",
+    "mopac_borough",
     "ons_pfa_tables",
     "police_uk",
     "population",
