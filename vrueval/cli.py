@@ -124,6 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         force=args.force,
         allowed_dirs=[Path(d) for d in args.allow_path or []],
         compute=_compute(args),
+        files=[Path(f) for f in args.data or []],
     )
     print(f"wrote {path}\n")
     _print_table(result.effects())
@@ -303,6 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--force", action="store_true", help="replace the results of another analysis in --out"
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        metavar="FILE",
+        help="read FILE instead of the spec's [data] files (data the project does not ship; "
+        "repeatable)",
     )
     _allow_path_option(p)
     _compute_options(p, "placebo refits and other independent fits inside the analysis")

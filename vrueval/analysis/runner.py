@@ -28,7 +28,10 @@ def load_panel(spec: Spec) -> Panel:
 
         missing = [str(f) for f in spec.files if not f.exists()]
         if missing:
-            raise SpecError(f"{spec.path}: data file(s) not found: {missing}")
+            raise SpecError(
+                f"{spec.path}: data file(s) not found: {missing}; a file the project does not "
+                "ship is given on the command line: vrueval run SPEC --data FILE"
+            )
         panel = loaders.load(data["format"], spec.files, **data.get("format_options", {}))
     if "non_overlapping_month" in data:
         panel = panel.non_overlapping(int(data["non_overlapping_month"]))
@@ -153,16 +156,18 @@ def run_file(
     force: bool = False,
     allowed_dirs: Sequence[Path] = (),
     compute: Mapping[str, Any] | None = None,
+    files: Sequence[Path] = (),
 ) -> tuple[Path, Result]:
     """``vrueval run SPEC --out DIR``: run and write ``DIR/results.json``.
 
     The spec and ``out`` are checked, and ``out`` locked, before the fit (see
     :mod:`vrueval.analysis.output`); ``force`` allows replacing another analysis's results;
     ``allowed_dirs`` are folders outside the project the spec's data files may come from;
-    ``compute`` replaces the spec's ``[compute]`` settings (see :func:`fit`).
+    ``compute`` replaces the spec's ``[compute]`` settings (see :func:`fit`); ``files`` replace
+    its ``[data] files`` (see :func:`~vrueval.analysis.spec.load_spec`).
     Returns the path written and the fitted result.
     """
-    spec = load_spec(spec_path, allowed_dirs=allowed_dirs)
+    spec = load_spec(spec_path, allowed_dirs=allowed_dirs, files=files)
     with claimed(out, spec.name, force=force):
         if progress:
             from tqdm import tqdm

@@ -265,11 +265,13 @@ def check_options(path: Path, design: str, sections: dict[str, dict[str, Any]]) 
             )
 
 
-def load_spec(path: Path, allowed_dirs: Sequence[Path] = ()) -> Spec:
+def load_spec(path: Path, allowed_dirs: Sequence[Path] = (), files: Sequence[Path] = ()) -> Spec:
     """Read and validate one spec file.
 
     ``allowed_dirs`` are folders outside the project that the user allowed on the command
-    line; ``[data] files`` may lie in them.
+    line; ``[data] files`` may lie in them. ``files`` (``vrueval run --data FILE``) replace the
+    spec's ``[data] files``: data the user holds and the project does not ship, read with the
+    spec's ``format``; naming them on the command line allows their folders.
     """
     if not path.is_file():
         raise SpecError(f"{path}: no such spec file")
@@ -309,9 +311,15 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = ()) -> Spec:
         raise SpecError(f"{path}: [data] with 'files' needs 'format' (see `vrueval data formats`)")
     if "outcome" not in data:
         raise SpecError(f"{path}: [data] needs 'outcome'")
-    files = data.get("files", [])
-    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-        raise SpecError(f"{path}: [data] files must be a list of paths, got {files!r}")
+    if files:
+        if "files" not in data:
+            raise SpecError(f"{path}: --data replaces [data] files; this spec reads a dataset")
+        given = [Path(f).resolve() for f in files]
+        data["files"] = [str(f) for f in given]
+        allowed_dirs = (*allowed_dirs, *(f.parent for f in given))
+    files_ = data.get("files", [])
+    if not isinstance(files_, list) or not all(isinstance(f, str) for f in files_):
+        raise SpecError(f"{path}: [data] files must be a list of paths, got {files_!r}")
     check_options(path, str(analysis["design"]), raw)
     if "sensitivity" in raw and analysis["design"] not in SENSITIVITY_DESIGNS:
         raise SpecError(

@@ -32,6 +32,7 @@ from vrueval.data.loaders import (
     hes_workbook,
     home_office_open_data,
     knife_quarterly,
+    mopac_borough,
     ons_pfa_tables,
     police_uk,
     population,
@@ -138,6 +139,20 @@ _REGISTRY: tuple[Format, ...] = (
         police_uk.panel,
         ("memory_limit", "threads"),
     ),
+    Format(
+        "mopac_borough",
+        "Metropolitan Police / MOPAC borough monthly recorded crime workbook (.xlsx, OCU "
+        "names -> London borough codes; heathrow='drop' or 'hillingdon')",
+        mopac_borough.panel,
+        ("heathrow",),
+    ),
+    Format(
+        "police_uk_lsoa",
+        "data.police.uk street-level CSVs (or folders of them) aggregated with "
+        "DuckDB to LSOA x month counts by crime type (geography 'lsoa')",
+        police_uk.lsoa_panel,
+        ("memory_limit", "threads"),
+    ),
 )
 
 FORMATS: dict[str, str] = {f.name: f.description for f in _REGISTRY}
@@ -195,6 +210,7 @@ __all__ = [
     "home_office_open_data",
     "knife_quarterly",
     "load",
+    "mopac_borough",
     "ons_pfa_tables",
     "police_uk",
     "population",
