@@ -71,7 +71,13 @@ def _sensitivity() -> FrozenRecord:
 def _pretrend_power() -> FrozenRecord:
     knife = ve.datasets.knife_quarterly()
     study = ve.EventStudy(knife, "knife_offences", start="2016Q2", leads=3, lags=3).fit()
-    return ve.sensitivity.pretrend_power(study)
+    return ve.sensitivity.pretrend_power(study, seed=1)
+
+
+def _trend_extrapolation() -> FrozenRecord:
+    knife = ve.datasets.knife_quarterly()
+    study = ve.EventStudy(knife, "knife_offences", start="2016Q2", leads=3, lags=3).fit()
+    return ve.sensitivity.trend_extrapolation(study)
 
 
 def _did_wild() -> FrozenRecord:
@@ -110,6 +116,7 @@ BUILDERS: dict[str, Callable[[], FrozenRecord]] = {
     "Synthetic": _synthetic,
     "Sensitivity": _sensitivity,
     "PretrendPower": _pretrend_power,
+    "TrendExtrapolation": _trend_extrapolation,
     "DiD": _did,
     "DiD-wild": _did_wild,
     "EventStudy": _event_study,

@@ -20,6 +20,7 @@ MEDICAID = INPUTS["medicaid"]
 
 
 def _medicaid(**options):
+    options.setdefault("seed", 0)
     return honest_did_arrays(
         MEDICAID["betahat"], MEDICAID["sigma"], MEDICAID["n_pre"], MEDICAID["n_post"], **options
     )
@@ -117,7 +118,7 @@ def test_hybrid_at_mbar_zero_uses_its_simulated_first_stage():
     # Phi^-1(1/2 + (1 - size)(Phi(c) - 1/2)); with the exact c = z_{1-kappa/2} that is
     # z_{1-alpha/2} again, with the simulated c (1000 draws) it differs by Monte Carlo error.
     beta, sigma = _synthetic(4, 1)
-    res = honest_did_arrays(beta, sigma, 4, 1, bounds=[0], breakdown=False)
+    res = honest_did_arrays(beta, sigma, 4, 1, bounds=[0], breakdown=False, seed=0)
     est = check_estimates(beta, sigma, 4, 1)
     pieces = conditional.pieces(
         est,
@@ -143,7 +144,7 @@ def test_relative_magnitudes_sets_grow_with_mbar(method):
     # (to the bisection tolerance, 1e-5 standard errors).
     beta, sigma = _synthetic(3, 2)
     res = honest_did_arrays(
-        beta, sigma, 3, 2, bounds=[0, 0.25, 0.5, 1, 1.5, 2], method=method, breakdown=False
+        beta, sigma, 3, 2, bounds=[0, 0.25, 0.5, 1, 1.5, 2], method=method, breakdown=False, seed=0
     )
     t = res.effects()
     tol = 1e-4 * res.original["std_error"]
@@ -219,7 +220,7 @@ def test_sign_and_monotone_restrictions_narrow_the_identified_set():
         assert wide[0] - 1e-9 <= lo <= hi <= wide[1] + 1e-9
         row = (
             honest_did_arrays(
-                beta, sigma, 3, 2, bounds=[1], bias=bias, monotone=monotone, breakdown=False
+                beta, sigma, 3, 2, bounds=[1], bias=bias, monotone=monotone, breakdown=False, seed=0
             )
             .effects()
             .iloc[0]
@@ -251,23 +252,62 @@ BETA, SIGMA = _synthetic(3, 2)
             {"restriction": "smoothness", "bias": "positive"},
             "the FLCI is optimal for smoothness alone",
         ),
+        ((BETA, SIGMA, 3, 2), {"seed": None}, "random draws need an explicit seed"),
+        ((BETA, SIGMA, 3, 2), {"seed": -1}, "seed must be a non-negative integer"),
     ],
 )
 def test_invalid_input_is_refused_with_a_clear_error(args, options, message):
     with pytest.raises(ValueError, match=message):
-        honest_did_arrays(*args, **options)
+        honest_did_arrays(*args, **{"seed": 0, **options})
+
+
+def test_seed_is_required_only_where_draws_are_made_and_recorded_there():
+    # the C-LF hybrid simulates its first stage; the conditional set and the FLCI draw nothing
+    with pytest.raises(ValueError, match="explicit seed"):
+        honest_did_arrays(BETA, SIGMA, 3, 2, bounds=[1], breakdown=False)
+    clf = honest_did_arrays(BETA, SIGMA, 3, 2, bounds=[1], breakdown=False, seed=7)
+    assert clf.seed == 7 and clf.to_dict()["seed"] == 7
+    cond = honest_did_arrays(BETA, SIGMA, 3, 2, bounds=[1], method="conditional", breakdown=False)
+    flci_res = honest_did_arrays(
+        BETA, SIGMA, 3, 2, restriction="smoothness", bounds=[0.1], breakdown=False
+    )
+    assert cond.seed is None and flci_res.seed is None
+
+
+def test_effects_carry_the_contract_columns_filled_honestly():
+    from vrueval.sensitivity.flci import flci
+
+    rm = honest_did_arrays(BETA, SIGMA, 3, 2, bounds=[0, 1], breakdown=False, seed=0).effects()
+    assert list(rm.columns[:6]) == [
+        "term", "estimate", "std_error", "conf_low", "conf_high", "p_value"
+    ]  # fmt: skip
+    # C-LF: the original estimate and its standard error on every row, no p-value
+    np.testing.assert_array_equal(rm["estimate"], [BETA[3], BETA[3]])
+    np.testing.assert_allclose(rm["std_error"], np.sqrt(SIGMA[3, 3]), rtol=1e-15)
+    assert rm["p_value"].isna().all()
+    # FLCI: the interval's own centre and standard deviation, which differ from the original
+    sd = honest_did_arrays(
+        BETA, SIGMA, 3, 2, restriction="smoothness", bounds=[0.0, 0.1], breakdown=False
+    ).effects()
+    est = check_estimates(BETA, SIGMA, 3, 2)
+    for row in sd.itertuples():
+        f = flci(est, row.bound, 0.05)
+        assert row.estimate == pytest.approx((f.low + f.high) / 2, rel=1e-12)
+        assert row.std_error == pytest.approx(f.sd, rel=1e-12)
+        assert row.conf_high - row.estimate > stats.norm.ppf(0.975) * row.std_error * (1 - 1e-9)
+    assert sd["p_value"].isna().all()
 
 
 def test_zero_variance_reference_column_is_refused():
     sigma = SIGMA.copy()
     sigma[2, :] = sigma[:, 2] = 0
     with pytest.raises(ValueError, match="zero variance at positions \\[2\\]"):
-        honest_did_arrays(BETA, sigma, 3, 2)
+        honest_did_arrays(BETA, sigma, 3, 2, seed=0)
 
 
 # -- the result --------------------------------------------------------------------------------
 def test_result_is_frozen_and_serialisable(tmp_path):
-    res = honest_did_arrays(BETA, SIGMA, 3, 2, bounds=[0, 1])
+    res = honest_did_arrays(BETA, SIGMA, 3, 2, bounds=[0, 1], seed=0)
     with pytest.raises(AttributeError, match="read-only"):
         res.foo = 1  # type: ignore[attr-defined]
     table = res.effects()
@@ -281,12 +321,16 @@ def test_result_is_frozen_and_serialisable(tmp_path):
     assert [r["bound"] for r in d["effects"]] == [0.0, 1.0]
     assert list(d["effects"][0]) == [
         "term",
-        "bound",
+        "estimate",
+        "std_error",
         "conf_low",
         "conf_high",
+        "p_value",
+        "bound",
         "method",
         "restriction",
     ]
+    assert d["effects"][0]["p_value"] is None  # NaN, written as JSON null
     assert d["original"]["estimate"] == pytest.approx(BETA[3])
     assert "Breakdown Mbar" in res.summary()
     assert res.seed == 0 and d["settings"]["draws"] == 1000
@@ -296,8 +340,8 @@ def test_same_seed_same_numbers_and_the_plot_draws():
     import matplotlib
 
     matplotlib.use("Agg")
-    a = honest_did_arrays(BETA, SIGMA, 3, 2, bounds=[0.5, 1], breakdown=False)
-    b = honest_did_arrays(BETA, SIGMA, 3, 2, bounds=[0.5, 1], breakdown=False)
+    a = honest_did_arrays(BETA, SIGMA, 3, 2, bounds=[0.5, 1], breakdown=False, seed=0)
+    b = honest_did_arrays(BETA, SIGMA, 3, 2, bounds=[0.5, 1], breakdown=False, seed=0)
     assert a.effects().equals(b.effects())
     ax = a.plot()
     assert len(ax.collections) >= 2  # the original interval and the robust ones
@@ -313,7 +357,7 @@ def test_event_study_result_runs_the_sensitivity_after_the_fit():
     assert vcov is not None
     # the inputs the reference used are this fit's (a drift here would void the reference)
     np.testing.assert_allclose(vcov.to_numpy(), case["sigma"], rtol=1e-10)
-    sens = res.sensitivity("relative_magnitude", bounds=[0.5, 1], breakdown=False)
+    sens = res.sensitivity("relative_magnitude", bounds=[0.5, 1], breakdown=False, seed=0)
     same = honest_did_arrays(
         case["betahat"],
         case["sigma"],
@@ -321,6 +365,7 @@ def test_event_study_result_runs_the_sensitivity_after_the_fit():
         case["n_post"],
         bounds=[0.5, 1],
         breakdown=False,
+        seed=0,
     )
     np.testing.assert_allclose(
         sens.effects()[["conf_low", "conf_high"]], same.effects()[["conf_low", "conf_high"]]

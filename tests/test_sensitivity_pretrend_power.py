@@ -69,7 +69,7 @@ def test_individual_rule_power_and_bias_match_brute_force_simulation():
     # the slopes by Genz's algorithm, independent of both simulations
     for p, slope in res.slopes.items():
         genz = rectangle_power(
-            linear_violation(TIMES, slope)[:N_PRE], SIGMA[:N_PRE, :N_PRE], level=0.95
+            linear_violation(TIMES, slope)[:N_PRE], SIGMA[:N_PRE, :N_PRE], level=0.95, seed=0
         )
         assert genz == pytest.approx(p, abs=0.005)
 
@@ -98,7 +98,7 @@ def test_the_bias_let_through_is_the_violation_when_pre_and_post_are_uncorrelate
     # the bias among passing studies is the violation itself, up to Monte Carlo error.
     sigma = SIGMA.copy()
     sigma[:N_PRE, N_PRE:] = sigma[N_PRE:, :N_PRE] = 0
-    res = pretrend_power_arrays(BETA, sigma, N_PRE, N_POST, event_times=TIMES, slope=0.05)
+    res = pretrend_power_arrays(BETA, sigma, N_PRE, N_POST, event_times=TIMES, slope=0.05, seed=1)
     t = res.table()
     np.testing.assert_allclose(t["bias_given_pass"], t["bias"], atol=1e-12)
 
@@ -107,7 +107,7 @@ def test_event_study_default_is_the_printed_test():
     res = ve.EventStudy(
         ve.datasets.crime_severity(), "css_violence_against_the_person", start="2019/20", leads=4
     ).fit("cr2")
-    power = ve.sensitivity.pretrend_power(res, draws=10_000)
+    power = ve.sensitivity.pretrend_power(res, draws=10_000, seed=1)
     test = res.pretrend_test
     assert test is not None
     assert power.settings["rule"] == "wald"
@@ -132,4 +132,6 @@ def test_event_study_default_is_the_printed_test():
 )
 def test_invalid_options_are_refused(options, message):
     with pytest.raises(ValueError, match=message):
-        pretrend_power_arrays(BETA, SIGMA, N_PRE, N_POST, event_times=TIMES, **options)
+        pretrend_power_arrays(
+            BETA, SIGMA, N_PRE, N_POST, event_times=TIMES, **{"seed": 1, **options}
+        )

@@ -41,9 +41,16 @@ def test_staggered_event_time_covariance_is_that_of_the_influence_functions(mpdt
     np.testing.assert_allclose(src.beta, kept["estimate"], rtol=1e-12)
     # the diagonal is the analytic standard errors the result reports
     np.testing.assert_allclose(np.sqrt(np.diag(src.sigma)), kept["std_error"], rtol=1e-10)
-    sens = res.sensitivity("relative_magnitude", bounds=[0, 1], breakdown=False)
+    sens = res.sensitivity("relative_magnitude", bounds=[0, 1], breakdown=False, seed=0)
     same = honest_did_arrays(
-        src.beta, src.sigma, 3, 4, bounds=[0, 1], event_times=src.event_times, breakdown=False
+        src.beta,
+        src.sigma,
+        3,
+        4,
+        bounds=[0, 1],
+        event_times=src.event_times,
+        breakdown=False,
+        seed=0,
     )
     pd.testing.assert_frame_equal(sens.effects(), same.effects())
     assert sens.term == "att:e=0"

@@ -14,6 +14,7 @@ SPEC = """
 name = "es_violence_sensitivity"
 design = "EventStudy"
 level = 0.95
+seed = 11
 
 [data]
 dataset = "crime_severity"
@@ -46,6 +47,7 @@ def test_spec_sensitivity_is_run_and_recorded(tmp_path):
     assert [r["bound"] for r in sens["effects"]] == [0.5, 1.0]
     assert sens["settings"]["method"] == "c-lf"
     assert sens["term"] == "att:e=0"
+    assert sens["seed"] == 11  # the spec's seed, recorded with the sensitivity
 
 
 def test_spec_sensitivity_keys_are_checked(tmp_path):
@@ -54,3 +56,13 @@ def test_spec_sensitivity_keys_are_checked(tmp_path):
     its = SPEC.replace('design = "EventStudy"', 'design = "DiD"').replace("leads = 4\n", "")
     with pytest.raises(SpecError, match="\\[sensitivity\\] needs event-time coefficients"):
         load_spec(_write(tmp_path, its))
+
+
+def test_spec_sensitivity_that_draws_needs_a_seed(tmp_path):
+    unseeded = SPEC.replace("seed = 11\n", "")
+    with pytest.raises(SpecError, match="\\[sensitivity\\] with the C-LF hybrid"):
+        load_spec(_write(tmp_path, unseeded))
+    # the conditional test and the FLCI draw nothing: no seed needed
+    load_spec(_write(tmp_path, unseeded + 'method = "conditional"\n'))
+    smooth = unseeded.replace('"relative_magnitude"', '"smoothness"')
+    load_spec(_write(tmp_path, smooth))

@@ -95,6 +95,16 @@ SECTIONS = {
     },
     "compute": set(COMPUTE_KEYS),  # where parallel work runs; the command line overrides it
 }
+
+
+def _sensitivity_draws(options: dict[str, Any]) -> bool:
+    """Whether the [sensitivity] section's method simulates (the C-LF hybrid)."""
+    from vrueval.sensitivity.honest import DEFAULT_METHOD
+
+    restriction = options.get("restriction", "relative_magnitude")
+    return options.get("method", DEFAULT_METHOD.get(restriction)) == "c-lf"
+
+
 #: Designs whose results the [sensitivity] section can analyse (event-time coefficients).
 SENSITIVITY_DESIGNS = ("EventStudy", "StaggeredDiD", "CallawaySantAnna")
 
@@ -329,6 +339,13 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = (), files: Sequence[Pat
     seed = analysis.get("seed")
     if seed is not None and not (isinstance(seed, int) and seed >= 0):
         raise SpecError(f"{path}: [analysis] seed must be a non-negative integer, got {seed!r}")
+    sensitivity = raw.get("sensitivity", {})
+    if sensitivity and seed is None and _sensitivity_draws(sensitivity):
+        raise SpecError(
+            f"{path}: [sensitivity] with the C-LF hybrid (the default for "
+            "restriction = 'relative_magnitude') simulates its critical values: give [analysis] "
+            "a seed (it is recorded), or choose method = 'conditional'"
+        )
     level = analysis.get("level", 0.95)
     if not isinstance(level, float) or not 0.5 <= level < 1:
         raise SpecError(f"{path}: [analysis] level must be in [0.5, 1), got {level!r}")

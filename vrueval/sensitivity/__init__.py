@@ -15,9 +15,12 @@ Roth (2022) pre-trend power for event studies.
 >>> figure = res.plot()
 
 Entry points: :func:`honest_did` (a fitted event study or staggered result),
-:func:`honest_did_arrays` (coefficients and covariance); :func:`pretrend_power`.
+:func:`honest_did_arrays` (coefficients and covariance); :func:`pretrend_power`;
+:func:`trend_extrapolation` (the effects net of a linear pre-trend projected forward).
 """
 
+from vrueval.sensitivity.extrapolation import trend_extrapolation, trend_extrapolation_arrays
+from vrueval.sensitivity.extrapolation_result import TrendExtrapolationResult
 from vrueval.sensitivity.honest import honest_did, honest_did_arrays
 from vrueval.sensitivity.pretrend_power import PretrendPower, pretrend_power, pretrend_power_arrays
 from vrueval.sensitivity.result import SensitivityResult
@@ -25,8 +28,11 @@ from vrueval.sensitivity.result import SensitivityResult
 __all__ = [
     "PretrendPower",
     "SensitivityResult",
+    "TrendExtrapolationResult",
     "honest_did",
     "honest_did_arrays",
     "pretrend_power",
     "pretrend_power_arrays",
+    "trend_extrapolation",
+    "trend_extrapolation_arrays",
 ]

@@ -64,13 +64,21 @@ def pieces(
     alpha: float,
     kappa: float,
     draws: int,
-    seed: int,
+    seed: int | None,
 ) -> list[Piece]:
+    """Each polyhedron's moments and dual vertices, and with ``hybrid`` its least-favourable
+    critical value simulated from ``seed`` (which the hybrid needs)."""
+    if hybrid and seed is None:
+        raise ValueError("the hybrid's least-favourable critical value needs an explicit seed")
     out = []
     for a, d in polyhedra:
         m = moments(est, a, d)
         vertices = arp.dual_vertices(m.x, m.sd)
-        cv = arp.least_favourable_cv(m.x, m.sigma, kappa, draws, seed, vertices) if hybrid else None
+        cv = (
+            arp.least_favourable_cv(m.x, m.sigma, kappa, draws, seed, vertices)
+            if hybrid and seed is not None
+            else None
+        )
         out.append(Piece(m, cv, vertices))
     return out
 

@@ -57,7 +57,7 @@ def honest_did_arrays(
     monotone: Monotone | None = None,
     level: float = 0.95,
     draws: int = 1000,
-    seed: int = 0,
+    seed: int | None = None,
     breakdown: bool = True,
     event_times: Sequence[int] | None = None,
     term: str | None = None,
@@ -88,6 +88,9 @@ def honest_did_arrays(
     ``"c-lf"`` (relative magnitudes' default: the conditional least-favourable hybrid of
     Andrews, Roth & Pakes with ``kappa = alpha / 10``, its first stage simulated with ``draws``
     normal draws from ``seed``) and ``"conditional"`` (the conditional test alone).
+    ``seed`` is required for ``"c-lf"`` (its interval moves with the draws, by Monte Carlo
+    error) and recorded on the result; the FLCI and the conditional set draw nothing and
+    record no seed.
 
     ``breakdown``: also find the largest bound at which the robust set still excludes zero,
     by bisection on the bound (the sets grow with it).
@@ -110,7 +113,7 @@ def honest_did_arrays(
             "method='c-lf' or 'conditional'"
         )
     level = check_level(level)
-    check_seed(seed, needed=True)
+    check_seed(seed, needed=chosen == "c-lf")
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 100:
         raise ValueError(f"draws must be an integer of at least 100, got {draws!r}")
     est = check_estimates(betahat, sigma, n_pre, n_post, target, event_times=event_times)
@@ -120,9 +123,11 @@ def honest_did_arrays(
     rows = []
     notes = list(warnings)
     for value in values:
-        lo, hi = solver.interval(value)
-        rows.append((value, lo, hi))
-    table = pd.DataFrame(rows, columns=["bound", "conf_low", "conf_high"])
+        centre, spread, lo, hi = solver.interval(value)
+        rows.append((value, centre, spread, lo, hi))
+    table = pd.DataFrame(
+        rows, columns=["bound", "estimate", "std_error", "conf_low", "conf_high"]
+    ).assign(p_value=np.nan)
     if table[["conf_low", "conf_high"]].isna().any().any():
         empty = table.loc[table["conf_low"].isna(), "bound"].tolist()
         notes.append(
@@ -233,7 +238,7 @@ class _Solver:
         monotone: Monotone | None,
         alpha: float,
         draws: int,
-        seed: int,
+        seed: int | None,
     ) -> None:
         self.est, self.restriction, self.method = est, restriction, method
         self.bias, self.monotone = bias, monotone
@@ -269,10 +274,16 @@ class _Solver:
         )
         return lambda theta: conditional.accepts(ps, theta, self.alpha, self.kappa)
 
-    def interval(self, value: float) -> tuple[float, float]:
+    def interval(self, value: float) -> tuple[float, float, float, float]:
+        """The estimate the set is built around, its standard error, and the set's ends: the
+        FLCI's own centre and standard deviation, else the original estimate's."""
         if self.method == "flci":
             f = flci(self.est, value, self.alpha)
-            return f.low, f.high
+            return (f.low + f.high) / 2, f.sd, f.low, f.high
+        lo, hi = self._robust_set(value)
+        return self.est.theta_hat, self.est.theta_se, lo, hi
+
+    def _robust_set(self, value: float) -> tuple[float, float]:
         est = self.est
         se = est.theta_se
         lo, hi = identified_set(est, self.polyhedra(value))
@@ -336,7 +347,7 @@ def honest_did(
     monotone: Monotone | None = None,
     level: float | None = None,
     draws: int = 1000,
-    seed: int = 0,
+    seed: int | None = None,
     breakdown: bool = True,
 ) -> SensitivityResult:
     """Rambachan & Roth sensitivity of a fitted event study (``ve.EventStudy``) or staggered

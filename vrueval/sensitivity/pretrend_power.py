@@ -70,7 +70,7 @@ def _wald_power_at(lam: float, q: int, level: float, clusters: int | None) -> fl
 
 
 def rectangle_power(
-    delta_pre: np.ndarray, sigma_pre: np.ndarray, *, level: float, seed: int = 0
+    delta_pre: np.ndarray, sigma_pre: np.ndarray, *, level: float, seed: int
 ) -> float:
     """Probability that some pre-period coefficient is individually significant, by Genz's
     algorithm (seeded; absolute error about ``RECTANGLE_ABSEPS``)."""
@@ -273,7 +273,7 @@ def pretrend_power_arrays(
     powers: Sequence[float] = (0.5, 0.8),
     event_times: Sequence[int] | None = None,
     draws: int = 100_000,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> PretrendPower:
     """Roth (2022) pre-trend power for event-study coefficients (pre-period first, the reference
     ``e = -1`` left out). ``slope``: the linear violation to analyse (per period; default the
@@ -283,6 +283,7 @@ def pretrend_power_arrays(
         raise ValueError(f"rule must be one of {get_args(Rule)}, got {rule!r}")
     level = check_level(level)
     check_seed(seed, needed=True)
+    assert seed is not None  # check_seed refused None
     est = check_estimates(betahat, sigma, n_pre, n_post, 0, event_times=event_times)
     if clusters is not None and (rule != "wald" or clusters <= n_pre):
         raise ValueError("clusters applies to rule='wald' and must exceed the number of leads")

@@ -11,8 +11,19 @@ import pandas as pd
 
 from vrueval.results import FrozenRecord, frozen, to_jsonable
 
-#: Columns of :meth:`SensitivityResult.effects`.
-SENSITIVITY_COLUMNS = ["term", "bound", "conf_low", "conf_high", "method", "restriction"]
+#: Columns of :meth:`SensitivityResult.effects`: the contract's six, then the bound, how the
+#: set was built and under which restriction.
+SENSITIVITY_COLUMNS = [
+    "term",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "p_value",
+    "bound",
+    "method",
+    "restriction",
+]
 
 
 class SensitivityResult(FrozenRecord):
@@ -20,7 +31,8 @@ class SensitivityResult(FrozenRecord):
 
     Views
     -----
-    effects() : term, bound, conf_low, conf_high, method, restriction.
+    effects() : one row per bound with the contract's columns (see :meth:`effects`), then
+        bound, method and restriction.
     original : the interval under exact parallel trends (estimate, std_error, conf_low,
         conf_high), normal reference distribution.
     breakdown : the largest bound at which the robust set excludes zero (``value``; None when
@@ -79,7 +91,24 @@ class SensitivityResult(FrozenRecord):
         return "Mbar" if self.settings["restriction"] == "relative_magnitude" else "M"
 
     def effects(self) -> pd.DataFrame:
-        """One row per bound: term, bound, conf_low, conf_high, method, restriction."""
+        """One row per bound: term, estimate, std_error, conf_low, conf_high, p_value, bound,
+        method, restriction.
+
+        A robust set is not a point estimate plus or minus a multiple of a standard error, so
+        two of the contract's columns mean what they can:
+
+        - ``estimate`` and ``std_error``: for the C-LF and conditional sets, the original
+          estimate ``l' beta_post`` and its standard error (the same on every row: the robust
+          set widens the inference on that estimate, it does not move it). For the FLCI, the
+          centre of the interval, the affine estimator ``w' beta_pre + l' beta_post`` that
+          corrects for the pre-period trend, and its standard deviation; the interval is that
+          centre plus or minus ``std_error`` times the folded-normal critical value of its
+          worst-case bias, so it is wider than ``estimate +- z std_error``.
+        - ``p_value``: NaN. The set inverts a test at the one level of the analysis (the
+          hybrid's first stage is tuned to it), so no p-value under the restriction is
+          computed; whether zero is excluded is read from the interval, and the largest bound
+          at which it is, from :attr:`breakdown`.
+        """
         return self._table.copy()
 
     @property
