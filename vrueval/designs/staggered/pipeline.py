@@ -32,15 +32,6 @@ from vrueval.inference.seeds import check_seed
 from vrueval.options import OptionsTable, choice, renamed
 
 
-def refuse_covariates(estimator: str, covariates: Sequence[str] | str) -> None:
-    """Refuse covariates an estimator cannot use yet, pointing to one that can."""
-    if covariates:
-        raise ValueError(
-            f"{estimator} does not take covariates yet (given {covariates!r}); "
-            "ve.StaggeredDiD(method='dr'|'ipw'|'reg') conditions parallel trends on them"
-        )
-
-
 def load(
     data: Panel | pd.DataFrame,
     *,
@@ -77,6 +68,22 @@ def load(
         )
         return staggered, {"sources": [], "frequency": "frame"}
     raise TypeError(f"data must be a vrueval Panel or a DataFrame, not {type(data).__name__}")
+
+
+def refuse_fixed_covariates(estimator: str, data: StaggeredData) -> None:
+    """Refuse covariates constant within every unit for a two-way fixed-effects estimator:
+    its unit effects absorb them, so they cannot adjust anything there."""
+    if not data.covariates:
+        return
+    fixed = [
+        c for j, c in enumerate(data.covariates) if np.all(data.x[:, :, j] == data.x[:, :1, j])
+    ]
+    if fixed:
+        raise ValueError(
+            f"{estimator}: covariate(s) {fixed} are time-invariant (constant within every "
+            "unit), so the unit effects absorb them; it takes time-varying covariates "
+            "(ve.StaggeredDiD(covariates=...) conditions parallel trends on fixed ones)"
+        )
 
 
 def check_fit(
@@ -181,6 +188,10 @@ def finish(
         "never_treated_units": int((~np.isfinite(data.first)).sum()) - len(data.beyond_window),
         "treated_after_window_units": len(data.beyond_window),
     }
+    if gt.covariate_slopes:
+        diagnostics["covariate_slopes"] = dict(
+            zip(data.covariates, gt.covariate_slopes, strict=True)
+        )
     test = pretest(gt)
     if test is not None:
         diagnostics["pretest_wald"] = test[0]
