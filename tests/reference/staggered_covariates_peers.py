@@ -1,4 +1,4 @@
-"""Reference values for Sun-Abraham and imputation with time-varying covariates, from peers.
+"""Reference values for the staggered estimators' covariates and cluster columns, from peers.
 
 - Sun & Abraham: pyfixest ``feols("y ~ i(rel, cohort, ref=-1-k, ref2=0) + x | unit + time",
   vcov={"CRV1": unit})``, the saturated regression with the covariates (default ``ssc()``): its
@@ -24,6 +24,8 @@ Run with a venv holding the peers (they are not test dependencies):
     python3.11 -m venv /work/refvenv-stag
     /work/refvenv-stag/bin/pip install pyfixest==0.60.0 diff-diff==3.13.0 csdid==0.4.3
     /work/refvenv-stag/bin/python tests/reference/staggered_covariates_peers.py
+
+Standard errors clustered by a column other than the unit: see :func:`clusters`.
 
 Writes staggered_covariates_peers.json next to this file.
 """
@@ -84,7 +86,7 @@ def datasets() -> dict[str, tuple[pd.DataFrame, dict]]:
     return {"css": (css, css_cols), "sim_tv": (sim, sim_cols)}
 
 
-def run_sunab(d: pd.DataFrame, c: dict, control: str, k: int) -> dict:
+def run_sunab(d: pd.DataFrame, c: dict, control: str, k: int, cluster: str | None = None) -> dict:
     import pyfixest as pf
 
     d = d[(d[c["g"]] == 0) | (d[c["g"]] - k > d[c["time"]].min())].copy()
@@ -94,12 +96,11 @@ def run_sunab(d: pd.DataFrame, c: dict, control: str, k: int) -> dict:
         d.loc[d[c["g"]] == last, c["g"]] = 0
     d["cohort"] = d[c["g"]].astype(int)
     d["rel"] = np.where(d["cohort"] > 0, d[c["time"]] - d["cohort"], -1 - k).astype(int)
-    covariates = "+".join(c["x"])
+    covariates = "".join(f" + {x}" for x in c["x"])
     fit = pf.feols(
-        f"{c['y']} ~ i(rel, cohort, ref={-1 - k}, ref2=0) + {covariates} "
-        f"| {c['unit']} + {c['time']}",
+        f"{c['y']} ~ i(rel, cohort, ref={-1 - k}, ref2=0){covariates} | {c['unit']} + {c['time']}",
         data=d,
-        vcov={"CRV1": c["unit"]},
+        vcov={"CRV1": cluster or c["unit"]},
     )
     tidy = fit.tidy()
     names = list(tidy.index)
@@ -188,6 +189,63 @@ def run_imputation(d: pd.DataFrame, c: dict, k: int) -> dict:
     }
 
 
+def clusters() -> dict:
+    """Standard errors clustered by state on mpdta (``countyreal // 1000`` is the state FIPS
+    code: 29 states, counties nested in them): Sun & Abraham by pyfixest ``feols`` CRV1 by
+    state (time-varying covariate: none on mpdta, so the plain saturated regression),
+    imputation by diff-diff ``ImputationDiD(cluster=)``, Callaway & Sant'Anna by diff-diff
+    ``CallawaySantAnna(cluster=)`` (the influence functions summed within states, with
+    G/(G-1)); and the same on the simulated panel with its covariates, clusters of ten
+    consecutive ids."""
+    from diff_diff import CallawaySantAnna, ImputationDiD
+
+    mp = pd.read_csv(HERE / "mpdta.csv.gz")
+    mp["state"] = mp["countyreal"] // 1000
+    sim, sim_cols = datasets()["sim_tv"]
+    sim = sim.assign(block=(sim["id"] - 1) // 10)
+    mp_cols = {"unit": "countyreal", "time": "year", "y": "lemp", "g": "first.treat", "x": []}
+    out: dict = {}
+    for name, d, c, cl in (("mpdta", mp, mp_cols, "state"), ("sim_tv", sim, sim_cols, "block")):
+        out[f"sunab|{name}"] = run_sunab(d, c, "never", 0, cluster=cl)
+        r = ImputationDiD(cluster=cl).fit(
+            d,
+            outcome=c["y"],
+            unit=c["unit"],
+            time=c["time"],
+            first_treat=c["g"],
+            covariates=list(c["x"]) or None,
+        )
+        es = r.aggregate("event_study").to_dataframe()
+        es = es[~es["is_reference"].astype(bool)]
+        out[f"imputation|{name}"] = {
+            "overall_att": float(r.overall_att),
+            "overall_se": float(r.overall_se),
+            "dynamic": {
+                "keys": _floats(es["event_time"]),
+                "att": _floats(es["att"]),
+                "se": _floats(es["se"]),
+            },
+        }
+    cs = CallawaySantAnna(cluster="state").fit(
+        mp,
+        outcome="lemp",
+        unit="countyreal",
+        time="year",
+        first_treat="first.treat",
+        aggregate="all",
+    )
+    gt = cs.to_dataframe("group_time")
+    out["cs|mpdta"] = {
+        "group": _floats(gt["group"]),
+        "time": _floats(gt["time"]),
+        "att": _floats(gt["effect"]),
+        "se": _floats(gt["se"]),
+        "overall_att": float(cs.overall_att),
+        "overall_se": float(cs.overall_se),
+    }
+    return out
+
+
 SUNAB = [
     ("css", "never", 0),
     ("css", "never", 1),
@@ -210,6 +268,7 @@ def main() -> None:
         },
         "pyfixest_did2s": {name: pyfixest_did2s(*data[name]) for name in ("css", "sim_tv")},
         "imputation": {f"{name}|k{k}": run_imputation(*data[name], k) for name, k in IMPUTATION},
+        "clusters": clusters(),
     }
     (HERE / "staggered_covariates_peers.json").write_text(json.dumps(result, indent=1) + "\n")
 

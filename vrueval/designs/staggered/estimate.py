@@ -61,6 +61,9 @@ class GroupTime:
     #: the covariates' common slopes where the estimator fits one set (the regression and
     #: imputation estimators' two-way models); empty otherwise
     covariate_slopes: tuple[float, ...] = ()
+    #: multiplies every variance computed from the influence functions, aggregates included
+    #: (Callaway & Sant'Anna's G/(G-1) with a cluster column)
+    variance_factor: float = 1.0
 
 
 class IdentificationError(ValueError):

@@ -49,8 +49,13 @@ from vrueval.designs.staggered.estimate import (
     check_anticipation,
     check_time_varying,
 )
-from vrueval.designs.staggered.options import IMPUTATION
-from vrueval.designs.staggered.pipeline import StaggeredDesign, load, refuse_fixed_covariates
+from vrueval.designs.staggered.options import IMPUTATION, Scale
+from vrueval.designs.staggered.pipeline import (
+    StaggeredDesign,
+    input_settings,
+    load,
+    refuse_fixed_covariates,
+)
 from vrueval.options import OptionsTable, choice
 
 
@@ -222,6 +227,22 @@ class Imputation(StaggeredDesign):
         units (absorbed by the unit effects) are refused; the slopes are in
         ``diagnostics["covariate_slopes"]``. Panel: ``"population"`` or other outcomes; frame:
         columns.
+    population : str, optional
+        Frame only: the population column, read with ``scale="rate"`` (a Panel carries its
+        own).
+    cluster : str, optional
+        Frame only: a column of cluster labels, constant within units (units nested in
+        clusters, e.g. local authorities in force areas). The influence functions are summed
+        within clusters for the standard errors (Theorem 3 by cluster, as diff-diff's
+        ``cluster=``), the multiplier bootstrap draws one
+        weight per cluster, and the few-clusters rule counts clusters. None (or the unit
+        column): the units.
+    scale : {"value", "rate"}
+        The outcome as given, or per ``per`` population (as :class:`vrueval.DiD`); a missing
+        population drops the unit (said in the warnings), a population of zero or less is
+        refused.
+    per : float
+        The rate's denominator (per 100,000 by default).
     anticipation : int
         Observations within ``anticipation`` periods before first treatment are not used to
         fit the untreated model, and their effects are reported (``att:e=-1`` ...) but not
@@ -249,6 +270,10 @@ class Imputation(StaggeredDesign):
         unit: str | None = None,
         time: str | None = None,
         covariates: Sequence[str] = (),
+        population: str | None = None,
+        cluster: str | None = None,
+        scale: Scale = "value",
+        per: float = 100_000.0,
         anticipation: int = 0,
         overall: Aggregation = "simple",
     ) -> None:
@@ -262,17 +287,21 @@ class Imputation(StaggeredDesign):
             unit=unit,
             time=time,
             covariates=covariates,
+            population=population,
+            cluster=cluster,
+            scale=scale,
+            per=per,
         )
         k = check_anticipation(anticipation, len(staggered.periods))
         self._data = drop_early(staggered, k)
         refuse_fixed_covariates("Imputation", self._data)
         self._settings: dict[str, Any] = {
-            "outcome": outcome,
+            **input_settings(outcome, scale=scale, per=per, cluster=cluster, unit=unit),
             "anticipation": k,
             "overall": overall,
             "covariates": list(covariates),
             "variance": "conservative (Theorem 3, cohort x period residuals)",
-            "cluster": "unit",
+            "cluster": cluster if cluster not in (None, unit) else "unit",
         }
 
     def _cells(self) -> tuple[GroupTime, float | None]:

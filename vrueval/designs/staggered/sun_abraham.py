@@ -49,8 +49,13 @@ from vrueval.designs.staggered.estimate import (
     check_anticipation,
     check_time_varying,
 )
-from vrueval.designs.staggered.options import SUN_ABRAHAM, SunAbrahamControl
-from vrueval.designs.staggered.pipeline import StaggeredDesign, load, refuse_fixed_covariates
+from vrueval.designs.staggered.options import SUN_ABRAHAM, Scale, SunAbrahamControl
+from vrueval.designs.staggered.pipeline import (
+    StaggeredDesign,
+    input_settings,
+    load,
+    refuse_fixed_covariates,
+)
 from vrueval.inference.small_sample import (
     DEFAULT_SMALL_SAMPLE,
     ParamCount,
@@ -165,10 +170,14 @@ def interaction_cells(
         inf -= score @ np.linalg.solve(xtx, slopes.T)
     reference = np.array([t == ref for _, t, ref in rows], dtype=bool)
     coefficients = int((~reference).sum()) + x.shape[2]
+    # clusters: the units, or the cluster column's labels (units nested in them)
+    n_clusters = (
+        n_units if data.cluster is None else len(np.unique(data.cluster[sample].astype(str)))
+    )
     factor = cr1_factor(
         small_sample,
         n_obs=n_units * n_periods,
-        n_clusters=n_units,
+        n_clusters=n_clusters,
         count=ParamCount(coefficients, n_units, n_periods - 1),
     )
     # rows scaled so that aggregate.analytic_se, sqrt(mean(psi^2) / n), gives the CR1 error
@@ -187,7 +196,7 @@ def interaction_cells(
         anticipation=k,
         covariate_slopes=tuple(float(v) for v in gamma),
     )
-    return cells, n_units - 1
+    return cells, n_clusters - 1
 
 
 def _two_way_residuals(values: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
@@ -237,6 +246,22 @@ class SunAbraham(StaggeredDesign):
         the unit effects) are refused. The slopes are in ``diagnostics["covariate_slopes"]``;
         the cells' CR1 errors carry their estimation. Panel: ``"population"`` or other
         outcomes; frame: columns.
+    population : str, optional
+        Frame only: the population column, read with ``scale="rate"`` (a Panel carries its
+        own).
+    cluster : str, optional
+        Frame only: a column of cluster labels, constant within units (units nested in
+        clusters, e.g. local authorities in force areas). The influence functions are summed
+        within clusters for the standard errors (CR1 by cluster with G clusters, t(G - 1)
+        intervals, as fixest's ``cluster=``), the multiplier bootstrap draws one
+        weight per cluster, and the few-clusters rule counts clusters. None (or the unit
+        column): the units.
+    scale : {"value", "rate"}
+        The outcome as given, or per ``per`` population (as :class:`vrueval.DiD`); a missing
+        population drops the unit (said in the warnings), a population of zero or less is
+        refused.
+    per : float
+        The rate's denominator (per 100,000 by default).
     control_group : {"never_treated", "last_treated"}
         The never-treated units, or (Sun & Abraham's alternative when there are none) the last
         treated cohort together with any never-treated units, the periods from the last
@@ -268,6 +293,10 @@ class SunAbraham(StaggeredDesign):
         unit: str | None = None,
         time: str | None = None,
         covariates: Sequence[str] = (),
+        population: str | None = None,
+        cluster: str | None = None,
+        scale: Scale = "value",
+        per: float = 100_000.0,
         control_group: SunAbrahamControl = "never_treated",
         anticipation: int = 0,
         overall: Aggregation = "simple",
@@ -285,18 +314,22 @@ class SunAbraham(StaggeredDesign):
             unit=unit,
             time=time,
             covariates=covariates,
+            population=population,
+            cluster=cluster,
+            scale=scale,
+            per=per,
         )
         k = check_anticipation(anticipation, len(staggered.periods))
         self._data = drop_early(staggered, k)
         refuse_fixed_covariates("SunAbraham", self._data)
         self._settings: dict[str, Any] = {
-            "outcome": outcome,
+            **input_settings(outcome, scale=scale, per=per, cluster=cluster, unit=unit),
             "control_group": control_group,
             "anticipation": k,
             "overall": overall,
             "small_sample": small_sample,
             "covariates": list(covariates),
-            "cluster": "unit",
+            "cluster": cluster if cluster not in (None, unit) else "unit",
         }
 
     def _cells(self) -> tuple[GroupTime, float | None]:
