@@ -49,6 +49,8 @@ class StaggeredData:
     first_labels: Mapping[object, object] = field(default_factory=dict)
     messages: tuple[str, ...] = ()
     beyond_window: tuple[object, ...] = ()
+    #: each unit's cluster label (None: the units are the clusters)
+    cluster: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -70,15 +72,21 @@ def from_long(
     first_treated: str,
     covariates: Sequence[str] = (),
     never_value: object = 0,
+    population: str | None = None,
+    per: float | None = None,
+    cluster: str | None = None,
 ) -> StaggeredData:
     """Build :class:`StaggeredData` from a long frame (one row per unit and period).
 
     ``first_treated`` holds the period in which a unit is first treated, in the units of
     ``time``; ``never_value`` (default 0, as in R ``did``), NaN or ``inf`` mark never-treated
     units. Time values must be sortable; event time counts positions in the sorted list of
-    periods, so gaps in the calendar (2003, 2005, ...) are one step.
+    periods, so gaps in the calendar (2003, 2005, ...) are one step. With ``per``, the outcome
+    is a rate per ``per`` of the ``population`` column; ``cluster`` names a column of cluster
+    labels, constant within a unit (units nested in clusters).
     """
-    needed = [unit, time, outcome, first_treated, *covariates]
+    roles = [c for c in (population, cluster) if c is not None]
+    needed = [unit, time, outcome, first_treated, *covariates, *roles]
     absent = [c for c in needed if c not in frame.columns]
     if absent:
         raise StaggeredDataError(
@@ -123,8 +131,51 @@ def from_long(
         return pd.DataFrame(out, index=unit_index, columns=time_index)
 
     wide_y = wide(outcome)
+    if per is not None:
+        if population is None:
+            raise StaggeredDataError("a rate needs population= (the population column)")
+        wide_y = to_rate(wide_y, wide(population), per, population)
     wide_x = [wide(c) for c in covariates]
-    return _assemble(wide_y, wide_x, tuple(covariates), first_map)
+    clusters = None
+    if cluster is not None:
+        clusters = _unit_labels(d[cluster], unit_codes, first_rows, unit_index, cluster)
+    return _assemble(wide_y, wide_x, tuple(covariates), first_map, clusters)
+
+
+def _unit_labels(
+    column: pd.Series,
+    unit_codes: np.ndarray,
+    first_rows: np.ndarray,
+    unit_index: pd.Index,
+    name: str,
+) -> dict[object, object]:
+    """Each unit's label in ``column``, refused when missing or varying within a unit."""
+    if column.isna().any():
+        rows = list(column.index[column.isna().to_numpy()][:5])
+        raise StaggeredDataError(f"cluster column {name!r} is missing in row(s) {rows}")
+    codes = pd.factorize(column)[0]
+    varies = codes != codes[first_rows][unit_codes]
+    if varies.any():
+        bad = list(unit_index[np.unique(unit_codes[varies])][:5])
+        raise StaggeredDataError(
+            f"cluster column {name!r} must be constant within a unit (units nested in "
+            f"clusters); it varies for {bad}"
+        )
+    values = column.to_numpy()
+    return {u: values[r] for u, r in zip(unit_index, first_rows, strict=True)}
+
+
+def to_rate(wide_y: pd.DataFrame, wide_pop: pd.DataFrame, per: float, name: str) -> pd.DataFrame:
+    """The outcome per ``per`` population; a missing population leaves the cell missing (the
+    unit is then dropped, and said), a population of zero or less is refused."""
+    pop = wide_pop.reindex_like(wide_y)
+    bad = pop.notna() & (pop <= 0)
+    if bad.to_numpy().any():
+        units = list(pop.index[bad.any(axis=1)][:5])
+        raise StaggeredDataError(
+            f"population {name!r} is zero or negative for unit(s) {units}: no rate"
+        )
+    return wide_y / pop * per
 
 
 def from_panel(
@@ -132,8 +183,10 @@ def from_panel(
     outcome: str,
     first_treated: Mapping[str, object] | None = None,
     covariates: Sequence[str] = (),
+    per: float | None = None,
 ) -> StaggeredData:
-    """Build :class:`StaggeredData` from a vrueval Panel.
+    """Build :class:`StaggeredData` from a vrueval Panel (the outcome per ``per`` of the
+    panel's population when ``per`` is given).
 
     ``first_treated`` maps units (any spelling) to the period label each is first treated in
     (``"2019/20"`` on a financial-year panel); units not named are never treated. When None,
@@ -151,7 +204,15 @@ def from_panel(
             raise StaggeredDataError(f"unit {name!r} ({code}) is not in the panel")
         first_map[code] = None if label is None else panel.period(label)
     data = panel.data
-    wide_y = data[data["outcome"] == outcome].pivot(index="unit", columns="period", values="value")
+    rows = data[data["outcome"] == outcome]
+    wide_y = rows.pivot(index="unit", columns="period", values="value")
+    if per is not None:
+        if rows["population"].isna().all():
+            raise StaggeredDataError(
+                f"scale='rate' needs the panel's population for {outcome!r}; it has none"
+            )
+        wide_pop = rows.pivot(index="unit", columns="period", values="population")
+        wide_y = to_rate(wide_y, wide_pop, per, "population")
     wide_x = []
     for c in covariates:
         if c == "population":
@@ -197,6 +258,7 @@ def _assemble(
     wide_x: list[pd.DataFrame],
     covariates: tuple[str, ...],
     first_map: Mapping[object, object],
+    clusters: Mapping[object, object] | None = None,
 ) -> StaggeredData:
     wide_y = wide_y.sort_index(axis=0).sort_index(axis=1)
     periods = list(wide_y.columns)
@@ -273,6 +335,7 @@ def _assemble(
         first_labels={u: first_labels[u] for u in units if u in first_labels},
         messages=tuple(messages),
         beyond_window=tuple(beyond_kept),
+        cluster=None if clusters is None else np.array([clusters[u] for u in units], dtype=object),
     )
 
 
@@ -306,6 +369,7 @@ def drop_early(data: StaggeredData, anticipation: int) -> StaggeredData:
         first_labels={u: v for u, v in data.first_labels.items() if u in set(units)},
         messages=(*data.messages, message),
         beyond_window=data.beyond_window,
+        cluster=None if data.cluster is None else data.cluster[keep],
     )
 
 

@@ -17,6 +17,7 @@ Journal of Econometrics 219(1), 101-122.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,6 +58,12 @@ class GroupTime:
     #: periods of anticipation: cells with ``g - anticipation <= t < g`` are neither placebo
     #: (pre-treatment) cells nor averaged as post-treatment ones
     anticipation: int = 0
+    #: the covariates' common slopes where the estimator fits one set (the regression and
+    #: imputation estimators' two-way models); empty otherwise
+    covariate_slopes: tuple[float, ...] = ()
+    #: multiplies every variance computed from the influence functions, aggregates included
+    #: (Callaway & Sant'Anna's G/(G-1) with a cluster column)
+    variance_factor: float = 1.0
 
 
 class IdentificationError(ValueError):
@@ -197,6 +204,30 @@ def check_anticipation(anticipation: object, n_periods: int) -> int:
             f"panel has {n_periods} periods), got {anticipation!r}"
         )
     return int(anticipation)
+
+
+def check_time_varying(x_tilde: np.ndarray, x: np.ndarray, names: Sequence[str]) -> None:
+    """Refuse covariates that a two-way fixed-effects model absorbs (``x_tilde``: their
+    residuals on the unit and period effects, ``x`` the raw values, observations x
+    covariates), or that are collinear: the regression and imputation estimators' slopes
+    would not be identified."""
+    spread = ((x - x.mean(axis=0)) ** 2).sum(axis=0)
+    left = (x_tilde**2).sum(axis=0)
+    flat = [str(c) for c, a, b in zip(names, left, spread, strict=True) if a <= 1e-10 * b or b == 0]
+    scaled = x_tilde / np.sqrt(np.maximum(left, 1e-300))
+    if flat or np.linalg.matrix_rank(scaled) < len(names):
+        raise IdentificationError(
+            f"covariate(s) {flat or list(names)} "
+            + (
+                "vary only as the unit and period effects do (constant within units, or "
+                "moving with the periods alone), which absorb them: the two-way model "
+                "cannot use them"
+                if flat
+                else "are collinear once the unit and period effects are removed"
+            )
+            + "; give time-varying, linearly independent covariates (fixed ones condition "
+            "parallel trends in ve.StaggeredDiD(covariates=...))"
+        )
 
 
 def _unconditional(dy: np.ndarray, d: np.ndarray) -> tuple[float, np.ndarray]:

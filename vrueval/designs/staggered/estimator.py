@@ -20,8 +20,10 @@ Name: att, dtype: float64
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, get_args
 
+import numpy as np
 import pandas as pd
 
 from vrueval.data.panel import Panel
@@ -35,8 +37,8 @@ from vrueval.designs.staggered.estimate import (
     check_anticipation,
     group_time_att,
 )
-from vrueval.designs.staggered.options import TABLE
-from vrueval.designs.staggered.pipeline import StaggeredDesign, load
+from vrueval.designs.staggered.options import TABLE, Scale
+from vrueval.designs.staggered.pipeline import StaggeredDesign, input_settings, load
 from vrueval.options import OptionsTable, choice
 
 
@@ -68,6 +70,22 @@ class StaggeredDiD(StaggeredDesign):
     covariates : sequence of str
         Covariates for the doubly robust / regression estimator, taken in the earlier period of
         each comparison. Panel: ``"population"`` or other outcomes. Frame: columns.
+    population : str, optional
+        Frame only: the population column, read with ``scale="rate"`` (a Panel carries its
+        own).
+    cluster : str, optional
+        Frame only: a column of cluster labels, constant within units (units nested in
+        clusters, e.g. local authorities in force areas). The influence functions are summed
+        within clusters for the standard errors (with the G/(G-1) factor of CR1, as diff-diff's
+        ``cluster=``), the multiplier bootstrap draws one
+        weight per cluster, and the few-clusters rule counts clusters. None (or the unit
+        column): the units.
+    scale : {"value", "rate"}
+        The outcome as given, or per ``per`` population (as :class:`vrueval.DiD`); a missing
+        population drops the unit (said in the warnings), a population of zero or less is
+        refused.
+    per : float
+        The rate's denominator (per 100,000 by default).
     control_group : {"never_treated", "not_yet_treated"}
     method : {"dr", "ipw", "reg"}
         Doubly robust (Sant'Anna & Zhao 2020), normalised inverse probability weighting
@@ -110,6 +128,10 @@ class StaggeredDiD(StaggeredDesign):
         unit: str | None = None,
         time: str | None = None,
         covariates: Sequence[str] = (),
+        population: str | None = None,
+        cluster: str | None = None,
+        scale: Scale = "value",
+        per: float = 100_000.0,
         control_group: ControlGroup = "never_treated",
         method: Method = "dr",
         base_period: BasePeriod = "varying",
@@ -129,11 +151,15 @@ class StaggeredDiD(StaggeredDesign):
             unit=unit,
             time=time,
             covariates=covariates,
+            population=population,
+            cluster=cluster,
+            scale=scale,
+            per=per,
         )
         k = check_anticipation(anticipation, len(staggered.periods))
         self._data = drop_early(staggered, k)
         self._settings: dict[str, Any] = {
-            "outcome": outcome,
+            **input_settings(outcome, scale=scale, per=per, cluster=cluster, unit=unit),
             "control_group": control_group,
             "method": method,
             "base_period": base_period,
@@ -151,6 +177,14 @@ class StaggeredDiD(StaggeredDesign):
             base_period=s["base_period"],
             anticipation=s["anticipation"],
         )
+        cluster = self._data.cluster
+        if cluster is not None:
+            # the clustered influence-function variance with the G/(G-1) factor of CR1 (as
+            # diff-diff's cluster=); by unit, none (as R did)
+            g = len(np.unique(cluster.astype(str)))
+            if g < 2:
+                raise ValueError("cluster= needs at least two clusters")
+            cells = replace(cells, variance_factor=g / (g - 1))
         return cells, None
 
     def _comparison(self) -> str:

@@ -17,6 +17,11 @@ Conditional on the treatment timing, the cohort shares are fixed, so the aggrega
 share-estimation term. Because ``v`` is linear in the weights, the per-unit sums of each cell
 are influence functions whose fixed-weight combinations give the variance of any aggregate.
 
+Time-varying covariates join the first stage with common slopes, fitted by Frisch-Waugh-Lovell
+on the untreated observations (the two-way residuals of covariates and outcome there); the
+weights of a cell on the untreated outcomes then gain ``x..(X..'X..)^-1 c`` with ``c`` the
+cell's own imputation "effect" on the covariates, which enters its unit scores.
+
 The first stage is solved through the period effects alone: eliminating the unit effects
 leaves a T x T system (units of a cohort share their untreated periods), so the cost is
 linear in the number of units.
@@ -38,9 +43,19 @@ import pandas as pd
 from vrueval.data.panel import Panel
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, Aggregation
 from vrueval.designs.staggered.data import StaggeredData, drop_early
-from vrueval.designs.staggered.estimate import GroupTime, IdentificationError, check_anticipation
-from vrueval.designs.staggered.options import IMPUTATION
-from vrueval.designs.staggered.pipeline import StaggeredDesign, load, refuse_covariates
+from vrueval.designs.staggered.estimate import (
+    GroupTime,
+    IdentificationError,
+    check_anticipation,
+    check_time_varying,
+)
+from vrueval.designs.staggered.options import IMPUTATION, Scale
+from vrueval.designs.staggered.pipeline import (
+    StaggeredDesign,
+    input_settings,
+    load,
+    refuse_fixed_covariates,
+)
 from vrueval.options import OptionsTable, choice
 
 
@@ -69,8 +84,6 @@ def imputation_cells(data: StaggeredData, *, anticipation: int = 0) -> GroupTime
     untreated = np.array([periods < h - k for h in cohorts], dtype=float)  # cohorts x T
     sizes = np.array([m.sum() for m in member], dtype=float)
     n_untreated = untreated.sum(axis=1)
-    sums = np.array([y[m].sum(axis=0) for m in member])  # cohort totals by period
-
     count_t = sizes @ untreated
     ident = np.flatnonzero(count_t > 0)
     notes: list[str] = []
@@ -82,20 +95,40 @@ def imputation_cells(data: StaggeredData, *, anticipation: int = 0) -> GroupTime
         )
     u = untreated[:, ident]
     s_full = np.diag(count_t[ident]) - (u * (sizes / n_untreated)[:, None]).T @ u
-    rhs = (
-        u
-        * (sums[:, ident] - (u * sums[:, ident]).sum(axis=1, keepdims=True) / n_untreated[:, None])
-    ).sum(axis=0)
-    beta_ident = _solve_normalised(s_full, rhs[:, None])[:, 0]
-    beta = np.zeros(n_periods)
-    beta[ident] = beta_ident
-
     unit_cohort = np.searchsorted(cohorts, first)
     u_unit = untreated[unit_cohort]  # n x T, 1 where untreated
-    alpha = ((y - beta) * u_unit).sum(axis=1) / u_unit.sum(axis=1)
-    fitted = alpha[:, None] + beta[None, :]
-    resid = (y - fitted) * u_unit  # first-stage residuals, 0 at treated observations
-    tau = y - fitted
+
+    def two_way(values: np.ndarray) -> np.ndarray:
+        """``values`` less their unit and period effects fitted on the untreated cells."""
+        sums = np.array([values[m].sum(axis=0) for m in member])  # cohort totals by period
+        rhs = (
+            u
+            * (
+                sums[:, ident]
+                - (u * sums[:, ident]).sum(axis=1, keepdims=True) / n_untreated[:, None]
+            )
+        ).sum(axis=0)
+        beta = np.zeros(n_periods)
+        beta[ident] = _solve_normalised(s_full, rhs[:, None])[:, 0]
+        alpha = ((values - beta) * u_unit).sum(axis=1) / u_unit.sum(axis=1)
+        return values - alpha[:, None] - beta[None, :]
+
+    x = data.x
+    n_cov = x.shape[2]
+    # covariates by Frisch-Waugh-Lovell within the untreated cells: the slopes from the
+    # covariates' and the outcome's two-way residuals there, then the two-way model of
+    # y - x'gamma; tau_x is each covariate's own imputation "effect"
+    tau_x = np.stack([two_way(x[:, :, c]) for c in range(n_cov)], axis=2) if n_cov else x
+    x_dot = tau_x * u_unit[:, :, None]
+    gamma = np.zeros(n_cov)
+    if n_cov:
+        flat = x_dot.reshape(-1, n_cov)
+        xtx = flat.T @ flat
+        check_time_varying(flat, x[u_unit.astype(bool)], data.covariates)
+        gamma = np.linalg.solve(xtx, flat.T @ (two_way(y) * u_unit).ravel())
+        y = y - x @ gamma
+    tau = two_way(y)
+    resid = tau * u_unit  # first-stage residuals, 0 at treated observations
 
     rows = [(int(g), int(t)) for g in groups for t in ident if t >= g - k]
     if not rows:
@@ -112,11 +145,18 @@ def imputation_cells(data: StaggeredData, *, anticipation: int = 0) -> GroupTime
     inf = np.asfortranarray(-(resid[:, ident] @ theta))
     att = np.zeros(n_cells)
     n_t = np.zeros(n_cells, dtype=int)
+    slopes = np.zeros((n_cells, n_cov))
     for j, (g, t) in enumerate(rows):
         m = first == g
         n_t[j] = int(m.sum())
         att[j] = tau[m, t].mean()
         inf[m, j] += (tau[m, t] - att[j]) / n_t[j]
+        slopes[j] = tau_x[m, t].mean(axis=0)
+    if n_cov:
+        # a cell's weights on the untreated outcomes also move with gamma: each unit's score
+        # loses (the cell's covariate "effect")' (X'X)^-1 sum_t x_dot_it e_it
+        score = np.einsum("itk,it->ik", x_dot, resid)
+        inf -= score @ np.linalg.solve(xtx, slopes.T)
     inf *= n
     return GroupTime(
         group=np.array([r[0] for r in rows], dtype=int),
@@ -130,6 +170,7 @@ def imputation_cells(data: StaggeredData, *, anticipation: int = 0) -> GroupTime
         notes=tuple(notes),
         share_variance=False,
         anticipation=k,
+        covariate_slopes=tuple(float(v) for v in gamma),
     )
 
 
@@ -178,6 +219,30 @@ class Imputation(StaggeredDesign):
         As for :class:`~vrueval.StaggeredDiD`.
     unit, time : str
         Frame only.
+    covariates : sequence of str
+        Time-varying covariates in the untreated-only first stage, ``y_it(0) = a_i + b_t +
+        x_it'gamma`` (Borusyak et al.'s eq. 3; diff-diff's ``covariates``, the first stage of
+        pyfixest's ``did2s``); each treated observation's untreated outcome is imputed with
+        them, and the variance carries the slopes' estimation. Covariates constant within
+        units (absorbed by the unit effects) are refused; the slopes are in
+        ``diagnostics["covariate_slopes"]``. Panel: ``"population"`` or other outcomes; frame:
+        columns.
+    population : str, optional
+        Frame only: the population column, read with ``scale="rate"`` (a Panel carries its
+        own).
+    cluster : str, optional
+        Frame only: a column of cluster labels, constant within units (units nested in
+        clusters, e.g. local authorities in force areas). The influence functions are summed
+        within clusters for the standard errors (Theorem 3 by cluster, as diff-diff's
+        ``cluster=``), the multiplier bootstrap draws one
+        weight per cluster, and the few-clusters rule counts clusters. None (or the unit
+        column): the units.
+    scale : {"value", "rate"}
+        The outcome as given, or per ``per`` population (as :class:`vrueval.DiD`); a missing
+        population drops the unit (said in the warnings), a population of zero or less is
+        refused.
+    per : float
+        The rate's denominator (per 100,000 by default).
     anticipation : int
         Observations within ``anticipation`` periods before first treatment are not used to
         fit the untreated model, and their effects are reported (``att:e=-1`` ...) but not
@@ -205,27 +270,38 @@ class Imputation(StaggeredDesign):
         unit: str | None = None,
         time: str | None = None,
         covariates: Sequence[str] = (),
+        population: str | None = None,
+        cluster: str | None = None,
+        scale: Scale = "value",
+        per: float = 100_000.0,
         anticipation: int = 0,
         overall: Aggregation = "simple",
     ) -> None:
         choice(overall, AGGREGATIONS, "overall")
-        refuse_covariates("Imputation", covariates)
+        if isinstance(covariates, str):
+            covariates = (covariates,)
         staggered, self._provenance = load(
             data,
             outcome=outcome,
             first_treated=first_treated,
             unit=unit,
             time=time,
-            covariates=(),
+            covariates=covariates,
+            population=population,
+            cluster=cluster,
+            scale=scale,
+            per=per,
         )
         k = check_anticipation(anticipation, len(staggered.periods))
         self._data = drop_early(staggered, k)
+        refuse_fixed_covariates("Imputation", self._data)
         self._settings: dict[str, Any] = {
-            "outcome": outcome,
+            **input_settings(outcome, scale=scale, per=per, cluster=cluster, unit=unit),
             "anticipation": k,
             "overall": overall,
+            "covariates": list(covariates),
             "variance": "conservative (Theorem 3, cohort x period residuals)",
-            "cluster": "unit",
+            "cluster": cluster if cluster not in (None, unit) else "unit",
         }
 
     def _cells(self) -> tuple[GroupTime, float | None]:

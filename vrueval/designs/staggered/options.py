@@ -21,6 +21,9 @@ from vrueval.options import Option, OptionsTable
 
 Inference = Literal["analytic", "bootstrap"]
 SunAbrahamControl = Literal["never_treated", "last_treated"]
+#: ``scale``: the outcome as given, or per ``per`` population (as :class:`vrueval.DiD`).
+Scale = Literal["value", "rate"]
+SCALES: tuple[str, ...] = get_args(Scale)
 
 _BOOT = ("bootstrap",)
 
@@ -32,6 +35,16 @@ _INPUT = (
     Option("time", "column", None, doc="DataFrame only"),
     Option("covariates", "str list", ()),
     Option("anticipation", "int", 0, doc="periods of anticipation before the first treated"),
+    Option("scale", "str", "value", SCALES, doc="'rate': the outcome per `per` population"),
+    Option("per", "float", 100_000.0),
+    Option("population", "column", None, frame=True, doc="DataFrame only; read with 'rate'"),
+    Option(
+        "cluster",
+        "column",
+        None,
+        frame=True,
+        doc="DataFrame only: clusters of units for the standard errors (None: the units)",
+    ),
 )
 
 #: The ``fit()`` options every staggered estimator takes.

@@ -21,7 +21,7 @@ from vrueval.designs.fit_options import check_applies
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, aggregate, pretest
 from vrueval.designs.staggered.data import StaggeredData, from_long, from_panel
 from vrueval.designs.staggered.estimate import GroupTime
-from vrueval.designs.staggered.options import Inference
+from vrueval.designs.staggered.options import SCALES, Inference
 from vrueval.designs.staggered.results import StaggeredResult, effects_table, families
 from vrueval.inference import few_clusters
 from vrueval.inference.draws import check_draws
@@ -32,15 +32,6 @@ from vrueval.inference.seeds import check_seed
 from vrueval.options import OptionsTable, choice, renamed
 
 
-def refuse_covariates(estimator: str, covariates: Sequence[str] | str) -> None:
-    """Refuse covariates an estimator cannot use yet, pointing to one that can."""
-    if covariates:
-        raise ValueError(
-            f"{estimator} does not take covariates yet (given {covariates!r}); "
-            "ve.StaggeredDiD(method='dr'|'ipw'|'reg') conditions parallel trends on them"
-        )
-
-
 def load(
     data: Panel | pd.DataFrame,
     *,
@@ -49,11 +40,32 @@ def load(
     unit: str | None,
     time: str | None,
     covariates: Sequence[str],
+    population: str | None = None,
+    cluster: str | None = None,
+    scale: str = "value",
+    per: float = 100_000.0,
 ) -> tuple[StaggeredData, dict[str, Any]]:
-    """The validated staggered arrays of a Panel or a long DataFrame, and their provenance."""
+    """The validated staggered arrays of a Panel or a long DataFrame, and their provenance.
+
+    ``scale="rate"``: the outcome per ``per`` population (the panel's, or the frame's
+    ``population=`` column). ``cluster=``: a frame column of cluster labels, constant within
+    units, for the standard errors (None: the units).
+    """
+    choice(scale, SCALES, "scale")
+    if isinstance(per, bool) or not isinstance(per, (int, float)) or not per > 0:
+        raise ValueError(f"per must be a positive number, got {per!r}")
+    rate = float(per) if scale == "rate" else None
     if isinstance(data, Panel):
         if unit is not None or time is not None:
             raise ValueError("unit and time are for a DataFrame; a Panel knows its own")
+        if population is not None or cluster is not None:
+            given = ", ".join(
+                f"{k}=" for k, v in (("population", population), ("cluster", cluster)) if v
+            )
+            raise ValueError(
+                f"{given} name DataFrame columns; a Panel carries its own population "
+                "(give the design the DataFrame to cluster by a column)"
+            )
         if isinstance(first_treated, str):
             raise ValueError(
                 "for a Panel, first_treated is a mapping unit -> first treated period "
@@ -63,10 +75,17 @@ def load(
             "sources": [s.to_dict() for s in data.sources],
             "frequency": data.frequency,
         }
-        return from_panel(data, outcome, first_treated, covariates), provenance
+        return from_panel(data, outcome, first_treated, covariates, per=rate), provenance
     if isinstance(data, pd.DataFrame):
         if unit is None or time is None or not isinstance(first_treated, str):
             raise ValueError("for a DataFrame give unit=, time= and first_treated= (column names)")
+        if population is not None and rate is None:
+            raise ValueError(
+                f"population={population!r} is read only with scale='rate' (the outcome per "
+                "`per` population); leave it out, or give scale='rate'"
+            )
+        if rate is not None and population is None:
+            raise ValueError("scale='rate' needs population= (the population column)")
         staggered = from_long(
             data,
             unit=unit,
@@ -74,9 +93,46 @@ def load(
             outcome=outcome,
             first_treated=first_treated,
             covariates=covariates,
+            population=population,
+            per=rate,
+            cluster=None if cluster == unit else cluster,
         )
         return staggered, {"sources": [], "frequency": "frame"}
     raise TypeError(f"data must be a vrueval Panel or a DataFrame, not {type(data).__name__}")
+
+
+def input_settings(
+    outcome: str,
+    *,
+    scale: str,
+    per: float,
+    cluster: str | None,
+    unit: str | None,
+) -> dict[str, Any]:
+    """The settings every staggered result records about its input: the outcome, and the
+    rate and cluster column when not the defaults."""
+    out: dict[str, Any] = {"outcome": outcome}
+    if scale == "rate":
+        out.update({"scale": "rate", "per": float(per)})
+    if cluster is not None and cluster != unit:
+        out["cluster"] = cluster
+    return out
+
+
+def refuse_fixed_covariates(estimator: str, data: StaggeredData) -> None:
+    """Refuse covariates constant within every unit for a two-way fixed-effects estimator:
+    its unit effects absorb them, so they cannot adjust anything there."""
+    if not data.covariates:
+        return
+    fixed = [
+        c for j, c in enumerate(data.covariates) if np.all(data.x[:, :, j] == data.x[:, :1, j])
+    ]
+    if fixed:
+        raise ValueError(
+            f"{estimator}: covariate(s) {fixed} are time-invariant (constant within every "
+            "unit), so the unit effects absorb them; it takes time-varying covariates "
+            "(ve.StaggeredDiD(covariates=...) conditions parallel trends on fixed ones)"
+        )
 
 
 def check_fit(
@@ -105,19 +161,32 @@ def check_fit(
     return level, boot_weights
 
 
-def cluster_counts(gt: GroupTime, first: np.ndarray, comparison: str) -> ClusterCounts:
-    """Units behind the post-treatment cells the aggregates average.
+def cluster_counts(
+    gt: GroupTime, first: np.ndarray, comparison: str, cluster: np.ndarray | None = None
+) -> ClusterCounts:
+    """Clusters behind the post-treatment cells the aggregates average (units when
+    ``cluster`` is None).
 
-    ``G1``: the units of the cohorts with a post-treatment cell. ``G0``: the fewest comparison
-    units behind any of those cells (``n_control``: never treated, not yet treated, or the
-    units untreated in that period, as the estimator counts them).
+    ``G1``: the clusters holding units of the cohorts with a post-treatment cell. ``G0``: the
+    fewest comparison units behind any of those cells (``n_control``: never treated, not yet
+    treated, or the units untreated in that period, as the estimator counts them); with
+    clusters, the clusters holding never-treated units, or all clusters when there are none
+    (the not-yet-treated and last-cohort comparisons), capped by that fewest count.
     """
     post = (gt.time >= gt.group) & ~gt.reference
     if not post.any():
         post = ~gt.reference
-    treated = int(np.isin(first, np.unique(gt.group[post])).sum())
+    treated_units = np.isin(first, np.unique(gt.group[post]))
     fewest = int(gt.n_control[post].min()) if post.any() else 0
-    return ClusterCounts(len(first), treated, fewest, comparison)
+    if cluster is None:
+        return ClusterCounts(len(first), int(treated_units.sum()), fewest, comparison)
+    labels = cluster.astype(str)
+    never = ~np.isfinite(first)
+    pool = labels[never] if never.any() else labels[~treated_units]
+    untreated = min(len(np.unique(pool)), fewest)
+    return ClusterCounts(
+        len(np.unique(labels)), len(np.unique(labels[treated_units])), untreated, comparison
+    )
 
 
 def finish(
@@ -141,9 +210,10 @@ def finish(
     CR1 regression errors); the normal when None.
     """
     # the influence-function standard errors (analytic or multiplier bootstrap) are clustered
-    # by unit: the same minimum-cluster rule as the other comparator designs
+    # by unit, or by the cluster column: the same minimum-cluster rule as the other
+    # comparator designs
     cluster_warnings = few_clusters.check(
-        "influence", cluster_counts(gt, data.first, comparison), level=level
+        "influence", cluster_counts(gt, data.first, comparison, data.cluster), level=level
     )
     aggs = {k: aggregate(gt, data.first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
     fams = families(gt, aggs, data.periods, str(settings["overall"]))
@@ -155,6 +225,8 @@ def finish(
         weights=boot_weights,
         seed=seed,
         df=df if inference == "analytic" else None,
+        cluster=data.cluster,
+        variance_factor=gt.variance_factor,
     )
     warnings = [*data.messages, *gt.notes, *cluster_warnings, *resampling]
     cohorts, sizes = np.unique(data.first[np.isfinite(data.first)], return_counts=True)
@@ -175,12 +247,17 @@ def finish(
         )
     diagnostics: dict[str, Any] = {
         "units": data.n,
+        **({} if data.cluster is None else {"clusters": len(np.unique(data.cluster.astype(str)))}),
         "periods": len(data.periods),
         "cohorts": ", ".join(str(data.periods[g]) for g in np.unique(gt.group)),
         "treated_units": int(np.isfinite(data.first).sum()),
         "never_treated_units": int((~np.isfinite(data.first)).sum()) - len(data.beyond_window),
         "treated_after_window_units": len(data.beyond_window),
     }
+    if gt.covariate_slopes:
+        diagnostics["covariate_slopes"] = dict(
+            zip(data.covariates, gt.covariate_slopes, strict=True)
+        )
     test = pretest(gt)
     if test is not None:
         diagnostics["pretest_wald"] = test[0]
@@ -189,12 +266,14 @@ def finish(
         diagnostics["pretest_p_value_chi2"] = test[3]
     full = {**settings, "inference": inference}
     if inference == "bootstrap":
-        full.update({"draws": int(draws), "boot_weights": boot_weights, "cluster": "unit"})
+        cluster = settings.get("cluster", "unit")
+        full.update({"draws": int(draws), "boot_weights": boot_weights, "cluster": cluster})
     return StaggeredResult(
         group_time=gt,
         first=data.first,
         periods=data.periods,
         units=data.units,
+        cluster=data.cluster,
         critical_values=crits,
         design=design,
         effects=table,

@@ -93,13 +93,18 @@ def effects_table(
     weights: MultiplierWeights = "mammen",
     seed: int | None = None,
     df: float | None = None,
+    cluster: np.ndarray | None = None,
+    variance_factor: float = 1.0,
 ) -> tuple[pd.DataFrame, dict[str, float], list[str]]:
     """Effects for every family: pointwise intervals, and simultaneous bands when bootstrapped.
 
     Returns the table, the simultaneous critical value of each family (bootstrap only) and the
     bootstrap's Monte Carlo warnings. One
     set of multipliers serves every family, so all terms see the same bootstrap world. ``df``:
-    the t reference of analytic intervals (the normal when None).
+    the t reference of analytic intervals (the normal when None). ``cluster``: each unit's
+    cluster label; the influence functions are then summed within clusters (the clustered
+    variance, and one multiplier per cluster in the bootstrap). ``variance_factor``
+    multiplies every variance (:attr:`GroupTime.variance_factor`).
     """
     level = check_level(level)
     sizes = np.cumsum([0, *(len(f.terms) for f in fams)])
@@ -112,8 +117,13 @@ def effects_table(
     crit = np.full(inf.shape[1], np.nan)
     crits: dict[str, float] = {}
     warnings: list[str] = []
+    scores = cluster_sums(inf, cluster)
+    if variance_factor != 1.0:
+        scores = scores * np.sqrt(variance_factor)
+    share = len(scores) / n  # clusters per unit: 1 without clusters
     if inference == "bootstrap":
-        boot = deviations(inf, draws, weights, np.random.default_rng(seed))
+        # deviations divide by sqrt(G); bootstrap_family reads sqrt(n) (theta* - theta)
+        boot = deviations(scores, draws, weights, np.random.default_rng(seed)) * np.sqrt(share)
         for f, lo, hi in zip(fams, sizes[:-1], sizes[1:], strict=True):
             fam = bootstrap_family(
                 boot[:, lo:hi], n, level=level, estimate=f.estimate, terms=f.terms
@@ -123,7 +133,7 @@ def effects_table(
             if f.name != "overall":
                 crit[lo:hi] = crits[f.name] = fam.crit
     else:
-        analytic = analytic_se(inf)
+        analytic = analytic_se(scores) * share  # sqrt(sum_c S_c^2) / n
         se = np.where(analytic > 0, analytic, np.nan)
     estimate = np.concatenate([f.estimate for f in fams])
     table = wald_table([t for f in fams for t in f.terms], estimate, se, level=level, df=df)
@@ -131,6 +141,17 @@ def effects_table(
     table["band_low"] = estimate - crit * se
     table["band_high"] = estimate + crit * se
     return table, crits, warnings
+
+
+def cluster_sums(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """The unit influence functions summed within clusters (G x K; ``inf`` itself without
+    clusters): the clustered variance is ``sum_c (sum_{i in c} psi_i)^2 / n^2``."""
+    if cluster is None:
+        return inf
+    _, index = np.unique(cluster.astype(str), return_inverse=True)
+    sums = np.zeros((int(index.max()) + 1, inf.shape[1]))
+    np.add.at(sums, index, inf)
+    return sums
 
 
 def _label(p: object) -> str:
@@ -155,10 +176,12 @@ class StaggeredResult(Result):
         periods: Sequence[object],
         units: Sequence[object],
         critical_values: Mapping[str, float],
+        cluster: np.ndarray | None = None,
         **kwargs: Any,
     ) -> None:
         self._gt = group_time
         self._first = first.copy()
+        self._cluster = None if cluster is None else cluster.copy()
         self._periods = tuple(periods)
         self._units = tuple(units)
         self._crit = frozen(critical_values)
@@ -225,7 +248,14 @@ class StaggeredResult(Result):
         aggs = {k: aggregate(self._gt, self._first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
         fams = families(self._gt, aggs, self._periods, str(self.settings["overall"]))
         table, crits, resampling = effects_table(
-            fams, level=level, inference="bootstrap", draws=draws, weights=boot_weights, seed=seed
+            fams,
+            level=level,
+            inference="bootstrap",
+            draws=draws,
+            weights=boot_weights,
+            seed=seed,
+            cluster=self._cluster,
+            variance_factor=self._gt.variance_factor,
         )
         kept = [w for w in self.warnings if MONTE_CARLO not in w]  # the old draws' own
         settings = {
@@ -233,12 +263,14 @@ class StaggeredResult(Result):
             "inference": "bootstrap",
             "draws": draws,
             "boot_weights": boot_weights,
+            "cluster": self.settings.get("cluster", "unit"),
         }
         return StaggeredResult(
             group_time=self._gt,
             first=self._first,
             periods=self._periods,
             units=self._units,
+            cluster=self._cluster,
             critical_values=crits,
             design=self.design,
             effects=table,

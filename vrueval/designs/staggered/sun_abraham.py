@@ -14,6 +14,11 @@ Proposition 3), and the residuals are each cohort's two-way demeaned outcomes. B
 computed in that closed form (no regression matrix), exact for the balanced panels
 :mod:`vrueval.designs.staggered.data` builds, and checked against pyfixest's ``feols`` to 1e-8.
 
+Time-varying covariates enter with common slopes. By Frisch-Waugh-Lovell their slopes are
+those of the within-cohort two-way demeaned covariates, and the cells are the same closed
+form applied to ``y - x'gamma``; each cell's weights on the outcomes then lose
+``(A x)(X~'X~)^-1 x~_it``, which gives its CR1 score.
+
 Each coefficient is linear in the outcomes, ``d = sum a_it y_it``, so its CR1 variance
 clustered by unit is ``c * sum_i (sum_t a_it u_it)^2`` with the package's small-sample factor
 ``c`` (:mod:`vrueval.inference.small_sample`); the per-unit sums, scaled, are the cells'
@@ -38,9 +43,19 @@ import pandas as pd
 from vrueval.data.panel import Panel
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, Aggregation
 from vrueval.designs.staggered.data import StaggeredData, drop_early
-from vrueval.designs.staggered.estimate import GroupTime, IdentificationError, check_anticipation
-from vrueval.designs.staggered.options import SUN_ABRAHAM, SunAbrahamControl
-from vrueval.designs.staggered.pipeline import StaggeredDesign, load, refuse_covariates
+from vrueval.designs.staggered.estimate import (
+    GroupTime,
+    IdentificationError,
+    check_anticipation,
+    check_time_varying,
+)
+from vrueval.designs.staggered.options import SUN_ABRAHAM, Scale, SunAbrahamControl
+from vrueval.designs.staggered.pipeline import (
+    StaggeredDesign,
+    input_settings,
+    load,
+    refuse_fixed_covariates,
+)
 from vrueval.inference.small_sample import (
     DEFAULT_SMALL_SAMPLE,
     ParamCount,
@@ -98,18 +113,28 @@ def interaction_cells(
     if not len(groups):
         raise IdentificationError("no treated cohort to estimate")
     y = data.y[:, :n_periods]
+    x = data.x[:, :n_periods, :]
     sample = control | np.isin(first, groups)
     n_units = int(sample.sum())
     n = data.n
-
-    resid = np.zeros_like(y)
     members = [(int(g), first == g) for g in groups]
-    for _, m in [*members, (-1, control)]:
-        block = y[m]
-        resid[m] = block - block.mean(axis=1, keepdims=True) - block.mean(axis=0) + block.mean()
+    blocks = [m for _, m in [*members, (-1, control)]]
     control_idx = np.flatnonzero(control)
-    mean_c = y[control_idx].mean(axis=0)
     n_c = len(control_idx)
+
+    # covariates by Frisch-Waugh-Lovell: the fixed effects and the saturated dummies span
+    # each block's own two-way effects, so their residuals are each block's two-way demeaned
+    # values; the covariate slopes come from those, and the cells from y - x'gamma
+    gamma = np.zeros(x.shape[2])
+    x_tilde = _two_way_residuals(x, blocks) if x.shape[2] else x
+    if x.shape[2]:
+        flat = x_tilde[sample].reshape(-1, x.shape[2])
+        check_time_varying(flat, x[sample].reshape(-1, x.shape[2]), data.covariates)
+        xtx = flat.T @ flat
+        gamma = np.linalg.solve(xtx, flat.T @ _two_way_residuals(y, blocks)[sample].ravel())
+        y = y - x @ gamma
+    resid = _two_way_residuals(y, blocks)
+    mean_c = y[control_idx].mean(axis=0)
     resid_c = resid[control_idx]
 
     rows: list[tuple[int, int, int]] = [
@@ -130,12 +155,29 @@ def interaction_cells(
         inf[idx, cols] = (resid_g - resid_g[:, [ref]]) / len(idx)
         inf[control_idx, cols] = -(resid_c - resid_c[:, [ref]]) / n_c
         n_t[cols] = len(idx)
+    if x.shape[2]:
+        # each cell is A (y - x'gamma): its weights on the outcomes lose
+        # (A x)(X~'X~)^-1 x~_it, so each unit's score loses (A x)(X~'X~)^-1 sum_t x~_it u_it
+        slopes = np.zeros((len(rows), x.shape[2]))
+        mean_xc = x[control_idx].mean(axis=0)
+        for c, (g, m) in enumerate(members):
+            ref = g - 1 - k
+            mean_xg = x[m].mean(axis=0)
+            slopes[c * n_periods : (c + 1) * n_periods] = (mean_xg - mean_xg[ref]) - (
+                mean_xc - mean_xc[ref]
+            )
+        score = np.einsum("itk,it->ik", x_tilde, resid) * sample[:, None]
+        inf -= score @ np.linalg.solve(xtx, slopes.T)
     reference = np.array([t == ref for _, t, ref in rows], dtype=bool)
-    coefficients = int((~reference).sum())
+    coefficients = int((~reference).sum()) + x.shape[2]
+    # clusters: the units, or the cluster column's labels (units nested in them)
+    n_clusters = (
+        n_units if data.cluster is None else len(np.unique(data.cluster[sample].astype(str)))
+    )
     factor = cr1_factor(
         small_sample,
         n_obs=n_units * n_periods,
-        n_clusters=n_units,
+        n_clusters=n_clusters,
         count=ParamCount(coefficients, n_units, n_periods - 1),
     )
     # rows scaled so that aggregate.analytic_se, sqrt(mean(psi^2) / n), gives the CR1 error
@@ -152,8 +194,19 @@ def interaction_cells(
         notes=tuple(notes),
         share_variance=False,
         anticipation=k,
+        covariate_slopes=tuple(float(v) for v in gamma),
     )
-    return cells, n_units - 1
+    return cells, n_clusters - 1
+
+
+def _two_way_residuals(values: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
+    """``values`` (units x periods, or units x periods x covariates) two-way demeaned within
+    each block of units: the residuals of each block's own unit and period effects."""
+    out = np.zeros_like(values)
+    for m in blocks:
+        b = values[m]
+        out[m] = b - b.mean(axis=1, keepdims=True) - b.mean(axis=0) + b.mean(axis=(0, 1))
+    return out
 
 
 class SunAbraham(StaggeredDesign):
@@ -186,6 +239,29 @@ class SunAbraham(StaggeredDesign):
         As for :class:`~vrueval.StaggeredDiD`.
     unit, time : str
         Frame only.
+    covariates : sequence of str
+        Time-varying covariates added to the saturated regression with common slopes
+        (``y ~ dummies + x | unit + time``, as fixest writes it), so parallel trends need
+        hold only after their linear adjustment. Covariates constant within units (absorbed by
+        the unit effects) are refused. The slopes are in ``diagnostics["covariate_slopes"]``;
+        the cells' CR1 errors carry their estimation. Panel: ``"population"`` or other
+        outcomes; frame: columns.
+    population : str, optional
+        Frame only: the population column, read with ``scale="rate"`` (a Panel carries its
+        own).
+    cluster : str, optional
+        Frame only: a column of cluster labels, constant within units (units nested in
+        clusters, e.g. local authorities in force areas). The influence functions are summed
+        within clusters for the standard errors (CR1 by cluster with G clusters, t(G - 1)
+        intervals, as fixest's ``cluster=``), the multiplier bootstrap draws one
+        weight per cluster, and the few-clusters rule counts clusters. None (or the unit
+        column): the units.
+    scale : {"value", "rate"}
+        The outcome as given, or per ``per`` population (as :class:`vrueval.DiD`); a missing
+        population drops the unit (said in the warnings), a population of zero or less is
+        refused.
+    per : float
+        The rate's denominator (per 100,000 by default).
     control_group : {"never_treated", "last_treated"}
         The never-treated units, or (Sun & Abraham's alternative when there are none) the last
         treated cohort together with any never-treated units, the periods from the last
@@ -217,6 +293,10 @@ class SunAbraham(StaggeredDesign):
         unit: str | None = None,
         time: str | None = None,
         covariates: Sequence[str] = (),
+        population: str | None = None,
+        cluster: str | None = None,
+        scale: Scale = "value",
+        per: float = 100_000.0,
         control_group: SunAbrahamControl = "never_treated",
         anticipation: int = 0,
         overall: Aggregation = "simple",
@@ -225,24 +305,31 @@ class SunAbraham(StaggeredDesign):
         choice(control_group, get_args(SunAbrahamControl), "control_group")
         choice(overall, AGGREGATIONS, "overall")
         check_small_sample(small_sample)
-        refuse_covariates("SunAbraham", covariates)
+        if isinstance(covariates, str):
+            covariates = (covariates,)
         staggered, self._provenance = load(
             data,
             outcome=outcome,
             first_treated=first_treated,
             unit=unit,
             time=time,
-            covariates=(),
+            covariates=covariates,
+            population=population,
+            cluster=cluster,
+            scale=scale,
+            per=per,
         )
         k = check_anticipation(anticipation, len(staggered.periods))
         self._data = drop_early(staggered, k)
+        refuse_fixed_covariates("SunAbraham", self._data)
         self._settings: dict[str, Any] = {
-            "outcome": outcome,
+            **input_settings(outcome, scale=scale, per=per, cluster=cluster, unit=unit),
             "control_group": control_group,
             "anticipation": k,
             "overall": overall,
             "small_sample": small_sample,
-            "cluster": "unit",
+            "covariates": list(covariates),
+            "cluster": cluster if cluster not in (None, unit) else "unit",
         }
 
     def _cells(self) -> tuple[GroupTime, float | None]:
