@@ -13,6 +13,12 @@ Nelder-Mead over ``|v| / sum |v|`` from equal weights and from the start of an o
 regression (``Synth``'s two starts), each restarted from its optimum until it stops
 improving, keeping the better. Without predictors the
 pre-period outcomes themselves are matched with equal V.
+
+A :class:`Rule` says which weights: these (``method="synth"``), penalised by Abadie and
+L'Hour (2021)'s ``penalty`` times each donor's own distance from the treated unit
+(:func:`~vrueval.designs.synthetic.weights.penalized_simplex`), or moved by the ridge
+correction of Ben-Michael, Feller and Rothstein (2021) (``method="augmented"``,
+:mod:`~vrueval.designs.synthetic.augmented`).
 """
 
 from __future__ import annotations
@@ -23,15 +29,29 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from vrueval.designs.synthetic.weights import simplex_least_squares
+from vrueval.designs.synthetic import augmented as aug
+from vrueval.designs.synthetic.weights import penalized_simplex
 
 #: At most this many Nelder-Mead runs from one start (each from the last one's optimum).
 RESTARTS = 10
 
 
 @dataclass(frozen=True)
+class Rule:
+    """How the weights are fitted: predictor weights ``v`` (None: nested, or equal when
+    matching outcomes), Abadie-L'Hour ``penalty``, ``method`` ("synth" or "augmented") and
+    the ridge penalty of the augmented method (None: cross-validated)."""
+
+    v: np.ndarray | None = None
+    penalty: float = 0.0
+    method: str = "synth"
+    ridge: float | None = None
+
+
+@dataclass(frozen=True)
 class ControlFit:
-    """Donor weights, predictor weights and the fit."""
+    """Donor weights, predictor weights and the fit; for the augmented method also the
+    synthetic control weights it started from, the ridge penalty and its cross-validation."""
 
     w: np.ndarray
     v: np.ndarray
@@ -39,6 +59,9 @@ class ControlFit:
     pre_rmspe: float
     post_rmspe: float
     v_loss: float
+    sc_w: np.ndarray | None = None
+    ridge: float = float("nan")
+    cv: aug.RidgeCV | None = None
 
 
 def scaled(x: np.ndarray) -> np.ndarray:
@@ -48,10 +71,13 @@ def scaled(x: np.ndarray) -> np.ndarray:
     return x / np.where(sd > 0, sd, 1.0)
 
 
-def weights_given_v(x0: np.ndarray, x1: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``argmin (x1 - x0' w)' diag(v) (x1 - x0' w)`` on the simplex; ``x0`` is donors x k."""
+def weights_given_v(
+    x0: np.ndarray, x1: np.ndarray, v: np.ndarray, penalty: float = 0.0
+) -> np.ndarray:
+    """``argmin (x1 - x0' w)' diag(v) (x1 - x0' w)`` on the simplex (plus Abadie-L'Hour's
+    ``penalty * sum_j w_j |x1 - x0_j|_v^2``); ``x0`` is donors x k."""
     root = np.sqrt(np.maximum(v, 0.0))
-    return simplex_least_squares((x0 * root).T, x1 * root)
+    return penalized_simplex((x0 * root).T, x1 * root, penalty)
 
 
 def _v_from(p: np.ndarray) -> np.ndarray:
@@ -61,7 +87,7 @@ def _v_from(p: np.ndarray) -> np.ndarray:
 
 
 def nested_v(
-    x0: np.ndarray, x1: np.ndarray, z0: np.ndarray, z1: np.ndarray
+    x0: np.ndarray, x1: np.ndarray, z0: np.ndarray, z1: np.ndarray, penalty: float = 0.0
 ) -> tuple[np.ndarray, float]:
     """Predictor weights minimising the pre-period outcome MSPE of the weights they induce.
 
@@ -70,7 +96,7 @@ def nested_v(
     k = x0.shape[1]
 
     def loss(p: np.ndarray) -> float:
-        w = weights_given_v(x0, x1, _v_from(p))
+        w = weights_given_v(x0, x1, _v_from(p), penalty)
         r = z1 - w @ z0
         return float(r @ r / len(r))
 
@@ -121,26 +147,33 @@ def synthetic_control(
     treated: int,
     donors: np.ndarray,
     x: np.ndarray,
-    v: np.ndarray | None,
+    rule: Rule,
 ) -> ControlFit:
-    """Fit unit ``treated`` (a row of ``y``) from the rows ``donors``.
+    """Fit unit ``treated`` (a row of ``y``) from the rows ``donors`` by ``rule``.
 
-    ``x`` is units x k predictors (k = 0: match the pre-period outcomes); ``v`` fixed predictor
-    weights, or None for the nested optimisation (equal weights when matching outcomes).
+    ``x`` is units x k predictors (k = 0: match the pre-period outcomes).
     """
     z0, z1 = y[donors, :t0], y[treated, :t0]
+    sc_w, ridge, cv = None, float("nan"), None
     if x.shape[1] == 0:
-        w = simplex_least_squares(z0.T, z1)
+        w = penalized_simplex(z0.T, z1, rule.penalty)
         vv, v_loss = np.full(t0, 1.0 / t0), float("nan")
+        if rule.method == "augmented":
+            sc_w = w
+            w, ridge, cv = aug.augment(
+                z0, z1, w, rule.ridge, lambda a, b: penalized_simplex(a, b, rule.penalty)
+            )
     else:
+        if rule.method == "augmented":
+            raise ValueError("the augmented method balances the pre-period outcomes only")
         xs = scaled(x[np.append(donors, treated)])
         x0, x1 = xs[:-1], xs[-1]
-        if v is None:
-            vv, v_loss = nested_v(x0, x1, z0, z1)
+        if rule.v is None:
+            vv, v_loss = nested_v(x0, x1, z0, z1, rule.penalty)
         else:
-            vv, v_loss = np.asarray(v, dtype=float) / np.sum(v), float("nan")
-        w = weights_given_v(x0, x1, vv)
+            vv, v_loss = np.asarray(rule.v, dtype=float) / np.sum(rule.v), float("nan")
+        w = weights_given_v(x0, x1, vv, rule.penalty)
     gap = y[treated] - w @ y[donors]
     pre = float(np.sqrt(np.mean(gap[:t0] ** 2)))
     post = float(np.sqrt(np.mean(gap[t0:] ** 2)))
-    return ControlFit(w, vv, gap, pre, post, v_loss)
+    return ControlFit(w, vv, gap, pre, post, v_loss, sc_w, ridge, cv)

@@ -15,6 +15,7 @@ from vrueval.designs.synthetic.estimators import ESTIMATORS
 from vrueval.options import Option, OptionsTable
 
 SCInference = Literal["placebo", "none"]
+SCMethod = Literal["synth", "augmented"]
 SDiDInference = Literal["placebo", "bootstrap", "jackknife", "none"]
 
 #: The input door both designs share.
@@ -33,6 +34,27 @@ SYNTHETIC_CONTROL = OptionsTable.of(
         *_INPUT,
         Option("predictors", "list", (), doc="none: match the pre-period outcomes"),
         Option("v", "floats", None, doc="None: nested optimisation (with predictors)"),
+        Option(
+            "method",
+            "str",
+            "synth",
+            get_args(SCMethod),
+            doc="augmented: ridge bias correction (Ben-Michael, Feller and Rothstein 2021)",
+        ),
+        Option(
+            "penalty",
+            "float",
+            0.0,
+            applies_to=("synth",),
+            doc="Abadie-L'Hour (2021) pairwise-discrepancy penalty; 0: ADH",
+        ),
+        Option(
+            "ridge",
+            "float",
+            None,
+            applies_to=("augmented",),
+            doc="None: the paper's cross-validation (largest within one SE of the best)",
+        ),
     ],
     fit=[
         Option("inference", "str", "placebo", get_args(SCInference)),

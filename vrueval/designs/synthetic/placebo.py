@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vrueval.designs.synthetic.control import ControlFit, synthetic_control
+from vrueval.designs.synthetic.control import ControlFit, Rule, synthetic_control
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,13 @@ class Placebos:
             return self.post_rmspe / self.pre_rmspe
 
 
-def in_space(y: np.ndarray, n0: int, t0: int, x: np.ndarray, v: np.ndarray | None) -> Placebos:
-    """Fit every donor ``j < n0`` from the other donors (the treated units are left out)."""
+def in_space(y: np.ndarray, n0: int, t0: int, x: np.ndarray, rule: Rule) -> Placebos:
+    """Fit every donor ``j < n0`` from the other donors by the same ``rule`` (the treated
+    units are left out; an augmented fit cross-validates its own ridge penalty)."""
     pre, post, gaps = [], [], []
     donors = np.arange(n0)
     for j in range(n0):
-        fit = synthetic_control(y, t0, j, donors[donors != j], x, v)
+        fit = synthetic_control(y, t0, j, donors[donors != j], x, rule)
         pre.append(fit.pre_rmspe)
         post.append(fit.post_rmspe)
         gaps.append(fit.gap)

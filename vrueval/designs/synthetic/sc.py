@@ -20,11 +20,12 @@ import pandas as pd
 from vrueval.data.panel import Panel
 from vrueval.designs.fit_options import check_applies
 from vrueval.designs.synthetic import placebo as plc
-from vrueval.designs.synthetic.control import synthetic_control
+from vrueval.designs.synthetic.control import ControlFit, Rule, synthetic_control
 from vrueval.designs.synthetic.data import Predictor, SyntheticData, SyntheticDataError
 from vrueval.designs.synthetic.inputs import read
 from vrueval.designs.synthetic.options import SYNTHETIC_CONTROL
 from vrueval.designs.synthetic.options import SCInference as Inference
+from vrueval.designs.synthetic.options import SCMethod as Method
 from vrueval.designs.synthetic.results import SyntheticResult
 from vrueval.inference.draws import attainable_p_warning
 from vrueval.inference.intervals import check_level, wald_table
@@ -67,12 +68,35 @@ class SyntheticControl:
         outcome, as ADH's ``cigsale(1988)``. Empty: match every pre-period outcome.
     v : sequence of float, optional
         Fixed predictor weights (one a predictor); None runs the nested optimisation.
+    method : {"synth", "augmented"}
+        "augmented": the ridge-augmented synthetic control of Ben-Michael, Feller and
+        Rothstein (2021). The synthetic control weights (fitted to the pre-period outcomes) are
+        moved by a ridge regression of the donors' outcomes on their pre-period outcomes,
+        which removes the bias the remaining pre-period imbalance would cause; the weights
+        still sum to one but may be negative (extrapolation, which the penalty limits). Its
+        estimand and assumptions are those above, with a linear outcome model standing in for
+        the part of the fit the simplex cannot reach. Pre-period outcomes only (no
+        ``predictors``).
+    penalty : float
+        Method "synth": Abadie and L'Hour (2021)'s penalty ``lambda >= 0`` on
+        ``sum_j w_j |X1 - X_j|^2`` beside the fit ``|X1 - X0 w|^2`` (on the matched rows, in
+        the V metric): 0 is ADH's synthetic control, large values move the weight onto the
+        nearest donor (matching). It makes the weights unique and sparse, and keeps them on
+        donors close to the treated unit rather than on far ones that average out.
+    ridge : float, optional
+        Method "augmented": the ridge penalty; None chooses it by the paper's
+        cross-validation (each pre-period but the last held out in turn; the largest penalty
+        whose mean held-out error is within one standard error of the smallest).
 
     References
     ----------
     Abadie, A., Diamond, A. and Hainmueller, J. (2010). Synthetic control methods for
     comparative case studies. JASA 105(490), 493-505.
     Abadie, A. (2021). Using synthetic controls. Journal of Economic Literature 59(2), 391-425.
+    Abadie, A. and L'Hour, J. (2021). A penalized synthetic control estimator for
+    disaggregated data. JASA 116(536), 1817-1834.
+    Ben-Michael, E., Feller, A. and Rothstein, J. (2021). The augmented synthetic control
+    method. JASA 116(536), 1789-1803.
     """
 
     #: The options table (:mod:`vrueval.designs.synthetic.options`).
@@ -90,7 +114,25 @@ class SyntheticControl:
         time: str | None = None,
         predictors: Sequence[Predictor] = (),
         v: Sequence[float] | None = None,
+        method: Method = "synth",
+        penalty: float = 0.0,
+        ridge: float | None = None,
     ) -> None:
+        choice(method, SYNTHETIC_CONTROL.constructor["method"].allowed or (), "method")
+        check_applies(
+            SYNTHETIC_CONTROL.constructor,
+            method,
+            {"penalty": penalty, "ridge": ridge},
+            kind="method",
+        )
+        if not (isinstance(penalty, int | float) and np.isfinite(penalty) and penalty >= 0):
+            raise ValueError(f"penalty must be a finite number >= 0, got {penalty!r}")
+        if ridge is not None and not (
+            isinstance(ridge, int | float) and np.isfinite(ridge) and ridge > 0
+        ):
+            raise ValueError(
+                f"ridge must be a positive number (or None: cross-validated), got {ridge!r}"
+            )
         if isinstance(predictors, str):
             predictors = (predictors,)
         self._data, self._provenance = read(
@@ -122,13 +164,24 @@ class SyntheticControl:
             self._v: np.ndarray | None = vv / vv.sum()
         else:
             self._v = None
+        if method == "augmented" and d.predictor_names:
+            raise SyntheticDataError(
+                "method='augmented' balances the pre-period outcomes (its ridge model is on "
+                "them); leave out predictors="
+            )
+        self._rule = Rule(self._v, float(penalty), method, None if ridge is None else float(ridge))
         self._settings: dict[str, Any] = {
             "outcome": outcome,
             "treated": str(d.treated[0]),
             "start": str(d.start),
             "predictors": list(d.predictor_names),
             "v": "supplied" if v is not None else ("nested" if d.predictor_names else "equal"),
+            "method": method,
         }
+        if method == "synth":
+            self._settings["penalty"] = float(penalty)
+        else:
+            self._settings["ridge"] = "cross-validated" if ridge is None else float(ridge)
 
     @property
     def data(self) -> SyntheticData:
@@ -173,10 +226,10 @@ class SyntheticControl:
             raise ValueError(f"drop_poor_fit must be a number >= 1, got {drop_poor_fit!r}")
         d = self._data
         y, n0, t0 = d.y, d.n0, d.t0
-        fit = synthetic_control(y, t0, n0, np.arange(n0), d.predictors, self._v)
+        fit = synthetic_control(y, t0, n0, np.arange(n0), d.predictors, self._rule)
         point = np.concatenate([[fit.gap[t0:].mean()], fit.gap[t0:]])
         terms = ["att", *[f"att:t={p}" for p in d.periods[t0:]]]
-        warnings = _hull_warning(d)
+        warnings = _hull_warning(d) if self._rule.method == "synth" else []
         diagnostics: dict[str, Any] = {
             "donors": n0,
             "pre_periods": t0,
@@ -190,7 +243,7 @@ class SyntheticControl:
             table = wald_table(terms, point, np.full(len(point), np.nan), level=level)
             table["p_value"] = np.nan
         else:
-            pl = plc.in_space(y, n0, t0, d.predictors, self._v)
+            pl = plc.in_space(y, n0, t0, d.predictors, self._rule)
             keep = plc.kept(pl, fit, drop_poor_fit)
             effects = np.column_stack([pl.gaps[:, t0:].mean(axis=1), pl.gaps[:, t0:]])
             # the spread of fewer than two placebo effects is no standard error
@@ -242,6 +295,9 @@ class SyntheticControl:
                 f"{n}={x:.4g}" for n, x in zip(d.predictor_names, fit.v, strict=True)
             )
         weights = pd.DataFrame({"unit": [str(u) for u in d.donors], "weight": fit.w})
+        if fit.sc_w is not None:
+            weights["sc_weight"] = fit.sc_w
+            diagnostics.update(_augmented_diagnostics(fit, y, n0, t0))
         weights = weights.sort_values("weight", ascending=False, kind="stable")
         synthetic = fit.w @ y[:n0]
         path = pd.DataFrame(
@@ -258,7 +314,13 @@ class SyntheticControl:
             time_weights=pd.DataFrame({"period": [], "weight": []}),
             path=path,
             placebos=placebo_frame,
-            design="Synthetic control",
+            design=(
+                "Augmented synthetic control"
+                if self._rule.method == "augmented"
+                else "Penalised synthetic control"
+                if self._rule.penalty > 0
+                else "Synthetic control"
+            ),
             effects=table,
             settings=settings,
             level=level,
@@ -283,4 +345,32 @@ def _hull_warning(d: SyntheticData) -> list[str]:
                 f"{d.t0} pre-periods: outside the donors' convex hull no weights can fit it "
                 "(consider SyntheticDiD, whose intercept allows a level difference)"
             )
+    return out
+
+
+def _augmented_diagnostics(fit: ControlFit, y: np.ndarray, n0: int, t0: int) -> dict[str, Any]:
+    """The ridge penalty, the pre-period imbalance before and after augmentation (L2, and as a
+    share of uniform weights' as augsynth reports it) and the estimated bias of plain
+    synthetic control (the average post-period change the augmentation makes)."""
+    assert fit.sc_w is not None
+    pre0, pre1 = y[:n0, :t0], y[n0, :t0]
+    uniform = float(np.linalg.norm(pre0.mean(axis=0) - pre1))
+    aug_l2 = float(np.linalg.norm(fit.w @ pre0 - pre1))
+    sc_l2 = float(np.linalg.norm(fit.sc_w @ pre0 - pre1))
+    post = (fit.w - fit.sc_w) @ y[:n0, t0:]
+    out: dict[str, Any] = {
+        "ridge": fit.ridge,
+        "ridge_rule": "cv_1se" if fit.cv is not None else "supplied",
+        "l2_imbalance": aug_l2,
+        "scaled_l2_imbalance": aug_l2 / uniform if uniform > 0 else float("nan"),
+        "sc_l2_imbalance": sc_l2,
+        "estimated_bias": float(post.mean()),
+        "negative_weight_total": float(fit.w[fit.w < 0].sum()),
+    }
+    if fit.cv is not None:
+        out["ridge_cv"] = {
+            "lambda": fit.cv.lambdas.tolist(),
+            "error": fit.cv.errors.tolist(),
+            "std_error": fit.cv.std_errors.tolist(),
+        }
     return out

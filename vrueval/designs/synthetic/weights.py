@@ -13,6 +13,9 @@ then iterate to convergence), so its weights equal R's to its stopping rule.
 :func:`simplex_least_squares` solves ``min ||A x - b||^2`` over the simplex exactly (an
 active-set non-negative least-squares solve with the adding-up constraint as a heavily weighted
 row, then a KKT check), for synthetic control where no ridge term makes the solution unique.
+
+:func:`penalized_simplex` is the penalised synthetic control of Abadie and L'Hour (2021), a
+quadratic programme on the simplex with a linear term, solved exactly by :func:`simplex_qp`.
 """
 
 from __future__ import annotations
@@ -190,3 +193,115 @@ def _polished(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
     out = np.zeros_like(x)
     out[on] = sol / sol.sum()
     return out
+
+
+def simplex_qp(q: np.ndarray, c: np.ndarray, *, max_iter: int | None = None) -> np.ndarray:
+    """``argmin x' q x / 2 + c' x`` subject to ``x >= 0, sum(x) = 1``, exactly, for a
+    positive semi-definite ``q`` (a primal active-set method).
+
+    Starting from the best vertex, each step solves the equality-constrained problem on the
+    current support (the KKT system of ``q`` restricted to it and the adding-up row): a
+    solution inside the simplex is taken, one outside is approached until a weight reaches
+    zero (that weight leaves the support); where ``q`` is singular on the support and the
+    objective falls along a flat direction, the step follows it to the boundary. At a
+    support's optimum the gradient is equal on the support; the donor off it with the
+    lowest gradient below that level joins, and none below it is the optimality certificate
+    (the KKT conditions of the simplex).
+    """
+    n = len(c)
+    scale = max(float(np.abs(q).max()), float(np.abs(c).max()), 1.0)
+    diag = 0.5 * np.diag(q) + c
+    x = np.zeros(n)
+    x[int(np.argmin(diag))] = 1.0
+    limit = max_iter if max_iter is not None else 20 * n + 50
+    for _ in range(limit):
+        on = np.flatnonzero(x > 0)
+        step = _support_step(q, c, x, on)
+        if step is not None:
+            x = step
+            continue
+        g = q @ x + c
+        level = g[on].mean()
+        off = np.setdiff1d(np.arange(n), on)
+        if len(off) == 0 or g[off].min() >= level - 1e-10 * scale:
+            return x
+        j = off[int(np.argmin(g[off]))]
+        # a small move onto donor j lowers the objective (its gradient is below the level)
+        x = _entered(q, c, x, j)
+    raise ArithmeticError(f"simplex_qp did not converge in {limit} active-set steps")
+
+
+def _support_step(q: np.ndarray, c: np.ndarray, x: np.ndarray, on: np.ndarray) -> np.ndarray | None:
+    """The next point within the support ``on``, or None when ``x`` is optimal on it."""
+    k = len(on)
+    if k == 1:
+        return None
+    q_s, c_s, x_s = q[np.ix_(on, on)], c[on], x[on]
+    g = q_s @ x_s + c_s
+    # optimal on the support: the gradient is level there (the multiplier of the sum)
+    if np.ptp(g) <= 1e-10 * max(1.0, float(np.abs(g).max())):
+        return None
+    kkt = np.zeros((k + 1, k + 1))
+    kkt[:k, :k] = q_s
+    kkt[:k, k] = kkt[k, :k] = 1.0
+    rhs = np.append(-c_s, 1.0)
+    sol, *_ = np.linalg.lstsq(kkt, rhs, rcond=None)
+    if np.abs(kkt @ sol - rhs).max() <= 1e-9 * max(1.0, float(np.abs(rhs).max())):
+        d = sol[:k] - x_s  # to the optimum of the support's affine hull
+        full = True
+    else:
+        # singular and inconsistent: the objective is linear and falling along a flat
+        # direction of q that keeps the sum; it is followed to the boundary
+        _, sv, vt = np.linalg.svd(np.vstack([q_s, np.ones(k)]))
+        rank = int((sv > 1e-10 * max(float(sv[0]), 1.0)).sum())
+        null = vt[rank:].T
+        d = -null @ (null.T @ g)
+        full = False
+    reach = _ray_length(x_s, d)
+    if full and reach >= 1.0:
+        new = x_s + d
+    else:
+        if not np.isfinite(reach):
+            return None
+        new = x_s + reach * d
+        neg = d < 0
+        blocking = np.flatnonzero(neg)[int(np.argmin(x_s[neg] / -d[neg]))]
+        new[blocking] = 0.0
+    out = np.zeros_like(x)
+    out[on] = np.maximum(new, 0.0)
+    return out / out.sum()
+
+
+def _ray_length(x: np.ndarray, d: np.ndarray) -> float:
+    """How far from ``x`` along ``d`` before a weight reaches zero."""
+    neg = d < 0
+    if not neg.any():
+        return np.inf
+    return float(np.min(x[neg] / -d[neg]))
+
+
+def _entered(q: np.ndarray, c: np.ndarray, x: np.ndarray, j: int) -> np.ndarray:
+    """Move from ``x`` towards the vertex ``j`` by the exact line search (at least a sliver,
+    so ``j`` joins the support)."""
+    d = -x.copy()
+    d[j] += 1.0
+    g = q @ x + c
+    slope, curve = float(g @ d), float(d @ q @ d)
+    t = 1.0 if curve <= 0 else min(1.0, -slope / curve)
+    t = max(t, 1e-12)
+    return x + t * d
+
+
+def penalized_simplex(a: np.ndarray, b: np.ndarray, penalty: float) -> np.ndarray:
+    """``argmin ||b - a x||^2 + penalty * sum_j x_j ||b - a_j||^2`` on the simplex: the
+    penalised synthetic control of Abadie and L'Hour (2021), ``a_j`` the j-th donor's column.
+
+    ``penalty = 0`` is :func:`simplex_least_squares` (synthetic control); as it grows the
+    weight moves onto the donor nearest ``b`` (nearest-neighbour matching); in between, the
+    penalty trades the fit of the average against each donor's own distance, which makes the
+    solution unique and sparse where plain synthetic control has many.
+    """
+    if penalty == 0:
+        return simplex_least_squares(a, b)
+    distance = ((a - b[:, None]) ** 2).sum(axis=0)
+    return simplex_qp(2.0 * a.T @ a, -2.0 * a.T @ b + penalty * distance)
