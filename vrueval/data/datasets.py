@@ -105,6 +105,27 @@ def offences_rolling() -> Panel:
     return _panel(bundle_key("offences_rolling"))
 
 
+def knife_offences_annual() -> Panel:
+    """Knife or sharp instrument offences by police force area, FY2010/11-FY2023/24.
+
+    ONS PFA data tables, Table P6 of the YE Mar 2024 edition: the whole series on one method
+    (NDQIS, back-cast), never spliced with the force-flagging editions behind
+    :func:`knife_quarterly`. Outcome ``knife_offences``; periods are financial years labelled by
+    the year they end in. Greater Manchester FY2022/23 and FY2023/24 are '[x]' at source: missing.
+    Population: Census 2021 basis (FY2010/11 takes mid-2011).
+    """
+    return _panel(bundle_key("knife_offences_annual"))
+
+
+def homicide_annual() -> Panel:
+    """Police recorded homicide by police force area, FY2019/20-FY2023/24 (all ages).
+
+    ONS PFA data tables P1 and P4 of the YE Mar 2021-2024 editions, each year from the newest
+    publication. Outcome ``homicide``. Population: Census 2021 basis.
+    """
+    return _panel(bundle_key("homicide_annual"))
+
+
 def policy_dates() -> pd.DataFrame:
     """Dated shocks (riots, recording changes, stop-and-search policy, COVID-19 lockdowns) and
     the VRU start dates, one row an event with ``start``/``end`` as timestamps."""
@@ -120,6 +141,8 @@ _PANELS: dict[str, Callable[..., Panel]] = {
     "hes_sharp_object": hes_sharp_object,
     "population": population,
     "offences_rolling": offences_rolling,
+    "knife_offences_annual": knife_offences_annual,
+    "homicide_annual": homicide_annual,
 }
 
 
