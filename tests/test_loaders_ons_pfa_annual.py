@@ -219,3 +219,50 @@ def test_bundled_datasets_equal_the_loader_with_populations(knife, homicide):
     wm = bk.data.loc[bk.data["unit"] == WM].set_index("period")["population"]
     assert wm[fy(2011)] == wm[fy(2012)]
     assert any("FY2010/11 takes mid-2011" in n for n in bk.notes)
+
+
+def test_comparability_breaks_are_read_from_the_edition_notes(raw_data):
+    breaks = ons_pfa_annual.comparability_breaks(raw_data / MAR24)
+    named = {areas.name(code): year for code, year in breaks.items()}
+    assert named == {
+        "Avon and Somerset": 2018,
+        "Essex": 2018,
+        "Norfolk": 2018,
+        "Suffolk": 2018,
+        "Northumbria": 2017,
+        "Surrey": 2017,
+        "Thames Valley": 2016,
+        "Sussex": 2015,
+        "Greater Manchester": 2019,  # December 2017 review: first full year after it
+    }
+
+
+def test_comparable_only_leaves_years_before_a_break_missing(raw_data, knife):
+    masked = ons_pfa_annual.knife_panel([raw_data / MAR24], comparable_only=True)
+    essex = "E23000028"
+    assert (
+        np.isnan(value(masked, essex, 2017)["value"]) and value(masked, essex, 2017)["unavailable"]
+    )
+    assert value(masked, essex, 2018)["value"] == value(knife, essex, 2018)["value"]
+    assert value(masked, WM, 2011)["value"] == value(knife, WM, 2011)["value"]  # no break
+    # as published, the break is still named in the notes
+    assert any("Essex from FY2017/18" in n for n in knife.notes)
+    bundled = ve.datasets.knife_offences_annual(comparable_only=True)
+    pd.testing.assert_series_equal(
+        bundled.data.sort_values(["unit", "period"])["value"].reset_index(drop=True),
+        masked.data.sort_values(["unit", "period"])["value"].reset_index(drop=True),
+    )
+
+
+def test_per_100k_rates_and_option_checks():
+    counts = ve.datasets.knife_offences_annual()
+    rates = ve.datasets.load("knife_offences_annual", per_100k=True)
+    assert rates.measure == "rate" and rates.outcomes == ("knife_offences_per_100k",)
+    c = counts.data.set_index(["unit", "period"])
+    r = rates.data.set_index(["unit", "period"])
+    np.testing.assert_allclose(r["value"], c["value"] / c["population"] * 1e5)
+    assert np.isnan(r.loc[(GMP, fy(2024)), "value"])
+    with pytest.raises(ValueError, match="per_100k must be true or false"):
+        ve.datasets.load("knife_offences_annual", per_100k="yes")
+    with pytest.raises(TypeError, match="takes no option"):
+        ve.datasets.load("homicide_annual", per_100k=True)

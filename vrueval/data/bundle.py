@@ -383,6 +383,9 @@ def knife_offences_annual(root: Path) -> Built:
             root, [KNIFE_NDQIS, *POPULATION_NEW], panel, _new_population_panel(root)
         ),
         "notes": [*panel.notes, *pop_notes],
+        # first comparable financial year (end year) by force, from the edition's notes:
+        # datasets.knife_offences_annual(comparable_only=True) leaves earlier years missing
+        "comparable_from": loaders.ons_pfa_annual.comparability_breaks(root / KNIFE_NDQIS),
     }
     return frame, meta
 

@@ -24,7 +24,13 @@ Traps handled here, each a test in ``tests/test_loaders_ons_pfa_annual.py``:
 - 'West Midlands' is both a region (E12000005) and a force (E23000014) in the same table: the
   code decides;
 - aggregates ('England and Wales (exc. Greater Manchester Police)', British Transport Police)
-  are dropped from force panels.
+  are dropped from force panels;
+- breaks inside the one-method series: the edition's notes say which forces' earlier years are
+  "not comparable" (Avon and Somerset, Essex, Norfolk, Suffolk before YE Mar 2018; Northumbria,
+  Surrey before YE Mar 2017; Thames Valley before YE Mar 2016; Sussex before YE Mar 2015;
+  Greater Manchester under-counted until its December 2017 review). :func:`comparability_breaks`
+  reads them from the workbook and :func:`knife_panel` with ``comparable_only=True`` leaves the
+  earlier years missing (flagged unavailable), never spliced into a trend.
 
 Reference: ONS, Crime in England and Wales: Police Force Area data tables, YE Mar 2021-2024,
 Notes sheets (NDQIS method, exclusions).
@@ -198,13 +204,84 @@ def _fy_period(fy_end: int) -> pd.Period:
     return pd.Period(str(fy_end), freq="Y-MAR")
 
 
-def knife_panel(files: Sequence[Path | str]) -> Panel:
+_NOT_COMPARABLE = re.compile(
+    r"^\s*(?P<forces>[A-Z][^;]+?);\s*data for recent years are not comparable prior to the "
+    r"year ending March (?P<year>\d{4})",
+    re.IGNORECASE,
+)
+_GMP_REVIEW = re.compile(
+    r"Greater Manchester police reviewed their recording of knife or sharp instrument offences "
+    r"in December (?P<year>\d{4})",
+    re.IGNORECASE,
+)
+
+
+def _force_list(text: str, file: Path) -> list[str]:
+    """'Avon and Somerset, Essex, Norfolk and Suffolk' -> four force codes ('and' joins names
+    and is part of one)."""
+    codes = []
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            codes.append(areas.resolve(part, "force"))
+            continue
+        except UnknownAreaError:
+            pass
+        pieces = [q.strip() for q in part.split(" and ")]
+        try:
+            codes.extend(areas.resolve(q, "force") for q in pieces)
+        except UnknownAreaError as err:
+            raise LayoutError(file, f"force names in the comparability note, got {part!r}") from err
+    return codes
+
+
+def comparability_breaks(file: Path | str) -> dict[str, int]:
+    """Force code -> first financial year (end year) comparable with the edition's latest.
+
+    Read from the edition's own notes: "<forces>; data for recent years are not comparable prior
+    to the year ending March <YYYY>" gives FY ending YYYY; Greater Manchester's December <YYYY>
+    review of its knife recording gives the first full financial year after it (FY ending
+    YYYY + 2), as the note says earlier data were not revised and are not comparable.
+    """
+    ed = ons_pfa_tables.open_edition(file)
+    breaks: dict[str, int] = {}
+    for table in ed.tables:
+        for row in table.rows:
+            for cell in row:
+                if not isinstance(cell, str) or "comparable" not in cell and "review" not in cell:
+                    continue
+                for line in cell.splitlines():
+                    m = _NOT_COMPARABLE.match(line)
+                    if m:
+                        for code in _force_list(m.group("forces"), ed.file):
+                            breaks[code] = max(breaks.get(code, 0), int(m.group("year")))
+                gmp = _GMP_REVIEW.search(cell)
+                if gmp:
+                    code = areas.resolve("Greater Manchester", "force")
+                    breaks[code] = max(breaks.get(code, 0), int(gmp.group("year")) + 2)
+    return dict(sorted(breaks.items()))
+
+
+def mask_before_breaks(frame: pd.DataFrame, breaks: dict[str, int]) -> pd.DataFrame:
+    """A copy of a long frame (unit, period as financial years, value, unavailable) with each
+    unit's years before its first comparable year missing and flagged unavailable."""
+    out = frame.copy()
+    first = out["unit"].map(breaks).fillna(0).to_numpy()
+    before = [p.year < f for p, f in zip(out["period"], first, strict=True)]
+    out.loc[before, "value"] = float("nan")
+    out.loc[before, "unavailable"] = True
+    return out
+
+
+def knife_panel(files: Sequence[Path | str], comparable_only: bool = False) -> Panel:
     """Knife or sharp instrument offences by force and financial year from one NDQIS edition.
 
     Parameters
     ----------
     files : one path
         One PFA tables workbook from YE Mar 2021 on (YE Mar 2024 for FY2010/11-FY2023/24).
+    comparable_only : bool
+        Leave missing (flagged unavailable) each force's years before the break its edition's
+        notes name (:func:`comparability_breaks`); the notes list the breaks either way.
 
     Raises
     ------
@@ -236,6 +313,12 @@ def knife_panel(files: Sequence[Path | str]) -> Panel:
             "unavailable": d["unavailable"].to_numpy(dtype=bool),
         }
     )
+    breaks = comparability_breaks(ed.file)
+    listed_breaks = "; ".join(
+        f"{areas.name(c)} from FY{y - 1}/{y % 100:02d}" for c, y in breaks.items()
+    )
+    if comparable_only:
+        frame = mask_before_breaks(frame, breaks)
     gaps = tidy.loc[tidy["force_code"].notna() & tidy["knife_offences"].isna()]
     notes = [
         "Selected serious offences involving a knife or sharp instrument (homicide, attempted "
@@ -250,6 +333,16 @@ def knife_panel(files: Sequence[Path | str]) -> Panel:
             f"{len(gaps)} force-year(s) not published ('[x]' or blank): missing, never zero: "
             + ", ".join(listed)
             + "."
+        )
+    if breaks:
+        notes.append(
+            "The edition's notes say earlier years are not comparable for: "
+            + listed_breaks
+            + (
+                "; those earlier years are left missing here (comparable_only)."
+                if comparable_only
+                else "; the values are as published (comparable_only=True leaves them missing)."
+            )
         )
     return Panel.from_frame(
         frame,
