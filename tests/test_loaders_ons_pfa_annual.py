@@ -264,5 +264,5 @@ def test_per_100k_rates_and_option_checks():
     assert np.isnan(r.loc[(GMP, fy(2024)), "value"])
     with pytest.raises(ValueError, match="per_100k must be true or false"):
         ve.datasets.load("knife_offences_annual", per_100k="yes")
-    with pytest.raises(TypeError, match="takes no option"):
+    with pytest.raises(TypeError, match="per_100k"):
         ve.datasets.load("homicide_annual", per_100k=True)
