@@ -73,6 +73,19 @@ P1_JUN2025 = (
     "ons_pfa_tables_ye_jun2025/raw/policeforceareatablesyejune25final_TableP1_at_35ab745.csv"
 )
 SHOCKS = "policy_dates/shocks.csv"
+_PFA_2021_2024 = "ons_pfa_tables_ye_mar2021_2024/raw/"
+# The whole NDQIS knife series from one edition (never spliced): Table P6 of YE Mar 2024.
+KNIFE_NDQIS = _PFA_2021_2024 + "pfatablesyemar24final.xlsx"
+# Homicide by financial year: P1 and P4 (previous year) of the four YE March editions.
+HOMICIDE_MARCH = tuple(
+    _PFA_2021_2024 + name
+    for name in (
+        "pfatablescorrectionmar21.xlsx",
+        "pfafinalmar22.xlsx",
+        "pfatableyemar231.xlsx",
+        "pfatablesyemar24final.xlsx",
+    )
+)
 
 Built = tuple[pd.DataFrame, dict[str, Any]]
 
@@ -330,6 +343,70 @@ def _population_at_end(root: Path, grid: Sequence[pd.Period]) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True).astype({"population": float})
 
 
+def _fy_population(root: Path, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Attach the Census 2021 basis population of the mid-year inside each financial year.
+
+    That series starts at mid-2011; FY2010/11 (mid-2010) takes mid-2011 rather than splicing the
+    old basis in (a note says so)."""
+    out = frame.drop(columns="population").copy()
+    pop = _new_population(root).rename(columns={"area_code": "unit"})
+    first = int(pop["mid_year"].min())
+    out["mid_year"] = out["period"].map(lambda p: max(_fy_start(p), first))
+    out = out.merge(pop, on=["unit", "mid_year"], how="left").drop(columns="mid_year")
+    early = sorted(
+        {f"FY{_fy_start(p)}/{(_fy_start(p) + 1) % 100:02d}" for p in frame["period"]}
+        - {f"FY{y}/{(y + 1) % 100:02d}" for y in range(first, 2100)}
+    )
+    notes = [
+        "Population: ONS mid-year estimate (Census 2021 basis) of the year the financial year "
+        "starts in (FY2019/20 -> mid-2019)"
+        + (
+            f"; that series starts at mid-{first}, so {', '.join(early)} takes "
+            f"mid-{first} (not the old basis: the two are never spliced)."
+            if early
+            else "."
+        )
+    ]
+    return out, notes
+
+
+def knife_offences_annual(root: Path) -> Built:
+    panel = loaders.ons_pfa_annual.knife_panel([root / KNIFE_NDQIS])
+    frame, pop_notes = _fy_population(root, panel.data)
+    meta = {
+        "description": "Knife or sharp instrument offences by police force area, financial years "
+        "2010/11-2023/24 (NDQIS method, YE Mar 2024 edition)",
+        "frequency": "financial_year",
+        "measure": "count",
+        "geography": "force",
+        "sources": _sources(
+            root, [KNIFE_NDQIS, *POPULATION_NEW], panel, _new_population_panel(root)
+        ),
+        "notes": [*panel.notes, *pop_notes],
+        # first comparable financial year (end year) by force, from the edition's notes:
+        # datasets.knife_offences_annual(comparable_only=True) leaves earlier years missing
+        "comparable_from": loaders.ons_pfa_annual.comparability_breaks(root / KNIFE_NDQIS),
+    }
+    return frame, meta
+
+
+def homicide_annual(root: Path) -> Built:
+    panel = loaders.ons_pfa_annual.homicide_panel(_paths(root, HOMICIDE_MARCH))
+    frame, pop_notes = _fy_population(root, panel.data)
+    meta = {
+        "description": "Police recorded homicide by police force area, financial years "
+        "2019/20-2023/24 (PFA tables P1/P4, YE Mar 2021-2024 editions)",
+        "frequency": "financial_year",
+        "measure": "count",
+        "geography": "force",
+        "sources": _sources(
+            root, [*HOMICIDE_MARCH, *POPULATION_NEW], panel, _new_population_panel(root)
+        ),
+        "notes": [*panel.notes, *pop_notes],
+    }
+    return frame, meta
+
+
 def policy_dates(root: Path) -> Built:
     shocks = pd.read_csv(root / SHOCKS)
     vru = pd.DataFrame(
@@ -387,6 +464,8 @@ BUILDERS: dict[str, Callable[[Path], Built]] = {
     "population_mid2011_2023": lambda r: population(r, "mid2011_2023"),
     "population_mid2002_2018": lambda r: population(r, "mid2002_2018"),
     "offences_rolling": offences_rolling,
+    "knife_offences_annual": knife_offences_annual,
+    "homicide_annual": homicide_annual,
     "policy_dates": policy_dates,
 }
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from vrueval.data.panel import Panel, Source
 from vrueval.data.periods import stored_periods
+from vrueval.data.rates import check_population
 
 _BUNDLE = resources.files("vrueval") / "data" / "bundled"
 
@@ -106,6 +107,78 @@ def offences_rolling() -> Panel:
     return _panel(bundle_key("offences_rolling"))
 
 
+def knife_offences_annual(per_100k: bool = False, comparable_only: bool = False) -> Panel:
+    """Knife or sharp instrument offences by police force area, FY2010/11-FY2023/24.
+
+    ONS PFA data tables, Table P6 of the YE Mar 2024 edition: the whole series on one method
+    (NDQIS, back-cast), never spliced with the force-flagging editions behind
+    :func:`knife_quarterly`. Outcome ``knife_offences``; periods are financial years labelled by
+    the year they end in. Greater Manchester FY2022/23 and FY2023/24 are '[x]' at source: missing.
+    Population: Census 2021 basis (FY2010/11 takes mid-2011).
+
+    With ``per_100k=True`` the outcome is ``knife_offences_per_100k`` (offences per 100,000
+    residents, a ``rate`` panel), for designs that model the outcome as given (the staggered
+    estimators); missing counts stay missing and a missing population is refused.
+
+    With ``comparable_only=True`` each force's years before the break the edition's notes name
+    (Avon and Somerset, Essex, Norfolk, Suffolk before FY2017/18; Northumbria, Surrey before
+    FY2016/17; Thames Valley before FY2015/16; Sussex before FY2014/15; Greater Manchester before
+    FY2018/19) are missing, flagged unavailable: the series is one method nationally but not
+    comparable over time for those forces.
+    """
+    key = bundle_key("knife_offences_annual", per_100k=per_100k, comparable_only=comparable_only)
+    panel = _panel(key)
+    if comparable_only:
+        panel = _comparable_panel(panel)
+    return _per_100k(panel, "knife_offences") if per_100k else panel
+
+
+@cache
+def _comparable_panel(panel: Panel) -> Panel:
+    from vrueval.data.loaders.ons_pfa_annual import mask_before_breaks
+
+    breaks = {k: int(v) for k, v in manifest()["knife_offences_annual"]["comparable_from"].items()}
+    listed = ", ".join(f"{k} from FY{v - 1}/{v % 100:02d}" for k, v in breaks.items())
+    return Panel.from_frame(
+        mask_before_breaks(panel.data, breaks),
+        frequency=panel.frequency,
+        measure=panel.measure,
+        geography=panel.geography,
+        sources=list(panel.sources),
+        notes=[*panel.notes, f"comparable_only: years before each break left missing ({listed})."],
+    )
+
+
+@cache
+def _rate_panel(panel: Panel, outcome: str) -> Panel:
+    d = panel.data
+    d = d.loc[d["outcome"] == outcome].copy()
+    check_population(d)
+    d["value"] = d["value"] / d["population"] * 100_000
+    d["outcome"] = f"{outcome}_per_100k"
+    return Panel.from_frame(
+        d,
+        frequency=panel.frequency,
+        measure="rate",
+        geography=panel.geography,
+        sources=list(panel.sources),
+        notes=[*panel.notes, f"{outcome}_per_100k = {outcome} / population x 100,000."],
+    )
+
+
+def _per_100k(panel: Panel, outcome: str) -> Panel:
+    return _rate_panel(panel, outcome)
+
+
+def homicide_annual() -> Panel:
+    """Police recorded homicide by police force area, FY2019/20-FY2023/24 (all ages).
+
+    ONS PFA data tables P1 and P4 of the YE Mar 2021-2024 editions, each year from the newest
+    publication. Outcome ``homicide``. Population: Census 2021 basis.
+    """
+    return _panel(bundle_key("homicide_annual"))
+
+
 def policy_dates() -> pd.DataFrame:
     """Dated shocks (riots, recording changes, stop-and-search policy, COVID-19 lockdowns) and
     the VRU start dates, one row an event with ``start``/``end`` as timestamps."""
@@ -121,6 +194,8 @@ _PANELS: dict[str, Callable[..., Panel]] = {
     "hes_sharp_object": hes_sharp_object,
     "population": population,
     "offences_rolling": offences_rolling,
+    "knife_offences_annual": knife_offences_annual,
+    "homicide_annual": homicide_annual,
 }
 
 
@@ -142,6 +217,12 @@ def bundle_key(name: str, **options: Any) -> str:
                 f"basis must be one of ('mid2011_2023', 'mid2002_2018'), got {basis!r}"
             )
         key = f"population_{basis}"
+    elif name == "knife_offences_annual":
+        for flag in ("per_100k", "comparable_only"):
+            given = options.pop(flag, False)
+            if not isinstance(given, bool):
+                raise ValueError(f"{flag} must be true or false, got {given!r}")
+        key = name
     elif name in _PANELS:
         key = name
     else:

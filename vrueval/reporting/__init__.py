@@ -21,10 +21,13 @@ from vrueval.reporting.report import (
     show,
     warnings_table,
 )
+from vrueval.reporting.wording import evidence, headline_sentence
 
 __all__ = [
     "Run",
     "effects_table",
+    "evidence",
+    "headline_sentence",
     "fmt_number",
     "fmt_p",
     "fmt_percent_change",

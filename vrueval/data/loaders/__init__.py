@@ -33,6 +33,7 @@ from vrueval.data.loaders import (
     home_office_open_data,
     knife_quarterly,
     mopac_borough,
+    ons_pfa_annual,
     ons_pfa_tables,
     police_uk,
     population,
@@ -72,6 +73,18 @@ _REGISTRY: tuple[Format, ...] = (
         "2018-19); the newest edition's revised figures win",
         ons_pfa_tables.knife_series_panel,
         ("geography",),
+    ),
+    Format(
+        "ons_pfa_knife_ndqis",
+        "ONS PFA data tables from YE Mar 2021 on, knife offences by financial "
+        "year on the NDQIS method (P6; P7 in YE Mar 2022), the whole series from one edition",
+        ons_pfa_annual.knife_panel,
+    ),
+    Format(
+        "ons_pfa_homicide_annual",
+        "ONS PFA data tables, YE March editions: homicide by financial year from "
+        "P1 and P4 (previous year); the newest publication of a year wins",
+        ons_pfa_annual.homicide_panel,
     ),
     Format(
         "ons_pfa_population",
@@ -211,6 +224,7 @@ __all__ = [
     "knife_quarterly",
     "load",
     "mopac_borough",
+    "ons_pfa_annual",
     "ons_pfa_tables",
     "police_uk",
     "population",
