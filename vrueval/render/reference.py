@@ -20,6 +20,7 @@ installed; ``vrueval render`` (``make report``) runs it itself.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import re
 import sys
@@ -128,13 +129,41 @@ def load_config(root: Path) -> dict[str, Any] | None:
     return dict(block) if isinstance(block, Mapping) else None
 
 
+def documented_path(name: str, package: str = PACKAGE) -> str:
+    """The dotted path (relative to the package) of the object a public name's page documents.
+
+    Usually the name itself; but where a package exports a function under its own submodule's
+    name (``sensitivity.pretrend_power``), a reader of the source resolves the name to the
+    module, so the page documents where the function is defined instead.
+    """
+    value: Any = importlib.import_module(package)
+    for part in name.split("."):
+        value = getattr(value, part)
+    try:
+        shadowed = importlib.util.find_spec(f"{package}.{name}") if "." in name else None
+    except ModuleNotFoundError:  # a parent that is an alias (vrueval.datasets), not a folder
+        shadowed = None
+    if inspect.ismodule(value) or shadowed is None:
+        return name
+    return f"{value.__module__}.{value.__qualname__}".removeprefix(f"{package}.")
+
+
+def _entry(name: str, package: str) -> str | dict[str, Any]:
+    """A layout entry: the name, or a page named after it that documents its defining path."""
+    path = documented_path(name, package)
+    if path == name:
+        return name
+    return {"kind": "page", "path": name, "flatten": True, "contents": [path]}
+
+
 def _builder(config: Mapping[str, Any], out_dir: Path) -> Any:
     from quartodoc import Builder
 
     package = str(config.get("package", PACKAGE))
     given = config.get("sections")
     layout = given or [
-        {"title": s.title, "desc": s.desc, "contents": list(s.names)} for s in sections(package)
+        {"title": s.title, "desc": s.desc, "contents": [_entry(n, package) for n in s.names]}
+        for s in sections(package)
     ]
     options = {k: v for k, v in config.items() if k not in {"package", "sections", "dir", "style"}}
     builder = Builder(package=package, sections=layout, dir=str(out_dir), **options)
@@ -215,7 +244,7 @@ def build(root: Path, config: Mapping[str, Any] | None = None) -> list[Path]:
             continue
         text = page.read_text(encoding="utf-8")
         finished = _front_matter(text, page == index, str(config.get("title", "API reference")))
-        finished = link_text(finished, links, builder.package)
+        finished = _drop_dead_anchors(link_text(finished, links, builder.package))
         if finished != text:
             page.write_text(finished, encoding="utf-8")
         written.append(page)
@@ -237,6 +266,24 @@ def _front_matter(text: str, is_index: bool, title: str) -> str:
     name = heading.group(1) if heading else "Reference"
     name = name.replace("\\", "").replace('"', "'")
     return f'---\npagetitle: "{name} | {PACKAGE}"\n{HTML_ONLY}---\n\n' + _left_aligned(text)
+
+
+_ANCHOR = re.compile(r"\{\s*#(?P<id>[^\s}]+)[^}]*\}")
+_LOCAL_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\(#(?P<id>[^)\s]+)\)")
+
+
+def _drop_dead_anchors(text: str) -> str:
+    """Summary rows link to ``#anchor`` on the same page; quartodoc lists attributes there but
+    writes no section for them, so such a name is shown as code, not as a dead link."""
+    ids = {m.group("id") for m in _ANCHOR.finditer(text)}
+
+    def keep(match: re.Match[str]) -> str:
+        if match.group("id") in ids:
+            return match.group(0)
+        shown = match.group("text")
+        return shown if shown.startswith("`") else f"`{shown}`"
+
+    return _LOCAL_LINK.sub(keep, text)
 
 
 def _left_aligned(text: str) -> str:
