@@ -31,6 +31,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from vrueval import atomic
+
 PACKAGE = "vrueval"
 # Public subpackages users import by path rather than from the top level.
 EXTRA_MODULES = ("data.loaders",)
@@ -217,8 +219,9 @@ def link_text(text: str, links: Mapping[str, str], package: str = PACKAGE) -> st
 def build(root: Path, config: Mapping[str, Any] | None = None) -> list[Path]:
     """Write the reference pages of the project at ``root``; return them, index first.
 
-    Pages whose text is unchanged are left alone (their time stamps too); pages of names no
-    longer public are removed.
+    quartodoc writes each page, then its front matter and links are added here: the same
+    docstrings give the same text (the render cache compares content, not time stamps). Pages
+    of names no longer public are removed.
     """
     root = Path(root).resolve()
     config = config if config is not None else load_config(root)
@@ -227,10 +230,17 @@ def build(root: Path, config: Mapping[str, Any] | None = None) -> list[Path]:
     out_dir = root / str(config.get("dir", "reference"))
     out_dir.mkdir(parents=True, exist_ok=True)
     builder = _builder(config, out_dir)
-    with _quiet_griffe(), warnings.catch_warnings():
-        # quartodoc hands griffe 1 parser options it has deprecated (and ignores)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        builder.build()
+    # griffe reads the source from sys.path: first the folder of the package imported here, so
+    # the pages document the code that runs (not whatever another sys.path entry holds)
+    source = str(Path(importlib.import_module(builder.package).__path__[0]).parent)
+    sys.path.insert(0, source)
+    try:
+        with _quiet_griffe(), warnings.catch_warnings():
+            # quartodoc hands griffe 1 parser options it has deprecated (and ignores)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            builder.build()
+    finally:
+        sys.path.remove(source)
     links = link_targets(builder.items, str(out_dir))
     pages = sorted(out_dir.glob("*.qmd"))
     index = out_dir / builder.out_index
@@ -246,7 +256,7 @@ def build(root: Path, config: Mapping[str, Any] | None = None) -> list[Path]:
         finished = _front_matter(text, page == index, str(config.get("title", "API reference")))
         finished = _drop_dead_anchors(link_text(finished, links, builder.package))
         if finished != text:
-            page.write_text(finished, encoding="utf-8")
+            atomic.write_text(page, finished)
         written.append(page)
     return sorted(written, key=lambda p: (p != index, p.name))
 
