@@ -20,6 +20,7 @@ installed; ``vrueval render`` (``make report``) runs it itself.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import re
 import sys
@@ -29,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from vrueval import atomic
 
 PACKAGE = "vrueval"
 # Public subpackages users import by path rather than from the top level.
@@ -128,13 +131,41 @@ def load_config(root: Path) -> dict[str, Any] | None:
     return dict(block) if isinstance(block, Mapping) else None
 
 
+def documented_path(name: str, package: str = PACKAGE) -> str:
+    """The dotted path (relative to the package) of the object a public name's page documents.
+
+    Usually the name itself; but where a package exports a function under its own submodule's
+    name (``sensitivity.pretrend_power``), a reader of the source resolves the name to the
+    module, so the page documents where the function is defined instead.
+    """
+    value: Any = importlib.import_module(package)
+    for part in name.split("."):
+        value = getattr(value, part)
+    try:
+        shadowed = importlib.util.find_spec(f"{package}.{name}") if "." in name else None
+    except ModuleNotFoundError:  # a parent that is an alias (vrueval.datasets), not a folder
+        shadowed = None
+    if inspect.ismodule(value) or shadowed is None:
+        return name
+    return f"{value.__module__}.{value.__qualname__}".removeprefix(f"{package}.")
+
+
+def _entry(name: str, package: str) -> str | dict[str, Any]:
+    """A layout entry: the name, or a page named after it that documents its defining path."""
+    path = documented_path(name, package)
+    if path == name:
+        return name
+    return {"kind": "page", "path": name, "flatten": True, "contents": [path]}
+
+
 def _builder(config: Mapping[str, Any], out_dir: Path) -> Any:
     from quartodoc import Builder
 
     package = str(config.get("package", PACKAGE))
     given = config.get("sections")
     layout = given or [
-        {"title": s.title, "desc": s.desc, "contents": list(s.names)} for s in sections(package)
+        {"title": s.title, "desc": s.desc, "contents": [_entry(n, package) for n in s.names]}
+        for s in sections(package)
     ]
     options = {k: v for k, v in config.items() if k not in {"package", "sections", "dir", "style"}}
     builder = Builder(package=package, sections=layout, dir=str(out_dir), **options)
@@ -188,8 +219,9 @@ def link_text(text: str, links: Mapping[str, str], package: str = PACKAGE) -> st
 def build(root: Path, config: Mapping[str, Any] | None = None) -> list[Path]:
     """Write the reference pages of the project at ``root``; return them, index first.
 
-    Pages whose text is unchanged are left alone (their time stamps too); pages of names no
-    longer public are removed.
+    quartodoc writes each page, then its front matter and links are added here: the same
+    docstrings give the same text (the render cache compares content, not time stamps). Pages
+    of names no longer public are removed.
     """
     root = Path(root).resolve()
     config = config if config is not None else load_config(root)
@@ -198,10 +230,17 @@ def build(root: Path, config: Mapping[str, Any] | None = None) -> list[Path]:
     out_dir = root / str(config.get("dir", "reference"))
     out_dir.mkdir(parents=True, exist_ok=True)
     builder = _builder(config, out_dir)
-    with _quiet_griffe(), warnings.catch_warnings():
-        # quartodoc hands griffe 1 parser options it has deprecated (and ignores)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        builder.build()
+    # griffe reads the source from sys.path: first the folder of the package imported here, so
+    # the pages document the code that runs (not whatever another sys.path entry holds)
+    source = str(Path(importlib.import_module(builder.package).__path__[0]).parent)
+    sys.path.insert(0, source)
+    try:
+        with _quiet_griffe(), warnings.catch_warnings():
+            # quartodoc hands griffe 1 parser options it has deprecated (and ignores)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            builder.build()
+    finally:
+        sys.path.remove(source)
     links = link_targets(builder.items, str(out_dir))
     pages = sorted(out_dir.glob("*.qmd"))
     index = out_dir / builder.out_index
@@ -215,9 +254,9 @@ def build(root: Path, config: Mapping[str, Any] | None = None) -> list[Path]:
             continue
         text = page.read_text(encoding="utf-8")
         finished = _front_matter(text, page == index, str(config.get("title", "API reference")))
-        finished = link_text(finished, links, builder.package)
+        finished = _drop_dead_anchors(link_text(finished, links, builder.package))
         if finished != text:
-            page.write_text(finished, encoding="utf-8")
+            atomic.write_text(page, finished)
         written.append(page)
     return sorted(written, key=lambda p: (p != index, p.name))
 
@@ -237,6 +276,24 @@ def _front_matter(text: str, is_index: bool, title: str) -> str:
     name = heading.group(1) if heading else "Reference"
     name = name.replace("\\", "").replace('"', "'")
     return f'---\npagetitle: "{name} | {PACKAGE}"\n{HTML_ONLY}---\n\n' + _left_aligned(text)
+
+
+_ANCHOR = re.compile(r"\{\s*#(?P<id>[^\s}]+)[^}]*\}")
+_LOCAL_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\(#(?P<id>[^)\s]+)\)")
+
+
+def _drop_dead_anchors(text: str) -> str:
+    """Summary rows link to ``#anchor`` on the same page; quartodoc lists attributes there but
+    writes no section for them, so such a name is shown as code, not as a dead link."""
+    ids = {m.group("id") for m in _ANCHOR.finditer(text)}
+
+    def keep(match: re.Match[str]) -> str:
+        if match.group("id") in ids:
+            return match.group(0)
+        shown = match.group("text")
+        return shown if shown.startswith("`") else f"`{shown}`"
+
+    return _LOCAL_LINK.sub(keep, text)
 
 
 def _left_aligned(text: str) -> str:
