@@ -114,3 +114,17 @@ def test_its_spec_simulates_the_excluded_lockdown(tmp_path: Path) -> None:
     indicator = text.replace('lockdown_handling = "exclude"', 'lockdown_handling = "indicator"')
     with pytest.raises(SpecError, match="excluded window"):
         ve.power.from_spec(_write(tmp_path, indicator))
+
+
+def test_n_treated_override_changes_the_baseline_too(tmp_path: Path) -> None:
+    """``--set n_treated=10`` plans 10 treated areas: the baseline (offences a year, population)
+    is 10 of the real treated areas' average, not the 18 areas' total (issue 15, item 6)."""
+    spec = ROOT / "analyses" / "power" / "power_did_knife.toml"
+    few = {"n_sims": 40, "draws": 99, "effects": [-0.2, 0.0]}
+    real = ve.power.from_spec(spec, **few)
+    ten = ve.power.from_spec(spec, n_treated=10, **few)
+    assert real.settings["n_treated"] == 18 and ten.settings["n_treated"] == 10
+    assert ten.baseline.per_year == pytest.approx(real.baseline.per_year / 18 * 10, rel=1e-12)
+    assert ten.baseline.population == pytest.approx(real.baseline.population / 18 * 10)
+    prevented = ten.table().set_index("effect")["prevented_per_year"]
+    assert prevented[-0.2] == pytest.approx(0.2 * ten.baseline.per_year)

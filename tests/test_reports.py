@@ -33,7 +33,25 @@ HEADLINES = {
         ("did_css_violence", "att", 2),
         ("cs_css_robbery", "att", 2),
     ],
+    "knife_offences": [
+        ("did_knife_annual", "att", 1),
+        ("cs_knife_annual", "att:g=2020", 1),
+    ],
 }
+
+KNIFE_UNIT = "knife offences per 100,000 residents a year"
+# knife_offences: (analysis, term, headline_sentence options) of every summary sentence
+SENTENCES = [
+    ("did_knife_annual", "att", {"unit": KNIFE_UNIT}),
+    ("cs_knife_annual", "att:g=2020", {"unit": KNIFE_UNIT}),
+    ("cs_knife_annual", "att:g=2023", {"unit": KNIFE_UNIT}),
+    ("did_homicide_2022_cohort", "att", {"unit": "homicide rate", "scale": "ratio"}),
+    (
+        "did_homicide_2022_cohort_ri",
+        "att",
+        {"unit": "homicides per 100,000 residents a year", "digits": 2},
+    ),
+]
 
 pytestmark = needs_chromium
 
@@ -69,6 +87,31 @@ def test_report_page_is_clean_and_prints_the_results(site, browser, report, tmp_
         row = next(e for e in document["effects"] if e["term"] == term)
         expected = rp.headline(row, digits=digits)
         assert expected in text, f"{report}: {analysis} {term}: {expected!r} not on the page"
+
+
+def test_knife_report_sentences_are_the_results_json_numbers(site, browser, tmp_path):
+    page = inspect_page(browser, site / "reports" / "knife_offences.html", tmp_path / "k.png")
+    assert_clean(page)
+    assert len(page["images"]) >= 4  # trends, event study, cohorts, forest plot
+    text = _text(page["text"])
+    assert "Error:" not in text and "Traceback" not in text  # no failed cell printed
+    for analysis, term, options in SENTENCES:
+        document = run_spec(load_spec(ROOT / "analyses" / f"{analysis}.toml"))
+        row = next(e for e in document["effects"] if e["term"] == term)
+        sentence = rp.headline_sentence(
+            row["estimate"], row["conf_low"], row["conf_high"], row["p_value"], **options
+        )
+        # the subject is the report's; the rest of the sentence must be the function's
+        body = sentence.split(": ", 1)[1]
+        assert body in text, f"{analysis} {term}: {body!r} not on the page"
+    # every VRU area has its own row in the per-area table
+    from vrueval import areas
+
+    for code in areas.vru_areas():
+        assert areas.name(code) in text
+    # the Home Office's published figures are beside ours
+    for published in ("3,220 fewer", "1.6 fewer sharp-object admissions per 100,000 (p = 0.06)"):
+        assert published in text
 
 
 def test_warnings_table_lists_every_warning_of_the_runs() -> None:

@@ -318,8 +318,10 @@ def _study(
     analytic = _analytic(
         Y, allowed, weights, post_weights, pool, treated_codes, comparator_codes, n_t, n_c, placebo
     )
-    if treated_codes:
+    if treated_codes and n_t == len(treated_codes):
         base = baseline(raw, pop, panel.frequency, panel.measure, list(treated_codes))
+    elif treated_codes:  # n_treated changes the design: its baseline follows (issue 15, item 6)
+        base = baseline(raw, pop, panel.frequency, panel.measure, list(treated_codes), scale_to=n_t)
     else:  # placebo sets: the average pooled unit, times the number treated
         base = baseline(raw, pop, panel.frequency, panel.measure, pool, scale_to=n_t)
     names = {"twfe": "DiD (TWFE)", "2x2": "DiD (2x2)", "event_study": "Event study (TWFE)"}

@@ -61,8 +61,9 @@ def baseline(
 ) -> Baseline:
     """Baseline from wide frames (periods x units) over the last year of data.
 
-    ``scale_to`` rescales a pool average to that many units (placebo-in-space designs whose
-    treated set is not fixed): the baseline is then ``scale_to`` times the average unit's.
+    ``scale_to`` rescales an average to that many units (placebo-in-space designs whose treated
+    set is not fixed, or a planned number of treated areas unlike the real set's): the baseline
+    is then ``scale_to`` times the average unit's.
     """
     k = PERIODS_PER_YEAR.get(frequency, 1)
     last = values[units].iloc[-k:]
@@ -73,7 +74,7 @@ def baseline(
     if scale_to is not None:
         per_year = per_year / len(units) * scale_to
         pop_now = pop_now / len(units) * scale_to
-        note = f"average of the {len(units)} pooled units, times {scale_to}"
+        note = f"average of the {len(units)} units, times {scale_to}"
     return Baseline(
         per_year=per_year,
         population=pop_now,
