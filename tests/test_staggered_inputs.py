@@ -180,3 +180,18 @@ def test_rates_on_a_panel_use_its_population(mpdta: pd.DataFrame) -> None:
     )
     with pytest.raises(ValueError, match="name DataFrame columns"):
         ve.StaggeredDiD(panel, outcome="count", first_treated=first, cluster="state")
+
+
+@pytest.mark.parametrize("cls", [ve.StaggeredDiD, ve.SunAbraham, ve.Imputation])
+def test_non_numeric_values_are_refused_as_the_panel_refuses_them(
+    cls: type, mpdta: pd.DataFrame
+) -> None:
+    """The frame's numbers pass the Panel validator's rule: a typo is an error showing its
+    row, not a unit dropped as missing."""
+    typo = mpdta.astype({"lemp": object})
+    typo.loc[7, "lemp"] = "n/a"
+    with pytest.raises(ve.PanelError, match="column 'lemp': non-numeric lemp entries"):
+        cls(typo, **MP)
+    flags = mpdta.assign(big=mpdta["lpop"] > 3)
+    with pytest.raises(ve.PanelError, match="True is not 1"):
+        cls(flags, **MP, covariates=["big"])

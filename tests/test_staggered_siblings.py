@@ -237,3 +237,38 @@ def test_frame_errors_name_the_rows(mpdta: pd.DataFrame) -> None:
     repeated = pd.concat([mpdta, mpdta.iloc[:3]])
     with pytest.raises(ValueError, match="3 rows repeat a"):
         ve.Imputation(repeated, **ARGS)
+
+
+def test_the_three_estimators_side_by_side(mpdta: pd.DataFrame) -> None:
+    """One event-study table from the three estimators on the same data: the same ``att:e=<k>``
+    names for every post-treatment event time, and before treatment the same base period
+    wherever there are pre-treatment terms (Sun & Abraham and Callaway & Sant'Anna with
+    ``base_period="universal"``: against ``g - 1``, whose own term is the reference 0; the
+    imputation estimator has none). Each result says its base period in its settings."""
+    fits = {
+        "cs": ve.StaggeredDiD(mpdta, **ARGS, base_period="universal").fit(),
+        "sa": ve.SunAbraham(mpdta, **ARGS).fit(),
+        "bjs": ve.Imputation(mpdta, **ARGS).fit(),
+    }
+    table = pd.concat(
+        {k: r.event_study().set_index("term")[["estimate", "std_error"]] for k, r in fits.items()},
+        axis=1,
+    )
+    post = [f"att:e={e}" for e in range(4)]
+    assert table.loc[post].notna().all().all()  # every estimator has every post term
+    pre = [t for t in table.index if int(t.split("=")[1]) < 0]
+    assert pre == ["att:e=-4", "att:e=-3", "att:e=-2", "att:e=-1"]
+    np.testing.assert_allclose(
+        table.loc[pre, ("sa", "estimate")], table.loc[pre, ("cs", "estimate")], atol=EXACT
+    )
+    assert table.loc["att:e=-1", ("sa", "estimate")] == 0.0
+    assert table.loc["att:e=-1", ("cs", "estimate")] == 0.0
+    assert table.loc[pre, ("bjs", "estimate")].isna().all()
+    assert [r.settings["base_period"] for r in fits.values()] == ["universal", "universal", "none"]
+    # post-treatment: SA and CS the same number, the imputation estimator its own
+    np.testing.assert_allclose(
+        table.loc[post, ("sa", "estimate")], table.loc[post, ("cs", "estimate")], atol=EXACT
+    )
+    assert (
+        table.loc[post, ("bjs", "estimate")] - table.loc[post, ("cs", "estimate")]
+    ).abs().max() > 1e-3

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vrueval import areas
-from vrueval.data.panel import Panel, PanelError
+from vrueval.data.panel import Panel, PanelError, _numeric
 
 NEVER = np.inf  # first-treated value of a never-treated unit
 
@@ -125,9 +125,9 @@ def from_long(
 
     def wide(column: str) -> pd.DataFrame:
         out = np.full((len(unit_index), len(time_index)), np.nan)
-        out[unit_codes, time_codes] = pd.to_numeric(d[column], errors="coerce").to_numpy(
-            dtype=float
-        )
+        # the Panel validator's rule for numbers (booleans, text and infinities refused,
+        # NaN missing): a typo is an error naming its rows, never a unit dropped as missing
+        out[unit_codes, time_codes] = _numeric(d[column], column, frame).to_numpy()
         return pd.DataFrame(out, index=unit_index, columns=time_index)
 
     wide_y = wide(outcome)

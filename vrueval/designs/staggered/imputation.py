@@ -299,6 +299,8 @@ class Imputation(StaggeredDesign):
             **input_settings(outcome, scale=scale, per=per, cluster=cluster, unit=unit),
             "anticipation": k,
             "overall": overall,
+            # no pre-treatment cells: every cell is against the fitted untreated outcome
+            "base_period": "none",
             "covariates": list(covariates),
             "variance": "conservative (Theorem 3, cohort x period residuals)",
             "cluster": cluster if cluster not in (None, unit) else "unit",

@@ -327,6 +327,8 @@ class SunAbraham(StaggeredDesign):
             "control_group": control_group,
             "anticipation": k,
             "overall": overall,
+            # pre-treatment cells against g - 1 - anticipation: StaggeredDiD's "universal"
+            "base_period": "universal",
             "small_sample": small_sample,
             "covariates": list(covariates),
             "cluster": cluster if cluster not in (None, unit) else "unit",
