@@ -90,7 +90,10 @@ DESIGNS: dict[str, Callable[[], Any]] = {
 #: The inference methods that draw at random, by design (SyntheticControl's "placebo" runs
 #: every donor once, SyntheticDiD's draws donors as pseudo-treated).
 RANDOM_WORDS = {"bootstrap", "wild", "randomization"}
-RANDOM_BY_DESIGN = {"SyntheticDiD": RANDOM_WORDS | {"placebo"}}
+RANDOM_BY_DESIGN = {
+    "SyntheticDiD": RANDOM_WORDS | {"placebo"},
+    "SyntheticControl": RANDOM_WORDS | {"conformal"},  # with permutations="iid"
+}
 
 # every design x every random inference method, with few draws (the rule, not the precision)
 RANDOM: list[tuple[str, str, dict[str, Any]]] = [
@@ -103,6 +106,7 @@ RANDOM: list[tuple[str, str, dict[str, Any]]] = [
     ("Imputation", "bootstrap", {"draws": 99}),
     ("SyntheticDiD", "placebo", {"draws": 50}),
     ("SyntheticDiD", "bootstrap", {"draws": 50}),
+    ("SyntheticControl", "conformal", {"permutations": "iid", "draws": 99}),
 ]
 
 

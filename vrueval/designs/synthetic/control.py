@@ -141,6 +141,21 @@ def _restarted_nelder_mead(
     return point, value
 
 
+def outcome_weights(rule: Rule, ridge: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The weights ``rule`` fits to outcomes ``a`` (periods x donors) and ``b`` (periods), the
+    augmented method's ridge penalty held at ``ridge`` (refits in conformal inference, as the
+    authors' package holds it)."""
+    if rule.method == "augmented":
+
+        def augmented(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            w = penalized_simplex(a, b, rule.penalty)
+            zc, z1c = aug.centred(a.T, b)
+            return w + aug.correction(zc, z1c, w, ridge)
+
+        return augmented
+    return lambda a, b: penalized_simplex(a, b, rule.penalty)
+
+
 def synthetic_control(
     y: np.ndarray,
     t0: int,

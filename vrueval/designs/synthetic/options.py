@@ -1,6 +1,10 @@
 """The options of :class:`vrueval.SyntheticControl` and :class:`vrueval.SyntheticDiD`: the
 tables every reader shares (see :mod:`vrueval.options`).
 
+SyntheticControl's "conformal" is Chernozhukov, Wuthrich and Zhu (2021) (random only with
+``permutations="iid"``), "in_time" refits on the pre-period with a placebo start, and
+"leave_one_out" refits without each donor the weights use.
+
 ``inference="placebo"`` is, in SyntheticDiD, the paper's placebo variance (donors drawn as
 pseudo-treated, ``draws`` times, with a seed); in SyntheticControl every donor is a placebo once
 (ADH 2010), so nothing is random there. tests/test_options_table.py holds the tables equal to the
@@ -14,7 +18,8 @@ from typing import Literal, get_args
 from vrueval.designs.synthetic.estimators import ESTIMATORS
 from vrueval.options import Option, OptionsTable
 
-SCInference = Literal["placebo", "none"]
+SCInference = Literal["placebo", "conformal", "in_time", "leave_one_out", "none"]
+SCPermutations = Literal["moving_block", "iid"]
 SCMethod = Literal["synth", "augmented"]
 SDiDInference = Literal["placebo", "bootstrap", "jackknife", "none"]
 
@@ -58,7 +63,30 @@ SYNTHETIC_CONTROL = OptionsTable.of(
     ],
     fit=[
         Option("inference", "str", "placebo", get_args(SCInference)),
-        Option("drop_poor_fit", "float", None, applies_to=("placebo",)),
+        Option("drop_poor_fit", "float", None, applies_to=("placebo", "in_time")),
+        Option(
+            "permutations",
+            "str",
+            "moving_block",
+            get_args(SCPermutations),
+            applies_to=("conformal",),
+            doc="moving_block: every cyclic shift of time (no randomness); iid: seeded draws",
+        ),
+        Option(
+            "draws",
+            "int",
+            999,
+            applies_to=("conformal",),
+            doc="random permutations (permutations='iid' only)",
+        ),
+        Option("seed", "int", None, doc="required for conformal with permutations='iid'"),
+        Option(
+            "placebo_start",
+            "period",
+            None,
+            applies_to=("in_time",),
+            doc="None: the middle pre-period",
+        ),
         Option("level", "float", 0.95),
     ],
 )

@@ -19,22 +19,19 @@ import pandas as pd
 
 from vrueval.data.panel import Panel
 from vrueval.designs.fit_options import check_applies
-from vrueval.designs.synthetic import placebo as plc
+from vrueval.designs.synthetic import sc_inference as sci
 from vrueval.designs.synthetic.control import ControlFit, Rule, synthetic_control
 from vrueval.designs.synthetic.data import Predictor, SyntheticData, SyntheticDataError
 from vrueval.designs.synthetic.inputs import read
 from vrueval.designs.synthetic.options import SYNTHETIC_CONTROL
 from vrueval.designs.synthetic.options import SCInference as Inference
 from vrueval.designs.synthetic.options import SCMethod as Method
+from vrueval.designs.synthetic.options import SCPermutations as Permutations
 from vrueval.designs.synthetic.results import SyntheticResult
-from vrueval.inference.draws import attainable_p_warning
-from vrueval.inference.intervals import check_level, wald_table
+from vrueval.inference.draws import check_draws
+from vrueval.inference.intervals import check_level
+from vrueval.inference.seeds import check_seed
 from vrueval.options import OptionsTable, choice
-
-#: The treated unit's pre-period fit is called poor when it is worse than this share of the
-#: placebo units' fits (ADH 2010 drop placebos fitted far worse than the treated unit; the
-#: converse, a treated unit fitted worse than nearly every donor, makes its gap uninformative).
-POOR_FIT_SHARE = 0.9
 
 
 class SyntheticControl:
@@ -196,13 +193,17 @@ class SyntheticControl:
         *,
         inference: Inference = "placebo",
         drop_poor_fit: float | None = None,
+        permutations: Permutations = "moving_block",
+        draws: int = 999,
+        seed: int | None = None,
+        placebo_start: Any = None,
         level: float = 0.95,
     ) -> SyntheticResult:
-        """Fit the weights and the gaps; with ``inference="placebo"``, the in-space placebos.
+        """Fit the weights and the gaps, and infer by ``inference``.
 
         Parameters
         ----------
-        inference : {"placebo", "none"}
+        inference : {"placebo", "conformal", "in_time", "leave_one_out", "none"}
             "placebo" refits every donor as if treated (from the other donors, by the same
             rule, V re-chosen when nested). ``p_value`` of ``att`` is the rank of the treated
             unit's post/pre RMSPE ratio among the placebos' (ADH 2010); of ``att:t`` the rank
@@ -210,125 +211,143 @@ class SyntheticControl:
             placebo effects (the placebo variance of Arkhangelsky et al. 2021, every donor
             once) and the interval is ``estimate +- z * se``: a different question from the
             rank test, so the two can disagree.
-        drop_poor_fit : float, optional
-            Leave out of the p-values the placebos whose pre-RMSPE exceeds this multiple of the
-            treated unit's (ADH used 20, 5 and 2).
-        level : float
 
-        Nothing here is random (every placebo is run), so there is no ``seed``.
+            "conformal" (Chernozhukov, Wüthrich and Zhu 2021): each null (an effect in one
+            post-period, or a constant effect over all of them for ``att``) is tested by
+            refitting the weights with those periods added and permuting the residuals over
+            time; ``p_value`` tests no effect, the interval is the set of effects not
+            rejected (pointwise for ``att:t``; for a constant effect for ``att``), and
+            ``std_error`` is missing. Valid when the residuals are stationary and weakly
+            dependent and the weights fit the untreated outcomes (a factor model); outcome
+            matching only (no predictors).
+
+            "in_time" refits on the pre-period alone with ``placebo_start`` as a fake start
+            and reports that fake effect with in-space placebo inference (ADH 2015): an effect
+            found there is a warning about the design, not a finding.
+
+            "leave_one_out" adds ``att:without=<donor>``, the average effect refitted without
+            each donor the weights use (ADH 2015), to the point estimates (no intervals):
+            whether one donor carries the result.
+        drop_poor_fit : float, optional
+            "placebo"/"in_time": leave out of the p-values the placebos whose pre-RMSPE
+            exceeds this multiple of the treated unit's (ADH used 20, 5 and 2).
+        permutations : {"moving_block", "iid"}
+            "conformal": every cyclic shift of time (the paper's default, deterministic) or
+            ``draws`` random permutations (needs ``seed``; for independent residuals).
+        draws : int
+            Random permutations of ``permutations="iid"``.
+        seed : int, optional
+            Required for ``permutations="iid"``; recorded. Other methods draw nothing.
+        placebo_start : period, optional
+            "in_time": the fake first treated period (None: the middle pre-period).
+        level : float
         """
         choice(inference, SyntheticControl.OPTIONS.methods(), "inference")
-        check_applies(self.OPTIONS.fit, inference, {"drop_poor_fit": drop_poor_fit})
+        check_applies(
+            self.OPTIONS.fit,
+            inference,
+            {
+                "drop_poor_fit": drop_poor_fit,
+                "permutations": permutations,
+                "draws": draws,
+                "placebo_start": placebo_start,
+            },
+        )
         level = check_level(level)
         if drop_poor_fit is not None and not (
             isinstance(drop_poor_fit, int | float) and drop_poor_fit >= 1
         ):
             raise ValueError(f"drop_poor_fit must be a number >= 1, got {drop_poor_fit!r}")
+        choice(permutations, self.OPTIONS.fit["permutations"].allowed or (), "permutations")
+        random = inference == "conformal" and permutations == "iid"
+        if inference == "conformal" and not random and draws != self.OPTIONS.default("draws"):
+            raise ValueError(
+                "draws= applies to permutations='iid' only (the moving-block scheme uses "
+                "every cyclic shift); leave it out"
+            )
+        if random:
+            check_draws(draws, level)
+        check_seed(seed, random)
         d = self._data
-        y, n0, t0 = d.y, d.n0, d.t0
-        fit = synthetic_control(y, t0, n0, np.arange(n0), d.predictors, self._rule)
-        point = np.concatenate([[fit.gap[t0:].mean()], fit.gap[t0:]])
-        terms = ["att", *[f"att:t={p}" for p in d.periods[t0:]]]
-        warnings = _hull_warning(d) if self._rule.method == "synth" else []
-        diagnostics: dict[str, Any] = {
-            "donors": n0,
-            "pre_periods": t0,
-            "post_periods": d.t1,
-            "pre_rmspe": fit.pre_rmspe,
-            "post_rmspe": fit.post_rmspe,
-            "rmspe_ratio": fit.post_rmspe / fit.pre_rmspe if fit.pre_rmspe > 0 else np.inf,
-        }
-        placebo_frame = None
-        if inference == "none":
-            table = wald_table(terms, point, np.full(len(point), np.nan), level=level)
-            table["p_value"] = np.nan
-        else:
-            pl = plc.in_space(y, n0, t0, d.predictors, self._rule)
-            keep = plc.kept(pl, fit, drop_poor_fit)
-            effects = np.column_stack([pl.gaps[:, t0:].mean(axis=1), pl.gaps[:, t0:]])
-            # the spread of fewer than two placebo effects is no standard error
-            se = (
-                effects[keep].std(axis=0, ddof=0)
-                if keep.sum() >= 2
-                else np.full(effects.shape[1], np.nan)
-            )
-            table = wald_table(terms, point, se, level=level)
-            table["p_value"] = np.concatenate(
-                [[plc.ratio_p_value(pl, fit, keep)], plc.period_p_values(pl, fit, keep, t0)]
-            )
-            table["p_value_method"] = ["rmspe_ratio_rank", *["abs_gap_rank"] * d.t1]
-            diagnostics["placebos"] = int(keep.sum())
-            diagnostics["placebos_dropped_poor_fit"] = int((~keep).sum())
-            share = float(np.mean(pl.pre_rmspe < fit.pre_rmspe))
-            diagnostics["share_of_placebos_fitting_better"] = share
-            if share >= POOR_FIT_SHARE:
-                warnings.append(
-                    f"poor pre-period fit: the treated unit's pre-RMSPE ({fit.pre_rmspe:.4g}) is "
-                    f"larger than {100 * share:.0f}% of the placebo units'; its post-period gap "
-                    "may be the misfit continuing, not an effect"
-                )
-            floor = attainable_p_warning(
-                1, int(keep.sum()) + 1, level, f"{int(keep.sum())} placebo units"
-            )
-            if floor:
-                # the rank test cannot reject at this level, so no interval excludes anything
-                warnings.append(floor)
-                table["conf_low"], table["conf_high"] = -np.inf, np.inf
-            placebo_frame = pd.DataFrame(
-                {
-                    "unit": [str(u) for u in d.donors],
-                    "pre_rmspe": pl.pre_rmspe,
-                    "post_rmspe": pl.post_rmspe,
-                    "rmspe_ratio": pl.ratio,
-                    "att": effects[:, 0],
-                    "kept": keep,
-                }
-            )
-            # each placebo's gap path, one column a period (for the placebo plot)
-            gap_columns = pd.DataFrame(pl.gaps, columns=[f"gap:{p}" for p in d.periods])
-            placebo_frame = pd.concat([placebo_frame, gap_columns], axis=1)
         settings = {**self._settings, "inference": inference}
+        design = (
+            "Augmented synthetic control"
+            if self._rule.method == "augmented"
+            else "Penalised synthetic control"
+            if self._rule.penalty > 0
+            else "Synthetic control"
+        )
+        if inference == "in_time":
+            d = sci.truncated(d, placebo_start)
+            settings["placebo_start"] = str(d.start)
+            design += " (in-time placebo)"
+        fit = synthetic_control(d.y, d.t0, d.n0, np.arange(d.n0), d.predictors, self._rule)
+        if inference == "none":
+            inferred = sci.none(d, fit, level)
+        elif inference in ("placebo", "in_time"):
+            inferred = sci.placebo(d, fit, self._rule, level, drop_poor_fit)
+        elif inference == "conformal":
+            inferred = sci.conformal(d, fit, self._rule, level, permutations, draws, seed)
+            settings["permutations"] = permutations
+            if random:
+                settings["draws"] = draws
+        else:
+            inferred = sci.leave_one_out(d, fit, self._rule, level)
         if drop_poor_fit is not None:
             settings["drop_poor_fit"] = float(drop_poor_fit)
-        if d.predictor_names:
-            diagnostics["v"] = ", ".join(
-                f"{n}={x:.4g}" for n, x in zip(d.predictor_names, fit.v, strict=True)
-            )
-        weights = pd.DataFrame({"unit": [str(u) for u in d.donors], "weight": fit.w})
-        if fit.sc_w is not None:
-            weights["sc_weight"] = fit.sc_w
-            diagnostics.update(_augmented_diagnostics(fit, y, n0, t0))
-        weights = weights.sort_values("weight", ascending=False, kind="stable")
-        synthetic = fit.w @ y[:n0]
-        path = pd.DataFrame(
-            {
-                "period": [str(p) for p in d.periods],
-                "treated": y[n0],
-                "synthetic": synthetic,
-                "gap": fit.gap,
-                "post": np.arange(len(d.periods)) >= t0,
-            }
-        )
+        warnings = _hull_warning(d) if self._rule.method == "synth" else []
+        warnings += inferred.warnings
+        diagnostics = _diagnostics(d, fit) | inferred.diagnostics
         return SyntheticResult(
-            unit_weights=weights.reset_index(drop=True),
+            unit_weights=_weights_frame(d, fit),
             time_weights=pd.DataFrame({"period": [], "weight": []}),
-            path=path,
-            placebos=placebo_frame,
-            design=(
-                "Augmented synthetic control"
-                if self._rule.method == "augmented"
-                else "Penalised synthetic control"
-                if self._rule.penalty > 0
-                else "Synthetic control"
-            ),
-            effects=table,
+            path=_path(d, fit),
+            placebos=inferred.placebos,
+            design=design,
+            effects=inferred.table,
             settings=settings,
             level=level,
-            seed=None,
+            seed=seed if random else None,
             provenance=self._provenance,
             diagnostics=diagnostics,
             warnings=tuple(warnings),
         )
+
+
+def _diagnostics(d: SyntheticData, fit: ControlFit) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "donors": d.n0,
+        "pre_periods": d.t0,
+        "post_periods": d.t1,
+        "pre_rmspe": fit.pre_rmspe,
+        "post_rmspe": fit.post_rmspe,
+        "rmspe_ratio": fit.post_rmspe / fit.pre_rmspe if fit.pre_rmspe > 0 else np.inf,
+    }
+    if d.predictor_names:
+        out["v"] = ", ".join(f"{n}={x:.4g}" for n, x in zip(d.predictor_names, fit.v, strict=True))
+    if fit.sc_w is not None:
+        out.update(_augmented_diagnostics(fit, d.y, d.n0, d.t0))
+    return out
+
+
+def _weights_frame(d: SyntheticData, fit: ControlFit) -> pd.DataFrame:
+    weights = pd.DataFrame({"unit": [str(u) for u in d.donors], "weight": fit.w})
+    if fit.sc_w is not None:
+        weights["sc_weight"] = fit.sc_w
+    weights = weights.sort_values("weight", ascending=False, kind="stable")
+    return weights.reset_index(drop=True)
+
+
+def _path(d: SyntheticData, fit: ControlFit) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "period": [str(p) for p in d.periods],
+            "treated": d.y[d.n0],
+            "synthetic": fit.w @ d.y[: d.n0],
+            "gap": fit.gap,
+            "post": np.arange(len(d.periods)) >= d.t0,
+        }
+    )
 
 
 def _hull_warning(d: SyntheticData) -> list[str]:
