@@ -104,7 +104,8 @@ def choose(
         if geography == "force":
             pool = [u for u in areas.comparators() if u in available]
         else:
-            pool = [u for u in wide.columns if u not in treated]
+            treated_set = set(treated)
+            pool = [u for u in wide.columns if u not in treated_set]
         rule = (
             "never-funded force areas (forces funded later, e.g. the 2022 cohort, excluded)"
             if geography == "force"
@@ -123,28 +124,34 @@ def choose(
     if absent:
         raise ValueError(f"treated unit(s) {absent} are not in the panel")
 
-    for u in [*pool]:
-        if u in excluded:
-            pool.remove(u)
-            dropped.append((u, "excluded as a possible spill-over neighbour"))
+    if excluded:
+        why = "excluded as a possible spill-over neighbour"
+        dropped += [(u, why) for u in pool if u in excluded]
+        pool = [u for u in pool if u not in excluded]
+    # missingness read once for all columns (a lookup a unit, not a scan a unit)
+    na = wide.isna()
+    all_na = dict(zip(wide.columns, na.all().to_numpy(), strict=True))
+    any_na = dict(zip(wide.columns, na.any().to_numpy(), strict=True))
     keep_treated: list[str] = []
+    treated_set = set(treated)
     for u in [*treated, *pool]:
         if u == CITY_OF_LONDON:
             dropped.append((u, "City of London: tiny resident population, rates not comparable"))
-        elif wide[u].isna().all():
+        elif all_na[u]:
             dropped.append((u, "outcome missing in every period"))
-        elif wide[u].isna().any():
-            gaps = [str(p) for p in wide.index[wide[u].isna().to_numpy()]]
+        elif any_na[u]:
+            gaps = [str(p) for p in wide.index[na[u].to_numpy()]]
             dropped.append((u, f"outcome missing in {len(gaps)} period(s): {', '.join(gaps[:6])}"))
-        elif u in treated:
+        elif u in treated_set:
             keep_treated.append(u)
-    kept_pool = [u for u in pool if u not in {d[0] for d in dropped}]
+    gone = {d[0] for d in dropped}
+    kept_pool = [u for u in pool if u not in gone]
     similarity = None
     if comparators == "most_similar":
         kept_pool, similarity = _most_similar(
             wide, population, keep_treated, kept_pool, pre_periods, n_similar
         )
-        already = set(kept_pool) | {d[0] for d in dropped}
+        already = set(kept_pool) | gone
         for u in [u for u in pool if u not in already]:  # pool order: deterministic messages
             dropped.append((u, "not among the most similar comparators"))
         rule = (

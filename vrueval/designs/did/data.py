@@ -140,7 +140,8 @@ def prepare(
         raise ValueError(f"no pre-treatment period before {first_start} in the window")
     if not (periods >= max(starts.values())).any():
         raise ValueError(f"no post-treatment period from {max(starts.values())} in the window")
-    gappy = [u for u in wide.columns if wide[u].isna().any() and wide[u].notna().any()]
+    na = wide.isna()
+    gappy = list(wide.columns[(na.any() & ~na.all()).to_numpy()])
     choose_from = wide
     if missing == "unbalanced" and gappy:
         # the comparator rule sees gaps interpolated (for the most-similar ranking only): the
@@ -160,7 +161,8 @@ def prepare(
     )
     messages += chosen.messages
     units = (*chosen.treated, *chosen.comparators)
-    kept_gappy = [u for u in units if u in gappy]
+    gappy_set = set(gappy)
+    kept_gappy = [u for u in units if u in gappy_set]
     for u in kept_gappy:
         gaps = [str(p) for p in wide.index[wide[u].isna().to_numpy()]]
         messages.append(
@@ -175,35 +177,42 @@ def prepare(
             )
     cols = list(units)
     n_t = len(periods)
+    # unit-level facts laid out by row codes (unit-major): no per-row Python on 4 M-row panels
+    row_unit = np.repeat(np.arange(len(cols)), n_t)
+    row_period = np.tile(np.arange(n_t), len(cols))
     long = pd.DataFrame(
         {
             "unit": np.repeat(cols, n_t),
-            "period": periods[np.tile(np.arange(n_t), len(cols))],
+            "period": periods[row_period],
             "y": wide[cols].to_numpy(dtype=float).T.ravel(),
             "population": pop[cols].to_numpy(dtype=float).T.ravel(),
         }
     )
     # event times count positions in the window's periods, before any cell is left out
     period_index = {p: i for i, p in enumerate(periods)}
+    has_start = np.array([u in starts for u in cols], dtype=bool)
+    start_pos = np.array([period_index[starts[u]] if u in starts else 0 for u in cols])
+    present = np.ones(n_t, dtype=bool)
     if kept_gappy:
-        long = long[long["y"].notna()].reset_index(drop=True)
-        periods = periods[periods.isin(long["period"])]
-    is_treated = long["unit"].isin(chosen.treated)
+        observed = long["y"].notna().to_numpy()
+        long = long[observed].reset_index(drop=True)
+        row_unit, row_period = row_unit[observed], row_period[observed]
+        present = np.zeros(n_t, dtype=bool)
+        present[row_period] = True
+        periods = periods[present]
+    treated_set = set(chosen.treated)
+    is_treated = np.array([u in treated_set for u in cols], dtype=bool)[row_unit]
     long["treated"] = is_treated
-    unit_start = long["unit"].map(lambda u: starts.get(u, pd.NaT))
-    long["post"] = [
-        bool(s is not pd.NaT and not pd.isna(s) and p >= s)
-        for p, s in zip(long["period"], unit_start, strict=True)
-    ]
+    started = has_start[row_unit]
+    since = row_period - start_pos[row_unit]
+    long["post"] = started & (since >= 0)
     long["after"] = long["period"] >= first_start
     if intensity is not None:
-        long["intensity"] = long["unit"].map(lambda u: float(intensity.get(u, 0.0)))
+        level = np.array([float(intensity.get(u, 0.0)) for u in cols])
+        long["intensity"] = level[row_unit]
     else:
         long["intensity"] = is_treated.astype(float)
-    long["event"] = [
-        period_index[p] - period_index[s] if not pd.isna(s) else np.nan
-        for p, s in zip(long["period"], unit_start, strict=True)
-    ]
+    long["event"] = since if has_start.all() else np.where(started, since, np.nan)
     long["anticipating"] = (
         (long["event"] >= -anticipation) & (long["event"] < 0) if anticipation else False
     )
@@ -217,8 +226,8 @@ def prepare(
         long[COVARIATE_PREFIX + c] = _long_values(w, cols, long)
     if cluster_wide is not None:
         long["cluster"] = _long_values(cluster_wide, cols, long)
-    unit_code = long["unit"].map({u: i for i, u in enumerate(units)}).to_numpy()
-    period_code = long["period"].map({p: i for i, p in enumerate(periods)}).to_numpy()
+    unit_code = row_unit
+    period_code = (np.cumsum(present) - 1)[row_period]
     staggered = len({starts[u] for u in chosen.treated}) > 1
     return DiDData(
         long,

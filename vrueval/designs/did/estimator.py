@@ -365,12 +365,26 @@ class _ComparatorDesign:
 
     @staticmethod
     def _trends(data: DiDData) -> pd.DataFrame:
-        f = data.frame.assign(group=np.where(data.frame["treated"], "treated", "comparators"))
-        f = f.assign(wy=f["y"] * f["weight"])
-        g = f.groupby(["group", "period"], sort=True)[["wy", "weight"]].sum()
-        out = (g["wy"] / g["weight"]).rename("mean").reset_index()
-        out["group"] = pd.Categorical(out["group"], ["treated", "comparators"])
-        return out.sort_values(["group", "period"]).reset_index(drop=True)
+        # weighted means by (group, period code): the groupby sums of before (same order, same
+        # compensated sums, so the same numbers) on integer keys, not on Period objects
+        f, n_p = data.frame, len(data.periods)
+        key = np.where(f["treated"].to_numpy(dtype=bool), 0, n_p) + data.period_code
+        sums = (
+            f[["y", "weight"]]
+            .assign(y=f["y"] * f["weight"])
+            .groupby(key, sort=True)[["y", "weight"]]
+            .sum()
+        )
+        cells = sums.index.to_numpy()
+        mean = (sums["y"] / sums["weight"]).to_numpy()
+        group = np.array(["treated", "comparators"])[cells // n_p]
+        return pd.DataFrame(
+            {
+                "group": pd.Categorical(group, ["treated", "comparators"]),
+                "period": data.periods[cells % n_p],
+                "mean": mean,
+            }
+        )
 
     def _diagnostics(self, data: DiDData, n_obs: int) -> dict[str, Any]:
         more: dict[str, Any] = {}
