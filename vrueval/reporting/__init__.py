@@ -3,7 +3,10 @@
 Importing this package registers its figures with :mod:`vrueval.results` (the plotting hook).
 """
 
-from vrueval.reporting import its_plot  # noqa: F401  (registers the ITS figure)
+from vrueval.reporting import (
+    its_plot,  # noqa: F401  (registers the ITS figure)
+    synthetic_plot,  # noqa: F401  (registers the synthetic figures)
+)
 from vrueval.reporting.report import (
     Run,
     effects_table,
