@@ -156,6 +156,32 @@ def test_plots():
     ax = with_placebos.plot(kind="placebos")
     assert len(ax.lines) == 15 + 3  # one a placebo, the treated gap, zero, the start
     assert with_placebos.placebos().filter(like="gap:").shape == (15, 20)
+    # the treated gap is drawn on top, in black, through the result's own numbers
+    treated = [line for line in ax.lines if line.get_color() == "black"]
+    np.testing.assert_allclose(treated[0].get_ydata(), with_placebos.path()["gap"])
+
+
+def test_gap_band_and_weights_plot():
+    """The gap figure shades the per-period interval of the inference (conformal here); the
+    weights figure draws one bar a donor used, negative ones in red (augmented)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    frame, _ = convex_panel()
+    res = design(frame).fit(inference="conformal", level=0.8)
+    ax = res.plot(kind="gap")
+    assert len(ax.collections) == 1  # the band
+    band = ax.collections[0].get_paths()[0].vertices
+    rows = res.effects().iloc[1:]
+    assert band[:, 1].min() == pytest.approx(rows["conf_low"].min())
+    assert band[:, 1].max() == pytest.approx(rows["conf_high"].max())
+    assert len(design(frame).fit(inference="none").plot(kind="gap").collections) == 0
+    aug = design(frame, method="augmented", ridge=1.0).fit(inference="none")
+    bars = aug.plot(kind="weights").patches
+    w = aug.weights()
+    assert len(bars) == int((w["weight"].abs() > 1e-6).sum())
+    negative = [b for b in bars if b.get_width() < 0]
+    assert len(negative) == int((w["weight"] < -1e-6).sum()) > 0
 
 
 def test_simplex_least_squares_kkt():

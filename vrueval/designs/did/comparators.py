@@ -1,7 +1,9 @@
 """Choosing the comparison units of a DiD design, with every exclusion stated.
 
 The default comparators are the force areas never funded for a VRU. A "most similar" set keeps the
-never-funded units nearest the treated group in pre-period level, pre-period trend and population.
+never-funded units nearest the treated group in pre-period level, pre-period trend and population;
+a "synthetic" set keeps those that carry weight in the synthetic control of the treated units' mean
+(simplex weights fitted to the pre-period outcomes, as ``ve.SyntheticControl`` fits them).
 Named spill-over neighbours are removed; City of London (tiny resident population, often blank)
 and any unit with a missing outcome period inside the analysis window are dropped, each with a
 message that the result carries as a warning.
@@ -17,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from vrueval import areas
+from vrueval.designs.synthetic.weights import simplex_least_squares
 
-ComparatorRule = Literal["never_funded", "most_similar"]
+ComparatorRule = Literal["never_funded", "most_similar", "synthetic"]
 COMPARATOR_RULES: tuple[str, ...] = get_args(ComparatorRule)
 CITY_OF_LONDON = "E23000034"
 
@@ -81,7 +84,7 @@ def choose(
     population : DataFrame
         Population of the same shape (may be all NaN).
     treated : codes of the treated units.
-    comparators : "never_funded", "most_similar", or explicit names/codes.
+    comparators : "never_funded", "most_similar", "synthetic", or explicit names/codes.
     exclude : spill-over neighbours (or any unit) to keep out of the comparison group.
     allow_no_comparators : a continuous-intensity design may identify off intensity alone.
     pre_periods : the rows of ``wide`` before treatment (for "most similar").
@@ -160,6 +163,16 @@ def choose(
             + (" and log population" if "log_population" in similarity else "")
             + f" (Euclidean distance; pre-period {pre_periods[0]}..{pre_periods[-1]})"
         )
+    elif comparators == "synthetic":
+        kept_pool, similarity = _synthetic(wide, keep_treated, kept_pool, pre_periods)
+        already = set(kept_pool) | {d[0] for d in dropped}
+        for u in [u for u in pool if u not in already]:
+            dropped.append((u, "no weight in the synthetic control of the treated units"))
+        rule = (
+            f"the {len(kept_pool)} units with weight in the synthetic control of the treated "
+            f"units' mean (simplex weights on the pre-period {pre_periods[0]}..{pre_periods[-1]}"
+            " outcomes), unweighted in the DiD"
+        )
     if not keep_treated:
         raise ValueError("no treated unit is left after dropping units with missing outcomes")
     if not kept_pool and not allow_no_comparators:
@@ -204,3 +217,18 @@ def _most_similar(
     table = feats.loc[pool].assign(distance=dist).sort_values("distance")
     table["chosen"] = table.index.isin(chosen)
     return chosen, table
+
+
+def _synthetic(
+    wide: pd.DataFrame, treated: list[str], pool: list[str], pre_periods: pd.Index
+) -> tuple[list[str], pd.DataFrame]:
+    """The pool units with positive weight in the synthetic control of the treated mean."""
+    if len(pre_periods) < 2:
+        raise ValueError("a synthetic comparator set needs at least two pre-periods")
+    if not pool:
+        return [], pd.DataFrame({"weight": [], "chosen": []})
+    pre = wide.loc[pre_periods]
+    w = simplex_least_squares(pre[pool].to_numpy(float), pre[treated].mean(axis=1).to_numpy(float))
+    chosen = [u for u, x in zip(pool, w, strict=True) if x > 1e-6]
+    table = pd.DataFrame({"weight": w, "chosen": w > 1e-6}, index=pool)
+    return chosen, table.sort_values("weight", ascending=False, kind="stable")

@@ -542,10 +542,11 @@ class DiD(_ComparatorDesign):
     treated : list of areas, optional
         Treated units (any spelling); the 18 VRU forces of 2019 by default on a force-level
         panel, required on any other.
-    comparators : {"never_funded", "most_similar"} or list of areas
+    comparators : {"never_funded", "most_similar", "synthetic"} or list of areas
         "never_funded" (default): every force never funded for a VRU. "most_similar": the
         ``n_similar`` never-funded forces nearest the treated group in pre-period level, trend and
-        population (the rule is recorded on the result).
+        population (the rule is recorded on the result). "synthetic": those with weight in the
+        synthetic control of the treated units' mean pre-period outcomes (unweighted here).
     exclude : list of areas
         Spill-over neighbours to keep out of the comparison group.
     estimator : {"twfe", "2x2", "poisson"}

@@ -3,7 +3,9 @@
 One job a module: ``data`` (the validated outcome matrix), ``inputs`` (the shared constructor
 arguments), ``weights`` (simplex solvers), ``estimators`` (the weighted double difference),
 ``variance`` (placebo, bootstrap, jackknife of SDiD), ``control`` (synthetic control weights
-and V), ``placebo`` (its in-space placebos), ``sdid`` and ``sc`` (the designs), ``results``.
+and V), ``augmented`` (the ridge correction and its cross-validation), ``placebo`` (in-space
+placebos), ``conformal`` (Chernozhukov-Wüthrich-Zhu tests), ``sc_inference`` (synthetic
+control's inference methods), ``sdid`` and ``sc`` (the designs), ``results``.
 """
 
 from vrueval.designs.synthetic.sc import SyntheticControl

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from vrueval.results import Result
+from vrueval.results import Result, plotter
 
 
 class SyntheticResult(Result):
@@ -60,50 +60,9 @@ class SyntheticResult(Result):
         }
 
     def plot(self, ax: Any = None, kind: str = "path") -> Any:
-        """``kind="path"``: treated and synthetic outcomes; ``"gap"``: their difference;
-        ``"weights"``: the donor weights; ``"placebos"``: every placebo unit's gap in grey
-        with the treated unit's on top (synthetic control with placebo inference)."""
-        import matplotlib.pyplot as plt
-
-        kinds = ("path", "gap", "weights", "placebos")
-        if kind not in kinds:
-            raise ValueError(f"kind must be one of {kinds}, got {kind!r}")
-        if kind == "placebos" and self._placebos.empty:
-            raise ValueError("this result has no placebos: fit with inference='placebo'")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
-        p = self._path
-        x = p["period"].astype(str)
-        if kind == "weights":
-            w = self._unit_weights[self._unit_weights["weight"] > 0]
-            ax.barh(w["unit"].astype(str), w["weight"])
-            ax.invert_yaxis()
-            ax.set_xlabel("weight")
-            ax.set_title("Donor weights")
-            return ax
-        if kind == "placebos":
-            cols = [c for c in self._placebos.columns if c.startswith("gap:")]
-            for _, row in self._placebos.iterrows():
-                ax.plot(
-                    x,
-                    row[cols].to_numpy(dtype=float),
-                    color="grey",
-                    lw=0.6,
-                    alpha=0.8 if row["kept"] else 0.3,
-                )
-            ax.plot(x, p["gap"], color="black", lw=2, label="treated")
-            ax.axhline(0, color="grey", lw=1)
-            ax.legend(frameon=False)
-        elif kind == "path":
-            ax.plot(x, p["treated"], label="treated", color="black")
-            ax.plot(x, p["synthetic"], label="synthetic", ls="--")
-            ax.legend(frameon=False)
-        else:
-            ax.axhline(0, color="grey", lw=1)
-            ax.plot(x, p["gap"], marker="o", ms=3)
-        start = x[p["post"].to_numpy()].iloc[0]
-        ax.axvline(start, color="grey", ls=":", lw=1)
-        ax.set_ylabel(str(self.settings.get("outcome", "outcome")))
-        ax.tick_params(axis="x", labelrotation=90)
-        ax.set_title(self._design)
-        return ax
+        """``kind="path"``: treated and synthetic outcomes; ``"gap"``: their difference with
+        the per-period interval shaded where the inference gives one; ``"weights"``: the donor
+        weights; ``"placebos"``: every placebo unit's gap in grey with the treated unit's on
+        top (synthetic control with placebo inference). Drawn by the figure registered for
+        ``"synthetic"`` (:mod:`vrueval.reporting.synthetic_plot`)."""
+        return plotter("synthetic")(self, ax=ax, kind=kind)
