@@ -195,3 +195,13 @@ def test_non_numeric_values_are_refused_as_the_panel_refuses_them(
     flags = mpdta.assign(big=mpdta["lpop"] > 3)
     with pytest.raises(ve.PanelError, match="True is not 1"):
         cls(flags, **MP, covariates=["big"])
+
+
+@pytest.mark.parametrize("cls", [ve.StaggeredDiD, ve.SunAbraham, ve.Imputation])
+def test_rebootstrap_keeps_the_clusters(cls: type, sim: pd.DataFrame) -> None:
+    design = cls(sim, **SIM, cluster="block", covariates=["x1"])
+    again = design.fit().rebootstrap(draws=199, seed=1)
+    direct = design.fit(inference="bootstrap", draws=199, seed=1)
+    pd.testing.assert_series_equal(again.effects()["std_error"], direct.effects()["std_error"])
+    assert again.settings["cluster"] == direct.settings["cluster"] == "block"
+    json.dumps(again.to_dict())

@@ -4,6 +4,12 @@ Two doors lead here: a vrueval :class:`~vrueval.data.Panel` with a mapping unit 
 period (or the VRU registry cohorts), and a plain long frame as academic data come (``mpdta``:
 unit id, time, outcome, first-treat, covariates). Both end as a :class:`StaggeredData`, validated
 once; every dropped unit is reported in ``messages``, never silently.
+
+The frame door keeps its own reader (:func:`from_long`) rather than going through
+:meth:`Panel.from_frame <vrueval.data.panel.Panel.from_frame>`: academic frames index time by
+plain integers (1..T) or with calendar gaps, which a Panel's periods cannot hold, and on
+35,000 units x 120 periods the Panel validator takes about 2.5 times as long. Its numbers pass
+the Panel validator's numeric rule (text, booleans and infinities refused with their rows).
 """
 
 from __future__ import annotations

@@ -156,7 +156,9 @@ def imputation_cells(data: StaggeredData, *, anticipation: int = 0) -> GroupTime
         # a cell's weights on the untreated outcomes also move with gamma: each unit's score
         # loses (the cell's covariate "effect")' (X'X)^-1 sum_t x_dot_it e_it
         score = np.einsum("itk,it->ik", x_dot, resid)
-        inf -= score @ np.linalg.solve(xtx, slopes.T)
+        adjust = np.linalg.solve(xtx, slopes.T)
+        for lo in range(0, n_cells, n_periods):  # in blocks: no second n x cells array
+            inf[:, lo : lo + n_periods] -= score @ adjust[:, lo : lo + n_periods]
     inf *= n
     return GroupTime(
         group=np.array([r[0] for r in rows], dtype=int),

@@ -167,7 +167,10 @@ def interaction_cells(
                 mean_xc - mean_xc[ref]
             )
         score = np.einsum("itk,it->ik", x_tilde, resid) * sample[:, None]
-        inf -= score @ np.linalg.solve(xtx, slopes.T)
+        adjust = np.linalg.solve(xtx, slopes.T)
+        for c in range(len(members)):  # by cohort: no second n x cells array
+            cols = slice(c * n_periods, (c + 1) * n_periods)
+            inf[:, cols] -= score @ adjust[:, cols]
     reference = np.array([t == ref for _, t, ref in rows], dtype=bool)
     coefficients = int((~reference).sum()) + x.shape[2]
     # clusters: the units, or the cluster column's labels (units nested in them)
