@@ -118,6 +118,8 @@ def test_change_per_interruption_and_refusals(hes: ve.Panel) -> None:
         ve.ITS(hes, VRU, unit=WM, change={"vr": "level"})
     with pytest.raises(ValueError, match="change of interruption 'vru'"):
         ve.ITS(hes, VRU, unit=WM, change="step")
+    with pytest.raises(ValueError, match="'lockdown' is reserved"):
+        ve.ITS(hes, {"lockdown": "2020-03"}, unit=WM)
 
 
 def test_slope_only_placebo_ranks_the_slope_change(hes: ve.Panel) -> None:

@@ -276,8 +276,13 @@ def interruptions(
     out = []
     for label, date in items:
         label = str(label)
-        if not label or ":" in label or label == "lockdown":
+        if not label or ":" in label:
             raise ValueError(f"interruption label {label!r} must be non-empty, without ':'")
+        if label == "lockdown":
+            raise ValueError(
+                "interruption label 'lockdown' is reserved for the COVID-19 lockdown terms "
+                "(lockdown_handling=); give this interruption another label, e.g. 'covid'"
+            )
         when = period(panel, date)
         if not first < when.ordinal <= last:  # as Periods of the panel's frequency
             raise ValueError(
