@@ -223,3 +223,13 @@ def test_render_project_writes_the_reference_and_links_it(tmp_path, monkeypatch)
     from site_links import broken_links
 
     assert broken_links(out) == []
+
+
+def test_index_lists_documents_in_their_order(tmp_path):
+    from vrueval.render.project import _index_rows
+
+    for name, order in (("b", 2), ("a", 3), ("c", None)):
+        front = f"order: {order}\n" if order else ""
+        (tmp_path / f"{name}.qmd").write_text(f'---\ntitle: "{name.upper()}"\n{front}---\n')
+    rows = _index_rows(tmp_path, tmp_path, sorted(tmp_path.glob("*.qmd")))
+    assert [r.split("<br>")[0][-1] for r in rows] == ["B", "A", "C"]

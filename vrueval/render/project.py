@@ -299,9 +299,17 @@ def write_index(root: Path, out: Path, files: Sequence[Path], config: Mapping[st
 
 
 def _index_rows(root: Path, out: Path, paths: Sequence[Path]) -> list[str]:
+    """One list item a document, in the order of their front matter's ``order:`` (as Quarto
+    listings sort), then by path."""
+    fronts = {path: qmd.read(path).front_matter for path in paths}
+
+    def order(path: Path) -> tuple[float, str]:
+        value = fronts[path].get("order")
+        return (float(value) if isinstance(value, int | float) else float("inf"), str(path))
+
     rows = []
-    for path in paths:
-        front = qmd.read(path).front_matter
+    for path in sorted(paths, key=order):
+        front = fronts[path]
         rel = _relative(path, root).with_suffix("")
         title = str(front.get("title") or front.get("pagetitle") or path.stem)
         links = [
