@@ -164,7 +164,10 @@ def test_in_time_placebo(prop99_small):
     )
     res = sc.fit(inference="in_time", placebo_start=1980)
     eff = res.effects()
-    assert list(eff["term"]) == ["att", *[f"att:t={y}" for y in range(1980, 1989)]]
+    assert list(eff["term"]) == [
+        "placebo_att",
+        *[f"placebo_att:t={y}" for y in range(1980, 1989)],
+    ]
     assert res.settings["placebo_start"] == "1980"
     assert "in-time placebo" in res.design
     # the same as a design on the pre-period alone with that start
@@ -177,7 +180,9 @@ def test_in_time_placebo(prop99_small):
         treated=["California"],
         start=1980,
     ).fit()
-    pd.testing.assert_frame_equal(eff, direct.effects())
+    expected = direct.effects()
+    expected["term"] = "placebo_" + expected["term"]
+    pd.testing.assert_frame_equal(eff, expected)
     assert sc.fit(inference="in_time").settings["placebo_start"] == "1979"  # 19 // 2 = 9th
     with pytest.raises(SyntheticDataError, match="not a pre-treatment period"):
         sc.fit(inference="in_time", placebo_start=1990)
@@ -195,13 +200,13 @@ def test_leave_one_donor_out(prop99_small):
     used = res.weights()
     used = used[used["weight"] > 1e-6]["unit"].tolist()
     eff = res.effects().set_index("term")
-    assert [t.split("=", 1)[1] for t in eff.index if t.startswith("att:without=")] == used
+    assert [t.split(":", 1)[1] for t in eff.index if t.startswith("leave_one_out:")] == used
     for unit in used:
         alone = ve.SyntheticControl(frame[frame["State"] != unit], **kw).fit(inference="none")
-        assert eff.loc[f"att:without={unit}", "estimate"] == pytest.approx(
+        assert eff.loc[f"leave_one_out:{unit}", "estimate"] == pytest.approx(
             alone.effects().loc[0, "estimate"], abs=1e-10
         )
-    loo = eff.loc[[f"att:without={u}" for u in used], "estimate"]
+    loo = eff.loc[[f"leave_one_out:{u}" for u in used], "estimate"]
     assert res.diagnostics["leave_one_out_min"] == pytest.approx(loo.min())
     assert eff.loc["att", "estimate"] == pytest.approx(
         full.fit(inference="none").effects().loc[0, "estimate"]

@@ -222,10 +222,11 @@ class SyntheticControl:
             matching only (no predictors).
 
             "in_time" refits on the pre-period alone with ``placebo_start`` as a fake start
-            and reports that fake effect with in-space placebo inference (ADH 2015): an effect
-            found there is a warning about the design, not a finding.
+            and reports that fake effect with in-space placebo inference (ADH 2015), under the
+            terms ``placebo_att`` and ``placebo_att:t=<period>`` so it is never read as the
+            effect: an effect found there is a warning about the design, not a finding.
 
-            "leave_one_out" adds ``att:without=<donor>``, the average effect refitted without
+            "leave_one_out" adds ``leave_one_out:<donor>``, the average effect refitted without
             each donor the weights use (ADH 2015), to the point estimates (no intervals):
             whether one donor carries the result.
         drop_poor_fit : float, optional
@@ -286,6 +287,9 @@ class SyntheticControl:
             inferred = sci.none(d, fit, level)
         elif inference in ("placebo", "in_time"):
             inferred = sci.placebo(d, fit, self._rule, level, drop_poor_fit)
+            if inference == "in_time":
+                # a fake effect under the real terms would be read (and recorded) as the effect
+                inferred.table["term"] = "placebo_" + inferred.table["term"]
         elif inference == "conformal":
             inferred = sci.conformal(d, fit, self._rule, level, permutations, draws, seed)
             settings["permutations"] = permutations

@@ -175,7 +175,7 @@ def leave_one_out(d: SyntheticData, fit: ControlFit, rule: Rule, level: float) -
     donors = np.arange(n0)
     for j in drop:
         refit = synthetic_control(d.y, t0, n0, donors[donors != j], d.predictors, rule)
-        rows.append((f"att:without={d.donors[j]}", float(refit.gap[t0:].mean())))
+        rows.append((f"leave_one_out:{d.donors[j]}", float(refit.gap[t0:].mean())))
     extra = pd.DataFrame(
         {
             "term": [r[0] for r in rows],
@@ -192,7 +192,7 @@ def leave_one_out(d: SyntheticData, fit: ControlFit, rule: Rule, level: float) -
     att = float(fit.gap[t0:].mean())
     out.diagnostics["leave_one_out_min"] = float(estimates.min())
     out.diagnostics["leave_one_out_max"] = float(estimates.max())
-    flips = [r[0].split("=", 1)[1] for r in rows if np.sign(r[1]) != np.sign(att)]
+    flips = [r[0].split(":", 1)[1] for r in rows if np.sign(r[1]) != np.sign(att)]
     if flips:
         out.warnings.append(
             f"the average effect changes sign without {', '.join(flips)}: it rests on "
