@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Literal, get_args
 
 import numpy as np
@@ -48,11 +49,24 @@ class ComparatorSet:
         return pd.DataFrame(
             {
                 "unit": [r[0] for r in rows],
-                "name": [areas.label(r[0]) for r in rows],
+                "name": [_display_name(r[0]) for r in rows],
                 "role": [r[1] for r in rows],
                 "reason": [r[2] for r in rows],
             }
         )
+
+
+@cache
+def _registered_names() -> dict[str, str]:
+    """Code -> name of every registered area (what :func:`vrueval.areas.label` shows)."""
+    everything = (*areas.forces(), *areas.regions(), *areas.lads(), *areas.csps())
+    return {a.code: a.name for a in everything}
+
+
+def _display_name(code: str) -> str:
+    """A resolved unit's display name: a registered area's name, else its identifier as given
+    (a custom unit keeps the user's label; one lookup a unit, 35,000 units in a table)."""
+    return _registered_names().get(code, code)
 
 
 def resolve_units(names: Sequence[str], geography: str) -> tuple[str, ...]:
