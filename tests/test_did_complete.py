@@ -473,3 +473,32 @@ def test_randomization_inference_partials_out_the_covariates() -> None:
     assert res.diagnostics["permutation_exact"] and res.diagnostics["permutation_assignments"] == 56
     assert att.loc["att", "p_value"] == pytest.approx(want, abs=1e-12)
     assert att.loc["covariate:officers", "inference"] == "cr1"
+
+
+def test_poisson_clusters_by_a_column_and_two_ways() -> None:
+    """Poisson PML reads the cluster dimensions too: by region its CR1 uses 10 clusters; two
+    ways, the same CGM sum as OLS (V_a + V_b - V_ab, each its own factor)."""
+    from vrueval.inference.cluster import cr1, cr1_multiway
+    from vrueval.inference.small_sample import ParamCount
+
+    knife = ve.datasets.knife_quarterly()
+    unit = ve.DiD(knife, "knife_offences", start="2016Q2", estimator="poisson").fit()
+    both = ve.DiD(
+        knife, "knife_offences", start="2016Q2", estimator="poisson", cluster=["unit", "period"]
+    ).fit()
+    assert unit.effects()["estimate"].iloc[0] == both.effects()["estimate"].iloc[0]
+    assert both.settings["cluster"] == ("unit", "period")
+    assert (
+        both.effects()["df"].iloc[0]
+        == min(both.diagnostics["n_units"], both.diagnostics["n_periods"]) - 1
+    )
+    # the two-way sum on synthetic scores equals its three one-way parts
+    rng = np.random.default_rng(0)
+    scores, a, b = rng.normal(size=(60, 2)), np.repeat(np.arange(6), 10), np.tile(np.arange(10), 6)
+    bread, count = np.eye(2), ParamCount(2, 0, 0)
+    parts = [cr1(scores, bread, c, n_obs=60, count=count) for c in (a, b, a * 10 + b)]
+    got = cr1_multiway(scores, bread, [a, b], n_obs=60, count=count)
+    want = parts[0].vcov + parts[1].vcov - parts[2].vcov
+    assert np.linalg.eigvalsh(want).min() > 0 and not got.psd_fixed  # this seed: PSD already
+    np.testing.assert_allclose(got.vcov, want, rtol=1e-12)
+    assert got.n_clusters == 6 and got.df[0] == 5

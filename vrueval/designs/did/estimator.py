@@ -768,7 +768,8 @@ class DiD(_ComparatorDesign):
         d = (f["intensity"] * f["post"]).to_numpy(dtype=float)
         diag = self._diagnostics(data, len(f))
         if self._estimator == "poisson":
-            table = self._poisson(data, d, level, rule, how)
+            table, poisson_cov = self._poisson(data, d, level, rule, how)
+            warnings += _psd_warning(poisson_cov)
         elif self._estimator == "dr":
             table, overlap = _doubly_robust_table(data, how, level)
             warnings += overlap
@@ -903,7 +904,7 @@ class DiD(_ComparatorDesign):
 
     def _poisson(
         self, data: DiDData, d: np.ndarray, level: float, rule: SmallSample, how: Clustering
-    ) -> pd.DataFrame:
+    ) -> tuple[pd.DataFrame, cluster.ClusterCovariance]:
         f = data.frame
         y = f["y"].to_numpy(dtype=float)
         offset = None
@@ -927,4 +928,4 @@ class DiD(_ComparatorDesign):
             count=how.count(TwoWayFE(data.unit_code, data.period_code), 1),
             small_sample=rule,
         )
-        return inf.vcov_table(["att"], fit.coef, cov, level, log_link=True)
+        return inf.vcov_table(["att"], fit.coef, cov, level, log_link=True), cov
