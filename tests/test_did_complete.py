@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import vrueval as ve
 from vrueval.data.periods import display
@@ -86,6 +87,8 @@ def test_cluster_column_other_than_the_unit(kind: str) -> None:
     agree(res, R["covariate_region"][kind])
     assert res.diagnostics["n_clusters"] == 10
     assert res.settings["cluster"] == "cluster"
+    # every region holds a VRU force: the rule can count only G, and the result says so
+    assert any("every one of the 10 clusters holds treated cells" in w for w in res.warnings)
 
 
 @pytest.mark.parametrize("kind", ["stata", "CR2"])
@@ -408,9 +411,12 @@ def test_doubly_robust_2x2_against_drdid(anticipation: int) -> None:
         cluster="region",
         anticipation=anticipation,
     ).fit()
-    assert by_region.effects()["std_error"].iloc[0] == pytest.approx(
-        ref["std_error_region"], rel=RTOL
-    )
+    region_att = by_region.effects().iloc[0]
+    assert region_att["std_error"] == pytest.approx(ref["std_error_region"], rel=RTOL)
+    # ten regions: a t(G - 1) reference, as the CR1 fits have, not the normal
+    assert region_att["df"] == 9
+    half = stats.t.ppf(0.975, 9) * region_att["std_error"]
+    assert region_att["conf_high"] - region_att["estimate"] == pytest.approx(half, rel=1e-10)
 
 
 def test_doubly_robust_influence_function_is_drdids() -> None:

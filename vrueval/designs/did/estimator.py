@@ -433,13 +433,24 @@ def check_clusters(
             "way for 'cr2', 'wild' or 'randomization'"
         )
     out: list[str] = []
+    binary = bool(np.isin(data.frame["intensity"].to_numpy(dtype=float), (0.0, 1.0)).all())
     for dim, codes in zip(how.dims, how.codes, strict=True):
-        found = few_clusters.check(
-            inference,
-            cluster_counts(data, codes),
-            level=level,
-            **({"assignments": assignments} if assignments is not None else {}),
+        counts = cluster_counts(data, codes)
+        found = list(
+            few_clusters.check(
+                inference,
+                counts,
+                level=level,
+                **({"assignments": assignments} if assignments is not None else {}),
+            )
         )
+        if binary and counts.treated is None:
+            # the rule then sees G only, as for a continuous treatment; say why
+            found.append(
+                f"every one of the {counts.clusters} clusters holds treated cells, so the "
+                "treated and untreated clusters cannot be counted apart and the few-clusters "
+                "rule checks the total only: inference rests on the within-cluster contrast"
+            )
         out += [f"clusters by {dim}: {w}" if how.two_way else w for w in found]
     return out
 
@@ -505,11 +516,14 @@ def _check_doubly_robust(options: Mapping[str, Any], intensity: object) -> None:
 def _doubly_robust_table(
     collapsed: DiDData, how: Clustering, level: float
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The doubly robust ATT with its clustered influence-function standard error (normal)."""
+    """The doubly robust ATT with its clustered influence-function standard error: a normal
+    reference with one unit a cluster (DRDID's), t(G - 1) when the clusters group units, where
+    G may be small (the CR1 fits' reference, which the normal would overstate)."""
     fit = doubly_robust(collapsed)
     before = ~collapsed.frame["after"].to_numpy()
-    se, _ = clustered_std_error(fit, how.one_way[before])
-    table = wald_table(["att"], [fit.att], [se], level=level).assign(inference="influence")
+    se, g = clustered_std_error(fit, how.one_way[before])
+    df = None if how.dims[0] == "unit" else g - 1
+    table = wald_table(["att"], [fit.att], [se], level=level, df=df).assign(inference="influence")
     return table, ([OVERLAP_WARNING + fit.overlap] if fit.overlap else [])
 
 
