@@ -508,3 +508,9 @@ def test_poisson_clusters_by_a_column_and_two_ways() -> None:
     assert np.linalg.eigvalsh(want).min() > 0 and not got.psd_fixed  # this seed: PSD already
     np.testing.assert_allclose(got.vcov, want, rtol=1e-12)
     assert got.n_clusters == 6 and got.df[0] == 5
+
+
+def test_n_similar_without_most_similar_is_refused() -> None:
+    """n_similar sizes the 'most_similar' set only; elsewhere it would be ignored."""
+    with pytest.raises(ValueError, match="applies to comparators='most_similar' only"):
+        did(n_similar=3)

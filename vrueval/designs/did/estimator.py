@@ -192,6 +192,11 @@ class _ComparatorDesign:
             else comp.resolve_units(comparators, panel.geography)
         )
         self._exclude = comp.resolve_units(exclude, panel.geography)
+        if int(n_similar) != DID.default("n_similar") and comparators != "most_similar":
+            raise ValueError(
+                f"n_similar={n_similar!r} applies to comparators='most_similar' only "
+                f"(got comparators={comparators!r}), where it would be ignored"
+            )
         self._n_similar = int(n_similar)
         self._scale = scale
         self._weights = weights
