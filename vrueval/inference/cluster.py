@@ -158,9 +158,10 @@ def cr1_multiway(
     v = parts[0].vcov + parts[1].vcov - parts[2].vcov
     v = (v + v.T) / 2
     vals, vecs = np.linalg.eigh(v)
-    fixed = bool(vals.min() < 0)
-    if fixed:
+    if vals.min() < 0:  # repaired as sandwich::vcovCL(fix = TRUE) does
         v = (vecs * np.maximum(vals, 0.0)) @ vecs.T
+    # ... but said on the result only beyond rounding, where the repair changes a number
+    fixed = bool(vals.min() < -1e-12 * max(float(np.abs(vals).max()), np.finfo(float).tiny))
     g = min(parts[0].n_clusters, parts[1].n_clusters)
     return ClusterCovariance(
         v,
