@@ -103,7 +103,7 @@ PLANS = {
         "sd_breakdown_grid": [0.0220, 0.0225, 0.0230, 0.0235],
         "mbar": [0.5, 1.0, 1.5, 2.0],
         "sd_clf": [0.0, 0.02],
-        "rm_breakdown_grid": [1.94, 1.96, 1.98],
+        "rm_breakdown_grid": [1.94, 1.98, 1.96],
     },
     "vru_violence": {
         "targets": {"first": [1.0, 0.0, 0.0], "average": [1 / 3, 1 / 3, 1 / 3]},
