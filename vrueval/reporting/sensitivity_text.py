@@ -94,7 +94,7 @@ def sensitivity_sentence(
             f"Under exact parallel trends {what} is {est} ({ci}), distinguishable from zero "
             f"although nothing started; it stops being so once post-period violations of "
             f"parallel trends of {bound} ({scale}) are allowed, violations {size}. The placebo "
-            "'effect' is what violations of that size would produce."
+            "'effect' could be produced by violations of that size alone."
         )
     if rm:
         verdict = (
