@@ -100,3 +100,15 @@ def test_verify_compares_the_recorded_sensitivity_numbers():
     assert any("breakdown Mbar estimate moved" in p for p in found.problems)
     missing = _compare_sensitivity("x", None, document)
     assert any("not recorded" in p for p in missing.problems)
+
+
+def test_report_run_carries_the_sensitivity_and_its_seed():
+    from vrueval import reporting as rp
+
+    root = Path(__file__).resolve().parents[1]
+    run = rp.run("es_css_violence", root)
+    assert run.sensitivity is not None
+    assert run.document["sensitivity"]["effects"] == run.sensitivity.to_dict()["effects"]
+    table = rp.provenance_table(run).set_index("Item")["Value"]
+    assert table["Seed"] == "none (deterministic)"  # the CR2 fit draws nothing
+    assert table["Sensitivity analysis seed"] == str(run.spec.seed)

@@ -169,6 +169,8 @@ def provenance_table(run: Run) -> pd.DataFrame:
         ("Seed", "none (deterministic)" if run.result.seed is None else str(run.result.seed)),
         ("Canonical panel sha256", panel_sha256(run.panel)),
     ]
+    if run.sensitivity is not None and run.sensitivity.seed is not None:
+        rows.insert(3, ("Sensitivity analysis seed", str(run.sensitivity.seed)))
     for source in prov["data"]["sources"]:
         rows.append(
             (
