@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 import vrueval as ve
-from vrueval.sensitivity import arp, conditional, honest_did_arrays, restrictions
+from vrueval.sensitivity import arp, conditional, honest_did, honest_did_arrays, restrictions
 from vrueval.sensitivity.inputs import check_estimates
 
 REF = Path(__file__).parent / "reference"
@@ -380,3 +381,26 @@ def test_event_study_result_runs_the_sensitivity_after_the_fit():
             leads=4,
             reference=-2,
         ).fit().sensitivity("relative_magnitude")
+
+
+def test_pre_periods_keeps_the_leads_nearest_the_start():
+    # dropping the earliest (binned) lead is the analysis of the remaining coefficients, whose
+    # joint distribution is the sub-vector's and sub-matrix's
+    case = INPUTS["vru_violence"]
+    spec = case["spec"]
+    res = ve.EventStudy(
+        ve.datasets.crime_severity(), spec["outcome"], start=spec["start"], leads=spec["leads"]
+    ).fit(spec["inference"])
+    n_pre, n_post = case["n_pre"], case["n_post"]
+    kept = honest_did(res, restriction="smoothness", bounds=[0, 0.1], pre_periods=n_pre - 1)
+    beta = np.asarray(case["betahat"])[1:]
+    sigma = np.asarray(case["sigma"])[1:, 1:]
+    same = honest_did_arrays(
+        beta, sigma, n_pre - 1, n_post, restriction="smoothness", bounds=[0, 0.1]
+    )
+    pd.testing.assert_frame_equal(kept.effects(), same.effects())
+    assert list(kept.settings["event_times"])[0] == -(n_pre - 1) - 1
+    assert any("left out (pre_periods=" in w for w in kept.warnings)
+    assert not any("earliest lead" in w for w in kept.warnings)
+    with pytest.raises(ValueError, match="pre_periods must be between 1 and"):
+        honest_did(res, restriction="smoothness", pre_periods=n_pre + 1)

@@ -8,6 +8,12 @@ Run in a separate environment (honestdid pulls in torch and cvxpy; it needs nump
     /work/refvenv-honest/bin/pip install honestdid "numpy<2.3"
     /work/refvenv-honest/bin/python tests/reference/honestdid_reference.py
 
+or, side by side (each case:target in its own process, then folded in):
+
+    .../python tests/reference/honestdid_reference.py medicaid:first &
+    .../python tests/reference/honestdid_reference.py vru_violence:first &
+    .../python tests/reference/honestdid_reference.py --merge
+
 Reads honestdid_inputs.json (honestdid_make_inputs.py) and writes honestdid_reference.json:
 robust intervals under relative magnitudes (C-LF, and Conditional for the Medicaid example) and
 smoothness (FLCI, and C-LF), the original interval, and, for the breakdown values, intervals
@@ -59,33 +65,35 @@ def run(case: dict, plan: dict, out: dict, save: Callable[[], None]) -> None:
         orig = hd.constructOriginalCS(b, s, n_pre, n_post, l_vec=l_vec)
         res["original"] = {"lb": float(orig["lb"].iloc[0]), "ub": float(orig["ub"].iloc[0])}
         jobs = [
-            ("rm_C-LF", "Mbar", plan.get("mbar"), {}),
-            ("sd_FLCI", "M", plan.get("m"), {}),
-            ("sd_breakdown_grid", "M", plan.get("sd_breakdown_grid"), {}),
             ("rm_breakdown_grid", "Mbar", plan.get("rm_breakdown_grid"), {}),
+            ("sd_FLCI", "M", plan.get("m"), {}),
+            ("rm_C-LF", "Mbar", plan.get("mbar"), {}),
+            ("sd_breakdown_grid", "M", plan.get("sd_breakdown_grid"), {}),
             ("sd_C-LF", "M", plan.get("sd_clf"), {"method": "C-LF"}),
         ]
         for key, bound, values, extra in jobs:
             if not values or (name != "first" and key != "sd_FLCI" and key != "rm_C-LF"):
                 continue
-            if len(res.get(key, [])) == len(values):
-                continue  # done in an earlier run (the script resumes)
+            # resume bound by bound: rows an earlier run finished are kept
+            done = {r["bound"]: r for r in res.get(key, [])}
             t = time.time()
-            rows = []
-            for v in values:  # one bound at a time, so a partial run is kept
+            for v in values:
+                if float(v) in done:
+                    continue
                 if bound == "M":
                     frame = hd.createSensitivityResults(
                         b, s, n_pre, n_post, Mvec=[v], l_vec=l_vec, **extra
                     )
-                    rows += _rows(frame, "M", float("nan"))
+                    rows = _rows(frame, "M", float("nan"))
                 else:
                     frame = hd.createSensitivityResults_relativeMagnitudes(
                         b, s, n_pre, n_post, Mbarvec=[v], l_vec=l_vec, **extra
                     )
-                    rows += _rows(frame, "Mbar", step)
-                res[key] = rows
+                    rows = _rows(frame, "Mbar", step)
+                done.update({r["bound"]: r for r in rows})
+                res[key] = [done[float(u)] for u in values if float(u) in done]
                 save()
-            print(name, key, round(time.time() - t, 1), "s", flush=True)
+                print(name, key, v, round(time.time() - t, 1), "s", flush=True)
 
 
 PLANS = {
@@ -95,7 +103,7 @@ PLANS = {
         "sd_breakdown_grid": [0.0220, 0.0225, 0.0230, 0.0235],
         "mbar": [0.5, 1.0, 1.5, 2.0],
         "sd_clf": [0.0, 0.02],
-        "rm_breakdown_grid": [1.94, 1.96, 1.98],
+        "rm_breakdown_grid": [1.94, 1.98, 1.96],
     },
     "vru_violence": {
         "targets": {"first": [1.0, 0.0, 0.0], "average": [1 / 3, 1 / 3, 1 / 3]},
@@ -105,7 +113,10 @@ PLANS = {
 }
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """Run every case (or ``only``: ``case:target`` names), resuming from what the reference
+    file already holds. With ``only``, rows go to ``honestdid_reference.<case>.<target>.part``
+    so that runs of different cases can go side by side; ``--merge`` folds the parts in."""
     warnings.filterwarnings("ignore")
     inputs = json.loads((HERE / "honestdid_inputs.json").read_text())
     out: dict = {
@@ -118,10 +129,6 @@ def main() -> None:
         "grid_points": GRID_POINTS,
         "level": 0.95,
     }
-
-    def save() -> None:
-        (HERE / "honestdid_reference.json").write_text(json.dumps(out, indent=1) + "\n")
-
     path = HERE / "honestdid_reference.json"
     earlier = json.loads(path.read_text()) if path.exists() else {}
     if earlier.get("versions") != out["versions"]:
@@ -132,12 +139,42 @@ def main() -> None:
         ("medicaid", "average"),
         ("vru_violence", "average"),
     ]
+    if only:
+        order = [o for o in order if f"{o[0]}:{o[1]}" in only]
+        path = HERE / f"honestdid_reference.{order[0][0]}.{order[0][1]}.part"
+        if path.exists():
+            earlier = json.loads(path.read_text())
+
+    def save() -> None:
+        path.write_text(json.dumps(out, indent=1) + "\n")
+
     for case, target in order:
         plan = {**PLANS[case], "targets": {target: PLANS[case]["targets"][target]}}
-        out.setdefault(case, earlier.get(case, {}))
+        out.setdefault(case, {})
+        if target in earlier.get(case, {}):
+            out[case][target] = earlier[case][target]
         run(inputs[case], plan, out[case], save)
     save()
 
 
+def merge() -> None:
+    """Fold the ``.part`` files of side-by-side runs into honestdid_reference.json."""
+    path = HERE / "honestdid_reference.json"
+    out = json.loads(path.read_text())
+    for part in sorted(HERE.glob("honestdid_reference.*.part")):
+        got = json.loads(part.read_text())
+        if got["versions"] != out["versions"]:
+            raise SystemExit(f"{part.name} was made with other versions: {got['versions']}")
+        for case in PLANS:
+            for target, res in got.get(case, {}).items():
+                out.setdefault(case, {})[target] = res
+    path.write_text(json.dumps(out, indent=1) + "\n")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if sys.argv[1:] == ["--merge"]:
+        merge()
+    else:
+        main(sys.argv[1:])

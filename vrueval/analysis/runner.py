@@ -7,7 +7,7 @@ import json
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vrueval import atomic
 from vrueval.analysis.output import RESULTS, claimed
@@ -16,6 +16,9 @@ from vrueval.compute import using
 from vrueval.data import datasets
 from vrueval.data.panel import Panel
 from vrueval.results import Result, runtime_versions, to_jsonable
+
+if TYPE_CHECKING:
+    from vrueval.sensitivity.result import SensitivityResult
 
 
 def load_panel(spec: Spec) -> Panel:
@@ -103,8 +106,28 @@ def run_spec(spec: Spec, compute: Mapping[str, Any] | None = None) -> dict[str, 
     return build_document(spec, result, panel)
 
 
-def build_document(spec: Spec, result: Result, panel: Panel) -> dict[str, Any]:
-    """The results document of a fitted spec: effects, the result's views, provenance."""
+def sensitivity(spec: Spec, result: Result) -> SensitivityResult | None:
+    """The spec's ``[sensitivity]`` analysis of a fitted result (None without the section):
+    :func:`vrueval.sensitivity.honest_did` with the section's options and the spec's level and
+    seed."""
+    if not spec.sensitivity_options:
+        return None
+    from vrueval.sensitivity import honest_did
+
+    options = {**spec.sensitivity_options, "level": spec.level}
+    if spec.seed is not None:
+        options["seed"] = spec.seed
+    return honest_did(result, **options)
+
+
+def build_document(
+    spec: Spec,
+    result: Result,
+    panel: Panel,
+    sensitivity_result: SensitivityResult | None = None,
+) -> dict[str, Any]:
+    """The results document of a fitted spec: effects, the result's views, provenance, and the
+    ``[sensitivity]`` analysis (``sensitivity_result`` when the caller has already run it)."""
     body = result.to_dict()
     document = {
         "analysis": {
@@ -132,12 +155,9 @@ def build_document(spec: Spec, result: Result, panel: Panel) -> dict[str, Any]:
         },
     }
     if spec.sensitivity_options:
-        from vrueval.sensitivity import honest_did
-
-        options = {**spec.sensitivity_options, "level": spec.level}
-        if spec.seed is not None:
-            options["seed"] = spec.seed
-        document["sensitivity"] = honest_did(result, **options).to_dict()
+        sens = sensitivity_result or sensitivity(spec, result)
+        assert sens is not None
+        document["sensitivity"] = sens.to_dict()
     out: dict[str, Any] = to_jsonable(document)
     return out
 

@@ -92,6 +92,7 @@ SECTIONS = {
         "monotone",
         "draws",
         "breakdown",
+        "pre_periods",
     },
     "compute": set(COMPUTE_KEYS),  # where parallel work runs; the command line overrides it
 }

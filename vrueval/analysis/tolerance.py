@@ -94,6 +94,22 @@ NESTED_V = Tolerance(
     "about that, with a margin of 100",
 )
 
+#: A ``[sensitivity]`` analysis's robust sets (vrueval.sensitivity.honest_did).
+SENSITIVITY_SET = Tolerance(
+    1e-4,
+    "robust confidence sets by test inversion (grid, then bisection), FLCI by a smooth optimiser",
+    "each end of a C-LF or conditional set is located by bisection to 1e-5 of the target's "
+    "standard error under a fixed seed; a rounding difference at a tested point can send the "
+    "bisection the other way, moving an end by up to that, and the FLCI's half-length is "
+    "settled to 1e-10: at most 1e-5 of the row's scale, with a margin of 10",
+)
+SENSITIVITY_BREAKDOWN = Tolerance(
+    2e-3,
+    "breakdown value by bisection on the bound",
+    "the bisection stops when its bracket is narrower than 1e-3 of its top; a decision flipped "
+    "by rounding at a tested bound moves the value within that bracket, with a margin of 2",
+)
+
 
 def tolerance(
     design: str, settings: Mapping[str, Any], diagnostics: Mapping[str, Any] | None = None

@@ -20,7 +20,13 @@ from vrueval import atomic
 from vrueval.analysis.inputs import data_hashes
 from vrueval.analysis.runner import run_spec
 from vrueval.analysis.spec import Spec, SpecError, find_specs, load_spec
-from vrueval.analysis.tolerance import Tolerance, row_scale, tolerance
+from vrueval.analysis.tolerance import (
+    SENSITIVITY_BREAKDOWN,
+    SENSITIVITY_SET,
+    Tolerance,
+    row_scale,
+    tolerance,
+)
 from vrueval.compute import pmap
 
 COMPARED = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
@@ -84,6 +90,48 @@ def compare(
         out.problems.append(
             f"{name}: new term(s) {extra} not recorded; run `vrueval verify --record`"
         )
+    return out
+
+
+def sensitivity_rows(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]] | None:
+    """The ``[sensitivity]`` numbers of a results document as rows :func:`compare` reads: one
+    per bound (``sensitivity <term> Mbar=<bound>``) and the breakdown value as the estimate of
+    one more; None when the spec has no such section."""
+    sens = document.get("sensitivity")
+    if sens is None:
+        return None
+    name = "Mbar" if sens["settings"]["restriction"] == "relative_magnitude" else "M"
+    sets = [
+        {**row, "term": f"sensitivity {row['term']} {name}={row['bound']:g}"}
+        for row in sens["effects"]
+    ]
+    value = None if sens.get("breakdown") is None else sens["breakdown"].get("value")
+    breakdown = [{"term": f"sensitivity {sens['term']} breakdown {name}", "estimate": value}]
+    return {"sets": sets, "breakdown": breakdown if sens.get("breakdown") is not None else []}
+
+
+def _compare_sensitivity(
+    name: str, recorded: dict[str, Any] | None, document: dict[str, Any]
+) -> Comparison:
+    """The sensitivity numbers against the recorded ones, each kind at its own tolerance."""
+    found = sensitivity_rows(document)
+    out = Comparison()
+    if recorded is None and found is None:
+        return out
+    if recorded is None:
+        out.problems.append(
+            f"{name}: its [sensitivity] numbers are not recorded; run `vrueval verify --record`"
+        )
+        return out
+    if found is None:
+        out.problems.append(f"{name}: sensitivity numbers are recorded but the spec has none")
+        return out
+    for key, tol in (("sets", SENSITIVITY_SET), ("breakdown", SENSITIVITY_BREAKDOWN)):
+        part = compare(name, recorded.get(key, []), found[key], tol)
+        out.problems += part.problems
+        out.numbers += part.numbers
+        if part.worst_at and (part.worst > out.worst or not out.worst_at):
+            out.worst, out.worst_at = part.worst, part.worst_at
     return out
 
 
@@ -187,6 +235,11 @@ def _check(spec: Spec, root: Path, compute: dict[str, Any]) -> _Checked:
         data_hashes(spec, root),
     )
     found = compare(spec.name, recorded["effects"], document["effects"], tol)
+    extra = _compare_sensitivity(spec.name, recorded.get("sensitivity"), document)
+    found.problems += extra.problems
+    found.numbers += extra.numbers
+    if extra.worst > found.worst:
+        found.worst, found.worst_at = extra.worst, extra.worst_at
     if recorded.get("tolerance", {}).get("rtol") not in (None, tol.rtol):
         notes.append(
             f"{spec.name}: compared at rtol {tol.rtol:g} ({tol.method}), not the "
@@ -241,7 +294,7 @@ def verify(
 
 def _record_payload(spec: Spec, root: Path, compute: dict[str, Any]) -> dict[str, Any]:
     document = run_spec(spec, compute=compute)
-    return {
+    payload: dict[str, Any] = {
         "analysis": spec.name,
         "spec_sha256": spec.sha256,
         "tolerance": _tolerance(spec.design, document).to_dict(),
@@ -251,6 +304,14 @@ def _record_payload(spec: Spec, root: Path, compute: dict[str, Any]) -> dict[str
         },
         "effects": document["effects"],
     }
+    sens = sensitivity_rows(document)
+    if sens is not None:
+        payload["sensitivity"] = {
+            "tolerance": SENSITIVITY_SET.to_dict(),
+            "breakdown_tolerance": SENSITIVITY_BREAKDOWN.to_dict(),
+            **sens,
+        }
+    return payload
 
 
 def record(

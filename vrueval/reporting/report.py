@@ -14,10 +14,11 @@ from typing import Any, cast
 
 import pandas as pd
 
-from vrueval.analysis.runner import build_document, fit, panel_sha256
+from vrueval.analysis.runner import build_document, fit, panel_sha256, sensitivity
 from vrueval.analysis.spec import Spec, load_spec
 from vrueval.data.panel import Panel
 from vrueval.results import Result
+from vrueval.sensitivity.result import SensitivityResult
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -31,12 +32,14 @@ def project_root(start: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Run:
-    """One analysis as a report sees it: the spec, the frozen result, the panel, the document."""
+    """One analysis as a report sees it: the spec, the frozen result, the panel, the document,
+    and the spec's ``[sensitivity]`` analysis of the result (None without that section)."""
 
     spec: Spec
     result: Result
     panel: Panel
     document: dict[str, Any]
+    sensitivity: SensitivityResult | None = None
 
     def effect(self, term: str) -> pd.Series:
         """One row of the effects table."""
@@ -49,8 +52,9 @@ class Run:
 def _run(path: Path) -> Run:
     spec = load_spec(path)
     result, panel = fit(spec)
-    document = build_document(spec, result, panel)
-    return Run(spec=spec, result=result, panel=panel, document=document)
+    sens = sensitivity(spec, result)
+    document = build_document(spec, result, panel, sens)
+    return Run(spec=spec, result=result, panel=panel, document=document, sensitivity=sens)
 
 
 #: Every analysis this process has run, in first-run order (a report's own list).
@@ -165,6 +169,8 @@ def provenance_table(run: Run) -> pd.DataFrame:
         ("Seed", "none (deterministic)" if run.result.seed is None else str(run.result.seed)),
         ("Canonical panel sha256", panel_sha256(run.panel)),
     ]
+    if run.sensitivity is not None and run.sensitivity.seed is not None:
+        rows.insert(3, ("Sensitivity analysis seed", str(run.sensitivity.seed)))
     for source in prov["data"]["sources"]:
         rows.append(
             (

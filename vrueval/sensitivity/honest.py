@@ -349,6 +349,7 @@ def honest_did(
     draws: int = 1000,
     seed: int | None = None,
     breakdown: bool = True,
+    pre_periods: int | None = None,
 ) -> SensitivityResult:
     """Rambachan & Roth sensitivity of a fitted event study (``ve.EventStudy``) or staggered
     fit (``ve.StaggeredDiD`` with ``base_period="universal"``) to violations of parallel trends.
@@ -356,16 +357,39 @@ def honest_did(
     Takes the event-time coefficients and their covariance from the result
     (:mod:`vrueval.sensitivity.sources`); ``target`` is a post-period event time (0: the first
     period from the start), ``"average"`` (the mean of the post-period effects, the event
-    study's ``att``) or weights. ``level`` defaults to the result's. Everything else is as in
+    study's ``att``) or weights. ``level`` defaults to the result's. ``pre_periods``: use only
+    that many pre-period coefficients, those nearest the start (default: all); dropping an
+    earliest lead that bins every earlier period keeps its jump from the next lead out of
+    the largest pre-period violation that relative magnitudes scale by (the remaining
+    coefficients keep their joint distribution). Everything else is as in
     :func:`honest_did_arrays`, whose docstring states the estimand, assumptions and methods.
     """
     from vrueval.sensitivity.sources import from_result, split
 
     src = from_result(result)
     n_pre, n_post = split(src.event_times)
+    beta, sigma, times = src.beta, src.sigma, src.event_times
+    notes = src.warnings
+    if pre_periods is not None:
+        if isinstance(pre_periods, bool) or not isinstance(pre_periods, int):
+            raise ValueError(f"pre_periods must be an integer, got {pre_periods!r}")
+        if not 1 <= pre_periods <= n_pre:
+            raise ValueError(
+                f"pre_periods must be between 1 and the {n_pre} pre-period coefficients, "
+                f"got {pre_periods}"
+            )
+        keep = np.arange(n_pre - pre_periods, len(beta))
+        beta, sigma = beta[keep], sigma[np.ix_(keep, keep)]
+        times = tuple(times[i] for i in keep)
+        if pre_periods < n_pre:
+            notes = tuple(w for w in notes if "earliest lead" not in w) + (
+                f"pre-period coefficients before e={times[0]} are left out "
+                f"(pre_periods={pre_periods})",
+            )
+        n_pre = pre_periods
     return honest_did_arrays(
-        src.beta,
-        src.sigma,
+        beta,
+        sigma,
         n_pre,
         n_post,
         restriction=restriction,
@@ -378,7 +402,7 @@ def honest_did(
         draws=draws,
         seed=seed,
         breakdown=breakdown,
-        event_times=src.event_times,
-        warnings=src.warnings,
+        event_times=times,
+        warnings=notes,
         provenance={"source": src.origin, **dict(getattr(result, "provenance", {}))},
     )
