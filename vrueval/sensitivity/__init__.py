@@ -4,7 +4,7 @@ Roth (2022) pre-trend power for event studies.
 >>> import vrueval as ve
 >>> css = ve.datasets.crime_severity(vintage="2022")
 >>> es = ve.EventStudy(css, outcome="css_robbery", start="2019/20", leads=8, reference=-1)
->>> res = ve.sensitivity.honest_did(es.fit(inference="cr2"))
+>>> res = ve.sensitivity.honest_did(es.fit(inference="cr2"), seed=0)
 >>> res.effects()[["term", "bound", "conf_low", "conf_high"]].head(3).round(2)  # per Mbar
       term  bound  conf_low  conf_high
 0  att:e=0    0.0     -0.11       0.08
