@@ -39,7 +39,7 @@ Notes sheets (NDQIS method, exclusions).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,30 @@ def _fy_of(m: re.Match[str], four_digit: bool) -> int | None:
     if m1.lower() == "apr" and m2.lower() == "mar" and end == start + 1:
         return end
     return None
+
+
+#: The columns every record starts with (one area row of one table) and ends with (its cell's
+#: flags and printed text).
+_AREA = ["edition", "table", "area_code", "area_name", "geo_level", "force_code"]
+_FLAGS = ["suppressed", "unavailable", "raw_value"]
+
+
+def _area_rows(
+    ed: Edition, table: Table, head: int
+) -> Iterator[tuple[Sequence[Any], tuple[Any, ...]]]:
+    """Each area row below the header row ``head``, up to the source/notes lines, with its
+    ``_AREA`` values: the force code where the printed code and name are a force's."""
+    for row in table.rows[head + 1 :]:
+        if not row or len(row) < 2 or row[1] is None or not str(row[1]).strip():
+            continue
+        first = row[0]
+        if isinstance(first, str) and re.match(r"^\s*(source|note)", first, re.IGNORECASE):
+            break
+        code = "" if first is None else str(first).strip()
+        name = squash(row[1])
+        force = _force_code(code, name, ed.file)
+        level = "pfa" if force else common.geo_level(code)
+        yield row, (ed.label, table.number, code, name, level, force)
 
 
 def _force_code(code: str, name: str, file: Path) -> str | None:
@@ -162,41 +186,16 @@ def knife_financial_years(file: Path | str) -> pd.DataFrame:
     head = _header_row(table)
     cols = _series_columns(table, head)
     records: list[tuple[Any, ...]] = []
-    for row in table.rows[head + 1 :]:
-        if not row or len(row) < 2 or row[1] is None or not str(row[1]).strip():
-            continue
-        first = row[0]
-        if isinstance(first, str) and re.match(r"^\s*(source|note)", first, re.IGNORECASE):
-            break
-        code = "" if first is None else str(first).strip()
-        name = squash(row[1])
-        force = _force_code(code, name, ed.file)
-        level = "pfa" if force else common.geo_level(code)
+    for row, area in _area_rows(ed, table, head):
         for j, fy in cols:
             cell = row[j] if j < len(row) else None
             count = common.parse_value(cell)
             pct = common.parse_value(row[j + 1] if j + 1 < len(row) else None).value
             raw = "" if cell is None else str(cell)
-            records.append(
-                (ed.label, table.number, code, name, level, force, fy, count.value, pct)
-                + (count.suppressed, count.unavailable, raw)
-            )
+            records.append((*area, fy, count.value, pct, count.suppressed, count.unavailable, raw))
     return pd.DataFrame(
         records,
-        columns=[
-            "edition",
-            "table",
-            "area_code",
-            "area_name",
-            "geo_level",
-            "force_code",
-            "fy_end",
-            "knife_offences",
-            "pct_involving_knife",
-            "suppressed",
-            "unavailable",
-            "raw_value",
-        ],
+        columns=[*_AREA, "fy_end", "knife_offences", "pct_involving_knife", *_FLAGS],
     )
 
 
@@ -412,39 +411,12 @@ def _homicide_column(ed: Edition, table: Table, fy: int) -> pd.DataFrame:
         raise LayoutError(ed.file, f"one 'Homicide' column in table {table.number}", str(header))
     j = cols[0]
     records = []
-    for row in table.rows[head + 1 :]:
-        if not row or len(row) < 2 or row[1] is None or not str(row[1]).strip():
-            continue
-        first = row[0]
-        if isinstance(first, str) and re.match(r"^\s*(source|note)", first, re.IGNORECASE):
-            break
-        code = "" if first is None else str(first).strip()
-        name = squash(row[1])
-        force = _force_code(code, name, ed.file)
+    for row, area in _area_rows(ed, table, head):
         cell = row[j] if j < len(row) else None
         value = common.parse_value(cell)
         raw = "" if cell is None else str(cell)
-        level = "pfa" if force else common.geo_level(code)
-        records.append(
-            (ed.label, table.number, code, name, level, force, fy, value.value)
-            + (value.suppressed, value.unavailable, raw)
-        )
-    return pd.DataFrame(
-        records,
-        columns=[
-            "edition",
-            "table",
-            "area_code",
-            "area_name",
-            "geo_level",
-            "force_code",
-            "fy_end",
-            "homicide",
-            "suppressed",
-            "unavailable",
-            "raw_value",
-        ],
-    )
+        records.append((*area, fy, value.value, value.suppressed, value.unavailable, raw))
+    return pd.DataFrame(records, columns=[*_AREA, "fy_end", "homicide", *_FLAGS])
 
 
 def homicide_panel(files: Sequence[Path | str]) -> Panel:
