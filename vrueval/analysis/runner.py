@@ -36,6 +36,9 @@ def load_panel(spec: Spec) -> Panel:
                 "ship is given on the command line: vrueval run SPEC --data FILE"
             )
         panel = loaders.load(data["format"], spec.files, **data.get("format_options", {}))
+    if "fill_suppressed" in data:
+        for fill in suppressed_fills(spec):
+            panel = panel.fill_suppressed(outcome=data["outcome"], **fill)
     if "non_overlapping_month" in data:
         panel = panel.non_overlapping(int(data["non_overlapping_month"]))
     if "periods" in data:
@@ -46,6 +49,33 @@ def load_panel(spec: Spec) -> Panel:
         start=data.get("start"),
         end=data.get("end"),
     )
+
+
+def suppressed_fills(spec: Spec) -> list[dict[str, Any]]:
+    """The spec's ``[data] fill_suppressed`` as a list of ``{value, start, end}`` fills.
+
+    A number fills every suppressed cell of the outcome with it; a table ``{ value = 7, end =
+    "2019-09" }`` (or a list of them) fills only the cells in its periods. A sensitivity
+    analysis of censored cells (HES withholds 1-7): the main analysis leaves them missing.
+    """
+    given = spec.data["fill_suppressed"]
+    items = given if isinstance(given, list) else [given]
+    fills: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            item = {"value": item}
+        if (
+            not isinstance(item, dict)
+            or "value" not in item
+            or set(item) - {"value", "start", "end"}
+        ):
+            raise SpecError(
+                f"{spec.path}: [data] fill_suppressed must be a number, a table "
+                f"{{ value = N, start = PERIOD, end = PERIOD }} or a list of such tables, got "
+                f"{given!r}"
+            )
+        fills.append(dict(item))
+    return fills
 
 
 def panel_sha256(panel: Panel) -> str:

@@ -78,6 +78,7 @@ SECTIONS = {
         "end",
         "non_overlapping_month",
         "periods",
+        "fill_suppressed",
     },
     "design": None,  # free: validated by the design's constructor
     "fit": None,  # free: validated by .fit()

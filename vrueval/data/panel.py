@@ -342,13 +342,21 @@ class Panel:
             self.covariates,
         )
 
-    def fill_suppressed(self, value: float, outcome: str | None = None) -> Panel:
-        """A copy with every suppressed cell (of ``outcome``, or all) set to ``value``.
+    def fill_suppressed(
+        self,
+        value: float,
+        outcome: str | None = None,
+        start: object = None,
+        end: object = None,
+    ) -> Panel:
+        """A copy with every suppressed cell (of ``outcome``, or all; in ``start``..``end``, or
+        every period) set to ``value``.
 
         For sensitivity analyses only: suppressed counts are known to lie in a range (HES: 1-7),
-        so refitting with each end shows how much leaving them out matters. Filled cells are
-        flagged ``derived`` (no longer ``suppressed``) and the panel's notes say what was done;
-        unavailable cells stay missing.
+        so refitting with each end shows how much leaving them out matters, and filling one end
+        before a date and the other after it tilts the before-after contrast towards a fall or a
+        rise. Filled cells are flagged ``derived`` (no longer ``suppressed``) and the panel's
+        notes say what was done; unavailable cells stay missing.
         """
         if isinstance(value, bool | np.bool_) or not np.isfinite(value):
             raise ValueError(f"value must be a finite number, got {value!r}")
@@ -358,10 +366,18 @@ class Panel:
         cells = d["suppressed"] & (True if outcome is None else d["outcome"] == outcome)
         if outcome is not None and outcome not in self.outcomes:
             raise PanelError(f"unknown outcome {outcome!r}; the panel has {list(self.outcomes)}")
+        if start is not None:
+            cells &= d["period"] >= self.period(start)
+        if end is not None:
+            cells &= d["period"] <= self.period(end)
         d.loc[cells, "value"] = float(value)
         d.loc[cells, "suppressed"] = False
         d.loc[cells, "derived"] = True
-        note = f"{int(cells.sum())} suppressed cell(s) set to {value:g} for a sensitivity analysis."
+        span = "" if start is None and end is None else f" in {start or '...'}..{end or '...'}"
+        note = (
+            f"{int(cells.sum())} suppressed cell(s){span} set to {value:g} for a sensitivity "
+            "analysis."
+        )
         return Panel(
             d,
             self.frequency,
