@@ -232,9 +232,9 @@ def cumulative_sentence(
 def wm_subject() -> str:
     """'West Midlands region (49% of residents in the VRU area)': the dilution named, the share
     computed from the bundled mid-2019 population (:func:`vru_population_share`)."""
-    from vrueval.data.coverage import vru_population_share
+    from vrueval.data.coverage import vru_population_share  # reads the bundled population
 
-    share = float(vru_population_share(2019).loc[WEST_MIDLANDS, "share"])
+    share = float(vru_population_share(2019)["share"].to_dict()[WEST_MIDLANDS])
     return f"West Midlands region ({share:.0%} of residents in the VRU area)"
 
 
