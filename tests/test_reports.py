@@ -22,10 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # report -> (analysis, term, digits) whose headline (estimate and interval) the page must print
 HEADLINES = {
     "west_midlands_hes": [
-        ("its_hes_west_midlands", "level_change", 1),
-        ("its_hes_west_midlands", "slope_change", 2),
-        ("its_hes_wm_vs_south_west", "level_change", 1),
         ("its_hes_south_west", "slope_change", 2),
+        ("its_hes_london", "slope_change", 2),
     ],
     "before_the_vru": [("placebo_did_knife", "att", 2)],
     "vru_vs_comparators": [
@@ -111,6 +109,36 @@ def test_knife_report_sentences_are_the_results_json_numbers(site, browser, tmp_
         assert areas.name(code) in text
     # the Home Office's published figures are beside ours
     for published in ("3,220 fewer", "1.6 fewer sharp-object admissions per 100,000 (p = 0.06)"):
+        assert published in text
+
+
+def test_hospital_report_sentences_are_the_results_json_numbers(site, browser, tmp_path):
+    from vrueval.reporting import hospital as hosp
+
+    page = inspect_page(browser, site / "reports" / "west_midlands_hes.html", tmp_path / "h.png")
+    assert_clean(page)
+    text = _text(page["text"])
+    assert "Error:" not in text and "Traceback" not in text
+
+    def document(name: str) -> dict:
+        return run_spec(load_spec(ROOT / "analyses" / f"{name}.toml"))
+
+    def impact(name: str, term: str) -> dict:
+        return next(r for r in document(name)["result"]["impact"] if r["term"] == term)
+
+    def as_ratio(row: dict) -> dict:
+        return {k: 1 + row[k] / 100 for k in ("estimate", "conf_low", "conf_high")} | {
+            "p_value": row["p_value"]
+        }
+
+    wm = impact("its_hes_west_midlands", "cumulative_effect")
+    assert hosp.cumulative_sentence(wm, hosp.wm_subject()) in text
+    for term in ("level_change", "slope_change"):
+        row = next(e for e in document("its_hes_wm_vs_south_west")["effects"] if e["term"] == term)
+        assert hosp.ratio_phrase(row, 1 if term == "level_change" else 2) in text
+    for _, _, name in hosp.AGE_SERIES:
+        assert hosp.ratio_phrase(as_ratio(impact(name, "relative_pct"))) in text
+    for published in (ho["finding"] for ho in hosp.HOME_OFFICE):
         assert published in text
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vrueval.data.coverage import vru_population_share
 from vrueval.data.panel import Panel
 from vrueval.reporting.report import fmt_percent_change, p_text
 from vrueval.reporting.wording import Evidence, evidence, headline_sentence
@@ -232,8 +233,6 @@ def cumulative_sentence(
 def wm_subject() -> str:
     """'West Midlands region (49% of residents in the VRU area)': the dilution named, the share
     computed from the bundled mid-2019 population (:func:`vru_population_share`)."""
-    from vrueval.data.coverage import vru_population_share  # reads the bundled population
-
     share = float(vru_population_share(2019)["share"].to_dict()[WEST_MIDLANDS])
     return f"West Midlands region ({share:.0%} of residents in the VRU area)"
 
