@@ -5,9 +5,10 @@ arguments), ``weights`` (simplex solvers), ``estimators`` (the weighted double d
 ``variance`` (placebo, bootstrap, jackknife of SDiD), ``control`` (synthetic control weights
 and V), ``augmented`` (the ridge correction and its cross-validation), ``placebo`` (in-space
 placebos), ``conformal`` (Chernozhukov-Wüthrich-Zhu tests), ``sc_inference`` (synthetic
-control's inference methods), ``sdid`` and ``sc`` (the designs), ``results``; staggered adoption: ``cohorts`` (the
-cohort matrix), ``sdid_cohorts`` (SDiD by cohort and its variance), ``sdid_staggered`` (the
-design), ``staggered_results``.
+control's inference methods), ``sdid`` and ``sc`` (the designs), ``results``.
+
+Staggered adoption: ``cohorts`` (the cohort matrix), ``sdid_cohorts`` (SDiD by cohort and its
+variance), ``sdid_staggered`` (the design), ``staggered_results``.
 """
 
 from vrueval.designs.synthetic.sc import SyntheticControl

@@ -210,7 +210,7 @@ def assemble(wide: pd.DataFrame, firsts: Mapping[Any, Any], min_pre: int) -> Coh
         t0 = later[0]
         if t0 < min_pre:
             raise SyntheticDataError(
-                f"unit {u!r} is first treated at {g!r}, leaving {t0} pre-treatment period(s) "
+                f"unit {u!r} is first treated at {g}, leaving {t0} pre-treatment period(s) "
                 f"(the data start at {periods[0]}); each cohort needs at least {min_pre}: drop "
                 "that cohort's units or start the data earlier"
             )

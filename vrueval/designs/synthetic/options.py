@@ -106,9 +106,7 @@ SYNTHETIC_DID = OptionsTable.of(
 #: registry cohorts); a frame a first_treated column or a 0/1 treated column.
 _STAGGERED_INPUT = (
     Option("outcome", "str", required=True),
-    Option(
-        "first_treated", "mapping | column", None, doc="None: the VRU registry cohorts (Panel)"
-    ),
+    Option("first_treated", "mapping | column", None, doc="None: the VRU registry cohorts (Panel)"),
     Option("treated", "column", None, doc="DataFrame only: a 0/1 column, 1 from the start on"),
     Option("unit", "column", None, doc="DataFrame only"),
     Option("time", "column", None, doc="DataFrame only"),

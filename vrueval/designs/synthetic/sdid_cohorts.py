@@ -64,9 +64,7 @@ def aggregate(taus: np.ndarray, sizes: np.ndarray, t1: np.ndarray) -> np.ndarray
 
 def fit(d: CohortData, estimator: est.Estimator) -> CohortFit:
     """Every cohort's SDiD (or SC, DiD) with the paper's defaults, and the overall effect."""
-    fits = tuple(
-        est.fit(d.cohort_matrix(c), d.n0, s, estimator) for c, s in enumerate(d.starts)
-    )
+    fits = tuple(est.fit(d.cohort_matrix(c), d.n0, s, estimator) for c, s in enumerate(d.starts))
     taus = np.array([f.tau for f in fits])
     cells = np.array(d.sizes, dtype=float) * post_periods(d)
     shares = cells / cells.sum()
@@ -100,9 +98,7 @@ class CohortReplicates:
         return np.isfinite(self.values).sum(axis=0)
 
 
-def placebo(
-    d: CohortData, fitted: CohortFit, orders: Iterable[np.ndarray]
-) -> CohortReplicates:
+def placebo(d: CohortData, fitted: CohortFit, orders: Iterable[np.ndarray]) -> CohortReplicates:
     """The never-treated units in each order of ``orders`` (permutations of ``range(n0)``),
     the last ``n1`` of them pseudo-treated with the cohorts' adoption dates."""
     order = np.asarray(list(orders))
@@ -152,7 +148,10 @@ def bootstrap(
         for kk, mm in sorted({(int(a), int(b)) for a, b in zip(k, m, strict=True) if b > 0}):
             which = np.flatnonzero((k == kk) & (m == mm))
             rows = np.stack(
-                [np.concatenate([r[:kk], r[member[w]]]) for w, r in zip(which, all_rows[which])]
+                [
+                    np.concatenate([r[:kk], r[member[w]]])
+                    for w, r in zip(which, all_rows[which], strict=True)
+                ]
             )
             omega = _starts(fc.omega[rows[:, :kk]])
             fit_b = est.estimate(d.y[rows], kk, s, fc.options, omega, fc.lam)

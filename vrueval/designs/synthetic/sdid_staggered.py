@@ -107,8 +107,7 @@ class StaggeredSyntheticDiD:
             "outcome": outcome,
             "estimator": estimator,
             "cohorts": {
-                lab: [str(u) for u in d.cohort_units(c)]
-                for c, lab in enumerate(d.cohort_labels)
+                lab: [str(u) for u in d.cohort_units(c)] for c, lab in enumerate(d.cohort_labels)
             },
             "controls": [str(u) for u in d.controls],
         }
@@ -232,12 +231,12 @@ class StaggeredSyntheticDiD:
                 "effective_donors": float(1.0 / np.sum(f.omega**2)),
             }
             for c, (lab, m, s, share, f) in enumerate(
-                zip(d.cohort_labels, d.sizes, d.starts, fitted.shares, fitted.estimates, strict=True)
+                zip(
+                    d.cohort_labels, d.sizes, d.starts, fitted.shares, fitted.estimates, strict=True
+                )
             )
         ]
-        diagnostics["solver_converged"] = bool(
-            all(np.all(f.converged) for f in fitted.estimates)
-        )
+        diagnostics["solver_converged"] = bool(all(np.all(f.converged) for f in fitted.estimates))
         return StaggeredSyntheticResult(
             unit_weights=self._weights(fitted),
             time_weights=self._time_weights(fitted),
