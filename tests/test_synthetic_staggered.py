@@ -200,3 +200,25 @@ def test_result_contract(mpdta_jackknife: ve.Result) -> None:
     for g, rows in p[p["post"]].groupby("cohort"):
         assert rows["gap"].mean() == pytest.approx(eff[f"att:cohort={g}"], rel=1e-10)
     assert "Staggered Synthetic DiD" in res.summary()
+
+
+def test_panel_input_takes_the_vru_registry_cohorts_and_refuses_missing_cells() -> None:
+    knife = ve.datasets.load("knife_offences_annual", per_100k=True, comparable_only=True)
+    outcome = "knife_offences_per_100k"
+    window = knife.select(outcome=outcome, start="2017/18")
+    # Greater Manchester is not published for FY2022/23-FY2023/24: refused, never filled
+    with pytest.raises(SyntheticDataError, match=r"3 missing cell\(s\).*E23000005"):
+        ve.StaggeredSyntheticDiD(window, outcome=outcome)
+    units = [u for u in window.units if u not in ("E23000005", "E23000034")]
+    panel = window.select(outcome=outcome, units=units)
+    design = ve.StaggeredSyntheticDiD(panel, outcome=outcome)
+    cohorts = design.settings["cohorts"]
+    assert {g: len(u) for g, u in cohorts.items()} == {"2020": 17, "2023": 2}
+    assert set(cohorts["2023"]) == {"E23000012", "E23000013"}  # Cleveland, Humberside
+    assert len(design.settings["controls"]) == 22
+    # an explicit mapping naming the same forces gives the same numbers
+    mapping = {u: "2019/20" for u in cohorts["2020"]} | {u: "2022/23" for u in cohorts["2023"]}
+    explicit = ve.StaggeredSyntheticDiD(panel, outcome=outcome, first_treated=mapping)
+    pd.testing.assert_frame_equal(
+        design.fit(inference="none").effects(), explicit.fit(inference="none").effects()
+    )

@@ -7,8 +7,12 @@ appendix; Clarke, Pailañir, Athey and Imbens 2023, Stata ``sdid``).
 >>> mpdta = mpdta[mpdta["first.treat"] != 2004]  # one pre-period: no noise level
 >>> design = ve.StaggeredSyntheticDiD(mpdta, outcome="lemp", unit="countyreal", time="year",
 ...                                   first_treated="first.treat")
->>> design.fit(inference="none").effects()["term"].tolist()[:3]
-['att', 'att:cohort=2006', 'att:cohort=2007']
+>>> effects = design.fit(inference="none").effects()
+>>> print(effects.loc[:2, ["term", "estimate"]].round(4).to_string(index=False))
+           term  estimate
+            att   -0.0322
+att:cohort=2006   -0.0236
+att:cohort=2007   -0.0375
 """
 
 from __future__ import annotations
