@@ -222,3 +222,19 @@ def test_panel_input_takes_the_vru_registry_cohorts_and_refuses_missing_cells() 
     pd.testing.assert_frame_equal(
         design.fit(inference="none").effects(), explicit.fit(inference="none").effects()
     )
+
+
+def test_plots_draw_each_cohorts_gap_and_the_estimates(mpdta_jackknife: ve.Result) -> None:
+    pytest.importorskip("matplotlib").use("Agg")
+    ax = mpdta_jackknife.plot()
+    assert sorted(
+        line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")
+    ) == ["2006", "2007"]
+    ax = mpdta_jackknife.plot(kind="effects")
+    assert [t.get_text() for t in ax.get_yticklabels()][:3] == [
+        "att",
+        "att:cohort=2006",
+        "att:cohort=2007",
+    ]
+    with pytest.raises(ValueError, match="kind must be one of"):
+        mpdta_jackknife.plot(kind="weights")

@@ -11,7 +11,7 @@ pre-periods is an error naming what and where.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -281,7 +281,3 @@ def read(
         )
         return d, {"sources": [], "frequency": "frame"}
     raise TypeError(f"data must be a vrueval Panel or a DataFrame, not {type(data).__name__}")
-
-
-def labels(values: Sequence[Any]) -> list[str]:
-    return [str(v) for v in values]
