@@ -75,6 +75,16 @@ def _sc() -> Any:
     )
 
 
+def _staggered_sdid() -> Any:
+    """Three Medicaid-expansion cohorts (7 states) against 16 never-expanding states."""
+    ehec = pd.read_csv(REF / "ehec_data.csv")
+    ehec["g"] = ehec["yexp2"].fillna(0)
+    ehec = ehec[ehec["g"].isin([0, 2015, 2016, 2019])]
+    return ve.StaggeredSyntheticDiD(
+        ehec, outcome="dins", unit="stfips", time="year", first_treated="g"
+    )
+
+
 DESIGNS: dict[str, Callable[[], Any]] = {
     "ITS": _its,
     "DiD": _did,
@@ -85,6 +95,7 @@ DESIGNS: dict[str, Callable[[], Any]] = {
     "Imputation": _sibling(ve.Imputation),
     "SyntheticDiD": _sdid,
     "SyntheticControl": _sc,
+    "StaggeredSyntheticDiD": _staggered_sdid,
 }
 
 #: The inference methods that draw at random, by design (SyntheticControl's "placebo" runs
@@ -92,6 +103,7 @@ DESIGNS: dict[str, Callable[[], Any]] = {
 RANDOM_WORDS = {"bootstrap", "wild", "randomization"}
 RANDOM_BY_DESIGN = {
     "SyntheticDiD": RANDOM_WORDS | {"placebo"},
+    "StaggeredSyntheticDiD": RANDOM_WORDS | {"placebo"},
     "SyntheticControl": RANDOM_WORDS | {"conformal"},  # with permutations="iid"
 }
 
@@ -106,6 +118,8 @@ RANDOM: list[tuple[str, str, dict[str, Any]]] = [
     ("Imputation", "bootstrap", {"draws": 99}),
     ("SyntheticDiD", "placebo", {"draws": 50}),
     ("SyntheticDiD", "bootstrap", {"draws": 50}),
+    ("StaggeredSyntheticDiD", "placebo", {"draws": 50}),
+    ("StaggeredSyntheticDiD", "bootstrap", {"draws": 50}),
     ("SyntheticControl", "conformal", {"permutations": "iid", "draws": 99}),
 ]
 

@@ -60,6 +60,16 @@ def _synthetic() -> FrozenRecord:
     return design.fit(inference="none")
 
 
+def _staggered_synthetic() -> FrozenRecord:
+    ehec = pd.read_csv(REF / "ehec_data.csv")
+    ehec["g"] = ehec["yexp2"].fillna(0)
+    ehec = ehec[ehec["g"].isin([0, 2015, 2016, 2019])]
+    design = ve.StaggeredSyntheticDiD(
+        ehec, outcome="dins", unit="stfips", time="year", first_treated="g"
+    )
+    return design.fit(inference="jackknife")
+
+
 def _sensitivity() -> FrozenRecord:
     knife = ve.datasets.knife_quarterly()
     study = ve.EventStudy(knife, "knife_offences", start="2016Q2", leads=3, lags=3).fit()
@@ -114,6 +124,7 @@ BUILDERS: dict[str, Callable[[], FrozenRecord]] = {
     "ITS-bootstrap": _its_bootstrap,
     "ITSForecast": _its_forecast,
     "Synthetic": _synthetic,
+    "StaggeredSynthetic": _staggered_synthetic,
     "Sensitivity": _sensitivity,
     "PretrendPower": _pretrend_power,
     "TrendExtrapolation": _trend_extrapolation,

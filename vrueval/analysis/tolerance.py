@@ -153,7 +153,7 @@ def tolerance(
         return CLOSED_FORM
     if design in ("SunAbraham", "Imputation"):
         return CLOSED_FORM
-    if design == "SyntheticDiD":
+    if design in ("SyntheticDiD", "StaggeredSyntheticDiD"):
         return FRANK_WOLFE
     if design == "SyntheticControl":
         return NESTED_V if settings.get("v") == "nested" else SIMPLEX_EXACT

@@ -6,6 +6,7 @@ Importing this package registers its figures with :mod:`vrueval.results` (the pl
 from vrueval.reporting import (
     extrapolation_plot,  # noqa: F401  (registers its figure)
     its_plot,  # noqa: F401  (registers the ITS figure)
+    staggered_synthetic_plot,  # noqa: F401  (registers the staggered synthetic figures)
     synthetic_plot,  # noqa: F401  (registers the synthetic figures)
 )
 from vrueval.reporting.report import (

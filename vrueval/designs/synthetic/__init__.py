@@ -6,9 +6,13 @@ arguments), ``weights`` (simplex solvers), ``estimators`` (the weighted double d
 and V), ``augmented`` (the ridge correction and its cross-validation), ``placebo`` (in-space
 placebos), ``conformal`` (Chernozhukov-Wüthrich-Zhu tests), ``sc_inference`` (synthetic
 control's inference methods), ``sdid`` and ``sc`` (the designs), ``results``.
+
+Staggered adoption: ``cohorts`` (the cohort matrix), ``sdid_cohorts`` (SDiD by cohort and its
+variance), ``sdid_staggered`` (the design), ``staggered_results``.
 """
 
 from vrueval.designs.synthetic.sc import SyntheticControl
 from vrueval.designs.synthetic.sdid import SyntheticDiD
+from vrueval.designs.synthetic.sdid_staggered import StaggeredSyntheticDiD
 
-__all__ = ["SyntheticControl", "SyntheticDiD"]
+__all__ = ["StaggeredSyntheticDiD", "SyntheticControl", "SyntheticDiD"]

@@ -101,3 +101,24 @@ SYNTHETIC_DID = OptionsTable.of(
         Option("level", "float", 0.95),
     ],
 )
+
+#: Staggered adoption: a Panel takes a mapping unit -> first treated period (None: the VRU
+#: registry cohorts); a frame a first_treated column or a 0/1 treated column.
+_STAGGERED_INPUT = (
+    Option("outcome", "str", required=True),
+    Option("first_treated", "mapping | column", None, doc="None: the VRU registry cohorts (Panel)"),
+    Option("treated", "column", None, doc="DataFrame only: a 0/1 column, 1 from the start on"),
+    Option("unit", "column", None, doc="DataFrame only"),
+    Option("time", "column", None, doc="DataFrame only"),
+)
+
+STAGGERED_SYNTHETIC_DID = OptionsTable.of(
+    "StaggeredSyntheticDiD",
+    constructor=[*_STAGGERED_INPUT, Option("estimator", "str", "sdid", ESTIMATORS)],
+    fit=[
+        Option("inference", "str", "placebo", get_args(SDiDInference)),
+        Option("draws", "int", 200, applies_to=("placebo", "bootstrap")),
+        Option("seed", "int", None, doc="required for 'placebo' and 'bootstrap'"),
+        Option("level", "float", 0.95),
+    ],
+)
