@@ -86,7 +86,7 @@ def test_cluster_column_other_than_the_unit(kind: str) -> None:
     res = did("officers", "region", covariates="officers", cluster="region").fit(method, **options)
     agree(res, R["covariate_region"][kind])
     assert res.diagnostics["n_clusters"] == 10
-    assert res.settings["cluster"] == "cluster"
+    assert res.settings["cluster"] == "region"  # the column named, not the role
     # every region holds a VRU force: the rule can count only G, and the result says so
     assert any("every one of the 10 clusters holds treated cells" in w for w in res.warnings)
 
@@ -132,7 +132,7 @@ def test_two_way_clustering_by_region_and_year() -> None:
         small_sample="stata"
     )
     agree(res, R["twoway_region_year"]["stata"])
-    assert res.settings["cluster"] == ("cluster", "period")
+    assert res.settings["cluster"] == ("region", "fy")
     assert not any("not positive semi-definite" in w for w in res.warnings)
     with pytest.raises(ValueError, match="two-way clustering supports inference='cr1' only"):
         did("officers", "region", covariates=["officers"], cluster=["region", "fy"]).fit("cr2")

@@ -120,6 +120,11 @@ def test_augmented_reproduces_the_vignette(ascm, kansas):
     assert w["weight"].sum() == pytest.approx(1.0, abs=1e-12)
     assert w["weight"].max() == pytest.approx(0.316, abs=5e-4)
     assert (w["weight"] < 0).any()  # the ridge extrapolates
+    # ... and the result says so, not only its diagnostics
+    (said,) = [m for m in ascm.warnings if "augmented weights are negative" in m]
+    n_neg = int((w["weight"] < -1e-10).sum())
+    assert f"on {n_neg} of {len(w)} donors" in said
+    assert f"total {d['negative_weight_total']:.3g}" in said
     l2, _ = _l2(w, kansas)
     assert l2 == pytest.approx(d["l2_imbalance"], rel=1e-12)
     assert ascm.design == "Augmented synthetic control"
@@ -150,6 +155,7 @@ def test_supplied_ridge_and_its_limits(kansas, synth):
     assert given.settings["ridge"] == lam
     huge = kansas_design(kansas, method="augmented", ridge=1e12).fit(inference="none")
     np.testing.assert_allclose(huge.effects()["estimate"], synth.effects()["estimate"], atol=1e-8)
+    assert not any("negative" in m for m in huge.warnings)  # no correction, no extrapolation
     small = kansas_design(kansas, method="augmented", ridge=1e-4).fit(inference="none")
     assert small.diagnostics["l2_imbalance"] < given.diagnostics["l2_imbalance"]
 

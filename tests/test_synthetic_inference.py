@@ -254,3 +254,31 @@ def test_conformal_coverage_and_size_by_simulation():
     coverage = cover.mean()
     assert 0.84 <= coverage <= 0.96, coverage
     assert 0.04 <= reject.mean() <= 0.17, reject.mean()
+
+
+class _OneSided:
+    """A test accepting effects on one side of ``edge`` only (its p-value a step)."""
+
+    def __init__(self, edge: float, upper: bool) -> None:
+        self.edge, self.upper = edge, upper
+
+    def p_value(self, theta: float) -> float:
+        return 1.0 if (theta >= self.edge) == self.upper else 0.0
+
+
+@pytest.mark.parametrize("upper", [True, False])
+def test_conformal_set_closed_on_one_side_is_its_half_line(upper: bool) -> None:
+    """A set that never closes on one side is reported as the half-line it is, not as
+    (-inf, inf): the closed end is found by bisection to the grid's precision."""
+    test = _OneSided(2.0, upper)
+    p0, low, high = cf.confidence_set(test, estimate=3.0 if upper else 1.0, width=1.0, alpha=0.1)
+    assert p0 == (0.0 if upper else 1.0)
+    if upper:
+        assert low == pytest.approx(2.0, abs=1e-6) and high == np.inf
+    else:
+        assert low == -np.inf and high == pytest.approx(2.0, abs=1e-6)
+
+
+def test_conformal_set_open_on_both_sides_is_the_line() -> None:
+    always = type("Always", (), {"p_value": lambda self, theta: 1.0})()
+    assert cf.confidence_set(always, 0.0, 1.0, 0.1)[1:] == (-np.inf, np.inf)

@@ -36,10 +36,13 @@ class ComparatorSet:
     rule: str
     dropped: tuple[tuple[str, str], ...] = ()
     similarity: pd.DataFrame | None = field(default=None, compare=False)
+    #: what the rule's choice rests on (e.g. a poor synthetic fit), carried as warnings
+    notes: tuple[str, ...] = ()
 
     @property
     def messages(self) -> tuple[str, ...]:
-        return tuple(f"dropped {areas.label(u)} ({u}): {why}" for u, why in self.dropped)
+        dropped = (f"dropped {areas.label(u)} ({u}): {why}" for u, why in self.dropped)
+        return (*self.notes, *dropped)
 
     def table(self) -> pd.DataFrame:
         """One row a unit: code, name, role (treated, comparator or dropped) and reason."""
@@ -164,6 +167,7 @@ def choose(
     gone = {d[0] for d in dropped}
     kept_pool = [u for u in pool if u not in gone]
     similarity = None
+    notes: tuple[str, ...] = ()
     if comparators == "most_similar":
         kept_pool, similarity = _most_similar(
             wide, population, keep_treated, kept_pool, pre_periods, n_similar
@@ -179,6 +183,7 @@ def choose(
         )
     elif comparators == "synthetic":
         kept_pool, similarity = _synthetic(wide, keep_treated, kept_pool, pre_periods)
+        notes = _synthetic_fit_notes(wide, keep_treated, list(similarity.index), pre_periods)
         already = set(kept_pool) | {d[0] for d in dropped}
         for u in [u for u in pool if u not in already]:
             dropped.append((u, "no weight in the synthetic control of the treated units"))
@@ -194,7 +199,9 @@ def choose(
             "the treated set has no comparators left: every candidate was excluded or has "
             "missing outcome periods"
         )
-    return ComparatorSet(tuple(keep_treated), tuple(kept_pool), rule, tuple(dropped), similarity)
+    return ComparatorSet(
+        tuple(keep_treated), tuple(kept_pool), rule, tuple(dropped), similarity, notes
+    )
 
 
 def _most_similar(
@@ -231,6 +238,31 @@ def _most_similar(
     table = feats.loc[pool].assign(distance=dist).sort_values("distance")
     table["chosen"] = table.index.isin(chosen)
     return chosen, table
+
+
+def _synthetic_fit_notes(
+    wide: pd.DataFrame, treated: list[str], pool: list[str], pre_periods: pd.Index
+) -> tuple[str, ...]:
+    """A warning when the synthetic control the set was chosen from cannot fit the treated
+    units' mean: where that mean lies above (below) every pool unit in a pre-period no simplex
+    weights reach it, and the units "with weight" are then the extremes, not a match."""
+    if not pool:
+        return ()
+    pre = wide.loc[pre_periods]
+    target = pre[treated].mean(axis=1).to_numpy(float)
+    values = pre[pool].to_numpy(float)
+    above = int((target > values.max(axis=1)).sum())
+    below = int((target < values.min(axis=1)).sum())
+    if not above and not below:
+        return ()
+    side = f"above every candidate in {above}" if above else f"below every candidate in {below}"
+    return (
+        f"comparators='synthetic' chose from a poor pre-period fit: the treated units' mean "
+        f"lies {side} of {len(pre_periods)} pre-periods, outside what any weights on the "
+        "candidates can reach, so the units given weight are the nearest extremes rather than "
+        "a match (and, chosen on the pre-period outcomes, they make the pre-trend look better "
+        "than it is)",
+    )
 
 
 def _synthetic(

@@ -137,6 +137,8 @@ class _ComparatorDesign:
     """
 
     _intensity: dict[str, float] | None = None  # DiD sets it before preparing the data
+    #: the cluster= columns a DataFrame named (recorded in settings instead of the dimensions)
+    _cluster_given: str | tuple[str, ...] | None = None
 
     def __init__(
         self,
@@ -360,7 +362,8 @@ class _ComparatorDesign:
             "weights": self.weights,
             "window": [None if w is None else str(w) for w in self.window],
             "missing": self.missing,
-            "cluster": self.cluster if isinstance(self.cluster, str) else list(self.cluster),
+            "cluster": self._cluster_given
+            or (self.cluster if isinstance(self.cluster, str) else list(self.cluster)),
             # recorded where set (a fit without them records what it always did)
             **({"covariates": list(self.covariates)} if self.covariates else {}),
             **({"anticipation": self.anticipation} if self.anticipation else {}),
@@ -408,6 +411,13 @@ class _ComparatorDesign:
             "last_period": str(data.periods[-1]),
             **more,
         }
+
+
+def _given_cluster(data: object, cluster: object) -> str | tuple[str, ...] | None:
+    """The cluster column(s) a DataFrame's ``cluster=`` named, to record under their names."""
+    if not isinstance(data, pd.DataFrame) or cluster is None:
+        return None
+    return cluster if isinstance(cluster, str) else tuple(cast(Sequence[str], cluster))
 
 
 def cluster_counts(data: DiDData, codes: np.ndarray | None = None) -> few_clusters.ClusterCounts:
@@ -643,6 +653,7 @@ class DiD(_ComparatorDesign):
         intensity: Mapping[str, float] | None = None,
         **given: Unpack[DataOptions],
     ) -> None:
+        self._cluster_given = _given_cluster(panel, given.get("cluster"))
         panel, read = design_input.comparator("DiD", panel, outcome, given)
         options = cast(ComparatorOptions, read)
         choice(estimator, ESTIMATORS, "estimator")

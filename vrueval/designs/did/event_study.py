@@ -36,6 +36,7 @@ from vrueval.designs.did.estimator import (
     DataOptions,
     _check_fit_options,
     _ComparatorDesign,
+    _given_cluster,
     _psd_warning,
     check_clusters,
 )
@@ -96,6 +97,7 @@ class EventStudy(_ComparatorDesign):
         reference: int | None = None,
         **given: Unpack[DataOptions],
     ) -> None:
+        self._cluster_given = _given_cluster(panel, given.get("cluster"))
         panel, read = design_input.comparator("EventStudy", panel, outcome, given)
         options = cast(ComparatorOptions, read)
         anticipation = options.get("anticipation", 0)

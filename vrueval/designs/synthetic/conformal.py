@@ -43,7 +43,8 @@ BISECT = 30
 @dataclass(frozen=True)
 class Conformal:
     """Per tested block (``att`` first, then each post-period): p-value of no effect and the
-    confidence set's ends (``-inf``/``inf`` when it never closes; NaN when it is empty)."""
+    confidence set's ends (``-inf`` or ``inf`` on a side where it does not close within the
+    widest grid, so a set closed on one side is its half-line; NaN when it is empty)."""
 
     p_value: np.ndarray
     low: np.ndarray
@@ -101,14 +102,14 @@ def confidence_set(
     """``(p at 0, low, high)``: the hull of the effects not rejected at ``alpha``."""
     p0 = test.p_value(0.0)
     width = max(width, 1e-8 * max(1.0, abs(estimate)))
-    seen = False
+    last: tuple[np.ndarray, np.ndarray] | None = None
     for _ in range(WIDEN + 1):
         grid = estimate + width * np.linspace(-1.0, 1.0, GRID_POINTS)
         kept = np.array([_accepted(test.p_value(float(g)), alpha) for g in grid])
         if not kept.any():
             width /= 4.0  # the set may be narrower than one grid step: look closer
             continue
-        seen = True
+        last = grid, kept
         if kept[0] or kept[-1]:
             width *= 2.0  # not closed within the grid: look wider
             continue
@@ -116,7 +117,23 @@ def confidence_set(
         low = _edge(test, alpha, float(grid[inside[0]]), float(grid[inside[0] - 1]))
         high = _edge(test, alpha, float(grid[inside[-1]]), float(grid[inside[-1] + 1]))
         return p0, low, high
-    return (p0, -np.inf, np.inf) if seen else (p0, float("nan"), float("nan"))
+    if last is None:
+        return p0, float("nan"), float("nan")
+    # open at one end or both: a set closed on one side is the half-line it is (the statistic
+    # grows without bound on that side only when the fit absorbs shifts the other way)
+    grid, kept = last
+    inside = np.flatnonzero(kept)
+    low = (
+        -np.inf
+        if kept[0]
+        else _edge(test, alpha, float(grid[inside[0]]), float(grid[inside[0] - 1]))
+    )
+    high = (
+        np.inf
+        if kept[-1]
+        else _edge(test, alpha, float(grid[inside[-1]]), float(grid[inside[-1] + 1]))
+    )
+    return p0, low, high
 
 
 def _accepted(p: float, alpha: float) -> bool:

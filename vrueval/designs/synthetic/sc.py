@@ -299,7 +299,7 @@ class SyntheticControl:
             inferred = sci.leave_one_out(d, fit, self._rule, level)
         if drop_poor_fit is not None:
             settings["drop_poor_fit"] = float(drop_poor_fit)
-        warnings = _hull_warning(d) if self._rule.method == "synth" else []
+        warnings = _hull_warning(d) if self._rule.method == "synth" else _negative_warning(d, fit)
         warnings += inferred.warnings
         diagnostics = _diagnostics(d, fit) | inferred.diagnostics
         return SyntheticResult(
@@ -369,6 +369,18 @@ def _hull_warning(d: SyntheticData) -> list[str]:
                 "(consider SyntheticDiD, whose intercept allows a level difference)"
             )
     return out
+
+
+def _negative_warning(d: SyntheticData, fit: ControlFit) -> list[str]:
+    """Augmented weights below zero extrapolate beyond the donors: say how far, on the result."""
+    negative = fit.w < -1e-10  # below rounding of the weights that sum to one
+    if not negative.any():
+        return []
+    return [
+        f"the augmented weights are negative on {int(negative.sum())} of {d.n0} donors (total "
+        f"{float(fit.w[negative].sum()):.3g}): the ridge correction extrapolates beyond the "
+        "donors' convex hull, and the estimate leans on the linear outcome model there"
+    ]
 
 
 def _augmented_diagnostics(fit: ControlFit, y: np.ndarray, n0: int, t0: int) -> dict[str, Any]:

@@ -152,7 +152,8 @@ def conformal(
     if np.isinf(res.low).any() or np.isinf(res.high).any():
         out.warnings.append(
             "a conformal confidence set did not close within a grid of "
-            f"{2**cf.WIDEN}x the effects' scale: reported as unbounded"
+            f"{2**cf.WIDEN}x the effects' scale on one side or both: reported as unbounded on "
+            "that side (a half-line when it closed on the other)"
         )
     if np.isnan(res.low).any():
         out.warnings.append(

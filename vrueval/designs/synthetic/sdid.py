@@ -42,7 +42,9 @@ class SyntheticDiD:
 
     Estimand: the average effect on the treated units over the post-treatment periods (ATT),
     ``att``; also by post-period, ``att:t=<period>``, and by treated unit, ``att:unit=<u>``
-    (point estimates only: the paper's variance estimators are for the average).
+    (each unit against the same synthetic control; a standard error under the placebo
+    variance only, the spread of pseudo-treated units' own effects, see
+    :attr:`~vrueval.designs.synthetic.variance.Replicates.unit_std_error`).
 
     The estimate is a weighted double difference: unit weights ``omega`` make the controls'
     pre-period path parallel to the treated units' (an intercept allows a level difference; a
@@ -172,6 +174,7 @@ class SyntheticDiD:
         path = est.effect_path(y, n0, t0, fitted.omega, fitted.lam)
         point = np.concatenate([[fitted.tau], path])
         warnings: list[str] = []
+        unit_se = float("nan")
         if inference == "none":
             se = np.full(len(point), np.nan)
         else:
@@ -188,6 +191,7 @@ class SyntheticDiD:
                 else:
                     reps = var.bootstrap(y, n0, t0, fitted, draws, rng)
             se = reps.std_errors
+            unit_se = reps.unit_std_error
             interpolation = _interpolating_time_weights(y, n0, t0, fitted.lam)
             if interpolation:
                 warnings.append(interpolation)
@@ -201,9 +205,12 @@ class SyntheticDiD:
         table = wald_table(terms, point, se, level=level)
         if d.n1 > 1:
             units = est.unit_effects(y, n0, t0, fitted.omega, fitted.lam)
-            nan = np.full(d.n1, np.nan)
-            unit_rows = wald_table([f"att:unit={u}" for u in d.treated], units, nan, level=level)
+            unit_rows = wald_table(
+                [f"att:unit={u}" for u in d.treated], units, np.full(d.n1, unit_se), level=level
+            )
             table = pd.concat([table, unit_rows], ignore_index=True)
+            if inference in ("jackknife", "bootstrap"):
+                warnings.append(var.unit_rows_note(inference))
         if random:
             warnings += bootstrap_se_p_warnings(
                 table["term"][: len(point)], table["statistic"][: len(point)], draws, level

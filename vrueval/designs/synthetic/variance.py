@@ -41,10 +41,24 @@ VARIANCES: tuple[str, ...] = ("placebo", "bootstrap", "jackknife")
 
 @dataclass(frozen=True)
 class Replicates:
-    """Replicate values: column 0 the overall effect, then one a post-period."""
+    """Replicate values: column 0 the overall effect, then one a post-period; for the placebo,
+    also each pseudo-treated unit's own effect in each replication (replications x N1)."""
 
     values: np.ndarray
     kind: Variance
+    unit_values: np.ndarray | None = None
+
+    @property
+    def unit_std_error(self) -> float:
+        """Standard error of one treated unit's effect (``att:unit``), from the placebo: the
+        spread (population standard deviation, as R's placebo SE) of the pseudo-treated units'
+        own effects against the synthetic control fitted to their group, pooled over units and
+        replications. It is Algorithm 4 applied to a one-unit effect, and rests on what the
+        placebo variance rests on (errors homoskedastic across units), so every unit gets the
+        same standard error. NaN for the other variances (see ``unit_rows_note``)."""
+        if self.unit_values is None:
+            return float("nan")
+        return float(np.std(self.unit_values, ddof=0))
 
     @property
     def std_errors(self) -> np.ndarray:
@@ -79,7 +93,27 @@ def placebo(
     omega = _starts(fitted.omega[order[:, :new_n0]])
     est = estimate(ys, new_n0, t0, fitted.options, omega, fitted.lam)
     path = effect_path(ys, new_n0, t0, est.omega, est.lam)
-    return Replicates(np.column_stack([est.tau, path]), "placebo")
+    units = unit_effects_batch(ys, new_n0, t0, est.omega, est.lam)
+    return Replicates(np.column_stack([est.tau, path]), "placebo", units)
+
+
+def unit_effects_batch(
+    y: np.ndarray, n0: int, t0: int, omega: np.ndarray, lam: np.ndarray
+) -> np.ndarray:
+    """Each treated unit's effect against its problem's synthetic control, for a batch
+    ``y`` (B, N, T) with ``omega`` (B, n0) and ``lam`` (B, t0): (B, N1)."""
+    gap = y[:, n0:, :] - np.einsum("bn,bnt->bt", omega, y[:, :n0, :])[:, None, :]
+    return gap[..., t0:].mean(axis=-1) - np.einsum("but,bt->bu", gap[..., :t0], lam)
+
+
+def unit_rows_note(kind: Variance) -> str:
+    """Why ``att:unit`` rows have no standard error under ``kind`` (not the placebo)."""
+    return (
+        f"att:unit rows carry no standard error under the {kind} variance: it learns the "
+        "spread of the average from the differences between treated units, which a single "
+        "unit's effect cannot use (Arkhangelsky et al. 2021, section 5); inference='placebo' "
+        "gives them one"
+    )
 
 
 def bootstrap(
