@@ -62,7 +62,8 @@ def test_docs_pages_execute_their_code_and_say_what_they_are(page: Path) -> None
     front = document.front_matter
     assert front.get("title") and front.get("subtitle"), page.name
     assert isinstance(front.get("order"), int), f"{page.name}: no order in the index"
-    assert "```{python}" in page.read_text(encoding="utf-8"), f"{page.name} runs no code"
+    if page.stem != "index":  # the gallery's index only links the pages: no kernel to start
+        assert "```{python}" in page.read_text(encoding="utf-8"), f"{page.name} runs no code"
 
 
 def test_tutorials_start_page_and_gallery_index_link_every_page() -> None:
