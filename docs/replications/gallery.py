@@ -64,7 +64,8 @@ def adh2010_table(weights: pd.Series) -> pd.DataFrame:
     largest = float(others.max()) if len(others) else 0.0
     rows.append(
         {
-            "quantity": f"largest other weight ({others.idxmax() if len(others) else '-'})",
+            "quantity": "largest other weight"
+            + (f" ({others.idxmax()})" if largest > 0 else " (every other state: 0)"),
             "published": study["other_below"],
             "ours": largest,
             "tolerance": "below",
