@@ -196,6 +196,46 @@ def test_mde_helper_and_export(knife: ve.Panel) -> None:
         ve.power.mde("rdd", knife)
 
 
+def test_did_mde_on_counts_is_nan_for_a_reason_and_says_so(knife: ve.Panel) -> None:
+    """The old docstring example, ``mde("did", knife, "knife_offences", n_treated=18, post=8)``,
+    gave a NaN simulated MDE with nothing beside it. The NaN is right: on raw counts a planted
+    proportional effect also widens the spread of the treated forces' contrasts (forces differ
+    forty-fold in size), so the CR1 t statistic is bounded and power plateaus below 80%; the
+    closed forms hold the standard error fixed and report an MDE the test never has. The table
+    now carries the reason and the call warns."""
+    with pytest.warns(UserWarning, match=r"power never reaches 0.8 for effects up to -99%"):
+        table = ve.power.mde("did", knife, "knife_offences", n_treated=18, post=8, n_sims=FEW,
+                             seed=1)  # fmt: skip
+    assert np.isnan(table["effect"].iloc[0])
+    reason = next(w for w in table.attrs["warnings"] if w.startswith("power never reaches"))
+    best = float(reason.split("highest simulated power is ")[1].split(",")[0])
+    curve = ve.power.did(knife, "knife_offences", n_treated=18, post=8, n_sims=FEW, seed=1,
+                         effects=[-0.5, -0.99]).table()  # fmt: skip
+    assert best < 0.8 and best - 0.05 <= curve["power"].max() <= best + 1e-12
+    # at the analytic MDE the simulated test is far from 80% power
+    analytic = float(table.loc[table["method"] == "analytic", "effect"].iloc[0])
+    assert -0.99 < analytic < 0 and curve["power"].iloc[0] < 0.6
+    # the plateau is the real design's: a -99% effect planted into the panel and fitted by
+    # ve.DiD gives the statistic the study used
+    treated = list(ve.areas.vru_2019())
+    res = ve.power.did(knife, "knife_offences", treated=treated, placebo="time", pre=12, post=8,
+                       effects=[0.0])  # fmt: skip
+    draw = res.draws(-0.99).iloc[-1]
+    start = pd.Period(draw["placebo_start"], "Q")
+    panel = _planted(knife, treated, str(start), str(start + 7), -0.99)
+    fit = ve.DiD(panel, "knife_offences", start=str(start), treated=treated,
+                 comparators=res.settings["comparators"], window=(str(start - 12), str(start + 7)),
+                 scale="value").fit("cr1")  # fmt: skip
+    row = fit.effects().iloc[0]
+    assert draw["statistic"] == pytest.approx(row["estimate"] / row["std_error"], rel=1e-9)
+    assert abs(draw["statistic"]) < 6  # a -99% fall in 18 forces, yet |t| stays modest
+    # on rates, the scale the warning recommends, the MDE exists and agrees with the closed form
+    rate = ve.power.mde("did", knife, "knife_offences", n_treated=18, post=8, n_sims=FEW, seed=1,
+                        scale="rate")  # fmt: skip
+    sim, closed = rate["effect"].iloc[:2]
+    assert np.isfinite(sim) and abs(sim - closed) < 0.25 * abs(closed)
+
+
 def test_placebo_in_time_on_the_real_vru_set_is_reported(knife: ve.Panel) -> None:
     """The real 2019 VRU areas' knife offences diverged from the comparators before 2019: the
     placebo-in-time draws over-reject, and the result says so."""

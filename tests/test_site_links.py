@@ -40,5 +40,11 @@ def test_built_site_links_the_docs_from_the_index():
     for qmd in tutorials:
         assert f'href="docs/tutorials/{qmd.stem}.html"' in index, qmd.name
         assert (SITE / "docs" / "tutorials" / f"{qmd.stem}.html").is_file()
+    gallery = sorted((Path(__file__).resolve().parents[1] / "docs" / "replications").glob("*.qmd"))
+    assert gallery
+    for qmd in gallery:
+        assert f'href="docs/replications/{qmd.stem}.html"' in index, qmd.name
+        assert (SITE / "docs" / "replications" / f"{qmd.stem}.html").is_file()
+    assert "<h2>Replications</h2>" in index
     reference = SITE / "docs" / "reference"
     assert len(list(reference.glob("*.html"))) > 50

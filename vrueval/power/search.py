@@ -18,6 +18,7 @@ from vrueval.power.kernels import Planted
 
 FloatArray = np.ndarray
 MAX_INCREASE = 5.0  # +500%: beyond this an effect is not "detectable" in any useful sense
+MAX_FALL = 0.99  # -99%: a fall cannot exceed -100%
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,7 @@ class Search:
 
     def crossing(self, target: float, sign: float) -> float:
         """Smallest |delta| along ``sign`` at which power reaches ``target`` (NaN: never)."""
-        top = 0.99 if sign < 0 else MAX_INCREASE
-        grid = np.linspace(0.0, top, 199)[1:]
+        grid = self.grid(sign)
         # a test costly to evaluate (resampling) scans a coarse grid first, then the fine one
         # within the first coarse bracket that reaches the target, and bisects to a tolerance
         stride, tolerance = self.planted.search_stride, self.planted.search_tolerance
@@ -78,6 +78,19 @@ class Search:
             else:
                 lo = mid
         return float(sign * hi)
+
+    @staticmethod
+    def grid(sign: float) -> FloatArray:
+        """The |effects| searched along ``sign``: up to -99% or +500% (:data:`MAX_INCREASE`)."""
+        top = MAX_FALL if sign < 0 else MAX_INCREASE
+        return np.linspace(0.0, top, 199)[1:]
+
+    def highest(self, sign: float) -> tuple[float, float]:
+        """The highest power on the search grid along ``sign`` and the effect reaching it."""
+        effects = sign * self.grid(sign)
+        p = self.power(effects)
+        i = int(np.argmax(p))
+        return float(p[i]), float(effects[i])
 
     def mde(self, target: float, sign: float) -> tuple[float, float, float]:
         """MDE and its Monte Carlo band (the crossings of target -/+ 1.96 MC standard errors)."""

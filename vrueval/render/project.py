@@ -259,7 +259,12 @@ def _relative(path: Path, root: Path) -> Path:
 
 
 # Headings of the index's groups, by the folder a document is in (others: the folder's name).
-INDEX_GROUPS = {"reports": "Reports", "docs/tutorials": "Tutorials", "docs": "Documentation"}
+INDEX_GROUPS = {
+    "reports": "Reports",
+    "docs/tutorials": "Tutorials",
+    "docs/replications": "Replications",
+    "docs": "Documentation",
+}
 
 
 def _index_groups(
