@@ -4,6 +4,7 @@ Importing this package registers its figures with :mod:`vrueval.results` (the pl
 """
 
 from vrueval.reporting import (
+    did_plot,  # noqa: F401  (registers the DiD, event-study and staggered figures)
     extrapolation_plot,  # noqa: F401  (registers its figure)
     its_plot,  # noqa: F401  (registers the ITS figure)
     synthetic_plot,  # noqa: F401  (registers the synthetic figures)

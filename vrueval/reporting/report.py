@@ -17,6 +17,7 @@ import pandas as pd
 from vrueval.analysis.runner import build_document, fit, panel_sha256, sensitivity
 from vrueval.analysis.spec import Spec, load_spec
 from vrueval.data.panel import Panel
+from vrueval.reporting import labels
 from vrueval.results import Result
 from vrueval.sensitivity.result import SensitivityResult
 
@@ -197,7 +198,7 @@ def effects_table(result: Result, terms: list[str] | None = None, digits: int = 
     pct = int(round(result.level * 100))
     out = pd.DataFrame(
         {
-            "Term": table["term"],
+            "Term": [labels.term_label(t) for t in table["term"]],
             "Estimate": table["estimate"].round(digits),
             "Std. error": table["std_error"].round(digits),
             f"{pct}% interval": [
