@@ -17,19 +17,30 @@ from vrueval.reporting.report import (
     fmt_percent_change,
     headline,
     p_text,
+    pre_period_mean,
     project_root,
     provenance_table,
     run,
     show,
     warnings_table,
 )
-from vrueval.reporting.wording import evidence, headline_sentence
+from vrueval.reporting.wording import (
+    evidence,
+    headline_sentence,
+    pretrend_diverges,
+    pretrend_sentence,
+    timing_sentence,
+)
 
 __all__ = [
     "Run",
     "effects_table",
     "evidence",
     "headline_sentence",
+    "pre_period_mean",
+    "pretrend_diverges",
+    "pretrend_sentence",
+    "timing_sentence",
     "fmt_number",
     "fmt_p",
     "fmt_percent_change",

@@ -215,6 +215,26 @@ def effects_table(result: Result, terms: list[str] | None = None, digits: int = 
     return out
 
 
+def pre_period_mean(run: Run) -> float:
+    """The treated units' mean outcome before the start (the base a difference in points is
+    put against as a percentage): the mean over the treated units and the periods before the
+    result's ``start`` of the panel's values of the outcome."""
+    settings = run.result.settings
+    frame = run.panel.data
+    treated = set(settings["treated"])
+    # the start as the design read it: a label of the panel's own period type ('2020' in a
+    # financial-year panel is the year ending March 2020, as the DiD reads it)
+    start = pd.Period(str(settings["start"]), freq=frame["period"].dt.freq)
+    rows = frame[
+        (frame["outcome"] == settings["outcome"])
+        & frame["unit"].isin(treated)
+        & (frame["period"] < start)
+    ]
+    if rows.empty or rows["value"].isna().all():
+        raise ValueError(f"{run.spec.name}: no pre-period values of the treated units")
+    return float(rows["value"].mean())
+
+
 def provenance_table(run: Run) -> pd.DataFrame:
     """Where every number came from: data files and hashes, panel hash, spec, versions, commit."""
     prov = run.document["provenance"]
