@@ -54,6 +54,8 @@ TYPST_HEADER = """#show raw.where(block: true): set block(fill: luma(246), inset
   width: 100%)
 #show raw: set text(size: 0.85em)
 #show table: set text(size: 0.85em)
+#show table: set par(justify: false)
+#show table.cell: set text(hyphenate: true)
 #set table(stroke: (x, y) => if y == 0 { (bottom: 0.7pt) } else { (bottom: 0.3pt + luma(200)) })
 #show figure: set block(breakable: true)
 #show link: set text(fill: rgb("#0b5cad"))

@@ -18,7 +18,7 @@ assumptions, which the report states).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -135,6 +135,14 @@ def headline_sentence(
     )
 
 
+def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in r.items()} for r in rows.to_dict("records")]
+
+
+def _largest(rows: pd.DataFrame) -> dict[str, Any]:
+    return max(_records(rows), key=lambda r: abs(float(r["estimate"])))
+
+
 def _signed(x: float, digits: int) -> str:
     return ("+" if x > 0 else "") + fmt_number(x, digits)
 
@@ -152,8 +160,9 @@ def clear_rows(
 ) -> pd.DataFrame:
     """The rows (``estimate, conf_low, conf_high, p_value``) with clear evidence of a change."""
     keep = [
-        evidence(r.p_value, r.conf_low, r.conf_high, scale, level) == "clear"
-        for r in rows.itertuples()
+        evidence(float(r["p_value"]), float(r["conf_low"]), float(r["conf_high"]), scale, level)
+        == "clear"
+        for r in _records(rows)
     ]
     return rows[keep]
 
@@ -207,7 +216,7 @@ def pretrend_sentence(
     )
     clear = clear_rows(run_up, "difference", level)
     if clear.empty:
-        largest = run_up.loc[run_up["estimate"].abs().idxmax()] if len(run_up) else None
+        largest = _largest(run_up) if len(run_up) else None
         tail = (
             f"; in {run_up_what} no estimate is clearly different from zero (the largest, "
             f"{_signed(float(largest['estimate']), digits)} {unit} in {largest['period']}: "
@@ -224,7 +233,7 @@ def pretrend_sentence(
             "parallel trends."
         )
         return leads + tail + "." + verdict
-    top = clear.loc[clear["estimate"].abs().idxmax()]
+    top = _largest(clear)
     periods = [str(p) for p in clear["period"]]
     lo, hi = float(clear["estimate"].min()), float(clear["estimate"].max())
     size = (
@@ -267,12 +276,13 @@ def timing_sentence(
     if clear.empty:
         return f"No single year after the start shows clear evidence of a change ({pct} level)."
     parts = []
-    for r in clear.itertuples():
-        note = f", {flagged[str(r.period)]}" if str(r.period) in flagged else ""
+    for r in _records(clear):
+        period = str(r["period"])
+        note = f", {flagged[period]}" if period in flagged else ""
         parts.append(
-            f"{r.period}{note}: {_signed(float(r.estimate), digits)} {unit} ({pct} CI "
-            f"{fmt_number(float(r.conf_low), digits)} to {fmt_number(float(r.conf_high), digits)}"
-            f"; {p_text(float(r.p_value))})"
+            f"{period}{note}: {_signed(float(r['estimate']), digits)} {unit} ({pct} CI "
+            f"{fmt_number(float(r['conf_low']), digits)} to "
+            f"{fmt_number(float(r['conf_high']), digits)}; {p_text(float(r['p_value']))})"
         )
     in_flagged = [str(p) for p in clear["period"] if str(p) in flagged]
     text = "The effect is clear only in " + "; ".join(parts) + "."
