@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser_tools import download_links, needs_chromium
 
 from vrueval import __version__
 from vrueval.analysis.runner import git_commit
@@ -148,3 +149,21 @@ def test_error_output_never_reaches_the_page():
     error = [{"output_type": "error", "ename": "ZeroDivisionError", "evalue": "division by zero"}]
     with pytest.raises(ExecutionError, match="chunk 'fig-x' failed: ZeroDivisionError"):
         compose.cell_blocks(0, chunk, error, {"label": "fig-x"}, {}, [], Path("."))
+
+
+@needs_chromium
+def test_download_links_resolve_in_the_browser(page, browser):
+    from urllib.parse import unquote, urlparse
+
+    site = page["site"]
+    links = download_links(browser, site / "downloads.html")
+    files = {Path(unquote(urlparse(link["url"]).path)) for link in links}
+    assert {f.name for f in files} == {
+        "tbl-effects.csv",
+        "tbl-small.csv",
+        "ld_homicide-effects.xlsx",
+    }
+    for path in files:
+        assert path.is_file() and path.parent == site / "downloads_files", path
+    effects = pd.read_csv(site / "downloads_files" / "tbl-effects.csv")
+    assert effects["estimate"].tolist() == _expected_effects()["estimate"].tolist()
