@@ -48,7 +48,7 @@ update-lock: $(STAMP)
 	  --custom-compile-command "make update-lock" --quiet -o requirements.lock
 
 clean:
-	rm -rf $(VENV) _site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) _site .vrueval-cache .pytest_cache .mypy_cache .ruff_cache
 
 # Peers for the benchmarks live in their own environment so they never change the test one.
 .venv-bench/bin/python:

@@ -81,3 +81,15 @@ def shot_path(name: str, fallback: Path) -> Path:
     folder = Path(SHOTS) if SHOTS else fallback
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name}.png"
+
+
+def download_links(browser: Any, path: Path) -> list[dict[str, str]]:
+    """The page's download links as the browser resolves them: text, href and absolute URL."""
+    page = browser.new_page()
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    links = page.evaluate(
+        """() => Array.from(document.querySelectorAll('a[download]')).map(a => ({
+            text: a.textContent, href: a.getAttribute('href'), url: a.href}))"""
+    )
+    page.close()
+    return list(links)

@@ -111,10 +111,10 @@ def test_fresh_output_dir_reuses_cached_execution(site, tmp_path, monkeypatch):
     """Same inputs, fresh output dir, cache copied: no kernel starts (execution is cached)."""
     import shutil
 
-    from vrueval.render import project
+    from vrueval.render import cache, project
 
     out = tmp_path / "out"
-    shutil.copytree(Path(site["out"]) / ".vrueval-cache", out / ".vrueval-cache")
+    shutil.copytree(cache.cache_folder(Path(site["out"])), cache.cache_folder(out))
 
     def refuse(*_args, **_kwargs):
         raise AssertionError("re-executed although nothing changed")

@@ -142,6 +142,45 @@ def test_hospital_report_sentences_are_the_results_json_numbers(site, browser, t
         assert published in text
 
 
+# report -> {download file: (analysis, and the outcome each row block belongs to or None)}
+CSV_DOWNLOADS = {
+    "vru_vs_comparators": {
+        "tbl-did.csv": [("did_css_robbery", "css_robbery"),
+                        ("did_css_violence", "css_violence_against_the_person")],
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("report", sorted(CSV_DOWNLOADS))
+def test_download_links_resolve_and_csv_is_results_json(site, browser, report):
+    """Every download link on the page points at a file beside it; the effects CSV holds the
+    numbers of results.json exactly; each analysis's effects are there as XLSX."""
+    from urllib.parse import unquote, urlparse
+
+    import pandas as pd
+    from browser_tools import download_links
+
+    page = site / "reports" / f"{report}.html"
+    links = download_links(browser, page)
+    assert links, f"{report}: no download links"
+    for link in links:
+        path = Path(unquote(urlparse(link["url"]).path))
+        assert path.is_file(), f"{report}: {link['href']} does not resolve"
+        assert path.parent == site / "reports" / f"{report}_files"
+    names = {Path(link["href"]).name for link in links}
+    for name, parts in CSV_DOWNLOADS[report].items():
+        assert name in names
+        table = pd.read_csv(site / "reports" / f"{report}_files" / name)
+        for analysis, outcome in parts:
+            document = run_spec(load_spec(ROOT / "analyses" / f"{analysis}.toml"))
+            rows = table[table["outcome"] == outcome] if outcome else table
+            expected = pd.DataFrame(document["effects"])
+            assert list(rows["term"]) == list(expected["term"])
+            for column in ("estimate", "std_error", "conf_low", "conf_high", "p_value"):
+                assert rows[column].tolist() == expected[column].tolist(), (analysis, column)
+            assert f"{analysis}-effects.xlsx" in names
+
+
 def test_warnings_table_lists_every_warning_of_the_runs() -> None:
     robbery = rp.run("did_css_robbery", ROOT)
     assert robbery.result.warnings  # City of London is dropped: the real result warns

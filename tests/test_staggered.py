@@ -110,7 +110,7 @@ def test_plot(mpdta: pd.DataFrame) -> None:
 
     matplotlib.use("Agg")
     ax = _mp(mpdta).fit(inference="bootstrap", draws=199, seed=1).plot()
-    assert ax.get_xlabel() == "periods since first treated"
+    assert ax.get_xlabel() == "Years since first treated (event time)"
 
 
 # -- validation -----------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_contract(cls: type, mpdta: pd.DataFrame) -> None:
     json.dumps(res.to_dict())
     with pytest.raises((AttributeError, TypeError)):
         res.estimate = 1  # type: ignore[attr-defined]
-    assert res.plot().get_xlabel() == "periods since first treated"
+    assert res.plot().get_xlabel() == "Years since first treated (event time)"
     assert res.seed is None
 
 

@@ -126,9 +126,9 @@ class PowerResult(FrozenRecord):
         pct = int(round(self._level * 100))
         lines = [
             f"Power study: {self._design} ({pct}% level, target power {self._power:g}, "
-            f"{self._n_draws} draws)"
+            f"{self._n_draws:,} simulated evaluations)"
         ]
-        lines += self._settings_lines()
+        lines += [_count_line(line) for line in self._settings_lines()]
         b = self._baseline
         lines.append(
             f"  baseline ({b.first_period}..{b.last_period}, {b.n_units} unit(s)): "
@@ -212,3 +212,20 @@ class PowerResult(FrozenRecord):
         ax.set_title(self._design)
         ax.legend(loc="best", frameon=False)
         return ax
+
+
+#: Settings that count resamples inside each simulated evaluation, and what they count.
+_INNER_COUNTS = {
+    "draws": "bootstrap draws in each simulated evaluation",
+    "permutations": "re-assignments in each simulated evaluation",
+    "n_sims": "simulated evaluations requested",
+}
+
+
+def _count_line(line: str) -> str:
+    """A settings line with its count said in words and printed with separators, so the
+    header's evaluations and a setting's draws are not read as one number."""
+    key, sep, value = line.strip().partition(": ")
+    if sep and key in _INNER_COUNTS and value.isdigit():
+        return f"  {key}: {int(value):,} ({_INNER_COUNTS[key]})"
+    return line

@@ -46,6 +46,11 @@ div.callout-note { --callout: #0758e5; } div.callout-tip { --callout: #00a047; }
 div.callout-warning { --callout: #ff9800; } div.callout-important { --callout: #cc1914; }
 div.callout-caution { --callout: #fc5300; }
 a.quarto-xref { text-decoration: none; }
+div.report-header { font-size: .84rem; color: var(--muted); border-bottom: 1px solid var(--rule);
+                    margin: 0 0 1.2rem; padding-bottom: .5rem; }
+div.report-header ul { list-style: none; padding-left: 0; margin: 0 0 .3rem; }
+div.report-header p.downloads, p.download { font-size: .84rem; margin: .2rem 0; }
+p.download { text-align: right; margin-top: -.8rem; }
 @media print { body { max-width: none; } nav#TOC { display: none; } }
 </style>
 """
@@ -54,6 +59,8 @@ TYPST_HEADER = """#show raw.where(block: true): set block(fill: luma(246), inset
   width: 100%)
 #show raw: set text(size: 0.85em)
 #show table: set text(size: 0.85em)
+#show table: set par(justify: false)
+#show table.cell: set text(hyphenate: true)
 #set table(stroke: (x, y) => if y == 0 { (bottom: 0.7pt) } else { (bottom: 0.3pt + luma(200)) })
 #show figure: set block(breakable: true)
 #show link: set text(fill: rgb("#0b5cad"))

@@ -9,8 +9,9 @@ and every bundled data file, so any estimator or data change counts); the lock f
 options. Everything is hashed by content, never by time stamp.
 
 An output counts as current only if its stamp names the current key and the file's own SHA-256:
-a truncated, edited or half-written page is re-rendered. The cache lives in the output folder,
-so deleting the site clears it.
+a truncated, edited or half-written page is re-rendered. The cache lives beside the site, in
+``<site's parent>/.vrueval-cache/<site's name>`` (:func:`cache_folder`), never inside it: the
+published folder holds the reports and their assets only.
 """
 
 from __future__ import annotations
@@ -145,11 +146,17 @@ def execution_key(document: Document, defaults: Mapping[str, Any]) -> str:
     return sha256_bytes(json.dumps(parts, sort_keys=True, default=str).encode())
 
 
-class Cache:
-    """Executions and output stamps kept under ``<out>/.vrueval-cache``."""
+def cache_folder(site: Path) -> Path:
+    """Where the cache of the site ``site`` lives: beside it, so it is never published."""
+    site = Path(site).resolve()
+    return site.parent / CACHE_DIR / site.name
 
-    def __init__(self, out: Path) -> None:
-        self.folder = out / CACHE_DIR
+
+class Cache:
+    """Executions and output stamps of the site ``site``, kept in :func:`cache_folder`."""
+
+    def __init__(self, site: Path) -> None:
+        self.folder = cache_folder(site)
 
     def _path(self, name: str, kind: str) -> Path:
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
@@ -190,6 +197,15 @@ class Cache:
     def store_outputs(self, name: str, key: str, outputs: Iterable[Path]) -> None:
         files = {p.name: sha256_file(p) for p in outputs}
         atomic.write_text(self._path(name, "out"), json.dumps({"key": key, "files": files}))
+
+    def recorded_files(self, name: str) -> list[str]:
+        """The file names the stamp of ``name`` records (e.g. a page and its downloads)."""
+        path = self._path(name, "out")
+        try:
+            stamp = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return sorted(stamp.get("files") or {})
 
     def forget_outputs(self, name: str, outputs: Iterable[Path]) -> None:
         """Remove outputs that a failed render left stale, and their stamp."""

@@ -20,7 +20,8 @@ import yaml
 
 from vrueval.render import ast
 from vrueval.render.ast import Node
-from vrueval.render.execute import Executed
+from vrueval.render.downloads import Downloads
+from vrueval.render.execute import Executed, ExecutionError
 from vrueval.render.options import cell_options
 from vrueval.render.pandoc import run_pandoc
 from vrueval.render.qmd import Chunk, Document, Markdown, substitute_inline
@@ -36,6 +37,8 @@ METADATA_KEYS = (
     "keywords",
 )
 IMAGE_TYPES = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg"}
+#: A table's CSV download, beside its HTML (vrueval.reporting.report.Table).
+CSV_TYPE = "text/csv"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -179,6 +182,16 @@ def _table_content(blocks: list[Node]) -> list[Node]:
     return out
 
 
+def _download_link(href: str, text: str) -> Node:
+    """A download link under a table: HTML only (a PDF has no folder beside it to point to)."""
+    import html
+
+    return ast.raw_block(
+        "html",
+        f'<p class="download"><a href="{html.escape(href)}" download>{html.escape(text)}</a></p>',
+    )
+
+
 def cell_blocks(
     index: int,
     chunk: Chunk,
@@ -187,8 +200,14 @@ def cell_blocks(
     divs: Mapping[str, list[Node]],
     tables: list[list[Node]],
     folder: Path,
+    downloads: Downloads | None = None,
 ) -> list[Node]:
-    """The blocks a chunk renders to, honouring echo/output/include/warning and captions."""
+    """The blocks a chunk renders to, honouring echo/output/include/warning and captions.
+
+    A table that carries a CSV download (``text/csv`` beside its HTML) is followed by a link to
+    the file, collected in ``downloads``. An error output in a chunk not marked ``error: true``
+    fails the render, naming the chunk: a traceback never reaches the page.
+    """
     if not options.get("include", True):
         return []
     blocks: list[Node] = []
@@ -217,6 +236,9 @@ def cell_blocks(
             continue
         if kind == "error":
             text = f"{output.get('ename')}: {output.get('evalue')}"
+            if not options.get("error", False):
+                where = f"chunk {label!r}" if label else f"chunk at line {chunk.line}"
+                raise ExecutionError(f"{where} failed: {text}")
             blocks.append(ast.code_block(text, ["cell-output-error"]))
             continue
         data = output.get("data", {})
@@ -251,6 +273,14 @@ def cell_blocks(
                 elif node["t"] == "Table":
                     node["c"][0][1].append("unnumbered")
             blocks.extend(parsed)
+            if downloads is not None and CSV_TYPE in data:
+                stem = label or f"table-{index}"
+                csv = data[CSV_TYPE]
+                csv = "".join(csv) if isinstance(csv, list) else str(csv)
+                href = downloads.add(
+                    stem if table_k == 1 else f"{stem}-{table_k}", "csv", csv.encode("utf-8")
+                )
+                blocks.append(_download_link(href, "Download this table (CSV)"))
         elif "text/html" in data:
             blocks.append(ast.raw_block("html", "".join(data["text/html"])))
             if "text/plain" in data:
@@ -271,8 +301,14 @@ def build(
     defaults: Mapping[str, Any],
     metadata: Mapping[str, Any],
     folder: Path,
+    header: list[Node] | None = None,
+    downloads: Downloads | None = None,
 ) -> dict[str, Any]:
-    """The format-neutral pandoc AST (JSON) of an executed document; images go to ``folder``."""
+    """The format-neutral pandoc AST (JSON) of an executed document; images go to ``folder``.
+
+    ``header`` (:func:`vrueval.render.header.header_blocks`) opens the body; tables with a
+    CSV download and ``downloads`` given are linked to their file, collected there.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     front = yaml.safe_dump(dict(metadata), allow_unicode=True, sort_keys=False)
     markdown = f"---\n{front}---\n\n" + compose_markdown(document, executed, defaults)
@@ -301,8 +337,10 @@ def build(
             count = len(_html_tables(outputs))
             tables = [table_blocks.get(f"vrueval-table-{index}-{k}", []) for k in range(count)]
             options = cell_options(defaults, chunk.options)
-            return cell_blocks(index, chunk, outputs, options, collected.divs, tables, folder)
+            return cell_blocks(
+                index, chunk, outputs, options, collected.divs, tables, folder, downloads
+            )
         return None
 
-    pandoc_ast["blocks"] = ast.walk_blocks(collected.blocks, replace)
+    pandoc_ast["blocks"] = list(header or []) + ast.walk_blocks(collected.blocks, replace)
     return pandoc_ast

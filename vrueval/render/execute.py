@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vrueval.render.options import cell_options
@@ -19,6 +19,7 @@ from vrueval.render.qmd import Chunk, Document, Markdown, inline_expressions
 
 KERNEL_NAME = "vrueval-python3"
 _INLINE_MARK = "\x1evrueval-inline:"
+_META_MARK = "\x1evrueval-meta:"
 
 
 class ExecutionError(RuntimeError):
@@ -31,11 +32,14 @@ class Executed:
 
     outputs: dict[int, list[dict[str, Any]]]  # block index -> nbformat outputs
     inline: dict[int, list[str]]  # block index -> formatted values, in order
+    # what the document's analyses read and estimated (vrueval.reporting.report.render_meta)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "outputs": {str(k): v for k, v in self.outputs.items()},
             "inline": {str(k): v for k, v in self.inline.items()},
+            "meta": self.meta,
         }
 
     @classmethod
@@ -43,6 +47,7 @@ class Executed:
         return cls(
             outputs={int(k): list(v) for k, v in data["outputs"].items()},
             inline={int(k): list(v) for k, v in data["inline"].items()},
+            meta=dict(data.get("meta") or {}),
         )
 
 
@@ -100,6 +105,16 @@ def __vrueval_inline(value):
 """
 
 
+# The last cell: what the document's analyses read and estimated, for the page header (data
+# vintage) and the effects downloads; nothing when the document ran no analysis.
+META_CODE = f"""
+import sys as __vrueval_sys
+__vrueval_report = __vrueval_sys.modules.get("vrueval.reporting.report")
+print({_META_MARK!r} + __vrueval_json.dumps(
+    __vrueval_report.render_meta() if __vrueval_report is not None else {{}}, default=str))
+"""
+
+
 def inline_code(expressions: list[str]) -> str:
     items = ", ".join(f"__vrueval_inline(({expr}))" for expr in expressions)
     return f"print({_INLINE_MARK!r} + __vrueval_json.dumps([{items}]))"
@@ -149,6 +164,8 @@ def execute(document: Document, defaults: Mapping[str, Any], timeout: int = 900)
 
     if len(notebook.cells) == 1:  # nothing to run (a reference page): no kernel to start
         return Executed(outputs={}, inline={})
+    notebook.cells.append(nbformat.v4.new_code_cell(META_CODE))
+    where.append(("meta", -1, 0))
     client = NotebookClient(
         notebook,
         kernel_name=KERNEL_NAME,
@@ -167,11 +184,15 @@ def execute(document: Document, defaults: Mapping[str, Any], timeout: int = 900)
             text = _error_text(cell.get("outputs", []))
             if text and "raises-exception" not in cell.metadata.get("tags", []):
                 what = "inline expression" if kind == "inline" else "chunk"
+                label = getattr(document.blocks[_index], "label", None) if _index >= 0 else None
+                if kind == "chunk" and label:
+                    what = f"chunk {label!r}"
                 raise ExecutionError(f"{document.path}:{line}: {what} failed: {text}") from err
         raise ExecutionError(f"{document.path}: execution failed: {err}") from err
 
     outputs: dict[int, list[dict[str, Any]]] = {}
     inline: dict[int, list[str]] = {}
+    meta: dict[str, Any] = {}
     for cell, (kind, index, _line) in zip(notebook.cells, where, strict=True):
         cell_outputs = [dict(o) for o in cell.get("outputs", [])]
         if kind == "chunk":
@@ -182,4 +203,10 @@ def execute(document: Document, defaults: Mapping[str, Any], timeout: int = 900)
             )
             payload = text[text.index(_INLINE_MARK) + len(_INLINE_MARK) :].strip()
             inline[index] = [str(v) for v in json.loads(payload)]
-    return Executed(outputs=outputs, inline=inline)
+        elif kind == "meta":
+            text = "".join(
+                o.get("text", "") for o in cell_outputs if o.get("output_type") == "stream"
+            )
+            if _META_MARK in text:
+                meta = json.loads(text[text.index(_META_MARK) + len(_META_MARK) :].strip())
+    return Executed(outputs=outputs, inline=inline, meta=meta)

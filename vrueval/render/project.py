@@ -22,6 +22,8 @@ import yaml
 
 from vrueval.render import cache as cache_mod
 from vrueval.render import compose, options, pandoc, qmd, reference, transform
+from vrueval.render import downloads as downloads_mod
+from vrueval.render import header as header_mod
 from vrueval.render.execute import execute
 
 FORMATS = ("html", "pdf")
@@ -134,8 +136,18 @@ def render_document(
         fmt: options.resolve(project_options, document.front_matter, fmt) for fmt in formats
     }
     keys = {fmt: _output_key(exec_key, fmt, per_format[fmt]) for fmt in formats}
+    page_files = downloads_mod.Downloads(f"{path.stem}{downloads_mod.FOLDER_SUFFIX}")
+    recorded = {
+        fmt: [
+            out_dir / page_files.folder / n
+            for n in store.recorded_files(f"{name}.{fmt}")
+            if n != planned[fmt].name
+        ]
+        for fmt in formats
+    }
     if not force and all(
-        store.outputs_current(f"{name}.{fmt}", keys[fmt], [planned[fmt]]) for fmt in formats
+        store.outputs_current(f"{name}.{fmt}", keys[fmt], [planned[fmt], *recorded[fmt]])
+        for fmt in formats
     ):
         _log(log, f"{path.name}: up to date")
         return list(planned.values())
@@ -153,20 +165,29 @@ def render_document(
         with tempfile.TemporaryDirectory(prefix="vrueval-render-") as tmp:
             folder = Path(tmp)
             built: dict[str, dict[str, Any]] = {}
+            header = _header(executed, path, page_files)
             for fmt in formats:
                 fmt_options = per_format[fmt]
                 meta = compose.document_metadata(options.metadata(fmt_options), path)
                 memo = json.dumps(meta, sort_keys=True, default=str)
                 if memo not in built:
-                    built[memo] = compose.build(document, executed, defaults, meta, folder)
+                    built[memo] = compose.build(
+                        document, executed, defaults, meta, folder, header, page_files
+                    )
                 neutral = built[memo]
+                extra: list[Path] = []
                 if fmt == "html":
                     finished = transform.finish(neutral, "html")
                     written.append(pandoc.to_html(finished, fmt_options, planned[fmt], folder))
+                    for stale in set(recorded[fmt]) - {
+                        out_dir / page_files.folder / n for n in page_files.files
+                    }:
+                        stale.unlink(missing_ok=True)
+                    extra = page_files.write(out_dir)
                 else:
                     finished = transform.finish(neutral, "typst")
                     written.append(pandoc.to_pdf(finished, fmt_options, planned[fmt], folder))
-                store.store_outputs(f"{name}.{fmt}", keys[fmt], [planned[fmt]])
+                store.store_outputs(f"{name}.{fmt}", keys[fmt], [planned[fmt], *extra])
     except BaseException:
         # The inputs changed (or --force): an old page left in place would look current.
         for fmt in formats:
@@ -175,6 +196,19 @@ def render_document(
         raise
     _log(log, f"{path.name}: rendered {', '.join(formats)} in {time.perf_counter() - started:.1f}s")
     return written
+
+
+def _header(executed: Any, path: Path, page_files: downloads_mod.Downloads) -> list[dict[str, Any]]:
+    """The page header (date, version, commit, data vintage), with each analysis's effects
+    added to the page's downloads as XLSX."""
+    meta = getattr(executed, "meta", None) or {}
+    if not executed.outputs and not executed.inline:
+        return []  # nothing ran (an API reference page): nothing to date or source
+    links = [
+        (analysis, page_files.add(f"{analysis}-effects", "xlsx", downloads_mod.effects_xlsx(rows)))
+        for analysis, rows in (meta.get("effects") or {}).items()
+    ]
+    return header_mod.header_blocks(header_mod.make_header(meta, path.parent), links)
 
 
 def render_file(

@@ -12,7 +12,7 @@ import re
 import warnings
 from typing import Any, Literal
 
-from vrueval.render import ast
+from vrueval.render import ast, pdf_tables
 from vrueval.render.ast import Node
 
 Format = Literal["html", "typst"]
@@ -171,6 +171,8 @@ def finish(document: dict[str, Any], fmt: Format) -> dict[str, Any]:
     doc["blocks"] = ast.walk_inlines(doc["blocks"], lambda n: _reference(n, numbers, fmt))
     if fmt == "html":
         doc["blocks"] = ast.walk_inlines(doc["blocks"], _qmd_link)
+    else:
+        doc["blocks"] = pdf_tables.fit_tables(doc["blocks"])
     return doc
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from vrueval.reporting import labels as names
 from vrueval.results import register_plot
 
 
@@ -32,8 +33,9 @@ def plot_extrapolation(result: Any, ax: Any = None) -> Any:
     ax.plot(e, post["estimate"], "s", color="tab:blue", ms=4, label="net of the trend")
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(-0.5, color="black", lw=0.6, ls=":")
-    ax.set_xlabel("event time")
-    ax.set_ylabel(f"effect ({int(round(result.level * 100))}% interval)")
+    ax.set_xlabel("Event time (periods since the start)")
+    ax.set_ylabel(f"Effect ({int(round(result.level * 100))}% interval)")
+    names.integer_ticks(ax)
     ax.legend(frameon=False, fontsize="small")
     return ax
 

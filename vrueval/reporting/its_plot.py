@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vrueval.reporting import labels
 from vrueval.results import register_plot
 
 if TYPE_CHECKING:
@@ -66,8 +67,8 @@ def plot_its(result: ITSResult, ax: Any = None) -> Any:
         a = pd.Period(lock[0]).to_timestamp()
         b = (pd.Period(lock[1]) + 1).to_timestamp()
         ax.axvspan(a, b, color="0.85", alpha=0.6, lw=0, label="lockdown")
-    s = result.settings
-    ax.set_title(f"{s['unit_name']}: {s['outcome']} ({s['model']}, {s['inference']})")
+    # no title: the caption names the place and the model; the axis says what is counted
+    ax.set_ylabel(labels.result_outcome(result), wrap=True)
     ax.legend(loc="best", fontsize=8, frameon=False)
     return ax
 

@@ -17,6 +17,7 @@ import pandas as pd
 from vrueval.analysis.runner import build_document, fit, panel_sha256, sensitivity
 from vrueval.analysis.spec import Spec, load_spec
 from vrueval.data.panel import Panel
+from vrueval.reporting import labels
 from vrueval.results import Result
 from vrueval.sensitivity.result import SensitivityResult
 
@@ -112,11 +113,64 @@ def p_text(p: float | None) -> str:
     return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
-def show(table: pd.DataFrame) -> Any:
-    """Display a table without its row index (a captioned table in HTML and PDF)."""
-    from IPython.display import HTML
+#: The MIME type carrying a table's download (CSV text) beside its HTML; the renderer writes it
+#: next to the page and links it under the table (vrueval.render.compose).
+DOWNLOAD_MIME = "text/csv"
+#: The ``DataFrame.attrs`` key under which a display table keeps the rows its CSV holds.
+DOWNLOAD_ATTR = "vrueval_download"
 
-    return HTML(table.to_html(index=False, na_rep="", escape=True))
+
+class Table:
+    """A table as a report shows it (HTML, no row index) with its CSV download attached.
+
+    ``download`` is what the CSV holds: by default the table shown; pass the unrounded numbers
+    (e.g. ``result.effects()``) when the table shown is rounded or formatted.
+    """
+
+    def __init__(self, table: pd.DataFrame, download: pd.DataFrame | None = None) -> None:
+        self.table = table
+        if download is None:
+            # effects_table() keeps the unrounded effects behind its rounded display (as records:
+            # pandas compares attrs when it concatenates, and DataFrames do not compare)
+            records = table.attrs.get(DOWNLOAD_ATTR)
+            download = None if records is None else pd.DataFrame(records)
+        self.download = table if download is None else download
+
+    def _repr_html_(self) -> str:
+        return str(self.table.to_html(index=False, na_rep="", escape=True))
+
+    def csv(self) -> str:
+        """The download: every column, full precision, missing as an empty cell."""
+        return str(self.download.to_csv(index=False, lineterminator="\n", float_format="%.17g"))
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/html": self._repr_html_(), DOWNLOAD_MIME: self.csv()}
+
+
+def show(table: pd.DataFrame, download: pd.DataFrame | None = None) -> Table:
+    """Display a table without its row index (a captioned table in HTML and PDF), downloadable
+    as CSV under it (``download``: the numbers behind it, when the table shows them rounded)."""
+    return Table(table, download)
+
+
+def render_meta() -> dict[str, Any]:
+    """What the analyses this process ran read and estimated, for the renderer: each data
+    source once (publisher, title, edition: the page header's data vintage) and each analysis's
+    effects table (the page's XLSX downloads). Called by the renderer's last cell."""
+    sources: list[dict[str, Any]] = []
+    effects: dict[str, list[dict[str, Any]]] = {}
+    for r in _RUNS.values():
+        for source in r.document["provenance"]["data"]["sources"]:
+            entry = {
+                "dataset": str(r.spec.data.get("dataset", "")),
+                "publisher": source.get("publisher", ""),
+                "title": source.get("title", ""),
+                "edition": source.get("edition", ""),
+            }
+            if entry not in sources:
+                sources.append(entry)
+        effects[r.spec.name] = list(r.document["effects"])
+    return {"sources": sources, "effects": effects}
 
 
 def headline(row: pd.Series | dict[str, Any], level: float = 0.95, digits: int = 1) -> str:
@@ -144,7 +198,7 @@ def effects_table(result: Result, terms: list[str] | None = None, digits: int = 
     pct = int(round(result.level * 100))
     out = pd.DataFrame(
         {
-            "Term": table["term"],
+            "Term": [labels.term_label(t) for t in table["term"]],
             "Estimate": table["estimate"].round(digits),
             "Std. error": table["std_error"].round(digits),
             f"{pct}% interval": [
@@ -156,7 +210,29 @@ def effects_table(result: Result, terms: list[str] | None = None, digits: int = 
     )
     if "scale" in table:
         out["Scale"] = table["scale"].to_numpy()
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs[DOWNLOAD_ATTR] = table.reset_index(drop=True).to_dict("records")
+    return out
+
+
+def pre_period_mean(run: Run) -> float:
+    """The treated units' mean outcome before the start (the base a difference in points is
+    put against as a percentage): the mean over the treated units and the periods before the
+    result's ``start`` of the panel's values of the outcome."""
+    settings = run.result.settings
+    frame = run.panel.data
+    treated = set(settings["treated"])
+    # the start as the design read it: a label of the panel's own period type ('2020' in a
+    # financial-year panel is the year ending March 2020, as the DiD reads it)
+    start = pd.Period(str(settings["start"]), freq=frame["period"].dt.freq)
+    rows = frame[
+        (frame["outcome"] == settings["outcome"])
+        & frame["unit"].isin(treated)
+        & (frame["period"] < start)
+    ]
+    if rows.empty or rows["value"].isna().all():
+        raise ValueError(f"{run.spec.name}: no pre-period values of the treated units")
+    return float(rows["value"].mean())
 
 
 def provenance_table(run: Run) -> pd.DataFrame:

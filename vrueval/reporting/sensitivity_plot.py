@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vrueval.reporting import labels as names
+
 if TYPE_CHECKING:
     from vrueval.sensitivity.result import SensitivityResult
 
@@ -33,7 +35,9 @@ def plot_sensitivity(result: SensitivityResult, ax: Any = None) -> Any:
         ax.axvline(b["value"], color="tab:red", ls="--", lw=1, label="breakdown")
     name = "$\\bar{M}$" if result.bound_name == "Mbar" else "$M$"
     ax.set_xlabel(name)
-    ax.set_ylabel(f"{result.term} ({int(round(result.level * 100))}% interval)")
+    ax.set_ylabel(
+        f"{names.term_label(result.term)} ({int(round(result.level * 100))}% interval)", wrap=True
+    )
     ax.set_title(
         f"Sensitivity to parallel trends: {result.settings['restriction'].replace('_', ' ')}"
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vrueval.reporting import labels as names
 from vrueval.results import register_plot
 
 if TYPE_CHECKING:
@@ -77,8 +78,7 @@ def plot_synthetic(result: SyntheticResult, ax: Any = None, kind: str = "path") 
         ax.axvline(x[post][0], color="grey", ls=":", lw=1)
     step = max(1, len(labels) // 20)
     ax.set_xticks(x[::step], labels[::step], rotation=90)
-    ax.set_ylabel(str(result.settings.get("outcome", "outcome")))
-    ax.set_title(result.design)
+    ax.set_ylabel(names.result_outcome(result), wrap=True)
     return ax
 
 
@@ -101,8 +101,7 @@ def _weights(result: SyntheticResult, ax: Any) -> Any:
     ax.barh(w["unit"].astype(str), w["weight"], color=colours)
     ax.axvline(0, color="grey", lw=1)
     ax.invert_yaxis()
-    ax.set_xlabel("weight")
-    ax.set_title("Donor weights")
+    ax.set_xlabel("Donor weight")
     return ax
 
 

@@ -18,7 +18,9 @@ assumptions, which the report states).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
+
+import pandas as pd
 
 from vrueval.reporting.report import fmt_number, fmt_percent_change, p_text
 
@@ -133,4 +135,173 @@ def headline_sentence(
     )
 
 
-__all__ = ["WEAK_P", "evidence", "headline_sentence"]
+def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in r.items()} for r in rows.to_dict("records")]
+
+
+def _largest(rows: pd.DataFrame) -> dict[str, Any]:
+    return max(_records(rows), key=lambda r: abs(float(r["estimate"])))
+
+
+def _signed(x: float, digits: int) -> str:
+    return ("+" if x > 0 else "") + fmt_number(x, digits)
+
+
+def _periods_text(periods: list[str]) -> str:
+    if len(periods) == 1:
+        return periods[0]
+    if len(periods) <= 4:
+        return ", ".join(periods[:-1]) + " and " + periods[-1]
+    return f"{len(periods)} periods from {periods[0]} to {periods[-1]}"
+
+
+def clear_rows(
+    rows: pd.DataFrame, scale: Scale = "difference", level: float = 0.95
+) -> pd.DataFrame:
+    """The rows (``estimate, conf_low, conf_high, p_value``) with clear evidence of a change."""
+    keep = [
+        evidence(float(r["p_value"]), float(r["conf_low"]), float(r["conf_high"]), scale, level)
+        == "clear"
+        for r in _records(rows)
+    ]
+    return rows[keep]
+
+
+def pretrend_diverges(
+    leads_p: float, run_up: pd.DataFrame, level: float = 0.95, scale: Scale = "difference"
+) -> bool:
+    """Whether the groups were moving apart before the start: the leads' joint test rejects,
+    or an estimate of the run-up (the periods the leads test leaves out) is clearly non-zero."""
+    return bool(leads_p < _alpha(level) or len(clear_rows(run_up, scale, level)))
+
+
+def pretrend_sentence(
+    leads_p: float,
+    leads_span: str,
+    run_up: pd.DataFrame,
+    *,
+    unit: str,
+    run_up_what: str = "the run-up to the start",
+    level: float = 0.95,
+    digits: int = 1,
+) -> str:
+    """What the pre-period says about parallel trends: the joint test of the leads *and* the
+    run-up it does not cover, never the first alone.
+
+    Parameters
+    ----------
+    leads_p : float
+        p-value of the joint test that the leads tested are zero.
+    leads_span : str
+        The periods those leads cover ("2013Q2 to 2016Q1").
+    run_up : DataFrame
+        The estimates between the tested leads and the real start, one row a period:
+        ``period`` (label), ``estimate``, ``conf_low``, ``conf_high``, ``p_value``.
+    unit : str
+        What the differences count ("offences per 100,000 residents a quarter").
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"period": ["2018Q4", "2019Q1"], "estimate": [0.2, 4.8],
+    ...     "conf_low": [-1.3, 2.1], "conf_high": [1.7, 7.5], "p_value": [0.79, 0.001]})
+    >>> pretrend_sentence(0.127, "2013Q2 to 2016Q1", rows, unit="offences")
+    'The leads tested (2013Q2 to 2016Q1) are jointly indistinguishable from zero (p = 0.127), but that test does not cover the run-up to the start: there the difference reaches +4.8 offences in 2019Q1 (95% CI 2.1 to 7.5; p = 0.001), an interval excluding zero in 1 of 2 periods. The groups were already moving apart.'
+    """  # noqa: E501
+    pct = f"{int(round(level * 100))}%"
+    rejects = leads_p < _alpha(level)
+    leads = (
+        f"The leads tested ({leads_span}) are jointly "
+        f"{'different from' if rejects else 'indistinguishable from'} zero ({p_text(leads_p)})"
+    )
+    clear = clear_rows(run_up, "difference", level)
+    if clear.empty:
+        largest = _largest(run_up) if len(run_up) else None
+        tail = (
+            f"; in {run_up_what} no estimate is clearly different from zero (the largest, "
+            f"{_signed(float(largest['estimate']), digits)} {unit} in {largest['period']}: "
+            f"{pct} CI {fmt_number(float(largest['conf_low']), digits)} to "
+            f"{fmt_number(float(largest['conf_high']), digits)}; "
+            f"{p_text(float(largest['p_value']))})"
+            if largest is not None
+            else ""
+        )
+        verdict = (
+            " The groups were already moving apart."
+            if rejects
+            else " No divergence shows at the 5% level, which is necessary, not sufficient, for "
+            "parallel trends."
+        )
+        return leads + tail + "." + verdict
+    top = _largest(clear)
+    periods = [str(p) for p in clear["period"]]
+    lo, hi = float(clear["estimate"].min()), float(clear["estimate"].max())
+    size = (
+        _signed(lo, digits)
+        if len(clear) == 1
+        else f"{_signed(lo, digits)} to {_signed(hi, digits)}"
+    )
+    detail = (
+        f"({pct} CI {fmt_number(float(top['conf_low']), digits)} to "
+        f"{fmt_number(float(top['conf_high']), digits)}; {p_text(float(top['p_value']))})"
+        if len(clear) == 1
+        else f"(largest {_signed(float(top['estimate']), digits)} in {top['period']}: {pct} CI "
+        f"{fmt_number(float(top['conf_low']), digits)} to "
+        f"{fmt_number(float(top['conf_high']), digits)}; {p_text(float(top['p_value']))})"
+    )
+    return (
+        f"{leads}, {'and' if rejects else 'but'} that test does not cover {run_up_what}: there "
+        f"the difference reaches {size} {unit} in {_periods_text(periods)} {detail}, "
+        f"{'an interval' if len(clear) == 1 else 'intervals'} excluding zero in {len(clear)} of "
+        f"{len(run_up)} periods. The groups were already moving apart."
+    )
+
+
+def timing_sentence(
+    rows: pd.DataFrame,
+    flagged: dict[str, str],
+    *,
+    unit: str,
+    level: float = 0.95,
+    digits: int = 1,
+) -> str:
+    """Where in time an effect sits: the post-start periods with clear evidence, each with its
+    estimate, interval and p-value, and any of them in a flagged period (e.g. COVID-19 years).
+
+    ``rows``: ``period`` (label), ``estimate``, ``conf_low``, ``conf_high``, ``p_value``;
+    ``flagged``: period label -> why it is flagged ("the first COVID-19 year").
+    """
+    pct = f"{int(round(level * 100))}%"
+    clear = clear_rows(rows, "difference", level)
+    if clear.empty:
+        return f"No single year after the start shows clear evidence of a change ({pct} level)."
+    parts = []
+    for r in _records(clear):
+        period = str(r["period"])
+        note = f", {flagged[period]}" if period in flagged else ""
+        parts.append(
+            f"{period}{note}: {_signed(float(r['estimate']), digits)} {unit} ({pct} CI "
+            f"{fmt_number(float(r['conf_low']), digits)} to "
+            f"{fmt_number(float(r['conf_high']), digits)}; {p_text(float(r['p_value']))})"
+        )
+    in_flagged = [str(p) for p in clear["period"] if str(p) in flagged]
+    text = "The effect is clear only in " + "; ".join(parts) + "."
+    if in_flagged and len(in_flagged) == len(clear):
+        text += (
+            " Every such year is a flagged one: the estimate cannot be told apart from how "
+            "the pandemic hit VRU and comparator areas differently."
+        )
+    elif in_flagged:
+        text += f" Of these, {_periods_text(in_flagged)} fall in flagged years."
+    return text
+
+
+__all__ = [
+    "WEAK_P",
+    "clear_rows",
+    "evidence",
+    "headline_sentence",
+    "pretrend_diverges",
+    "pretrend_sentence",
+    "timing_sentence",
+]

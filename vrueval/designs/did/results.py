@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from vrueval.options import choice
-from vrueval.results import Result, frozen
+from vrueval.results import Result, frozen, plotter
 
 
 class DiDResult(Result):
@@ -85,7 +84,8 @@ class DiDResult(Result):
     def plot(self, ax: Any = None, kind: str = "auto") -> Any:
         """The event-study plot when there are event-time terms, else raw trends.
 
-        ``kind`` is "auto", "event_study" or "trends".
+        ``kind`` is "auto", "event_study" or "trends". The figures are drawn by
+        :mod:`vrueval.reporting.did_plot` (through the plotting hook).
         """
         choice(kind, ("auto", "event_study", "trends"), "kind")
         es = self.event_study()
@@ -93,47 +93,8 @@ class DiDResult(Result):
             return self.plot_trends(ax)
         if es.empty:
             raise ValueError("this result has no event-time terms; use kind='trends'")
-        return _plot_event_study(es, self.settings.get("reference", -1), self._level, ax)
+        return plotter("did_event_study")(self, ax=ax)
 
     def plot_trends(self, ax: Any = None) -> Any:
         """Treated and comparator mean outcomes by period, with the treatment start marked."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
-        t = self._trends
-        for group, g in t.groupby("group", sort=False):
-            ax.plot(g["period"].astype(str), g["mean"], marker="o", ms=3, label=str(group))
-        start = self.settings.get("start")
-        if isinstance(start, str) and start in set(t["period"].astype(str)):
-            ax.axvline(start, color="grey", ls="--", lw=1)
-        ax.set_ylabel(str(self.settings.get("outcome", "outcome")))
-        ax.tick_params(axis="x", labelrotation=90)
-        labels = pd.unique(t["period"].astype(str))
-        every = max(1, len(labels) // 20)  # at most ~20 labels stay readable
-        ax.set_xticks(range(0, len(labels), every), labels[::every])
-        ax.legend(frameon=False)
-        ax.set_title("Treated and comparator units: mean outcome")
-        return ax
-
-
-def _plot_event_study(es: pd.DataFrame, reference: int, level: float, ax: Any) -> Any:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    ratio = "scale" in es and bool((es["scale"] == "ratio").all())
-    base = 1.0 if ratio else 0.0
-    e = np.append(es["event_time"].to_numpy(), reference)
-    est = np.append(es["estimate"].to_numpy(), base)
-    lo = np.append(es["conf_low"].to_numpy(), base)
-    hi = np.append(es["conf_high"].to_numpy(), base)
-    order = np.argsort(e)
-    e, est, lo, hi = e[order], est[order], lo[order], hi[order]
-    ax.axhline(base, color="grey", lw=1)
-    ax.axvline(-0.5, color="grey", ls="--", lw=1)
-    ax.errorbar(e, est, yerr=[est - lo, hi - est], fmt="o", capsize=3)
-    ax.set_xlabel("event time (periods since treatment start)")
-    ax.set_ylabel("effect (ratio)" if ratio else "effect")
-    ax.set_title(f"Event study, {int(round(level * 100))}% intervals (reference e={reference})")
-    return ax
+        return plotter("did_trends")(self, ax=ax)

@@ -30,7 +30,7 @@ from vrueval.inference.multiplier_bootstrap import (
     deviations,
 )
 from vrueval.options import renamed
-from vrueval.results import Result, frozen
+from vrueval.results import Result, frozen, plotter
 
 
 @dataclass(frozen=True)
@@ -294,39 +294,6 @@ class StaggeredResult(Result):
         return {"group_time": self.group_time(), "critical_values": self._crit}
 
     def plot(self, ax: Any = None) -> Any:
-        """Event-study plot: estimates, pointwise intervals and (if bootstrapped) the band."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
-        es = self.event_study()
-        e = es["event_time"].to_numpy()
-        pre = e < 0
-        for mask, colour, name in ((pre, "tab:red", "pre"), (~pre, "tab:blue", "post")):
-            ax.errorbar(
-                e[mask],
-                es["estimate"][mask],
-                yerr=[
-                    (es["estimate"] - es["conf_low"])[mask],
-                    (es["conf_high"] - es["estimate"])[mask],
-                ],
-                fmt="o",
-                color=colour,
-                capsize=3,
-                label=f"{name}-treatment",
-            )
-        if es["band_low"].notna().any():
-            ax.fill_between(
-                e,
-                es["band_low"],
-                es["band_high"],
-                color="grey",
-                alpha=0.2,
-                step="mid",
-                label="simultaneous band",
-            )
-        ax.axhline(0, color="black", lw=0.8)
-        ax.set_xlabel("periods since first treated")
-        ax.set_ylabel("ATT")
-        ax.legend(frameon=False)
-        return ax
+        """Event-study plot: estimates, pointwise intervals and (if bootstrapped) the band,
+        drawn by :mod:`vrueval.reporting.did_plot` (through the plotting hook)."""
+        return plotter("staggered_event_study")(self, ax=ax)
