@@ -8,6 +8,7 @@ a document with ``render-each`` links one page per value.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from vrueval.render import params, qmd
 from vrueval.render.project import (
@@ -20,6 +21,11 @@ from vrueval.render.project import (
 )
 
 
+def _order(front: dict[str, Any], path: Path) -> tuple[float, str]:
+    value = front.get("order")
+    return (float(value) if isinstance(value, int | float) else float("inf"), str(path))
+
+
 def site_listing(root: Path | str = ".") -> str:
     """Markdown: a heading per group and a bullet per document, linking its pages."""
     root = Path(root).resolve()
@@ -29,12 +35,7 @@ def site_listing(root: Path | str = ".") -> str:
     for heading, paths in _index_groups(root, files, config).items():
         lines += [f"### {heading}", ""]
         fronts = {p: qmd.read(p).front_matter for p in paths}
-
-        def order(path: Path) -> tuple[float, str]:
-            value = fronts[path].get("order")
-            return (float(value) if isinstance(value, int | float) else float("inf"), str(path))
-
-        for path in sorted(paths, key=order):
+        for path in sorted(paths, key=lambda p: _order(fronts[p], p)):
             front = fronts[path]
             rel = _relative(path, root)
             title = str(front.get("title") or front.get("pagetitle") or path.stem)

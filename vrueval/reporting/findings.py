@@ -106,7 +106,8 @@ FINDINGS: tuple[Finding, ...] = (
         method="Intensity DiD on monthly admissions by region, wild cluster bootstrap (9 regions)",
         analysis="did_hes_intensity",
         term="att",
-        unit="sharp-object admissions per 100,000 residents a month (a region wholly in VRU areas against one with none)",
+        unit="sharp-object admissions per 100,000 residents a month "
+        "(a region wholly in VRU areas against one with none)",
         scale="difference",
         digits=2,
         home_office=f"{HOME_OFFICE['ye_mar_2022']}. {HOME_OFFICE['ye_mar_2023']}. "
