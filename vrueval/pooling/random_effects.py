@@ -169,7 +169,8 @@ def random_effects(
     -----
     Estimand: the mean of the distribution of area effects, :math:`\\mu`. Assumes the areas'
     estimation errors are independent with known variances; estimates that share comparators
-    are positively correlated, and then the pooled interval is too narrow and Q too large.
+    are positively correlated, and then the pooled interval is too narrow (Q, built from the
+    differences between estimates, is free of a shift common to all of them).
     The Wald interval ignores the uncertainty in :math:`\\hat\\tau^2` (as metafor's default).
     """
     if method not in TAU2_METHODS:

@@ -220,7 +220,8 @@ def render_project(
 
     ``params`` (``--param``) apply to the named ``reports``; without them, a document with
     ``render-each`` in its front matter renders once per value (:mod:`vrueval.render.params`).
-    A project whose root holds ``index.qmd`` gets that document as its index page.
+    A project whose root holds ``index.qmd`` gets that document as its index page (rendered
+    when listed, never overwritten by the generated one).
 
     Uses ``quarto render`` when the Quarto CLI is on PATH; otherwise the built-in renderer. Writes
     ``<out>/index.html`` linking every report. Returns the files written, index last.
@@ -268,9 +269,10 @@ def render_project(
                     f"{_relative(path, root)} {variant or ''}: {err}".replace(" : ", ": ")
                 )
         if failed:
-            write_index(root, out, files, config)
+            if not (root / "index.qmd").is_file():
+                write_index(root, out, files, config)
             raise RenderError(f"{len(failed)} report(s) failed:\n" + "\n".join(failed))
-    if not any(path == root / "index.qmd" for path in files):
+    if not (root / "index.qmd").is_file():  # else that document is the index
         written.append(write_index(root, out, files, config))
     return written
 
