@@ -77,7 +77,7 @@ FINDINGS: tuple[Finding, ...] = (
     Finding(
         measure="Knife or sharp instrument offences (police-recorded, all ages)",
         scope="The 18 VRU areas funded from FY2019/20",
-        method="Two-way fixed effects DiD against 22 never-funded forces, wild cluster bootstrap",
+        method="DiD against 22 never-funded forces, wild cluster bootstrap",
         analysis="did_knife_annual",
         term="att",
         unit=KNIFE_UNIT,
@@ -90,8 +90,7 @@ FINDINGS: tuple[Finding, ...] = (
     Finding(
         measure="Homicide (police-recorded)",
         scope="Cleveland and Humberside, funded from FY2022/23",
-        method="Linear DiD against never-funded forces, randomization inference (the 2019 "
-        "cohort has no pre-VRU year in these data)",
+        method="DiD against never-funded forces, randomization inference",
         analysis="did_homicide_2022_cohort_ri",
         term="att",
         unit="homicides per 100,000 residents a year",
@@ -102,8 +101,8 @@ FINDINGS: tuple[Finding, ...] = (
     ),
     Finding(
         measure="Hospital admissions for assault by a sharp object",
-        scope="English regions, by the share of residents in a 2019 VRU area (0 to 100%)",
-        method="Intensity DiD on monthly admissions by region, wild cluster bootstrap (9 regions)",
+        scope="English regions, by their share of residents in a 2019 VRU area",
+        method="Intensity DiD, 9 regions, wild cluster bootstrap",
         analysis="did_hes_intensity",
         term="att",
         unit="sharp-object admissions per 100,000 residents a month "
