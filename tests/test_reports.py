@@ -57,10 +57,17 @@ pytestmark = needs_chromium
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
-    # the reports only: the docs (tutorials, API reference) are checked over the built site
-    reports = [str(p) for p in sorted((ROOT / "reports").glob("[!_]*.qmd"))]
-    render_project(ROOT, out, formats=("html",), force=True, reports=reports)
+    # the reports and the index only: the docs (tutorials, API reference) are checked over the
+    # built site; of the per-area pages one (the other 19 are the same document)
+    reports = [str(p) for p in sorted((ROOT / "reports").glob("[!_]*.qmd")) if p.stem != "area"]
+    render_project(ROOT, out, formats=("html",), force=True, reports=[*reports, "index.qmd"])
+    render_project(
+        ROOT, out, formats=("html",), force=True, reports=["reports/area.qmd"], params=AREA
+    )
     return out
+
+
+AREA = {"area": "Merseyside"}
 
 
 def _text(page_text: str) -> str:
@@ -71,7 +78,66 @@ def test_every_report_is_listed_on_the_index(site, browser):
     index = inspect_page(browser, site / "index.html")
     assert_clean(index)
     for qmd in sorted((ROOT / "reports").glob("[!_]*.qmd")):
-        assert (site / "reports" / f"{qmd.stem}.html").exists(), qmd.name
+        stem = "area-merseyside" if qmd.stem == "area" else qmd.stem
+        assert (site / "reports" / f"{stem}.html").exists(), qmd.name
+        assert f'href="reports/{stem}.html"' in (site / "index.html").read_text(), qmd.name
+
+
+def test_index_states_each_measures_finding_beside_the_home_office(site, browser, tmp_path):
+    from vrueval.reporting.findings import FINDINGS, HOME_OFFICE
+
+    page = inspect_page(browser, site / "index.html", tmp_path / "index.png")
+    assert_clean(page)
+    text = _text(page["text"])
+    assert "Error:" not in text and "Traceback" not in text
+    for finding in FINDINGS:
+        document = run_spec(load_spec(ROOT / "analyses" / f"{finding.analysis}.toml"))
+        row = next(e for e in document["effects"] if e["term"] == finding.term)
+        sentence = rp.headline_sentence(
+            row["estimate"],
+            row["conf_low"],
+            row["conf_high"],
+            row["p_value"],
+            unit=finding.unit,
+            scale=finding.scale,
+            subject=finding.scope,
+            digits=finding.digits,
+        )
+        assert sentence in text, f"{finding.analysis}: {sentence!r} not on the index"
+        assert rp.fmt_p(row["p_value"]) in text
+    for published in HOME_OFFICE.values():
+        assert published in text
+    # every VRU area with its own estimate, linked to its page
+    from vrueval.reporting import areas_page
+
+    html = (site / "index.html").read_text()
+    for name in areas_page.vru_area_names():
+        document = run_spec(load_spec(ROOT / "analyses" / f"{areas_page.area_spec(name)}.toml"))
+        row = document["effects"][0]
+        interval = f"{rp.fmt_number(row['conf_low'])} to {rp.fmt_number(row['conf_high'])}"
+        assert f"{name} " in text and interval in text, name
+        assert f'href="reports/{areas_page.page_name(name)}.html"' in html
+
+
+def test_area_page_prints_its_results(site, browser, tmp_path):
+    from vrueval.reporting import areas_page
+
+    page = inspect_page(browser, site / "reports" / "area-merseyside.html", tmp_path / "a.png")
+    assert_clean(page)
+    assert len(page["images"]) >= 1
+    text = _text(page["text"])
+    assert "Error:" not in text and "Traceback" not in text
+    document = run_spec(load_spec(ROOT / "analyses" / f"{areas_page.area_spec('Merseyside')}.toml"))
+    row = document["effects"][0]
+    sentence = rp.headline_sentence(
+        row["estimate"],
+        row["conf_low"],
+        row["conf_high"],
+        row["p_value"],
+        unit=KNIFE_UNIT,
+        subject="Merseyside (funded from FY2019/20)",
+    )
+    assert sentence in text
 
 
 @pytest.mark.parametrize("report", sorted(HEADLINES))
@@ -90,7 +156,8 @@ def test_report_page_is_clean_and_prints_the_results(site, browser, report, tmp_
 def test_knife_report_sentences_are_the_results_json_numbers(site, browser, tmp_path):
     page = inspect_page(browser, site / "reports" / "knife_offences.html", tmp_path / "k.png")
     assert_clean(page)
-    assert len(page["images"]) >= 4  # trends, event study, cohorts, forest plot
+    # trends, event study, cohorts, synthetic, HonestDiD, forest plot, small multiples
+    assert len(page["images"]) >= 7
     text = _text(page["text"])
     assert "Error:" not in text and "Traceback" not in text  # no failed cell printed
     for analysis, term, options in SENTENCES:

@@ -6,7 +6,7 @@
 
 from importlib import metadata
 
-from vrueval import areas, compute, power, sensitivity
+from vrueval import areas, compute, pooling, power, sensitivity
 from vrueval.data import Panel, PanelError, Source, datasets
 from vrueval.designs.did import DiD, EventStudy
 from vrueval.designs.its import ITS
@@ -38,6 +38,7 @@ __all__ = [
     "areas",
     "compute",
     "datasets",
+    "pooling",
     "power",
     "sensitivity",
 ]

@@ -215,6 +215,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     from vrueval.compute.settings import ENVIRONMENT, current
     from vrueval.render import render_project
+    from vrueval.render.params import ParameterError, parse_assignments
     from vrueval.render.project import RenderError
 
     # the reports' kernels are other processes: they read the settings from the environment
@@ -231,8 +232,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             formats=tuple(args.format),
             force=args.force,
             reports=args.reports or None,
+            params=parse_assignments(args.param),
         )
-    except RenderError as err:
+    except (RenderError, ParameterError) as err:
         print(f"vrueval render: {err}", file=sys.stderr)
         return 1
     for path in outputs:
@@ -335,6 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="_site", help="output directory")
     p.add_argument("--format", action="append", choices=["html", "pdf"], default=None)
     p.add_argument("--force", action="store_true", help="re-execute even when cached")
+    p.add_argument(
+        "--param",
+        "-P",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help='set a parameter of the named report, e.g. --param area="Merseyside" (repeatable)',
+    )
     _compute_options(p, "the parallel work inside each report (its kernel reads VRUEVAL_JOBS)")
     p.set_defaults(handler=cmd_render)
 

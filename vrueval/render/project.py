@@ -24,6 +24,7 @@ from vrueval.render import cache as cache_mod
 from vrueval.render import compose, options, pandoc, qmd, reference, transform
 from vrueval.render import downloads as downloads_mod
 from vrueval.render import header as header_mod
+from vrueval.render import params as params_mod
 from vrueval.render.execute import execute
 
 FORMATS = ("html", "pdf")
@@ -114,10 +115,16 @@ def render_document(
     project: Mapping[str, Any] | None = None,
     cache_dir: Path | None = None,
     log: bool = True,
+    params: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """Render one ``.qmd`` into ``out_dir`` with the built-in renderer; return the files written."""
+    """Render one ``.qmd`` into ``out_dir`` with the built-in renderer; return the files written.
+
+    ``params`` override the document's ``parameters`` chunk (see :mod:`vrueval.render.params`);
+    the page is then ``<stem>-<value>``.
+    """
     path = Path(path).resolve()
-    document = qmd.read(path)
+    document = params_mod.apply(qmd.read(path), params or {})
+    stem = params_mod.output_stem(path.stem, params or {})
     formats = document_formats(document.front_matter, _check_formats(formats))
     if not formats:
         return []
@@ -128,15 +135,15 @@ def render_document(
     defaults = options.execute_options(project_options, document.front_matter)
     cache_dir = cache_dir or out_dir
     store = cache_mod.Cache(cache_dir)
-    name = _relative(out_dir / path.stem, cache_dir).as_posix()
+    name = _relative(out_dir / stem, cache_dir).as_posix()
 
     exec_key = cache_mod.execution_key(document, defaults)
-    planned = {fmt: out_dir / f"{path.stem}.{fmt}" for fmt in formats}
+    planned = {fmt: out_dir / f"{stem}.{fmt}" for fmt in formats}
     per_format = {
         fmt: options.resolve(project_options, document.front_matter, fmt) for fmt in formats
     }
     keys = {fmt: _output_key(exec_key, fmt, per_format[fmt]) for fmt in formats}
-    page_files = downloads_mod.Downloads(f"{path.stem}{downloads_mod.FOLDER_SUFFIX}")
+    page_files = downloads_mod.Downloads(f"{stem}{downloads_mod.FOLDER_SUFFIX}")
     recorded = {
         fmt: [
             out_dir / page_files.folder / n
@@ -241,8 +248,14 @@ def render_project(
     formats: Sequence[str] = FORMATS,
     force: bool = False,
     reports: Sequence[str] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Render the project's reports into ``out`` (default: ``project.output-dir``, else _site).
+
+    ``params`` (``--param``) apply to the named ``reports``; without them, a document with
+    ``render-each`` in its front matter renders once per value (:mod:`vrueval.render.params`).
+    A project whose root holds ``index.qmd`` gets that document as its index page (rendered
+    when listed, never overwritten by the generated one).
 
     Uses ``quarto render`` when the Quarto CLI is on PATH; otherwise the built-in renderer. Writes
     ``<out>/index.html`` linking every report. Returns the files written, index last.
@@ -263,25 +276,38 @@ def render_project(
     files = _resolve_reports(root, reports) if reports else report_files(root, config)
     if not files:
         raise RenderError(f"no .qmd reports to render under {root}")
+    if params and not reports:
+        raise RenderError("--param applies to the reports named on the command line; name one")
     written: list[Path] = []
-    if quarto.available():
+    if quarto.available() and not params:
         for path in files:
             own = document_formats(qmd.read(path).front_matter, formats)
             written += quarto.render_project(root, out, [path], own) if own else []
     else:
         failed: list[str] = []
-        for path in files:
+        jobs = [
+            (path, variant)
+            for path in files
+            for variant in (
+                [dict(params)] if params else params_mod.each(qmd.read(path).front_matter)
+            )
+        ]
+        for path, variant in jobs:
             target = out / _relative(path, root).parent
             try:
                 written += render_document(
-                    path, target, formats, force, project=config, cache_dir=out
+                    path, target, formats, force, project=config, cache_dir=out, params=variant
                 )
             except Exception as err:  # the other reports still render; the index drops this one
-                failed.append(f"{_relative(path, root)}: {err}")
+                failed.append(
+                    f"{_relative(path, root)} {variant or ''}: {err}".replace(" : ", ": ")
+                )
         if failed:
-            write_index(root, out, files, config)
+            if not (root / "index.qmd").is_file():
+                write_index(root, out, files, config)
             raise RenderError(f"{len(failed)} report(s) failed:\n" + "\n".join(failed))
-    written.append(write_index(root, out, files, config))
+    if not (root / "index.qmd").is_file():  # else that document is the index
+        written.append(write_index(root, out, files, config))
     return written
 
 
