@@ -159,11 +159,15 @@ def augsynth2021_table(synth: Any, ridge: Any, frame: pd.DataFrame) -> pd.DataFr
         )  # fmt: skip
         if "estimated_bias" in pub:
             bias = float(res.diagnostics["estimated_bias"])
-            rows.append(_row(f"{label}: average estimated bias", pub["estimated_bias"], bias, three))
+            rows.append(
+                _row(f"{label}: average estimated bias", pub["estimated_bias"], bias, three)
+            )
         if "donors_used" in pub:
             used = res.weights().query("weight > 1e-6")["weight"]
             rows.append(_row(f"{label}: donors used", pub["donors_used"], len(used), 0))
-            rows.append(_row(f"{label}: smallest weight used", pub["weight_min"], used.min(), three))
+            rows.append(
+                _row(f"{label}: smallest weight used", pub["weight_min"], used.min(), three)
+            )
             rows.append(_row(f"{label}: largest weight", pub["weight_max"], used.max(), three))
     return pd.DataFrame(rows)
 
