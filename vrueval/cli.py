@@ -335,7 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="_site", help="output directory")
     p.add_argument("--format", action="append", choices=["html", "pdf"], default=None)
     p.add_argument("--force", action="store_true", help="re-execute even when cached")
-    _compute_options(p, "the parallel work inside each report (its kernel reads VRUEVAL_JOBS)")
+    _compute_options(
+        p, "documents side by side, and the work inside each (its kernel reads VRUEVAL_JOBS)"
+    )
     p.set_defaults(handler=cmd_render)
 
     p = sub.add_parser("verify", help="rerun every analysis and compare with the recorded numbers")
