@@ -3,9 +3,11 @@ bytes, because a task's stream is fixed by its index, not by its batch or worker
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import pickle
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,9 @@ import numpy as np
 import pytest
 
 from vrueval.compute import pmap
-from vrueval.compute.pmap import BATCHES_PER_WORKER, chunk_size
+from vrueval.compute.pmap import BATCHES_PER_WORKER, chunk_size, worth_starting
+
+PMAP = importlib.import_module("vrueval.compute.pmap")
 
 HERE = Path(__file__).resolve().parent
 N = 11  # prime: batches of 3 leave a short last batch
@@ -27,10 +31,20 @@ def _pid(task: int) -> tuple[int, int]:
     return task, os.getpid()
 
 
+def _slow_pid(task: int) -> tuple[int, int]:
+    time.sleep(0.4)
+    return task, os.getpid()
+
+
 def _fail_on_four(task: int) -> int:
     if task == 4:
         raise ValueError("four is not allowed")
     return task
+
+
+@pytest.fixture
+def start_workers_for_any_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(PMAP, "START_SECONDS", 0.0)
 
 
 @pytest.fixture(scope="module", params=["loky", "dask", "ray"])
@@ -91,14 +105,14 @@ def test_serial_stream_is_the_tasks_own_spawned_child() -> None:
 
 @pytest.mark.parametrize("chunk", [1, 3, N, None])
 def test_any_chunking_on_any_backend_gives_the_serial_bytes(
-    backend: str, chunk: int | None
+    backend: str, chunk: int | None, start_workers_for_any_task: None
 ) -> None:
     serial = pmap(_draw, list(range(N)), seed=5, backend="sequential")
     parallel = pmap(_draw, list(range(N)), seed=5, jobs=2, backend=backend, chunk=chunk)
     assert pickle.dumps(parallel) == pickle.dumps(serial)
 
 
-def test_a_batch_is_one_worker_call() -> None:
+def test_a_batch_is_one_worker_call(start_workers_for_any_task: None) -> None:
     # 8 tasks in batches of 4: tasks 0-3 share a worker process, and 4-7 do
     got = pmap(_pid, list(range(8)), jobs=2, chunk=4)
     assert [t for t, _ in got] == list(range(8))
@@ -110,7 +124,9 @@ def test_a_batch_is_one_worker_call() -> None:
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 8])
-def test_a_failure_inside_a_batch_names_its_own_task(chunk: int) -> None:
+def test_a_failure_inside_a_batch_names_its_own_task(
+    chunk: int, start_workers_for_any_task: None
+) -> None:
     with pytest.raises(ValueError, match="four is not allowed") as info:
         pmap(_fail_on_four, list(range(8)), jobs=2, chunk=chunk, label=lambda t: f"item {t}")
     assert any("task 4 of 8 (item 4)" in note for note in info.value.__notes__)
@@ -120,3 +136,32 @@ def test_a_failure_inside_a_batch_names_its_own_task(chunk: int) -> None:
 def test_a_bad_chunk_is_refused(chunk: object) -> None:
     with pytest.raises(ValueError, match="chunk must be a positive integer, got"):
         pmap(abs, [1, 2], jobs=2, chunk=chunk)  # type: ignore[arg-type]
+
+
+def test_workers_start_only_when_they_save_more_than_their_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert PMAP.START_SECONDS == 2.0
+    # 1.3 s of work (the HES placebo study quiet): 2 workers would save 0.65 s, not 2 s
+    assert not worth_starting(1.3, 2) and worth_starting(4.1, 2) and worth_starting(2.7, 4)
+    assert not worth_starting(100.0, 1)
+    monkeypatch.setattr(PMAP, "_pools", {})  # no pool ran lately: the workers are cold
+    # tiny tasks, cold workers: the first task is timed here and the rest follow it here
+    tiny = pmap(_pid, list(range(8)), jobs=2)
+    assert tiny == [(t, os.getpid()) for t in range(8)] and PMAP._pools == {}
+    serial = pmap(_draw, list(range(N)), seed=5, backend="sequential")
+    assert pmap(_draw, list(range(N)), seed=5, jobs=2) == serial
+    # tasks of 0.4 s: the 7 after the first take 2.8 s here, 2 workers save 1.4 s; with a
+    # start-up of 1 s they pay, and task 0 (timed here) is followed by the others there
+    monkeypatch.setattr(PMAP, "START_SECONDS", 1.0)
+    slow = pmap(_slow_pid, list(range(8)), jobs=2)
+    assert [t for t, _ in slow] == list(range(8))
+    assert slow[0][1] == os.getpid() and os.getpid() not in {p for _, p in slow[1:]}
+    assert 2 in PMAP._pools
+    # the pool is now running: even tiny tasks go to it, in batches
+    monkeypatch.setattr(PMAP, "START_SECONDS", 2.0)
+    assert os.getpid() not in {p for _, p in pmap(_pid, list(range(8)), jobs=2)}
+    assert pmap(_draw, list(range(N)), seed=5, jobs=2) == serial
+    # probe=False: no task runs here, the workers start at once
+    monkeypatch.setattr(PMAP, "_pools", {})
+    assert os.getpid() not in {p for _, p in pmap(_pid, list(range(8)), jobs=2, probe=False)}

@@ -13,6 +13,13 @@ of many millisecond tasks pays the cost of shipping the function and its inputs 
 not once a task. A task keeps its own index, hence its own stream, in whatever batch it lands:
 the chunking changes the wall-clock time, never the results.
 
+Cold workers: local worker processes must start and import vrueval and its stack before their
+first task (about 2 s on a quiet machine, tens of seconds on a loaded one). When no pool of the
+same size ran in the last few minutes, :func:`pmap` runs the first task here and times it; if
+the rest would take less on one process than starting the workers costs
+(:data:`START_SECONDS`, against what the extra workers save), it finishes here. Where tasks
+ran never changes what they return.
+
 Nesting: a task that itself calls :func:`pmap` runs the inner map in its own worker, serially,
 so a parallel ``verify`` does not start workers inside workers.
 
@@ -25,6 +32,7 @@ algorithms for random number generation. Harvey Mudd College, HMC-CS-2014-0905.
 from __future__ import annotations
 
 import math
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +41,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from vrueval.compute.engines import engine
-from vrueval.compute.settings import check_jobs, current
+from vrueval.compute.settings import Compute, check_jobs, current
 from vrueval.inference.seeds import check_seed
 
 T = TypeVar("T")
@@ -47,6 +55,26 @@ _running_task = False  # True inside a task: inner maps then run serially in tha
 #: with what it closes over, one round trip to the worker) is paid 4 x workers times, not once
 #: a task.
 BATCHES_PER_WORKER = 4
+
+
+#: What starting local workers costs before their first task, in seconds (a quiet machine; a
+#: loaded one takes longer, so the rule errs towards starting them).
+START_SECONDS = 2.0
+#: Seconds joblib's local workers stay alive idle (loky's default): a pool used within this
+#: is taken as running.
+WORKER_IDLE_SECONDS = 300.0
+_pools: dict[int, float] = {}  # local pool size -> when a map on it last ended (monotonic)
+
+
+def worth_starting(seconds: float, workers: int) -> bool:
+    """Whether ``workers`` cold local workers finish ``seconds`` of serial work sooner than
+    this process alone: the time they save, ``seconds * (1 - 1 / workers)``, beats
+    :data:`START_SECONDS`.
+
+    >>> worth_starting(1.3, 2), worth_starting(20.0, 2)
+    (False, True)
+    """
+    return workers > 1 and seconds * (1 - 1 / workers) > START_SECONDS
 
 
 def chunk_size(n: int, workers: int) -> int:
@@ -143,6 +171,7 @@ def pmap(
     label: Callable[[T], str] | None = None,
     desc: str = "tasks",
     chunk: int | None = None,
+    probe: bool = True,
 ) -> list[R]:
     """``[func(task) for task in tasks]`` (or ``func(task, rng)`` with ``seed``), in parallel.
 
@@ -170,6 +199,11 @@ def pmap(
     chunk : int, optional
         Tasks sent to a worker at a time (consecutive indexes). Default: :func:`chunk_size` of
         the task count and the workers. Results are the same for any value.
+    probe : bool
+        When local workers would have to start (``backend="loky"``, no pool of this size in
+        the last :data:`WORKER_IDLE_SECONDS`): run the first task here, time it, and finish
+        here unless :func:`worth_starting` says the workers pay for their start-up. False
+        starts them at once (tasks known to be long, such as whole documents).
 
     Returns
     -------
@@ -199,27 +233,53 @@ def pmap(
     serial = serial or (compute.jobs == 1 and compute.address is None)
     results: list[Any] = [None] * n
     bar = _bar(n, desc) if progress else None
+    here = _Call(func, seed is not None, remote=False)
+
+    def run_here(indexes: range) -> None:
+        outcomes = (here(i, items[i], seeds[i]) for i in indexes)
+        _collect(outcomes, results, items, label, bar, remote=False)
+
     try:
+        begin = 0  # the tasks before it have run here
         if serial:
-            call = _Call(func, seed is not None, remote=False)
-            outcomes: Iterator[tuple[int, Any]] = (call(i, items[i], seeds[i]) for i in range(n))
-            _collect(outcomes, results, items, label, bar, remote=False)
-        else:
+            run_here(range(n))
+            begin = n
+        elif probe and _cold(compute):
+            started = time.perf_counter()
+            run_here(range(1))
+            rest = (time.perf_counter() - started) * (n - 1)  # the others, here, one by one
+            begin = 1
+            if not worth_starting(rest, min(compute.jobs, n - 1)):
+                run_here(range(1, n))
+                begin = n
+        if begin < n:
             call = _Call(func, seed is not None, remote=True)
+            todo = range(begin, n)
             with engine(compute) as (name, n_jobs):
-                size = chunk or chunk_size(n, n_jobs)
-                outcomes = _parallel(call, items, seeds, name, n_jobs, size)
+                size = chunk or chunk_size(len(todo), n_jobs)
+                outcomes = _parallel(call, items, seeds, todo, name, n_jobs, size)
                 _collect(outcomes, results, items, label, bar, remote=True)
+            if name == "loky":
+                _pools[n_jobs] = time.monotonic()
     finally:
         if bar is not None:
             bar.close()
     return results
 
 
+def _cold(compute: Compute) -> bool:
+    """Local workers that would have to start: no pool of this size ran lately."""
+    if compute.backend != "loky" or compute.address is not None:
+        return False  # a cluster's workers are running; one we start is asked for by name
+    last = _pools.get(compute.jobs)
+    return last is None or time.monotonic() - last > WORKER_IDLE_SECONDS
+
+
 def _parallel(
     call: _Call,
     items: list[Any],
     seeds: list[np.random.SeedSequence | None],
+    todo: range,
     name: str,
     n_jobs: int,
     size: int,
@@ -230,8 +290,10 @@ def _parallel(
     # joblib backend returns the whole list only
     order = "list" if name == "ray" else "generator_unordered"
     batch = _Batch(call)
-    starts = range(0, len(items), size)
-    parts = ([(i, items[i], seeds[i]) for i in range(s, min(s + size, len(items)))] for s in starts)
+    parts = (
+        [(i, items[i], seeds[i]) for i in range(s, min(s + size, todo.stop))]
+        for s in range(todo.start, todo.stop, size)
+    )
     # batch_size=1: the batches are ours; joblib's own timing-driven grouping stays out of it
     with parallel_config(backend=name, n_jobs=n_jobs):
         runner = Parallel(return_as=order, batch_size=1)

@@ -319,7 +319,7 @@ def render_all(calls: Sequence[Mapping[str, Any]]) -> list[Outcome]:
         environment = _environment(inner)
         tasks = [(calls[i], environment) for i in stale]
         done = pmap(
-            _render_task, tasks, jobs=workers, backend="loky", chunk=1,
+            _render_task, tasks, jobs=workers, backend="loky", chunk=1, probe=False,
             label=lambda task: Path(task[0]["path"]).name, desc="documents",
         )  # fmt: skip
         outcomes.update(zip(stale, done, strict=True))
