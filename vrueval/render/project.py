@@ -293,8 +293,8 @@ def render_all(calls: Sequence[Mapping[str, Any]]) -> list[Outcome]:
     there, not on these cores). Documents render on this machine whatever the backend, since
     their pages are written here; only the work inside them goes to Dask or Ray.
 
-    Returns each call's outcome in call order: the files written and ``None``, or what was
-    written and the error's text (a failing document does not stop the others).
+    Returns each call's outcome in call order: the files written and ``None``, or no files and
+    the error's text (a failing document does not stop the others).
     """
     from vrueval.compute import current, pmap
 
