@@ -30,8 +30,9 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
-# Parallel work inside the reports (the Methods report's Monte Carlo runs) on JOBS local
-# processes; the numbers are the same with any JOBS (make report JOBS=1 for one process).
+# Independent documents render side by side on JOBS local processes, and the parallel work
+# inside them (the Methods report's Monte Carlo runs) shares the same JOBS; the pages are the
+# same with any JOBS (make report JOBS=1 for one process).
 JOBS ?= 2
 
 report: $(STAMP)

@@ -4,6 +4,7 @@ on a local Ray instance of two CPUs (when ray is installed)."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import pickle
@@ -20,6 +21,13 @@ from vrueval.validation import calibration
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = ["loky", "dask", "ray"]
+
+
+@pytest.fixture(autouse=True)
+def start_workers_for_any_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the parallel paths: tiny tasks must still go to the workers
+    (pmap would otherwise finish them here, see START_SECONDS)."""
+    monkeypatch.setattr(importlib.import_module("vrueval.compute.pmap"), "START_SECONDS", 0.0)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import pickle
 from pathlib import Path
 
@@ -11,6 +12,13 @@ import pytest
 import vrueval as ve
 from vrueval.analysis.spec import SpecError, load_spec
 from vrueval.compute import Compute, TaskError, current, pmap, streams, using
+
+
+@pytest.fixture(autouse=True)
+def start_workers_for_any_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the parallel paths: tiny tasks must still go to the workers
+    (pmap would otherwise finish them here, see START_SECONDS)."""
+    monkeypatch.setattr(importlib.import_module("vrueval.compute.pmap"), "START_SECONDS", 0.0)
 
 
 def _draw(task: int, rng: np.random.Generator) -> tuple[int, float]:

@@ -345,7 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help='set a parameter of the named report, e.g. --param area="Merseyside" (repeatable)',
     )
-    _compute_options(p, "the parallel work inside each report (its kernel reads VRUEVAL_JOBS)")
+    _compute_options(
+        p, "documents side by side, and the work inside each (its kernel reads VRUEVAL_JOBS)"
+    )
     p.set_defaults(handler=cmd_render)
 
     p = sub.add_parser("verify", help="rerun every analysis and compare with the recorded numbers")

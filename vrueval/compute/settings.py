@@ -24,10 +24,12 @@ EXTRAS = {"dask": "dask", "ray": "ray"}
 KEYS = ("jobs", "backend", "address")
 
 
-def check_jobs(jobs: object) -> int:
-    """``jobs`` as a positive integer, or a ValueError naming what was given."""
+def check_jobs(jobs: object, name: str = "jobs") -> int:
+    """``jobs`` (or another count called ``name``) as a positive integer, or a ValueError
+    naming what was given."""
     if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs < 1:
-        raise ValueError(f"jobs must be a positive integer (1 runs in this process), got {jobs!r}")
+        hint = " (1 runs in this process)" if name == "jobs" else ""
+        raise ValueError(f"{name} must be a positive integer{hint}, got {jobs!r}")
     return int(jobs)
 
 

@@ -57,7 +57,9 @@ def document_metadata(options: Mapping[str, Any], source: Path) -> dict[str, Any
         meta["author"] = _author_names(meta["author"])
     date = meta.get("date")
     if date == "today":
-        meta["date"] = dt.date.today().isoformat()
+        from vrueval.render.header import render_date
+
+        meta["date"] = render_date().isoformat()
     elif date == "last-modified":
         meta["date"] = dt.date.fromtimestamp(source.stat().st_mtime).isoformat()
     elif isinstance(date, dt.date):

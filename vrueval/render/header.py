@@ -58,11 +58,22 @@ def make_header(meta: Mapping[str, Any], project_dir: Path, today: dt.date | Non
 
     sources = tuple(dict(s) for s in meta.get("sources") or ())
     return Header(
-        date=(today or dt.datetime.now(dt.UTC).date()).isoformat(),
+        date=(today or render_date()).isoformat(),
         version=__version__,
         commit=git_commit(project_dir),
         sources=sources,
     )
+
+
+def render_date() -> dt.date:
+    """Today in UTC, or the day of ``SOURCE_DATE_EPOCH`` when set, so a build can be repeated
+    byte for byte (https://reproducible-builds.org/specs/source-date-epoch/)."""
+    from vrueval.render.pandoc import source_date_epoch
+
+    epoch = source_date_epoch()
+    if epoch is None:
+        return dt.datetime.now(dt.UTC).date()
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).date()
 
 
 def header_blocks(header: Header, xlsx_links: Sequence[tuple[str, str]] = ()) -> list[Node]:

@@ -8,6 +8,7 @@ the stylesheet is built in, maths is MathML (no MathJax, no CDN). PDF goes pando
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -116,17 +117,32 @@ def to_typst(document: Mapping[str, Any], options: Mapping[str, Any], folder: Pa
 def to_pdf(
     document: Mapping[str, Any], options: Mapping[str, Any], out: Path, folder: Path
 ) -> Path:
-    """Compile the document to PDF with Typst."""
+    """Compile the document to PDF with Typst (its creation date: ``SOURCE_DATE_EPOCH`` when set,
+    as reproducible builds do, so that two renders give the same bytes; else now)."""
     import typst
 
     source = to_typst(document, options, folder)
+    stamp = source_date_epoch()
     try:
-        pdf = typst.compile(str(source), root=str(folder), ignore_system_fonts=True)
+        pdf = typst.compile(
+            str(source), root=str(folder), ignore_system_fonts=True, timestamp=stamp
+        )
     except Exception as err:  # typst raises its own TypstError with the diagnostics
         raise PandocError(f"typst failed on {source}:\n{err}") from err
     assert isinstance(pdf, bytes)
     atomic.write_bytes(out, pdf)
     return out
+
+
+def source_date_epoch() -> int | None:
+    """``SOURCE_DATE_EPOCH`` (https://reproducible-builds.org/specs/source-date-epoch/) as
+    seconds since 1970, or None when unset; anything but a non-negative integer is an error."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {value!r}")
+    return int(value)
 
 
 @cache

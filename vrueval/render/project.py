@@ -3,6 +3,10 @@
 Each report becomes ``<out>/<path relative to the project>.html`` (self-contained) and ``.pdf``
 (Typst), and ``<out>/index.html`` links them all. Execution is cached (see ``cache``); conversion
 is skipped too when nothing that shapes the output changed.
+
+Independent documents render side by side on local processes (:func:`vrueval.compute.pmap`)
+when the current settings give more than one job (``vrueval render --jobs N``); see
+:func:`render_all`. The pages are the same bytes whatever the number of jobs.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ import glob
 import hashlib
 import html
 import json
+import os
 import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -27,12 +32,19 @@ from vrueval.render import header as header_mod
 from vrueval.render import params as params_mod
 from vrueval.render.execute import execute
 
+if TYPE_CHECKING:
+    from vrueval.compute import Compute
+
 FORMATS = ("html", "pdf")
 PROJECT_FILE = "_quarto.yml"
 
 
 class RenderError(RuntimeError):
     """A project or document that cannot be rendered."""
+
+
+class _Stale(Exception):
+    """``render_document(..., check=True)`` on a document that needs rendering."""
 
 
 def load_project(root: Path) -> dict[str, Any]:
@@ -116,11 +128,13 @@ def render_document(
     cache_dir: Path | None = None,
     log: bool = True,
     params: Mapping[str, Any] | None = None,
+    check: bool = False,
 ) -> list[Path]:
     """Render one ``.qmd`` into ``out_dir`` with the built-in renderer; return the files written.
 
     ``params`` override the document's ``parameters`` chunk (see :mod:`vrueval.render.params`);
-    the page is then ``<stem>-<value>``.
+    the page is then ``<stem>-<value>``. ``check=True`` only looks: it returns the files when
+    they are current and raises (a private exception) when the document would render.
     """
     path = Path(path).resolve()
     document = params_mod.apply(qmd.read(path), params or {})
@@ -158,6 +172,8 @@ def render_document(
     ):
         _log(log, f"{path.name}: up to date")
         return list(planned.values())
+    if check:
+        raise _Stale(path)
 
     started = time.perf_counter()
     written: list[Path] = []
@@ -292,15 +308,24 @@ def render_project(
                 [dict(params)] if params else params_mod.each(qmd.read(path).front_matter)
             )
         ]
-        for path, variant in jobs:
-            target = out / _relative(path, root).parent
-            try:
-                written += render_document(
-                    path, target, formats, force, project=config, cache_dir=out, params=variant
-                )
-            except Exception as err:  # the other reports still render; the index drops this one
+        calls = [
+            {
+                "path": path,
+                "out_dir": out / _relative(path, root).parent,
+                "formats": formats,
+                "force": force,
+                "project": config,
+                "cache_dir": out,
+                "params": variant,
+            }
+            for path, variant in jobs
+        ]
+        # the other reports still render when one fails; the index drops that one
+        for (path, variant), (done, error) in zip(jobs, render_all(calls), strict=True):
+            written += done
+            if error is not None:
                 failed.append(
-                    f"{_relative(path, root)} {variant or ''}: {err}".replace(" : ", ": ")
+                    f"{_relative(path, root)} {variant or ''}: {error}".replace(" : ", ": ")
                 )
         if failed:
             if not (root / "index.qmd").is_file():
@@ -309,6 +334,85 @@ def render_project(
     if not (root / "index.qmd").is_file():  # else that document is the index
         written.append(write_index(root, out, files, config))
     return written
+
+
+Outcome = tuple[list[Path], str | None]  # files written, or the error that stopped them
+
+
+def render_all(calls: Sequence[Mapping[str, Any]]) -> list[Outcome]:
+    """``render_document(**call)`` for each call, side by side where the settings allow.
+
+    The current settings (:func:`vrueval.compute.current`; ``vrueval render --jobs N`` puts
+    them in the environment) give N jobs. Documents whose pages are current are found here
+    first, in this process (no worker starts for a cached re-render); the others render on
+    ``workers = min(N, stale documents)`` local processes, one document a task, and each
+    document's kernel gets ``N // workers`` jobs for its own parallel work, so documents x
+    inner jobs never exceed N (on a cluster ``address``, the inner work keeps N: it runs
+    there, not on these cores). Documents render on this machine whatever the backend, since
+    their pages are written here; only the work inside them goes to Dask or Ray.
+
+    Returns each call's outcome in call order: the files written and ``None``, or no files and
+    the error's text (a failing document does not stop the others).
+    """
+    from vrueval.compute import current, pmap
+
+    settings = current()
+    outcomes: dict[int, Outcome] = {}
+    stale: list[int] = []
+    for i, call in enumerate(calls):
+        if not call.get("force"):
+            try:
+                outcomes[i] = (render_document(**call, check=True), None)
+                continue
+            except Exception:  # stale, or an error the render itself will report
+                pass
+        stale.append(i)
+    workers = 1 if settings.backend == "sequential" else min(settings.jobs, len(stale))
+    if workers <= 1:
+        for i in stale:
+            outcomes[i] = _render_one(calls[i])
+    else:
+        # on a cluster the inner work runs there: it keeps all N jobs
+        inner = settings if settings.address else settings.override(jobs=settings.jobs // workers)
+        environment = _environment(inner)
+        tasks = [(calls[i], environment) for i in stale]
+        done = pmap(
+            _render_task, tasks, jobs=workers, backend="loky", chunk=1, probe=False,
+            label=lambda task: Path(task[0]["path"]).name, desc="documents",
+        )  # fmt: skip
+        outcomes.update(zip(stale, done, strict=True))
+    return [outcomes[i] for i in range(len(calls))]
+
+
+def _render_task(task: tuple[Mapping[str, Any], dict[str, str]]) -> Outcome:
+    """One document in a worker, in the environment this process had (a reused worker was
+    started earlier, perhaps with other variables: SOURCE_DATE_EPOCH, MPLBACKEND, BLAS
+    threads), so its kernel sees what a serial render's kernel would."""
+    call, environment = task
+    os.environ.clear()
+    os.environ.update(environment)
+    return _render_one(call)
+
+
+def _render_one(call: Mapping[str, Any]) -> Outcome:
+    """One document, its error caught as text."""
+    try:
+        return render_document(**call), None
+    except Exception as err:
+        return [], str(err)
+
+
+def _environment(inner: Compute) -> dict[str, str]:
+    """This process's environment with the compute settings a document's kernel reads
+    (:data:`vrueval.compute.settings.ENVIRONMENT`) set to ``inner``."""
+    from vrueval.compute.settings import ENVIRONMENT
+
+    environment = dict(os.environ)
+    for key, value in inner.to_dict().items():
+        environment.pop(ENVIRONMENT[key], None)
+        if value is not None:
+            environment[ENVIRONMENT[key]] = str(value)
+    return environment
 
 
 def _relative(path: Path, root: Path) -> Path:
