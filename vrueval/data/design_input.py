@@ -441,14 +441,19 @@ def _switch_on(rows: pd.DataFrame, panel: Panel, column: str) -> dict[str, pd.Pe
     return {str(u): p for u, p in starts.items()}
 
 
-def _first_treated(rows: pd.DataFrame, panel: Panel, column: str) -> dict[str, pd.Period]:
-    """unit -> first treated period from a first-treated column (missing, 0, inf: never)."""
+def _first_treated(
+    rows: pd.DataFrame, panel: Panel, column: str, names: np.ndarray | None = None
+) -> dict[str, pd.Period]:
+    """unit -> first treated period from a first-treated column (missing, 0, inf: never).
+    ``names``: the unit of each integer code in ``rows["unit"]`` (None: the labels are there)."""
     raw = rows["value"]
     numeric = pd.to_numeric(raw, errors="coerce")
     never = (raw.isna() | (numeric == 0) | np.isinf(numeric.fillna(0))).to_numpy()
     # constant within a unit, never-treated markers alike: on integer codes, one pass
     value_code = np.where(never, -1, pd.factorize(raw)[0])
     unit_code, units = pd.factorize(rows["unit"])
+    if names is not None:
+        units = pd.Index(np.asarray(names, dtype=object)[units.to_numpy()])
     first_row = np.empty(len(units), dtype=np.int64)
     first_row[unit_code[::-1]] = np.arange(len(unit_code))[::-1]
     varies = value_code != value_code[first_row][unit_code]
@@ -475,9 +480,10 @@ def staggered(
     covariates: Sequence[str],
     population: str | None,
     cluster: str | None,
-) -> tuple[Panel, dict[str, pd.Period]]:
+) -> tuple[Panel, dict[str, pd.Period], list[str]]:
     """Staggered-adoption input from a long frame: the Panel (validated by
-    :meth:`Panel.from_frame`, as every design's frame) and each treated unit's first period.
+    :meth:`Panel.from_frame`, as every design's frame), each treated unit's first period, and
+    the units in the order of the frame's values (numbers sorted as numbers).
 
     Time stored as whole numbers stays whole numbers (the ``"index"`` frequency, years
     included: R ``did`` users count cohorts as 2004, 2006); other labels are read as the other
@@ -505,6 +511,13 @@ def staggered(
         frequency="index" if integer else None,
         drop=[first_treated],
     )
-    rows = _rows(data, panel, unit, time, first_treated)
-    starts = _first_treated(rows, panel, first_treated) if len(rows) else {}
-    return panel, starts
+    # each unit's first-treated label, read per unit (the periods are the panel's already)
+    unit_code, raw_units = pd.factorize(data[unit])
+    keys = _unit_codes(pd.Series(raw_units), panel.geography, data)
+    rows = pd.DataFrame({"unit": unit_code, "value": data[first_treated].to_numpy()})
+    starts = _first_treated(rows, panel, first_treated, keys) if len(rows) else {}
+    # the units in the order of the frame's own values (numbers as numbers: 2 before 10), as
+    # the estimators have always taken them (sums and bootstrap draws run in unit order)
+    ordered = pd.Series(pd.factorize(data[unit], sort=True)[1])
+    order = list(_unit_codes(ordered, panel.geography, ordered.to_frame()))
+    return panel, starts, order

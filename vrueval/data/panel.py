@@ -504,7 +504,7 @@ def _validate(
             frame.loc[both],
         )
 
-    order = np.lexsort((ordinals, unit_rank, outcome_rank))
+    order = _sort_order(ordinals, unit_rank, outcome_rank)
     series = (outcome_rank * (int(unit_rank.max()) + 1) + unit_rank)[order]
     ordered = ordinals[order]
     same = (series[1:] == series[:-1]) & (ordered[1:] == ordered[:-1])
@@ -525,6 +525,23 @@ def _validate(
     # built in its final column order from fresh arrays: no copy, no reordering copy after
     order_of = [*COLUMNS, *carried, *covariates]
     return pd.DataFrame({c: laid_out[c] for c in order_of}, copy=False), series
+
+
+def _sort_order(
+    ordinals: np.ndarray, unit_rank: np.ndarray, outcome_rank: np.ndarray
+) -> np.ndarray:
+    """``np.lexsort((ordinals, unit_rank, outcome_rank))``: one stable argsort of a combined
+    integer key when it fits in 63 bits (a third of the time on millions of rows)."""
+    if not len(ordinals):
+        return np.arange(0)
+    low = int(ordinals.min())
+    n_t = int(ordinals.max()) - low + 1
+    n_u = int(unit_rank.max()) + 1
+    n_o = int(outcome_rank.max()) + 1
+    if n_t * n_u * n_o >= 2**62:
+        return np.lexsort((ordinals, unit_rank, outcome_rank))
+    key = (outcome_rank * n_u + unit_rank) * n_t + (ordinals - low)
+    return np.argsort(key, kind="stable")
 
 
 def _ranked(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -548,6 +565,10 @@ def _resolve_units(
     """Each distinct unit resolved once in its geography (every problem listed with its rows):
     the distinct codes, each row's position among them, and its rank (codes sorted)."""
     codes, distinct = pd.factorize(units, use_na_sentinel=False)
+    keys = _custom_keys(distinct) if geography == "custom" else None
+    if keys is not None:
+        distinct_codes, index_of, rank_of = _ranked(keys)
+        return distinct_codes, index_of[codes], rank_of[codes]
     if geography == "custom":
         raw: list[object] = list(distinct)
     else:  # names and codes are text; "E01000001 " and "e01000001" are the same code
@@ -574,6 +595,23 @@ def _resolve_units(
     # two spellings of one area share its code and its rank
     distinct_codes, index_of, rank_of = _ranked(resolved)
     return distinct_codes, index_of[codes], rank_of[codes]
+
+
+def _custom_keys(distinct: pd.Index) -> list[str] | None:
+    """What :func:`vrueval.areas.unit_key` makes of each distinct custom unit, without a call a
+    unit, for the two common cases (whole numbers as their digits; non-blank text as given);
+    None otherwise (then each goes through ``areas.resolve``, with its errors)."""
+    dtype = distinct.dtype
+    if (
+        pd.api.types.is_integer_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype)
+        and not distinct.hasnans
+    ):
+        return [str(v) for v in distinct.to_numpy(dtype=np.int64).tolist()]
+    values = distinct.tolist()
+    if all(type(v) is str and v.strip() for v in values):
+        return values
+    return None
 
 
 def _missing(value: object) -> bool:

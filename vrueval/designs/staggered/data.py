@@ -88,6 +88,7 @@ def from_panel(
     *,
     population: str | None = None,
     cluster: str | None = None,
+    order: Sequence[object] | None = None,
 ) -> StaggeredData:
     """Build :class:`StaggeredData` from a vrueval Panel (the outcome per ``per`` of the
     panel's population when ``per`` is given).
@@ -95,7 +96,8 @@ def from_panel(
     A frame reaches here as the Panel :func:`vrueval.data.design_input.staggered` built from
     it: its covariate columns are the panel's carried covariates, ``population`` and
     ``cluster`` name its population and cluster columns (for messages; with ``cluster`` the
-    panel's cluster labels, one a unit, cluster the standard errors).
+    panel's cluster labels, one a unit, cluster the standard errors). ``order``: the units'
+    order (default: sorted as text, the panel's order).
 
     ``first_treated`` maps units (any spelling) to the period label each is first treated in
     (``"2019/20"`` on a financial-year panel); units not named are never treated. When None,
@@ -137,7 +139,7 @@ def from_panel(
                 f"{panel.outcomes}"
             )
     clusters = _panel_clusters(panel, outcome, cluster) if cluster is not None else None
-    return _assemble(wide_y, wide_x, tuple(covariates), first_map, clusters)
+    return _assemble(wide_y, wide_x, tuple(covariates), first_map, clusters, order)
 
 
 def _panel_clusters(panel: Panel, outcome: str, name: str) -> dict[object, object]:
@@ -187,8 +189,10 @@ def _assemble(
     covariates: tuple[str, ...],
     first_map: Mapping[object, object],
     clusters: Mapping[object, object] | None = None,
+    order: Sequence[object] | None = None,
 ) -> StaggeredData:
-    wide_y = wide_y.sort_index(axis=0).sort_index(axis=1)
+    wide_y = wide_y.sort_index(axis=1)
+    wide_y = wide_y.sort_index(axis=0) if order is None else wide_y.reindex(index=list(order))
     periods = list(wide_y.columns)
     messages: list[str] = []
     if len(periods) < 2:

@@ -87,7 +87,7 @@ def load(
             )
         if rate is not None and population is None:
             raise ValueError("scale='rate' needs population= (the population column)")
-        panel, starts = design_input.staggered(
+        panel, starts, order = design_input.staggered(
             data,
             unit=unit,
             time=time,
@@ -105,6 +105,7 @@ def load(
             per=rate,
             population=population,
             cluster=None if cluster in (None, unit) else cluster,
+            order=order,
         )
         return staggered, {"sources": [], "frequency": "frame"}
     raise TypeError(f"data must be a vrueval Panel or a DataFrame, not {type(data).__name__}")
