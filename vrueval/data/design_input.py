@@ -480,10 +480,11 @@ def staggered(
     covariates: Sequence[str],
     population: str | None,
     cluster: str | None,
-) -> tuple[Panel, dict[str, pd.Period], list[str]]:
+) -> tuple[Panel, dict[str, pd.Period], dict[str, object]]:
     """Staggered-adoption input from a long frame: the Panel (validated by
     :meth:`Panel.from_frame`, as every design's frame), each treated unit's first period, and
-    the units in the order of the frame's values (numbers sorted as numbers).
+    each unit's value in the frame by the panel's name for it, in the order of the frame's
+    values (numbers sorted as numbers).
 
     Time stored as whole numbers stays whole numbers (the ``"index"`` frequency, years
     included: R ``did`` users count cohorts as 2004, 2006); other labels are read as the other
@@ -519,5 +520,5 @@ def staggered(
     # the units in the order of the frame's own values (numbers as numbers: 2 before 10), as
     # the estimators have always taken them (sums and bootstrap draws run in unit order)
     ordered = pd.Series(pd.factorize(data[unit], sort=True)[1])
-    order = list(_unit_codes(ordered, panel.geography, ordered.to_frame()))
-    return panel, starts, order
+    order = _unit_codes(ordered, panel.geography, ordered.to_frame())
+    return panel, starts, dict(zip(order, ordered.tolist(), strict=True))

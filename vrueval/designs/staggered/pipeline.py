@@ -11,6 +11,7 @@ the same weighted average of cells whichever estimator made them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -87,7 +88,7 @@ def load(
             )
         if rate is not None and population is None:
             raise ValueError("scale='rate' needs population= (the population column)")
-        panel, starts, order = design_input.staggered(
+        panel, starts, given = design_input.staggered(
             data,
             unit=unit,
             time=time,
@@ -105,7 +106,14 @@ def load(
             per=rate,
             population=population,
             cluster=None if cluster in (None, unit) else cluster,
-            order=order,
+            order=list(given),
+        )
+        # the units named as the frame names them (mpdta's counties as numbers)
+        staggered = replace(
+            staggered,
+            units=tuple(given[str(u)] for u in staggered.units),
+            first_labels={given[str(u)]: g for u, g in staggered.first_labels.items()},
+            beyond_window=tuple(given[str(u)] for u in staggered.beyond_window),
         )
         return staggered, {"sources": [], "frequency": "frame"}
     raise TypeError(f"data must be a vrueval Panel or a DataFrame, not {type(data).__name__}")
