@@ -8,6 +8,10 @@ that Panel, so the two give identical numbers. The assignment columns (``treated
 ``first_treated``) describe units, not cells, and become the design's own arguments (the treated
 units and their starts) here.
 
+The staggered estimators' frames (:func:`staggered`) pass the same validator; there, whole-number
+time stays whole numbers (the ``"index"`` frequency of :mod:`vrueval.data.periods`) and columns
+no role names are left out rather than refused.
+
 A frame's units are ``geography="custom"`` unless said otherwise: taken as given, with no VRU
 cohort behind them, so a design that defaults to the VRU forces needs ``treated=``.
 
