@@ -78,11 +78,16 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+_IMMUTABLE = frozenset({str, int, float, bool, np.float64, np.int64, np.bool_})
+
+
 def frozen(value: Any) -> Any:
     """A read-only copy of ``value`` all the way down: mappings become read-only mappings,
     lists and tuples tuples, sets frozensets, arrays read-only copies, frames and series copies
     (pandas has no read-only frame: the copy keeps the caller's object from reaching the result).
     """
+    if value is None or type(value) in _IMMUTABLE:
+        return value  # most settings: no ABC checks for them
     if isinstance(value, Mapping):
         return MappingProxyType({k: frozen(v) for k, v in value.items()})
     if isinstance(value, list | tuple):

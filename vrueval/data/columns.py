@@ -75,6 +75,22 @@ class Roles:
         )
 
     @property
+    def names(self) -> dict[str, str]:
+        """The user's column behind each canonical column (named layout, one outcome column):
+        what errors call them."""
+        if self.layout != "named":
+            return {}
+        out = {
+            "unit": self.unit,
+            "period": self.time,
+            "value": self.outcome[0] if len(self.outcome) == 1 else None,
+            "population": self.population,
+            "weights": self.weights,
+            "cluster": self.cluster,
+        }
+        return {k: v for k, v in out.items() if v is not None}
+
+    @property
     def layout(self) -> str:
         """ "named" when the frame's key columns are named by role, else "canonical"."""
         named = [self.unit is not None, self.time is not None, bool(self.outcome)]

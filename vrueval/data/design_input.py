@@ -8,6 +8,10 @@ that Panel, so the two give identical numbers. The assignment columns (``treated
 ``first_treated``) describe units, not cells, and become the design's own arguments (the treated
 units and their starts) here.
 
+The staggered estimators' frames (:func:`staggered`) pass the same validator; there, whole-number
+time stays whole numbers (the ``"index"`` frequency of :mod:`vrueval.data.periods`) and columns
+no role names are left out rather than refused.
+
 A frame's units are ``geography="custom"`` unless said otherwise: taken as given, with no VRU
 cohort behind them, so a design that defaults to the VRU forces needs ``treated=``.
 
@@ -24,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from vrueval.data.panel import Frequency, Geography, Measure, Panel, PanelError, _resolve_units
-from vrueval.data.periods import PeriodLabelError, parse_periods
+from vrueval.data.periods import INDEX, PeriodLabelError, parse_periods
 from vrueval.options import Option
 
 #: Column roles each design's estimators read, beyond unit, time, outcome, population (a
@@ -190,6 +194,7 @@ def its(
                 "treated= names the evaluated unit of a DataFrame; for a Panel use unit="
             )
         check_roles("ITS", unit_column=None, weights=weights, cluster=None, covariates=covariates)
+        _calendar_only("ITS", data)
         return data, unit, outcome
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"ITS needs a vrueval Panel or a DataFrame, got {type(data).__name__}")
@@ -210,12 +215,25 @@ def its(
         frequency=frame.get("frequency"),
         measure=frame.get("measure"),
     )
+    _calendar_only("ITS", panel)
     if treated is None and len(panel.units) > 1:
         raise ValueError(
             f"the frame has {len(panel.units)} units; pass treated= (the evaluated unit) "
             "and controls= if any"
         )
     return panel, None if treated is None else cast(str, treated), outcome
+
+
+def _calendar_only(design: str, panel: Panel) -> None:
+    """Refuse plain integer time where the design reads calendar periods (after validation, so
+    a bad frame is refused first with the same error as in every design)."""
+    if panel.frequency == INDEX:
+        raise ValueError(
+            f"{design} needs calendar periods (months, quarters, years: its seasonality, "
+            "lockdown and interruption dates read them); this panel's time is plain whole "
+            "numbers (frequency='index'). Give the time column as periods or dates with "
+            "frequency=, or whole-number years (1000-2999) to read them as calendar years"
+        )
 
 
 def its_covariates(
@@ -427,22 +445,84 @@ def _switch_on(rows: pd.DataFrame, panel: Panel, column: str) -> dict[str, pd.Pe
     return {str(u): p for u, p in starts.items()}
 
 
-def _first_treated(rows: pd.DataFrame, panel: Panel, column: str) -> dict[str, pd.Period]:
-    """unit -> first treated period from a first-treated column (missing, 0, inf: never)."""
+def _first_treated(
+    rows: pd.DataFrame, panel: Panel, column: str, names: np.ndarray | None = None
+) -> dict[str, pd.Period]:
+    """unit -> first treated period from a first-treated column (missing, 0, inf: never).
+    ``names``: the unit of each integer code in ``rows["unit"]`` (None: the labels are there)."""
     raw = rows["value"]
     numeric = pd.to_numeric(raw, errors="coerce")
-    never = raw.isna() | (numeric == 0) | np.isinf(numeric.fillna(0))
-    varies = raw.where(~never, None).astype(str).groupby(rows["unit"]).nunique()
-    bad = list(varies.index[varies > 1])
-    if bad:
-        raise PanelError(
-            f"column {column!r} must be constant within a unit; it varies for {bad[:8]}"
-        )
-    out: dict[str, pd.Period] = {}
-    for u, label in (
-        rows.loc[~never.to_numpy()].groupby("unit", sort=False)["value"].first().items()
-    ):
-        out[str(u)] = panel.period(label)
+    never = (raw.isna() | (numeric == 0) | np.isinf(numeric.fillna(0))).to_numpy()
+    # constant within a unit, never-treated markers alike: on integer codes, one pass
+    value_code = np.where(never, -1, pd.factorize(raw)[0])
+    unit_code, units = pd.factorize(rows["unit"])
+    if names is not None:
+        units = pd.Index(np.asarray(names, dtype=object)[units.to_numpy()])
+    first_row = np.empty(len(units), dtype=np.int64)
+    first_row[unit_code[::-1]] = np.arange(len(unit_code))[::-1]
+    varies = value_code != value_code[first_row][unit_code]
+    if varies.any():
+        bad = sorted(units[np.unique(unit_code[varies])])[:8]
+        raise PanelError(f"column {column!r} must be constant within a unit; it varies for {bad}")
+    labels = raw.to_numpy()[first_row]
+    treated = ~never[first_row]
+    # each distinct label read once (a few cohorts, however many units)
+    parsed = {v: panel.period(v) for v in pd.unique(labels[treated])}
+    out = {str(u): parsed[v] for u, v, t in zip(units, labels, treated, strict=True) if t}
     if not out:
         raise PanelError(f"column {column!r} marks no unit as treated")
     return out
+
+
+def staggered(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    first_treated: str,
+    covariates: Sequence[str],
+    population: str | None,
+    cluster: str | None,
+) -> tuple[Panel, dict[str, pd.Period], dict[str, object]]:
+    """Staggered-adoption input from a long frame: the Panel (validated by
+    :meth:`Panel.from_frame`, as every design's frame), each treated unit's first period, and
+    each unit's value in the frame by the panel's name for it, in the order of the frame's
+    values (numbers sorted as numbers).
+
+    Time stored as whole numbers stays whole numbers (the ``"index"`` frequency, years
+    included: R ``did`` users count cohorts as 2004, 2006); other labels are read as the other
+    designs read them. Columns no role names are left out (academic frames carry more, as
+    ``mpdta`` its ``treat``), not refused. ``first_treated`` holds each unit's first treated
+    period in the units of ``time`` (missing, 0 or inf: never treated).
+    """
+    for role, column in (("unit", unit), ("time", time), ("first_treated", first_treated)):
+        if column not in data.columns:
+            raise PanelError(
+                f"{role} column {column!r} not in the frame; it has {list(data.columns)}"
+            )
+    integer = pd.api.types.is_integer_dtype(data[time].dtype)
+    # the columns named by a role (academic frames carry more, as mpdta its treat column)
+    named = [unit, time, outcome, first_treated, *covariates, population, cluster]
+    present = [c for c in dict.fromkeys(named) if c is not None and c in data.columns]
+    panel = to_panel(
+        data[present],
+        unit=unit,
+        time=time,
+        outcome=outcome,
+        population=population,
+        cluster=None if cluster == unit else cluster,
+        covariates=covariates,
+        frequency="index" if integer else None,
+        drop=[first_treated],
+    )
+    # each unit's first-treated label, read per unit (the periods are the panel's already)
+    unit_code, raw_units = pd.factorize(data[unit])
+    keys = _unit_codes(pd.Series(raw_units), panel.geography, data)
+    rows = pd.DataFrame({"unit": unit_code, "value": data[first_treated].to_numpy()})
+    starts = _first_treated(rows, panel, first_treated, keys) if len(rows) else {}
+    # the units in the order of the frame's own values (numbers as numbers: 2 before 10), as
+    # the estimators have always taken them (sums and bootstrap draws run in unit order)
+    ordered = pd.Series(pd.factorize(data[unit], sort=True)[1])
+    order = _unit_codes(ordered, panel.geography, ordered.to_frame())
+    return panel, starts, dict(zip(order, ordered.tolist(), strict=True))

@@ -11,6 +11,12 @@ that say how to write the period instead. Panel validation, :meth:`Panel.period
 <vrueval.data.panel.Panel.period>` (selection windows, spec ``[data] start/end``) and every design
 argument naming a period (``start``, ``interruptions``, ``first_treated``) use this module.
 
+Plain integer time (``1..T``, or any whole numbers: event studies, simulations, years kept as
+numbers) is the ``"index"`` frequency: each whole number is its own period, one step apart, with
+no calendar behind it (no seasonality, no financial years); those periods are Python ints, not
+:class:`pandas.Period`. Whole numbers from 1000 to 2999 are read as calendar years unless
+``frequency="index"`` is given.
+
 Files vrueval writes itself store ``str(period)`` (a financial year as the year it ends in);
 :func:`stored_periods` reads those back given the frequency the file records.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -36,6 +43,9 @@ PERIOD_FREQ: dict[str, str] = {
     "rolling_12m": "M",
 }
 
+#: The frequency of plain integer time: each whole number a period, no calendar behind it.
+INDEX = "index"
+
 #: How to write one period of each frequency (shown in errors).
 EXAMPLES: dict[str, str] = {
     "month": "'2019-10'",
@@ -43,6 +53,7 @@ EXAMPLES: dict[str, str] = {
     "financial_year": "'2019/20' or 'FY2019/20'",
     "year": "2019",
     "rolling_12m": "'2019-03' (the month the 12 months end in)",
+    INDEX: "a whole number such as 7",
 }
 
 _FY = re.compile(r"^(?:FY\s*)?(\d{4})\s*/\s*(\d{2}|\d{4})$", re.IGNORECASE)
@@ -68,8 +79,27 @@ class PeriodLabelError(ValueError):
 
 
 def _check_frequency(frequency: str) -> str:
-    choice(frequency, tuple(PERIOD_FREQ), "frequency")
-    return PERIOD_FREQ[frequency]
+    """The pandas frequency of ``frequency`` ("" for the integer index)."""
+    choice(frequency, (*PERIOD_FREQ, INDEX), "frequency")
+    return PERIOD_FREQ.get(frequency, "")
+
+
+def _index_label(label: object) -> int:
+    """A whole number as a period of the integer index (text of digits too)."""
+    if isinstance(label, bool | np.bool_):
+        raise PeriodLabelError(f"{label!r} is a boolean, not a period; write a whole number")
+    if isinstance(label, int | np.integer):
+        return int(label)
+    if isinstance(label, float | np.floating) and np.isfinite(label) and float(label).is_integer():
+        return int(label)
+    if isinstance(label, str) and re.fullmatch(r"\s*[+-]?\d+\s*", label):
+        return int(label)
+    what = "a calendar period" if isinstance(label, pd.Period | pd.Timestamp | dt.date) else ""
+    raise PeriodLabelError(
+        f"{label!r} ({type(label).__name__}) is not a whole number{' but ' + what if what else ''}"
+        "; an integer-indexed panel's periods are whole numbers (give frequency= for calendar "
+        "periods)"
+    )
 
 
 def _span(label: object) -> tuple[pd.Timestamp, pd.Timestamp, str]:
@@ -135,6 +165,8 @@ def parse_period(label: object, frequency: str) -> pd.Period:
     freq = _check_frequency(frequency)
     if _is_missing(label):
         raise PeriodLabelError(f"missing period; write {EXAMPLES[frequency]}")
+    if frequency == INDEX:
+        return cast(pd.Period, _index_label(label))  # an int: the index has no pandas Period
     start, end, what = _span(label)
     first, last = start.to_period(freq), end.to_period(freq)
     if first != last:
@@ -156,6 +188,8 @@ def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
         Listing each distinct label that cannot be read (with why); ``bad`` marks their rows.
     """
     freq = _check_frequency(frequency)
+    if frequency == INDEX:
+        return _parse_index(values)
     if isinstance(values.dtype, pd.PeriodDtype) and values.dtype.freq.freqstr == freq:
         if values.isna().any():
             raise PeriodLabelError("missing period(s)", values.isna())
@@ -185,6 +219,37 @@ def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
     # each distinct label was parsed once: lay the ordinals out by the factorised codes
     ordinals = np.asarray([parsed[label].ordinal for label in labels], dtype=np.int64)[codes]
     out = pd.PeriodIndex.from_ordinals(ordinals, freq=freq)  # type: ignore[attr-defined]
+    return pd.Series(out, index=values.index, name="period")
+
+
+def _parse_index(values: pd.Series) -> pd.Series:
+    """:func:`parse_periods` for the integer index: int64 periods (each distinct label read
+    once), every unreadable or missing label listed."""
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
+        return pd.Series(values.to_numpy(dtype=np.int64), index=values.index, name="period")
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    labels = np.asarray(distinct, dtype=object)
+    read: list[int] = []
+    problems: list[str] = []
+    bad_codes: list[int] = []
+    for i, label in enumerate(labels):
+        try:
+            if _is_missing(label) or label is pd.NA:
+                raise PeriodLabelError(f"missing period; write {EXAMPLES[INDEX]}")
+            read.append(_index_label(label))
+        except PeriodLabelError as err:
+            problems.append(str(err))
+            bad_codes.append(i)
+            read.append(0)
+    if problems:
+        bad = pd.Series(np.isin(codes, bad_codes), index=values.index)
+        shown = "\n  ".join(problems[:5])
+        more = f"\n  ... and {len(problems) - 5} more labels" if len(problems) > 5 else ""
+        raise PeriodLabelError(
+            f"{int(bad.sum())} period label(s) cannot be read as {INDEX} periods:\n  {shown}{more}",
+            bad,
+        )
+    out = np.asarray(read, dtype=np.int64)[codes]
     return pd.Series(out, index=values.index, name="period")
 
 
@@ -238,7 +303,8 @@ def infer_frequency(values: pd.Series, column: str = "time") -> str:
 
     Periods carry theirs (monthly, calendar-quarterly, March-ending or calendar years); text
     labels all of one form say theirs ("2019-10" months, "2019Q4" quarters, "2019/20"
-    financial years, "2019" years), as do whole numbers between 1000 and 2999 (years). Dates
+    financial years, "2019" years), as do whole numbers between 1000 and 2999 (years); other
+    whole numbers (an integer column) are the integer index (``"index"``). Dates
     and anything else do not: the caller must say (a date could stand for its day, month or
     quarter).
 
@@ -254,6 +320,7 @@ def infer_frequency(values: pd.Series, column: str = "time") -> str:
     if len(distinct) and pd.api.types.is_integer_dtype(dtype):
         if all(1000 <= int(v) <= 2999 for v in distinct):
             return "year"
+        return INDEX  # whole numbers that are not years: positions on an integer index
     elif len(distinct) and all(isinstance(v, str) for v in distinct):
         text = [v.strip() for v in distinct]
         for pattern, frequency in (
@@ -267,7 +334,7 @@ def infer_frequency(values: pd.Series, column: str = "time") -> str:
     shown = ", ".join(repr(v) for v in distinct[:3])
     raise PeriodLabelError(
         f"cannot tell the frequency of column {column!r} (values such as {shown}); pass "
-        f"frequency= one of {tuple(PERIOD_FREQ)}"
+        f"frequency= one of {(*PERIOD_FREQ, INDEX)}"
     )
 
 
@@ -276,7 +343,8 @@ def display(period: pd.Period, frequency: str | None = None) -> str:
 
     Without ``frequency`` a period of pandas frequency ``Y-MAR`` is taken as a financial year.
     """
-    if frequency == "financial_year" or (frequency is None and period.freqstr == "Y-MAR"):
+    fy = isinstance(period, pd.Period) and period.freqstr == "Y-MAR"
+    if frequency == "financial_year" or (frequency is None and fy):
         return f"{period.year - 1}/{str(period.year)[2:]}"
     return str(period)
 
@@ -288,6 +356,8 @@ def stored_periods(values: pd.Series, frequency: str) -> pd.Series:
     records the frequency; a label that does not round-trip exactly is refused.
     """
     freq = _check_frequency(frequency)
+    if frequency == INDEX:
+        return _parse_index(values.astype(str)).rename(None)
     labels = values.astype(str)
     table = {s: pd.Period(s, freq=freq) for s in pd.unique(labels)}
     wrong = sorted(s for s, p in table.items() if str(p) != s)
@@ -301,6 +371,7 @@ def stored_periods(values: pd.Series, frequency: str) -> pd.Series:
 
 __all__ = [
     "EXAMPLES",
+    "INDEX",
     "PERIOD_FREQ",
     "PeriodLabelError",
     "display",

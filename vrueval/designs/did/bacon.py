@@ -17,6 +17,7 @@ Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ def bacon_decomposition(
         bad = list(wide.columns[wide.isna().any().to_numpy()])
         raise ValueError(f"the decomposition needs a balanced panel; missing values for {bad}")
     starts = {resolve_units([u], panel.geography)[0]: panel.period(s) for u, s in start.items()}
-    periods = pd.PeriodIndex(wide.index)
+    periods = cast(pd.PeriodIndex, wide.index)  # whole numbers on an integer index
     t_index = {u: int(np.sum(periods < s)) for u, s in starts.items()}
     n_t = len(periods)
     timing = np.array([t_index.get(u, n_t) for u in codes])  # n_t = never within the panel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -53,8 +53,12 @@ class DiDData:
     @property
     def assignment(self) -> np.ndarray:
         """Unit-level treatment (0/1 or intensity) in ``units`` order."""
-        first = self.frame.groupby("unit", sort=False)["intensity"].first()
-        return first.loc[list(self.units)].to_numpy(dtype=float)
+        codes, labels = pd.factorize(self.frame["unit"])
+        first_row = np.empty(len(labels), dtype=np.int64)
+        first_row[codes[::-1]] = np.arange(len(codes))[::-1]  # each unit's first row
+        level = self.frame["intensity"].to_numpy(dtype=float)[first_row]
+        by_unit = dict(zip(labels, level, strict=True))
+        return np.array([by_unit[u] for u in self.units], dtype=float)
 
 
 def check_panel(panel: object, outcome: str) -> Panel:
@@ -134,7 +138,7 @@ def prepare(
             wide = wide.mask(gone)
     starts = dict(start) if isinstance(start, Mapping) else {u: start for u in treated}
     first_start = min(starts.values())
-    periods = pd.PeriodIndex(wide.index)
+    periods = cast(pd.PeriodIndex, wide.index)  # whole numbers on an integer index
     pre = periods[periods < first_start]
     if len(pre) == 0:
         raise ValueError(f"no pre-treatment period before {first_start} in the window")
@@ -366,7 +370,8 @@ def collapse_two_periods(data: DiDData) -> DiDData:
     collapsed["event"] = np.where(collapsed["treated"], collapsed["after"] - 1.0, np.nan)
     collapsed = collapsed.sort_values(["unit", "after"], key=_unit_order(data.units))
     collapsed = collapsed.reset_index(drop=True)
-    labels = pd.PeriodIndex([data.periods[0], min(data.start.values())], freq=data.periods.freq)
+    labels = data.periods[data.periods.isin([data.periods[0], min(data.start.values())])]
+    labels = labels.rename(None)
     collapsed["period"] = labels[collapsed["after"].to_numpy(dtype=int)]
     unit_code = collapsed["unit"].map({u: i for i, u in enumerate(data.units)}).to_numpy()
     period_code = collapsed["after"].astype(int).to_numpy()

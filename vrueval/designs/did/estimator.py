@@ -21,6 +21,7 @@ of Econometrics* 225(2), 254-277.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar, Required, TypedDict, Unpack, cast
 
 import numpy as np
@@ -790,7 +791,7 @@ class DiD(_ComparatorDesign):
                 raise ValueError("randomization inference here needs one common start")
             warnings.append(STAGGER_WARNING)
         warnings += self._option_warnings()
-        trends = self._trends(data)
+        trends = partial(self._trends, data)  # built when read
         if self._estimator in ("2x2", "dr"):
             data = collapse_two_periods(data)
             how = clustering(data, self._cluster)

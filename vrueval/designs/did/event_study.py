@@ -22,6 +22,7 @@ heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar, Unpack, cast
 
 import numpy as np
@@ -237,7 +238,7 @@ class EventStudy(_ComparatorDesign):
             provenance={"sources": [s.to_dict() for s in self.panel.sources]},
             diagnostics=diag,
             warnings=tuple(warnings),
-            trends=self._trends(data),
+            trends=partial(self._trends, data),
             comparators=data.chosen.table(),
             pretrend_test=pre,
             event_vcov=pd.DataFrame(

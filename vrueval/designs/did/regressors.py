@@ -116,6 +116,13 @@ def clustering(data: DiDData, dims: Sequence[str]) -> Clustering:
             codes.append(pd.factorize(data.frame["cluster"])[0])
 
     def nested(owner: np.ndarray) -> bool:
-        return all(bool((pd.Series(c).groupby(owner).nunique() == 1).all()) for c in codes)
+        # one code per owner: each row's code equals the code some row of its owner has
+        # (codes are factorised, never missing)
+        for c in codes:
+            first = np.zeros(int(owner.max()) + 1 if len(owner) else 0, dtype=np.int64)
+            first[owner] = c
+            if not np.array_equal(first[owner], c):
+                return False
+        return True
 
     return Clustering(tuple(dims), tuple(codes), nested(data.unit_code), nested(data.period_code))

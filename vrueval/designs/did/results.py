@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -23,14 +23,16 @@ class DiDResult(Result):
     def __init__(
         self,
         *,
-        trends: pd.DataFrame,
+        trends: pd.DataFrame | Callable[[], pd.DataFrame],
         comparators: pd.DataFrame,
         pretrend_test: Mapping[str, Any] | None = None,
         event_vcov: pd.DataFrame | None = None,
         **kwargs: Any,
     ) -> None:
         self._event_vcov = None if event_vcov is None else event_vcov.copy()
-        self._trends = trends.copy()
+        # a callable builds the raw-trend table on first access (most fits never read it)
+        self._trends_frame = [trends.copy()] if isinstance(trends, pd.DataFrame) else []
+        self._trends_source = None if isinstance(trends, pd.DataFrame) else trends
         self._comparators = comparators.copy()
         self._pretrend = frozen(pretrend_test) if pretrend_test else None
         super().__init__(**kwargs)
@@ -38,6 +40,13 @@ class DiDResult(Result):
     def trends(self) -> pd.DataFrame:
         """Mean outcome by period for the treated and the comparator units (as modelled)."""
         return self._trends.copy()
+
+    @property
+    def _trends(self) -> pd.DataFrame:
+        if not self._trends_frame:
+            assert self._trends_source is not None
+            self._trends_frame.append(self._trends_source())
+        return self._trends_frame[0]
 
     def comparators(self) -> pd.DataFrame:
         """Each unit's role (treated, comparator, dropped) and the reason for any drop."""

@@ -48,7 +48,7 @@ class Effects:
         Building an 11-column DataFrame from scratch costs as much as the fit itself.
         """
         frame = _template(self.terms, self.scale, self.interruption, self.nuisance).copy()
-        frame.iloc[:, 1:8] = np.column_stack(
+        numbers = np.vstack(
             [
                 self.estimate,
                 self.std_error,
@@ -59,7 +59,29 @@ class Effects:
                 self.df,
             ]
         ).astype(float)
+        block = _number_block(frame)
+        if block is not None:
+            block[:] = numbers  # the copy's own float block: six times faster than iloc
+        else:
+            frame.iloc[:, 1:8] = numbers.T
         return frame
+
+
+def _number_block(frame: pd.DataFrame) -> np.ndarray | None:
+    """The (7, n) float array behind columns 1-7 of a fresh copy of a template, or None when
+    pandas lays the frame out otherwise (then the caller assigns through ``iloc``)."""
+    for block in getattr(getattr(frame, "_mgr", None), "blocks", ()):
+        values = getattr(block, "values", None)
+        locs = getattr(getattr(block, "mgr_locs", None), "as_slice", None)
+        if (
+            isinstance(values, np.ndarray)
+            and values.dtype == np.float64
+            and locs == slice(1, 8, 1)
+            and values.shape == (7, len(frame))
+            and values.flags.writeable
+        ):
+            return values
+    return None
 
 
 _TEMPLATES: dict[tuple[Any, ...], pd.DataFrame] = {}

@@ -1,15 +1,12 @@
 """Staggered-adoption input: a balanced unit x period array, each unit's first treated period.
 
-Two doors lead here: a vrueval :class:`~vrueval.data.Panel` with a mapping unit -> first treated
-period (or the VRU registry cohorts), and a plain long frame as academic data come (``mpdta``:
-unit id, time, outcome, first-treat, covariates). Both end as a :class:`StaggeredData`, validated
-once; every dropped unit is reported in ``messages``, never silently.
-
-The frame door keeps its own reader (:func:`from_long`) rather than going through
-:meth:`Panel.from_frame <vrueval.data.panel.Panel.from_frame>`: academic frames index time by
-plain integers (1..T) or with calendar gaps, which a Panel's periods cannot hold, and on
-35,000 units x 120 periods the Panel validator takes about 2.5 times as long. Its numbers pass
-the Panel validator's numeric rule (text, booleans and infinities refused with their rows).
+Two doors lead here, both through a vrueval :class:`~vrueval.data.Panel`: a Panel with a
+mapping unit -> first treated period (or the VRU registry cohorts), and a plain long frame as
+academic data come (``mpdta``: unit id, time, outcome, first-treat, covariates), which
+:func:`vrueval.data.design_input.staggered` validates with :meth:`Panel.from_frame
+<vrueval.data.panel.Panel.from_frame>` as every design's frame (integer time as the
+``"index"`` frequency). Both end as a :class:`StaggeredData`; every dropped unit is reported in
+``messages``, never silently.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from vrueval import areas
-from vrueval.data.panel import Panel, PanelError, _numeric
+from vrueval.data.panel import Panel, PanelError
 
 NEVER = np.inf  # first-treated value of a never-treated unit
 
@@ -69,108 +66,6 @@ class StaggeredData:
         return np.unique(g).astype(int)
 
 
-def from_long(
-    frame: pd.DataFrame,
-    *,
-    unit: str,
-    time: str,
-    outcome: str,
-    first_treated: str,
-    covariates: Sequence[str] = (),
-    never_value: object = 0,
-    population: str | None = None,
-    per: float | None = None,
-    cluster: str | None = None,
-) -> StaggeredData:
-    """Build :class:`StaggeredData` from a long frame (one row per unit and period).
-
-    ``first_treated`` holds the period in which a unit is first treated, in the units of
-    ``time``; ``never_value`` (default 0, as in R ``did``), NaN or ``inf`` mark never-treated
-    units. Time values must be sortable; event time counts positions in the sorted list of
-    periods, so gaps in the calendar (2003, 2005, ...) are one step. With ``per``, the outcome
-    is a rate per ``per`` of the ``population`` column; ``cluster`` names a column of cluster
-    labels, constant within a unit (units nested in clusters).
-    """
-    roles = [c for c in (population, cluster) if c is not None]
-    needed = [unit, time, outcome, first_treated, *covariates, *roles]
-    absent = [c for c in needed if c not in frame.columns]
-    if absent:
-        raise StaggeredDataError(
-            f"column(s) {absent} not in the frame; it has {list(frame.columns)}"
-        )
-    d = frame.loc[:, list(dict.fromkeys(needed))].copy()
-    unit_codes, unit_index = pd.factorize(d[unit], sort=True)
-    time_codes, time_index = pd.factorize(d[time], sort=True)
-    # counts per unit x period cell on integer codes (the wide arrays below are that size
-    # anyway): row hashing took half a minute on 35,000 units x 120 periods
-    cell = unit_codes.astype(np.int64) * len(time_index) + time_codes
-    counts = np.bincount(cell[cell >= 0], minlength=len(unit_index) * len(time_index))
-    repeats = int((counts[counts > 1] - 1).sum())
-    if repeats:
-        raise StaggeredDataError(
-            f"{repeats} rows repeat a ({unit}, {time}) pair; a panel has one row per unit "
-            "and period"
-        )
-    raw_first = d[first_treated]
-    g_num = pd.to_numeric(raw_first, errors="coerce").to_numpy(dtype=float)
-    never = raw_first.isna().to_numpy() | (raw_first == never_value).to_numpy() | np.isinf(g_num)
-    g_codes = np.where(never, -1, pd.factorize(raw_first)[0])
-    first_rows = np.zeros(len(unit_index), dtype=int)
-    first_rows[unit_codes[::-1]] = np.arange(len(unit_codes))[::-1]
-    varies = g_codes != g_codes[first_rows][unit_codes]  # row differs from its unit's first
-    if varies.any():
-        bad = list(unit_index[np.unique(unit_codes[varies])][:5])
-        raise StaggeredDataError(
-            f"{first_treated!r} must be constant within a unit; it varies for {bad}"
-        )
-    raw_values = raw_first.to_numpy()
-    first_map: dict[object, object] = {
-        u: (None if never[r] else raw_values[r])
-        for u, r in zip(unit_index, first_rows, strict=True)
-    }
-
-    def wide(column: str) -> pd.DataFrame:
-        out = np.full((len(unit_index), len(time_index)), np.nan)
-        # the Panel validator's rule for numbers (booleans, text and infinities refused,
-        # NaN missing): a typo is an error naming its rows, never a unit dropped as missing
-        out[unit_codes, time_codes] = _numeric(d[column], column, frame).to_numpy()
-        return pd.DataFrame(out, index=unit_index, columns=time_index)
-
-    wide_y = wide(outcome)
-    if per is not None:
-        if population is None:
-            raise StaggeredDataError("a rate needs population= (the population column)")
-        wide_y = to_rate(wide_y, wide(population), per, population)
-    wide_x = [wide(c) for c in covariates]
-    clusters = None
-    if cluster is not None:
-        clusters = _unit_labels(d[cluster], unit_codes, first_rows, unit_index, cluster)
-    return _assemble(wide_y, wide_x, tuple(covariates), first_map, clusters)
-
-
-def _unit_labels(
-    column: pd.Series,
-    unit_codes: np.ndarray,
-    first_rows: np.ndarray,
-    unit_index: pd.Index,
-    name: str,
-) -> dict[object, object]:
-    """Each unit's label in ``column``, refused when missing or varying within a unit."""
-    if column.isna().any():
-        rows = list(column.index[column.isna().to_numpy()][:5])
-        raise StaggeredDataError(f"cluster column {name!r} is missing in row(s) {rows}")
-    codes = pd.factorize(column)[0]
-    varies = codes != codes[first_rows][unit_codes]
-    if varies.any():
-        bad = list(unit_index[np.unique(unit_codes[varies])][:5])
-        raise StaggeredDataError(
-            f"cluster column {name!r} must be constant within a unit (units nested in "
-            f"clusters); it varies for {bad}"
-        )
-    values = column.to_numpy()
-    return {u: values[r] for u, r in zip(unit_index, first_rows, strict=True)}
-
-
 def to_rate(wide_y: pd.DataFrame, wide_pop: pd.DataFrame, per: float, name: str) -> pd.DataFrame:
     """The outcome per ``per`` population; a missing population leaves the cell missing (the
     unit is then dropped, and said), a population of zero or less is refused."""
@@ -190,9 +85,19 @@ def from_panel(
     first_treated: Mapping[str, object] | None = None,
     covariates: Sequence[str] = (),
     per: float | None = None,
+    *,
+    population: str | None = None,
+    cluster: str | None = None,
+    order: Sequence[object] | None = None,
 ) -> StaggeredData:
     """Build :class:`StaggeredData` from a vrueval Panel (the outcome per ``per`` of the
     panel's population when ``per`` is given).
+
+    A frame reaches here as the Panel :func:`vrueval.data.design_input.staggered` built from
+    it: its covariate columns are the panel's carried covariates, ``population`` and
+    ``cluster`` name its population and cluster columns (for messages; with ``cluster`` the
+    panel's cluster labels, one a unit, cluster the standard errors). ``order``: the units'
+    order (default: sorted as text, the panel's order).
 
     ``first_treated`` maps units (any spelling) to the period label each is first treated in
     (``"2019/20"`` on a financial-year panel); units not named are never treated. When None,
@@ -204,37 +109,56 @@ def from_panel(
     if first_treated is None:
         first_treated = registry_first_treated(panel)
     first_map: dict[object, object] = {u: None for u in panel.units}
+    read: dict[object, object] = {}  # each distinct label read once (a few cohorts)
     for name, label in first_treated.items():
         code = areas.resolve(str(name), panel.geography)
         if code not in first_map:
             raise StaggeredDataError(f"unit {name!r} ({code}) is not in the panel")
-        first_map[code] = None if label is None else panel.period(label)
-    data = panel.data
-    rows = data[data["outcome"] == outcome]
-    wide_y = rows.pivot(index="unit", columns="period", values="value")
+        if label is not None and label not in read:
+            read[label] = panel.period(label)
+        first_map[code] = None if label is None else read[label]
+    wide_y = panel.wide(outcome).T  # unit x period
     if per is not None:
-        if rows["population"].isna().all():
+        wide_pop = panel.wide(outcome, "population").T
+        if wide_pop.isna().all().all():
             raise StaggeredDataError(
                 f"scale='rate' needs the panel's population for {outcome!r}; it has none"
             )
-        wide_pop = rows.pivot(index="unit", columns="period", values="population")
-        wide_y = to_rate(wide_y, wide_pop, per, "population")
+        wide_y = to_rate(wide_y, wide_pop, per, population or "population")
     wide_x = []
     for c in covariates:
-        if c == "population":
-            sub = data[data["outcome"] == outcome]
-            wide_x.append(sub.pivot(index="unit", columns="period", values="population"))
+        if c in panel.covariates:  # a frame's covariate column, carried by the panel
+            wide_x.append(panel.wide(outcome, c).T)
+        elif c == "population":
+            wide_x.append(panel.wide(outcome, "population").T)
         elif c in panel.outcomes:
-            sub = data[data["outcome"] == c]
-            wide_x.append(
-                sub.pivot(index="unit", columns="period", values="value").reindex_like(wide_y)
-            )
+            wide_x.append(panel.wide(c).T.reindex_like(wide_y))
         else:
             raise StaggeredDataError(
                 f"covariate {c!r} is neither 'population' nor an outcome of the panel "
                 f"{panel.outcomes}"
             )
-    return _assemble(wide_y, wide_x, tuple(covariates), first_map)
+    clusters = _panel_clusters(panel, outcome, cluster) if cluster is not None else None
+    return _assemble(wide_y, wide_x, tuple(covariates), first_map, clusters, order)
+
+
+def _panel_clusters(panel: Panel, outcome: str, name: str) -> dict[object, object]:
+    """Each unit's label in the panel's cluster column (``name`` in the user's frame),
+    refused when it varies within a unit (units nested in clusters)."""
+    d = panel.select(outcome=outcome)._data
+    codes = pd.factorize(d["cluster"])[0]
+    unit_code, units = pd.factorize(d["unit"])
+    first_row = np.empty(len(units), dtype=np.int64)
+    first_row[unit_code[::-1]] = np.arange(len(unit_code))[::-1]
+    varies = codes != codes[first_row][unit_code]
+    if varies.any():
+        bad = list(units[np.unique(unit_code[varies])][:5])
+        raise StaggeredDataError(
+            f"cluster column {name!r} must be constant within a unit (units nested in "
+            f"clusters); it varies for {bad}"
+        )
+    values = d["cluster"].to_numpy()
+    return {u: values[r] for u, r in zip(units, first_row, strict=True)}
 
 
 def registry_first_treated(panel: Panel) -> dict[str, pd.Period]:
@@ -265,8 +189,10 @@ def _assemble(
     covariates: tuple[str, ...],
     first_map: Mapping[object, object],
     clusters: Mapping[object, object] | None = None,
+    order: Sequence[object] | None = None,
 ) -> StaggeredData:
-    wide_y = wide_y.sort_index(axis=0).sort_index(axis=1)
+    wide_y = wide_y.sort_index(axis=1)
+    wide_y = wide_y.sort_index(axis=0) if order is None else wide_y.reindex(index=list(order))
     periods = list(wide_y.columns)
     messages: list[str] = []
     if len(periods) < 2:

@@ -11,15 +11,17 @@ the same weighted average of cells whichever estimator made them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from vrueval.data import design_input
 from vrueval.data.panel import Panel
 from vrueval.designs.fit_options import check_applies
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, aggregate, pretest
-from vrueval.designs.staggered.data import StaggeredData, from_long, from_panel
+from vrueval.designs.staggered.data import StaggeredData, from_panel
 from vrueval.designs.staggered.estimate import GroupTime
 from vrueval.designs.staggered.options import SCALES, Inference
 from vrueval.designs.staggered.results import StaggeredResult, effects_table, families
@@ -86,7 +88,7 @@ def load(
             )
         if rate is not None and population is None:
             raise ValueError("scale='rate' needs population= (the population column)")
-        staggered = from_long(
+        panel, starts, given = design_input.staggered(
             data,
             unit=unit,
             time=time,
@@ -94,8 +96,24 @@ def load(
             first_treated=first_treated,
             covariates=covariates,
             population=population,
+            cluster=cluster,
+        )
+        staggered = from_panel(
+            panel,
+            outcome,
+            starts,
+            covariates,
             per=rate,
-            cluster=None if cluster == unit else cluster,
+            population=population,
+            cluster=None if cluster in (None, unit) else cluster,
+            order=list(given),
+        )
+        # the units named as the frame names them (mpdta's counties as numbers)
+        staggered = replace(
+            staggered,
+            units=tuple(given[str(u)] for u in staggered.units),
+            first_labels={given[str(u)]: g for u, g in staggered.first_labels.items()},
+            beyond_window=tuple(given[str(u)] for u in staggered.beyond_window),
         )
         return staggered, {"sources": [], "frequency": "frame"}
     raise TypeError(f"data must be a vrueval Panel or a DataFrame, not {type(data).__name__}")
