@@ -61,11 +61,11 @@ def load(
         if unit is not None or time is not None:
             raise ValueError("unit and time are for a DataFrame; a Panel knows its own")
         if population is not None or cluster is not None:
-            given = ", ".join(
+            named = ", ".join(
                 f"{k}=" for k, v in (("population", population), ("cluster", cluster)) if v
             )
             raise ValueError(
-                f"{given} name DataFrame columns; a Panel carries its own population "
+                f"{named} name DataFrame columns; a Panel carries its own population "
                 "(give the design the DataFrame to cluster by a column)"
             )
         if isinstance(first_treated, str):
