@@ -104,3 +104,43 @@ def test_to_dict_is_json_safe() -> None:
 def test_bad_input_is_refused_by_name(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         pooling.random_effects(**kwargs)
+
+
+def test_shared_comparator_correlation_widens_the_standard_error_exactly() -> None:
+    """The standard error with ``correlation`` equals the weighted mean's variance under the full
+    covariance matrix, built here element by element; the point estimate and tau2 do not move."""
+    y = [3.0, -1.0, 7.5, 2.0, 0.5]
+    se = [2.0, 1.5, 3.0, 2.5, 1.0]
+    rho = 1 / 23
+    base = pooling.random_effects(y, se, method="REML")
+    shared = pooling.random_effects(y, se, method="REML", correlation=rho)
+    assert shared.estimate == base.estimate and shared.tau2 == base.tau2
+    w = np.asarray(shared.weights)
+    s = np.asarray(se)
+    cov = np.array(
+        [
+            [s[i] ** 2 + base.tau2 if i == j else rho * s[i] * s[j] for j in range(len(s))]
+            for i in range(len(s))
+        ]
+    )
+    np.testing.assert_allclose(shared.std_error, np.sqrt(w @ cov @ w), rtol=1e-12)
+    assert shared.std_error > base.std_error and shared.p_value > base.p_value
+    # equal variances and no heterogeneity: v/k (1 + (k - 1) rho)
+    equal = pooling.random_effects([1.0, 2.0, 3.0, 4.0], [1.0] * 4, method="DL", correlation=0.1)
+    if equal.tau2 == 0.0:
+        np.testing.assert_allclose(equal.std_error**2, 1 / 4 * (1 + 3 * 0.1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("rho", [-0.1, 1.0, float("nan")])
+def test_correlation_outside_zero_one_is_refused(rho: float) -> None:
+    with pytest.raises(ValueError, match="correlation"):
+        pooling.random_effects([1.0, 2.0], [1.0, 1.0], correlation=rho)
+
+
+def test_comparator_correlation_is_one_over_n0_plus_one_for_a_shared_set() -> None:
+    from vrueval.reporting.areas_page import comparator_correlation
+
+    same = [frozenset(f"c{i}" for i in range(22))] * 3
+    assert comparator_correlation(same) == pytest.approx(1 / 23, rel=1e-12)
+    disjoint = [frozenset({"a", "b"}), frozenset({"c", "d"})]
+    assert comparator_correlation(disjoint) == 0.0

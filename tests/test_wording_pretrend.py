@@ -100,4 +100,12 @@ def test_sentence_wording_matches_p_and_interval(p):
     # the headline rule is shared: a "clear" word only with p < 0.05 and an interval off zero
     rows = _rows(["2020"], [1.0], [0.2], [1.8], [p])
     text = rp.timing_sentence(rows, {}, unit="points")
-    assert ("clear only in" in text) == (p < 0.05)
+    assert text.startswith("The effect is clear in every year after the start") == (p < 0.05)
+
+
+def test_a_single_clear_run_up_period_is_a_warning_not_proof():
+    run_up = _rows(["2018Q3", "2018Q4", "2019Q1"], [0.5, 5.1, 0.3], [-1.0, 2.4, -1.2],
+                   [2.0, 7.8, 1.8], [0.5, 0.0004, 0.7])  # fmt: skip
+    text = rp.pretrend_sentence(0.4, "2013Q2 to 2015Q4", run_up, unit="offences")
+    assert "moving apart, not proof." in text
+    assert "The groups were already moving apart." not in text

@@ -62,6 +62,8 @@ class PooledEstimate:
         \\sqrt{SE^2 + \\hat\\tau^2}`), at ``level``.
     weights : tuple of float
         Each area's share of the pooled estimate (sums to 1), in input order.
+    correlation : float
+        The correlation between areas' estimation errors the standard error allows for.
     """
 
     estimate: float
@@ -81,6 +83,7 @@ class PooledEstimate:
     method: str
     level: float
     k: int
+    correlation: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe copy."""
@@ -147,6 +150,7 @@ def random_effects(
     method: Tau2Method = "REML",
     level: float = 0.95,
     labels: Sequence[str] | None = None,
+    correlation: float = 0.0,
 ) -> PooledEstimate:
     """Pool per-area estimates with a random-effects model.
 
@@ -160,6 +164,14 @@ def random_effects(
         Coverage of the pooled and prediction intervals.
     labels : sequence of str, optional
         Area names, carried to the result and used in error messages.
+    correlation : float
+        Correlation :math:`\\rho` in [0, 1) between any two areas' estimation errors, as when
+        every area is compared with the same comparators: one-area DiDs against the same
+        :math:`N_0` comparator units share the comparators' mean, so
+        :math:`\\rho \\approx 1/(N_0 + 1)` when the units' noise is alike. The weights, τ², Q
+        and I² are those of the independent model; the standard error, the interval, the
+        p-value and the prediction interval add the covariance
+        :math:`\\rho \\sum_{i \\ne j} w_i w_j \\sqrt{v_i v_j}` (weights normalised to one).
 
     Returns
     -------
@@ -168,15 +180,18 @@ def random_effects(
     Notes
     -----
     Estimand: the mean of the distribution of area effects, :math:`\\mu`. Assumes the areas'
-    estimation errors are independent with known variances; estimates that share comparators
-    are positively correlated, and then the pooled interval is too narrow (Q, built from the
-    differences between estimates, is free of a shift common to all of them).
+    estimation errors are independent with known variances, unless ``correlation`` says how
+    they are related; estimates that share comparators are positively correlated, and with
+    ``correlation=0`` the pooled interval is then too narrow (Q, built from the differences
+    between estimates, is free of a shift common to all of them).
     The Wald interval ignores the uncertainty in :math:`\\hat\\tau^2` (as metafor's default).
     """
     if method not in TAU2_METHODS:
         raise ValueError(f"method must be one of {TAU2_METHODS}, got {method!r}")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if not (isinstance(correlation, (int, float)) and 0.0 <= correlation < 1.0):
+        raise ValueError(f"correlation must be in [0, 1), got {correlation!r}")
     y, se, names = _check(estimates, std_errors, labels)
     v = se**2
     k = len(y)
@@ -186,7 +201,9 @@ def random_effects(
     tau2 = tau2_dl(y, v) if method == "DL" else tau2_reml(y, v)
     w = 1.0 / (v + tau2)
     mu = float(w @ y / w.sum())
-    std_error = float(1.0 / math.sqrt(w.sum()))
+    shares = w / w.sum()
+    shared = float((shares * se).sum() ** 2 - (shares**2 * v).sum())  # sum over i != j
+    std_error = float(math.sqrt(1.0 / w.sum() + correlation * shared))
     z = float(stats.norm.ppf(0.5 + level / 2.0))
     s1, s2 = float(w_fe.sum()), float(w_fe @ w_fe)
     typical = (k - 1) * s1 / (s1**2 - s2)
@@ -204,11 +221,12 @@ def random_effects(
         q_p_value=float(stats.chi2.sf(q, k - 1)),
         prediction_low=mu - z * spread,
         prediction_high=mu + z * spread,
-        weights=tuple(float(x) for x in w / w.sum()),
+        weights=tuple(float(x) for x in shares),
         labels=names,
         method=method,
         level=level,
         k=k,
+        correlation=float(correlation),
     )
 
 

@@ -7,6 +7,7 @@ Presentation only: the estimates are the recorded one-area DiD specs
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -79,7 +80,8 @@ def area_estimates() -> pd.DataFrame:
     for name in vru_area_names():
         code = vru_area_code(name)
         spec = area_spec(name)
-        e = run(spec).effect("att")
+        analysis = run(spec)
+        e = analysis.effect("att")
         rows.append(
             {
                 "code": code,
@@ -93,6 +95,7 @@ def area_estimates() -> pd.DataFrame:
                 "evidence": evidence(
                     float(e["p_value"]), float(e["conf_low"]), float(e["conf_high"])
                 ),
+                "comparators": frozenset(analysis.result.settings["comparators"]),
                 "spec": spec,
                 "page": page_name(name),
             }
@@ -100,8 +103,31 @@ def area_estimates() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def comparator_correlation(comparators: Sequence[frozenset[str]]) -> float:
+    """The correlation between two one-area DiD estimates' errors that comes from sharing
+    comparators, at its largest over pairs (so the pooled interval errs wide, not narrow).
+
+    Area i's estimate is its own change minus the mean change of its :math:`N_i` comparators;
+    with alike noise of variance :math:`\\sigma^2` per unit, its variance is
+    :math:`\\sigma^2 (1 + 1/N_i)` and two areas' covariance :math:`\\sigma^2 |C_i \\cap C_j| /
+    (N_i N_j)`, so the correlation is :math:`|C_i \\cap C_j| / (\\sqrt{N_i N_j}
+    (\\sqrt{N_i N_j} + 1))` when :math:`N_i \\approx N_j`: :math:`1/(N_0 + 1)` for areas that
+    share all :math:`N_0` comparators.
+    """
+    sets = [frozenset(c) for c in comparators]
+    if any(not c for c in sets):
+        raise ValueError("every area needs at least one comparator")
+    largest = 0.0
+    for i, a in enumerate(sets):
+        for b in sets[i + 1 :]:
+            size = (len(a) * len(b)) ** 0.5
+            largest = max(largest, len(a & b) / (size * (size + 1)))
+    return largest
+
+
 __all__ = [
     "area_estimates",
+    "comparator_correlation",
     "area_spec",
     "interval_std_error",
     "page_name",

@@ -184,10 +184,14 @@ def control_comparison(
     """Which part of a unit's change a control series shares, said exactly.
 
     The comparative ITS's ``level_change`` and ``slope_change`` are the unit's changes relative
-    to the control's. A part is *shared* when the relative change is nearer no change than the
-    unit's own (the control moved the same way); otherwise the control did not share it, and
-    the relative change is the larger. Each relative change is given with its interval and
-    p-value (:func:`ratio_phrase`).
+    to the control's, as ratios, so on the log scale the control's own change is the unit's
+    minus the relative one, and its share of the unit's change is
+    :math:`s = \\log(o / r) / \\log o`. A part is *largely shared* when the control moved the
+    same way by between half and twice as much (:math:`0.5 \\le s \\le 2`), *partly shared*
+    when it moved the same way by less than half, and *not shared* when it moved the other way
+    or not at all; a control that moved the same way by more than twice as much reverses the
+    change. The control's implied change is stated, and each relative change is given with its
+    interval and p-value (:func:`ratio_phrase`).
     """
 
     def possessive(name: str) -> str:
@@ -196,16 +200,29 @@ def control_comparison(
     def part(own: Mapping[str, Any], rel: Mapping[str, Any], what: str, digits: int) -> str:
         o, r = float(own["estimate"]), float(rel["estimate"])
         relative = ratio_phrase(rel, digits)
-        if abs(math.log(r)) < abs(math.log(o)):
+        own_text = f"{possessive(unit)} own is {fmt_percent_change(o, digits)}"
+        implied = f"{possessive(control)} implied {fmt_percent_change(o / r, digits)}"
+        if math.log(o) == 0.0:
             return (
-                f"the {what} change is largely shared with {control}: {possessive(unit)} own is "
-                f"{fmt_percent_change(o, digits)}, relative to {control} it is {relative}"
+                f"{possessive(unit)} own {what} did not change; relative to {control} it is "
+                f"{relative}"
             )
-        return (
-            f"the {what} change is not shared: relative to {control} it is {relative}, "
-            f"larger than {possessive(unit)} own {fmt_percent_change(o, digits)} because "
-            f"{possessive(control)} {what} moved the other way or less"
-        )
+        share = math.log(o / r) / math.log(o)
+        if 0.5 <= share <= 2.0:
+            verdict = f"the {what} change is largely shared with {control}"
+        elif 0.0 < share < 0.5:
+            verdict = f"the {what} change is only partly shared with {control}"
+        elif share > 2.0:
+            verdict = (
+                f"{control} moved the same way by more than twice as much, so relative to it "
+                f"the {what} change is reversed"
+            )
+        else:
+            verdict = (
+                f"the {what} change is not shared: {possessive(control)} {what} moved the "
+                "other way or not at all"
+            )
+        return f"{verdict} ({own_text}, {implied}); relative to {control} it is {relative}"
 
     level = part(own_level, relative_level, "level", 1)
     slope = part(own_slope, relative_slope, "monthly trend", 2)

@@ -253,7 +253,14 @@ def pretrend_sentence(
         f"{leads}, {'and' if rejects else 'but'} that test does not cover {run_up_what}: there "
         f"the difference reaches {size} {unit} in {_periods_text(periods)} {detail}, "
         f"{'an interval' if len(clear) == 1 else 'intervals'} excluding zero in {len(clear)} of "
-        f"{len(run_up)} periods. The groups were already moving apart."
+        f"{len(run_up)} periods."
+        + (
+            " The groups were already moving apart."
+            if rejects or len(clear) >= 2
+            else f" One period in {len(run_up)} standing out can happen by chance (about 1 in "
+            "20 for each period tested): a warning that the groups may have been moving "
+            "apart, not proof."
+        )
     )
 
 
@@ -285,11 +292,12 @@ def timing_sentence(
             f"{fmt_number(float(r['conf_high']), digits)}; {p_text(float(r['p_value']))})"
         )
     in_flagged = [str(p) for p in clear["period"] if str(p) in flagged]
-    text = "The effect is clear only in " + "; ".join(parts) + "."
+    lead = "in every year after the start: " if len(clear) == len(rows) else "only in "
+    text = f"The effect is clear {lead}" + "; ".join(parts) + "."
     if in_flagged and len(in_flagged) == len(clear):
         text += (
-            " Every such year is a flagged one: the estimate cannot be told apart from how "
-            "the pandemic hit VRU and comparator areas differently."
+            " Every such year is a flagged one: the estimate may reflect how the pandemic "
+            "hit VRU and comparator areas differently."
         )
     elif in_flagged:
         text += f" Of these, {_periods_text(in_flagged)} fall in flagged years."
