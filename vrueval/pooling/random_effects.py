@@ -37,6 +37,7 @@ from scipy import stats
 
 Tau2Method = Literal["DL", "REML"]
 TAU2_METHODS: tuple[str, ...] = ("DL", "REML")
+"""The estimators of the between-area variance :func:`random_effects` takes as ``method``."""
 
 _REML_TOL = 1e-12
 _REML_MAX_ITER = 10_000
