@@ -105,7 +105,12 @@ def test_sentence_wording_matches_p_and_interval(p):
 
 def test_a_single_clear_run_up_period_is_a_warning_not_proof():
     run_up = _rows(["2018Q3", "2018Q4", "2019Q1"], [0.5, 5.1, 0.3], [-1.0, 2.4, -1.2],
-                   [2.0, 7.8, 1.8], [0.5, 0.0004, 0.7])  # fmt: skip
+                   [2.0, 7.8, 1.8], [0.5, 0.03, 0.7])  # fmt: skip
     text = rp.pretrend_sentence(0.4, "2013Q2 to 2015Q4", run_up, unit="offences")
     assert "moving apart, not proof." in text
     assert "The groups were already moving apart." not in text
+    # the same period at p = 0.004 survives Bonferroni over 3 periods (0.0167): it decides
+    strong = run_up.assign(p_value=[0.5, 0.004, 0.7])
+    assert rp.pretrend_sentence(0.4, "2013Q2 to 2015Q4", strong, unit="offences").endswith(
+        "The groups were already moving apart."
+    )

@@ -256,10 +256,11 @@ def pretrend_sentence(
         f"{len(run_up)} periods."
         + (
             " The groups were already moving apart."
-            if rejects or len(clear) >= 2
+            # one clear period decides only when it survives a Bonferroni correction
+            if rejects or len(clear) >= 2 or float(clear["p_value"].min()) < 0.05 / len(run_up)
             else f" One period in {len(run_up)} standing out can happen by chance (about 1 in "
-            "20 for each period tested): a warning that the groups may have been moving "
-            "apart, not proof."
+            "20 for each period tested, and this one does not survive a Bonferroni "
+            "correction): a warning that the groups may have been moving apart, not proof."
         )
     )
 
