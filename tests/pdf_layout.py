@@ -73,9 +73,19 @@ def collisions(pdf: Path, min_overlap: float = 0.3) -> list[tuple[Box, Box]]:
                     break  # sorted by top: nothing further down can overlap a
                 w = min(a[3], b[3]) - max(a[1], b[1])
                 h = min(a[4], b[4]) - max(a[2], b[2])
-                if w <= 0 or h <= 0:
+                if w <= 0 or h <= 0 or _stretched_delimiter(a, b) or _stretched_delimiter(b, a):
                     continue
                 smaller = min((a[3] - a[1]) * (a[4] - a[2]), (b[3] - b[1]) * (b[4] - b[2]))
                 if smaller > 0 and w * h / smaller > min_overlap:
                     found.append((a, b))
     return found
+
+
+_DELIMITERS = set("()[]{}|\u27e8\u27e9\u2016")
+
+
+def _stretched_delimiter(a: Box, b: Box) -> bool:
+    """A lone bracket much taller than its neighbour: a stretched math delimiter, whose box
+    poppler takes from the glyph's advance rather than its ink, so a comma or subscript set
+    tight against it seems to overlap."""
+    return a[5] in _DELIMITERS and (a[4] - a[2]) > 1.5 * (b[4] - b[2])
