@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -103,11 +104,28 @@ def test_each_analysis_effects_download_as_xlsx(page):
     for column in ("estimate", "conf_low", "conf_high", "p_value"):
         assert table[column].tolist() == pytest.approx(expected[column].tolist(), rel=1e-15)
     assert list(table["term"]) == list(expected["term"])
+
+
+def test_workbook_bytes_do_not_depend_on_the_clock(monkeypatch):
+    """openpyxl stamps the save time into docProps/core.xml; two saves a year apart must agree."""
+    import openpyxl.writer.excel as excel_writer
+
     from vrueval.render.downloads import effects_xlsx
 
-    assert effects_xlsx(expected.to_dict("records")) == effects_xlsx(expected.to_dict("records")), (
-        "the same numbers must give the same bytes"
-    )
+    records = _expected_effects().to_dict("records")
+
+    class Clock(dt.datetime):
+        offset = dt.timedelta(0)
+
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime.now(tz) + cls.offset
+
+    clock = types.SimpleNamespace(datetime=Clock, timezone=dt.timezone)
+    monkeypatch.setattr(excel_writer, "datetime", clock)
+    first = effects_xlsx(records)
+    Clock.offset = dt.timedelta(days=365, seconds=1)
+    assert effects_xlsx(records) == first, "the same numbers must give the same bytes"
 
 
 def test_cache_is_not_published(page):

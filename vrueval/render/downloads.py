@@ -20,6 +20,8 @@ from vrueval import atomic
 #: The folder of a page's downloads, relative to the page.
 FOLDER_SUFFIX = "_files"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_FIXED_STAMP = "2000-01-01T00:00:00Z"
+_CORE_PROPERTIES = "docProps/core.xml"
 
 
 def safe_name(text: str) -> str:
@@ -66,12 +68,16 @@ def effects_xlsx(records: Sequence[Mapping[str, Any]], sheet: str = "effects") -
         frame.to_excel(writer, sheet_name=sheet[:31], index=False)
         props = writer.book.properties
         props.creator = "vrueval"
-        props.created = props.modified = pd.Timestamp("2000-01-01").to_pydatetime()
+        props.created = pd.Timestamp("2000-01-01").to_pydatetime()
     return _fixed_zip_times(buffer.getvalue())
 
 
 def _fixed_zip_times(payload: bytes) -> bytes:
-    """The same zip with every member's time stamp fixed (openpyxl stamps the clock time)."""
+    """The same zip with every time stamp fixed.
+
+    openpyxl stamps the clock time twice: on each zip member and, on saving, in the workbook's
+    ``modified`` property (whatever the caller set), so both are overwritten here.
+    """
     source = zipfile.ZipFile(io.BytesIO(payload))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -79,5 +85,20 @@ def _fixed_zip_times(payload: bytes) -> bytes:
             member = zipfile.ZipInfo(info.filename, date_time=_ZIP_EPOCH)
             member.compress_type = zipfile.ZIP_DEFLATED
             member.external_attr = info.external_attr
-            target.writestr(member, source.read(info.filename))
+            content = source.read(info.filename)
+            if info.filename == _CORE_PROPERTIES:
+                content = _fixed_modified(content)
+            target.writestr(member, content)
     return out.getvalue()
+
+
+def _fixed_modified(core: bytes) -> bytes:
+    """The core properties with the ``dcterms:modified`` stamp set to the fixed time."""
+    fixed, count = re.subn(
+        rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)",
+        rb"\g<1>" + _FIXED_STAMP.encode() + rb"\g<2>",
+        core,
+    )
+    if count != 1:
+        raise RuntimeError(f"{_CORE_PROPERTIES} has {count} modified stamps, expected one")
+    return fixed
