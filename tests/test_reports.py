@@ -253,9 +253,22 @@ def test_warnings_table_lists_every_warning_of_the_runs() -> None:
     assert robbery.result.warnings  # City of London is dropped: the real result warns
     table = rp.warnings_table([robbery])
     assert list(table["Warning"]) == list(robbery.result.warnings)
-    assert set(table["Analysis"]) == {"did_css_robbery"}
-    assert robbery.spec.name in set(rp.warnings_table()["Analysis"])  # every run by default
+    assert set(table["Analyses"]) == {"did_css_robbery"}
+    every = rp.warnings_table()  # every run by default
+    assert any(robbery.spec.name in row.split(", ") for row in every["Analyses"])
     assert rp.warnings_table([])["Warning"].iloc[0].startswith("none")
+
+
+def test_warnings_table_names_each_warning_once_with_every_analysis_carrying_it() -> None:
+    did = rp.run("did_knife_annual", ROOT)
+    es = rp.run("es_knife_annual", ROOT)
+    shared = [w for w in did.result.warnings if w in es.result.warnings]
+    assert shared  # both run on the same unbalanced panel: its data warnings are the same
+    table = rp.warnings_table([did, es, did])
+    assert table["Warning"].is_unique
+    assert len(table) == len(set(did.result.warnings) | set(es.result.warnings))
+    rows = table.set_index("Warning")["Analyses"]
+    assert all(rows[w] == "did_knife_annual, es_knife_annual" for w in shared)
 
 
 def test_provenance_seed_is_the_results() -> None:

@@ -71,16 +71,21 @@ def run(name: str, root: Path | None = None) -> Run:
 
 
 def warnings_table(runs: list[Run] | None = None) -> pd.DataFrame:
-    """Every warning the results carry, one row each (``runs``: default every analysis this
-    report ran), so a report prints what its numbers cannot show as well as the numbers."""
-    rows = [
-        (r.spec.name, w)
-        for r in (runs if runs is not None else list(_RUNS.values()))
-        for w in r.result.warnings
-    ]
+    """Every warning the results carry (``runs``: default every analysis this report ran), so a
+    report prints what its numbers cannot show as well as the numbers.
+
+    One row per distinct warning, in the order first met, naming every analysis that carries it
+    (several analyses of one panel share its data warnings, which would otherwise repeat)."""
+    carriers: dict[str, list[str]] = {}
+    for r in runs if runs is not None else list(_RUNS.values()):
+        for w in r.result.warnings:
+            names = carriers.setdefault(w, [])
+            if r.spec.name not in names:
+                names.append(r.spec.name)
+    rows = [(", ".join(names), w) for w, names in carriers.items()]
     if not rows:
         rows = [("all analyses", "none: no result carries a warning")]
-    return pd.DataFrame(rows, columns=["Analysis", "Warning"])
+    return pd.DataFrame(rows, columns=["Analyses", "Warning"])
 
 
 # -- number formatting, shared with the browser test ----------------------------------------
