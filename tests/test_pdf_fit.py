@@ -38,7 +38,7 @@ def _table(rows: list[list[str]]) -> dict:
 def test_column_shares_follow_content_and_are_capped():
     table = _table([["a" * 200, "1.0", "x" * 12]])
     shares = pdf_tables.column_shares(table)
-    assert shares == pytest.approx([42 / 60, 6 / 60, 12 / 60], abs=1e-4)
+    assert shares == pytest.approx([44 / 66, 8 / 66, 14 / 66], abs=1e-4)  # + 2 for the inset
     assert sum(shares) == pytest.approx(1.0, abs=1e-3)
 
 

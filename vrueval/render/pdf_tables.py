@@ -24,6 +24,10 @@ KEEP_TOGETHER_CHARS = 1200
 LONGEST = 42
 #: ... and a short one as at least this long (a narrow column still fits its heading).
 SHORTEST = 6
+#: Every column also gets this many characters for the cell's inset on both sides (about 10 pt
+#: at the table's text size): without it a heading as long as its column's widest cell fills the
+#: share exactly and runs into the next column's heading ("ChecksNumbers").
+INSET = 2
 _BREAK_AFTER = ("::", "_", ".", ",", "=", "/", "(")
 _ZWSP = "\u200b"
 
@@ -46,14 +50,16 @@ def _rows(table: Node) -> list[Any]:
 
 
 def column_shares(table: Node) -> list[float]:
-    """Each column's share of the width: its longest cell, capped at :data:`LONGEST`."""
+    """Each column's share of the width: its longest cell, capped at :data:`LONGEST`, plus
+    :data:`INSET`."""
     n = len(table["c"][2])
     longest = [SHORTEST] * n
     for row in _rows(table):
         for j, cell in enumerate(row[1][:n]):
             longest[j] = max(longest[j], min(LONGEST, len(_cell_text(cell))))
-    total = float(sum(longest))
-    return [round(v / total, 4) for v in longest]
+    widths = [v + INSET for v in longest]
+    total = float(sum(widths))
+    return [round(v / total, 4) for v in widths]
 
 
 def breakable_code(node: Node) -> list[Node] | None:
