@@ -12,9 +12,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Everything from the lock, hashes checked, nothing resolved on the fly; then vrueval itself,
-# built with the locked setuptools.
+# built with the locked setuptools. uv installs the lock (its own pinned, hashed line first, by
+# pip): about 25 s against pip's 2 minutes. Should uv fail (an index it cannot reach), pip
+# installs the same lock.
 $(STAMP): requirements.lock pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	awk '/^uv==/ {p = 1; print; next} p && /^    / {print; next} {p = 0}' requirements.lock \
+	  > $(VENV)/uv-requirement.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
+	  requirements.lock \
+	  || $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
