@@ -11,7 +11,12 @@ from vrueval.data import Panel, PanelError, Source, datasets
 from vrueval.designs.did import DiD, EventStudy
 from vrueval.designs.its import ITS
 from vrueval.designs.staggered import CallawaySantAnna, Imputation, StaggeredDiD, SunAbraham
-from vrueval.designs.synthetic import StaggeredSyntheticDiD, SyntheticControl, SyntheticDiD
+from vrueval.designs.synthetic import (
+    StaggeredSyntheticControl,
+    StaggeredSyntheticDiD,
+    SyntheticControl,
+    SyntheticDiD,
+)
 from vrueval.results import Result
 
 try:
@@ -26,6 +31,7 @@ __all__ = [
     "ITS",
     "Imputation",
     "StaggeredDiD",
+    "StaggeredSyntheticControl",
     "StaggeredSyntheticDiD",
     "SunAbraham",
     "SyntheticControl",

@@ -8,11 +8,13 @@ placebos), ``conformal`` (Chernozhukov-Wüthrich-Zhu tests), ``sc_inference`` (s
 control's inference methods), ``sdid`` and ``sc`` (the designs), ``results``.
 
 Staggered adoption: ``cohorts`` (the cohort matrix), ``sdid_cohorts`` (SDiD by cohort and its
-variance), ``sdid_staggered`` (the design), ``staggered_results``.
+variance), ``sdid_staggered`` (the design), ``pooling`` (partially pooled synthetic control
+weights), ``multisynth`` (that design), ``staggered_results``.
 """
 
+from vrueval.designs.synthetic.multisynth import StaggeredSyntheticControl
 from vrueval.designs.synthetic.sc import SyntheticControl
 from vrueval.designs.synthetic.sdid import SyntheticDiD
 from vrueval.designs.synthetic.sdid_staggered import StaggeredSyntheticDiD
 
-__all__ = ["StaggeredSyntheticDiD", "SyntheticControl", "SyntheticDiD"]
+__all__ = ["StaggeredSyntheticControl", "StaggeredSyntheticDiD", "SyntheticControl", "SyntheticDiD"]

@@ -122,3 +122,30 @@ STAGGERED_SYNTHETIC_DID = OptionsTable.of(
         Option("level", "float", 0.95),
     ],
 )
+
+MultisynthInference = Literal["jackknife", "none"]
+MultisynthDonors = Literal["never_treated", "not_yet_treated"]
+
+STAGGERED_SYNTHETIC_CONTROL = OptionsTable.of(
+    "StaggeredSyntheticControl",
+    constructor=[
+        *_STAGGERED_INPUT,
+        Option("nu", "float", None, doc="None: the paper's heuristic (pooled / unit imbalance)"),
+        Option("ridge", "float", 0.0, doc="lambda on the squared weights"),
+        Option("fixedeff", "bool", False, doc="de-mean each unit by its pre-period mean"),
+        Option("lags", "int", None, doc="None: every pre-period of each unit"),
+        Option("leads", "int", None, doc="None: every post-period of each unit"),
+        Option(
+            "donors",
+            "str",
+            "never_treated",
+            get_args(MultisynthDonors),
+            doc="not_yet_treated: also units untreated through a unit's last lead",
+        ),
+    ],
+    fit=[
+        Option("inference", "str", "jackknife", get_args(MultisynthInference)),
+        Option("seed", "int", None, doc="nothing is random (jackknife): recorded as None"),
+        Option("level", "float", 0.95),
+    ],
+)

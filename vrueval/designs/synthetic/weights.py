@@ -305,3 +305,107 @@ def penalized_simplex(a: np.ndarray, b: np.ndarray, penalty: float) -> np.ndarra
         return simplex_least_squares(a, b)
     distance = ((a - b[:, None]) ** 2).sum(axis=0)
     return simplex_qp(2.0 * a.T @ a, -2.0 * a.T @ b + penalty * distance)
+
+
+def block_simplex_qp(
+    q: np.ndarray, c: np.ndarray, blocks: np.ndarray, *, max_iter: int | None = None
+) -> np.ndarray:
+    """``argmin x' q x / 2 + c' x`` with ``x >= 0`` and the weights of each block summing to
+    one (a product of simplices), exactly, for a positive semi-definite ``q``.
+
+    :func:`simplex_qp`'s primal active-set method with one adding-up row a block: each block
+    starts at its best vertex; a step solves the equality-constrained problem on the current
+    support or follows a flat falling direction to the boundary; at a support's optimum the
+    gradient is level within each block's support, and the weight off the support whose
+    gradient lies furthest below its block's level joins (none below it: the KKT conditions).
+    ``blocks`` gives each weight's block, numbered from 0.
+    """
+    blocks = np.asarray(blocks, dtype=int)
+    n, nb = len(c), int(blocks.max()) + 1
+    member = np.zeros((n, nb))
+    member[np.arange(n), blocks] = 1.0
+    scale = max(float(np.abs(q).max()), float(np.abs(c).max()), 1.0)
+    diag = 0.5 * np.diag(q) + c
+    x = np.zeros(n)
+    for b in range(nb):
+        idx = np.flatnonzero(blocks == b)
+        x[idx[int(np.argmin(diag[idx]))]] = 1.0
+    limit = max_iter if max_iter is not None else 20 * n + 50
+    for _ in range(limit):
+        on = np.flatnonzero(x > 0)
+        step = _block_support_step(q, c, x, on, member)
+        if step is not None:
+            x = step
+            continue
+        g = q @ x + c
+        level = (member[on].T @ g[on]) / member[on].sum(axis=0)
+        below = g - level[blocks]
+        below[on] = np.inf
+        j = int(np.argmin(below))
+        if below[j] >= -1e-10 * scale:
+            return x
+        x = _block_entered(q, c, x, j, blocks)
+    raise ArithmeticError(f"block_simplex_qp did not converge in {limit} active-set steps")
+
+
+def _block_support_step(
+    q: np.ndarray, c: np.ndarray, x: np.ndarray, on: np.ndarray, member: np.ndarray
+) -> np.ndarray | None:
+    """The next point within the support ``on``, or None when ``x`` is optimal on it."""
+    k = len(on)
+    e = member[on]
+    e = e[:, e.sum(axis=0) > 0]
+    nb = e.shape[1]
+    if k == nb:  # a vertex in every block: nothing to move within the support
+        return None
+    q_s, c_s, x_s = q[np.ix_(on, on)], c[on], x[on]
+    g = q_s @ x_s + c_s
+    tol = 1e-10 * max(1.0, float(np.abs(g).max()))
+    spread = [np.ptp(g[e[:, b] > 0]) for b in range(nb)]
+    if max(spread) <= tol:
+        return None
+    kkt = np.zeros((k + nb, k + nb))
+    kkt[:k, :k] = q_s
+    kkt[:k, k:] = e
+    kkt[k:, :k] = e.T
+    rhs = np.concatenate([-c_s, np.ones(nb)])
+    sol, *_ = np.linalg.lstsq(kkt, rhs, rcond=None)
+    if np.abs(kkt @ sol - rhs).max() <= 1e-9 * max(1.0, float(np.abs(rhs).max())):
+        d = sol[:k] - x_s
+        full = True
+    else:
+        _, sv, vt = np.linalg.svd(np.vstack([q_s, e.T]))
+        rank = int((sv > 1e-10 * max(float(sv[0]), 1.0)).sum())
+        null = vt[rank:].T
+        d = -null @ (null.T @ g)
+        full = False
+    reach = _ray_length(x_s, d)
+    if full and reach >= 1.0:
+        new = x_s + d
+    else:
+        if not np.isfinite(reach):
+            return None
+        new = x_s + reach * d
+        neg = d < 0
+        blocking = np.flatnonzero(neg)[int(np.argmin(x_s[neg] / -d[neg]))]
+        new[blocking] = 0.0
+    new = np.maximum(new, 0.0)
+    new = new / (e @ (e.T @ new))  # each block sums to one again (rounding)
+    out = np.zeros_like(x)
+    out[on] = new
+    return out
+
+
+def _block_entered(
+    q: np.ndarray, c: np.ndarray, x: np.ndarray, j: int, blocks: np.ndarray
+) -> np.ndarray:
+    """Move block ``blocks[j]`` from ``x`` towards its vertex ``j`` by the exact line search."""
+    d = np.zeros_like(x)
+    inside = blocks == blocks[j]
+    d[inside] = -x[inside]
+    d[j] += 1.0
+    g = q @ x + c
+    slope, curve = float(g @ d), float(d @ q @ d)
+    t = 1.0 if curve <= 0 else min(1.0, -slope / curve)
+    t = max(t, 1e-12)
+    return x + t * d
