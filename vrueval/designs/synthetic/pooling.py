@@ -24,7 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vrueval.designs.synthetic.weights import block_simplex_qp, simplex_qp
+from vrueval.designs.synthetic.weights import (
+    block_simplex_qp,
+    simplex_least_squares,
+    simplex_qp,
+)
 
 #: The most weights (treated units x their donors) the dense exact solver takes.
 MAX_WEIGHTS = 6000
@@ -97,7 +101,9 @@ def measures(p: Problem, deltas: Sequence[np.ndarray]) -> tuple[float, float]:
 def solve(p: Problem, nu: float, ridge: float) -> tuple[np.ndarray, ...]:
     """The weights minimising the objective of the module docstring, exactly."""
     j_units = len(p.targets)
-    if nu == 0.0:  # separable: one synthetic control a unit
+    if nu == 0.0 and ridge == 0.0:  # separable, plain synthetic control a unit
+        return tuple(simplex_least_squares(a, t) for t, a in zip(p.targets, p.donors, strict=True))
+    if nu == 0.0:  # separable: one ridge-penalised synthetic control a unit
         return tuple(
             simplex_qp(
                 2.0 * (a.T @ a / j_units + ridge * np.eye(a.shape[1])), -2.0 * a.T @ t / j_units
