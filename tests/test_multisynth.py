@@ -112,10 +112,10 @@ def test_nu_trades_pooled_against_unit_imbalance() -> None:
 
 
 def _factor_panel(effect: float, seed: int = 3) -> pd.DataFrame:
-    """40 donors and 8 treated units (two cohorts) on two factors with loadings inside the
+    """20 donors and 8 treated units (two cohorts) on two factors with loadings inside the
     donors' hull; a constant effect from each unit's start."""
     rng = np.random.default_rng(seed)
-    n0, n1, t = 40, 8, 20
+    n0, n1, t = 20, 8, 20
     factors = np.cumsum(rng.normal(size=(t, 2)), axis=0)
     load = rng.uniform(0, 1, size=(n0 + n1, 2))
     y = 10 + load @ factors.T + rng.normal(scale=0.1, size=(n0 + n1, t))
@@ -170,9 +170,9 @@ def test_not_yet_treated_donors_and_fixedeff() -> None:
     res = design.fit(inference="none")
     w = res.weights()
     # the first cohort (from 12, leads to 14) may draw on the second (from 15), not vice versa
-    first_cohort = w[w["unit"] == "40"]
-    assert {"44", "47"} <= set(first_cohort["donor"])
-    assert not set(w[w["unit"] == "44"]["donor"]) & {str(u) for u in range(40, 48)}
+    first_cohort = w[w["unit"] == "20"]
+    assert {"24", "27"} <= set(first_cohort["donor"])
+    assert not set(w[w["unit"] == "24"]["donor"]) & {str(u) for u in range(20, 28)}
     eff = res.effects().set_index("term")
     assert list(eff.index[:4]) == ["att", "att:e=0", "att:e=1", "att:e=2"]
     assert eff.loc["att", "estimate"] == pytest.approx(5.0, abs=0.3)
@@ -205,7 +205,7 @@ def test_input_errors() -> None:
             _mpdta(), outcome="nope", unit="countyreal", time="year", first_treated="first.treat"
         )
     one = _factor_panel(1.0)
-    one = one[(one["g"] == 0) | (one["unit"] == 40)]
+    one = one[(one["g"] == 0) | (one["unit"] == 20)]
     design = ve.StaggeredSyntheticControl(
         one, outcome="y", unit="unit", time="time", first_treated="g"
     )

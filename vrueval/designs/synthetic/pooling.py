@@ -98,8 +98,11 @@ def measures(p: Problem, deltas: Sequence[np.ndarray]) -> tuple[float, float]:
     return pooled, separate
 
 
-def solve(p: Problem, nu: float, ridge: float) -> tuple[np.ndarray, ...]:
-    """The weights minimising the objective of the module docstring, exactly."""
+def solve(
+    p: Problem, nu: float, ridge: float, start: Sequence[np.ndarray] | None = None
+) -> tuple[np.ndarray, ...]:
+    """The weights minimising the objective of the module docstring, exactly (``start``:
+    weights to begin the active-set search from, e.g. the separate fits')."""
     j_units = len(p.targets)
     if nu == 0.0 and ridge == 0.0:  # separable, plain synthetic control a unit
         return tuple(simplex_least_squares(a, t) for t, a in zip(p.targets, p.donors, strict=True))
@@ -134,7 +137,9 @@ def solve(p: Problem, nu: float, ridge: float) -> tuple[np.ndarray, ...]:
     h += nu / j_units**2 * (wide.T @ wide) + ridge * np.eye(n)
     lin -= nu / j_units**2 * (wide.T @ total)
     blocks = np.repeat(np.arange(j_units), sizes)
-    x = block_simplex_qp(2.0 * h, 2.0 * lin, blocks)
+    if start is None:
+        start = solve(p, 0.0, ridge)
+    x = block_simplex_qp(2.0 * h, 2.0 * lin, blocks, start=np.concatenate(list(start)))
     return tuple(np.split(x, np.cumsum(sizes)[:-1]))
 
 
@@ -146,7 +151,7 @@ def fit(p: Problem, nu: float | None, ridge: float) -> PooledFit:
         separate = solve(p, 0.0, ridge)
         pooled0, sep0 = measures(p, imbalances(p, separate))
         nu = pooled0 / sep0 if sep0 > 0 else 0.0
-        weights = separate if nu == 0.0 else solve(p, nu, ridge)
+        weights = separate if nu == 0.0 else solve(p, nu, ridge, separate)
     else:
         weights = solve(p, nu, ridge)
     deltas = imbalances(p, weights)
