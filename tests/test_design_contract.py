@@ -85,6 +85,16 @@ def _staggered_sdid() -> Any:
     )
 
 
+def _multisynth() -> Any:
+    """Partially pooled synthetic control on the Medicaid-expansion cohorts above."""
+    ehec = pd.read_csv(REF / "ehec_data.csv")
+    ehec["g"] = ehec["yexp2"].fillna(0)
+    ehec = ehec[ehec["g"].isin([0, 2015, 2016, 2019])]
+    return ve.StaggeredSyntheticControl(
+        ehec, outcome="dins", unit="stfips", time="year", first_treated="g"
+    )
+
+
 DESIGNS: dict[str, Callable[[], Any]] = {
     "ITS": _its,
     "DiD": _did,
@@ -96,6 +106,7 @@ DESIGNS: dict[str, Callable[[], Any]] = {
     "SyntheticDiD": _sdid,
     "SyntheticControl": _sc,
     "StaggeredSyntheticDiD": _staggered_sdid,
+    "StaggeredSyntheticControl": _multisynth,
 }
 
 #: The inference methods that draw at random, by design (SyntheticControl's "placebo" runs

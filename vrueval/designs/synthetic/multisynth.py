@@ -237,6 +237,16 @@ class StaggeredSyntheticControl:
                     f"{d.n1} treated units: the jackknife over treated units rests on many and "
                     "is unreliable with few"
                 )
+            few = [
+                lab
+                for lab, m in zip(d.cohort_labels, d.sizes, strict=True)
+                if 1 < m < FEW_TREATED and len(d.starts) > 1
+            ]
+            if few:
+                warnings.append(
+                    f"cohort(s) {few} have fewer than {FEW_TREATED} treated units: their own "
+                    "jackknife standard errors rest on few units and are unreliable"
+                )
         warnings += self._fit_warnings(fitted)
         table = wald_table(terms, point, se, level=level)
         unit_terms = [f"att:unit={d.units[d.n0 + j]}" for j in everyone]
