@@ -73,7 +73,13 @@ def test_nu_zero_is_a_synthetic_control_for_every_unit() -> None:
     firsts = {"California": 1989, "Nevada": 1984, "Utah": 1984}
     frame["g"] = frame["State"].map(firsts).fillna(0)
     res = ve.StaggeredSyntheticControl(
-        frame, outcome="PacksPerCapita", unit="State", time="Year", first_treated="g", nu=0.0
+        frame,
+        outcome="PacksPerCapita",
+        unit="State",
+        time="Year",
+        first_treated="g",
+        nu=0.0,
+        ridge=0.0,
     ).fit(inference="none")
     effects = res.effects().set_index("term")["estimate"]
     weights = res.weights()
@@ -179,11 +185,16 @@ def test_not_yet_treated_donors_and_fixedeff() -> None:
 
 
 def test_warns_where_inference_cannot_hold() -> None:
-    res = _design().fit(inference="jackknife")
+    panel = _factor_panel(1.0)
+    panel = panel[~panel["unit"].isin([25, 26, 27])]  # the second cohort: one unit
+    res = ve.StaggeredSyntheticControl(
+        panel, outcome="y", unit="unit", time="time", first_treated="g"
+    ).fit(inference="jackknife")
     text = " ".join(res.warnings)
-    assert "att:cohort=2004" in text  # one treated county in the 2004 cohort
+    assert "att:cohort=15" in text and "5 treated units" in text
+    assert "cohort(s) ['12'] have fewer than 10" in text
     se = res.effects().set_index("term")["std_error"]
-    assert np.isnan(se["att:cohort=2004"]) and np.isfinite(se["att"])
+    assert np.isnan(se["att:cohort=15"]) and np.isfinite(se["att"])
     assert np.isnan(se[[t for t in se.index if t.startswith("att:unit=")]]).all()
 
 

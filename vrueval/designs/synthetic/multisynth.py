@@ -9,11 +9,11 @@
 >>> res = design.fit(inference="none")
 >>> print(res.effects().loc[:4, ["term", "estimate"]].round(4).to_string(index=False))
    term  estimate
-    att   -0.0958
-att:e=0   -0.0946
-att:e=1   -0.0468
-att:e=2   -0.2074
-att:e=3   -0.2490
+    att   -0.1186
+att:e=0   -0.1039
+att:e=1   -0.1151
+att:e=2   -0.2887
+att:e=3   -0.2001
 """
 
 from __future__ import annotations
@@ -76,9 +76,12 @@ class StaggeredSyntheticControl:
         As :class:`~vrueval.StaggeredSyntheticDiD`.
     nu : float, optional
         Weight of the pooled imbalance, in ``[0, 1]``; None: the paper's heuristic.
-    ridge : float
+    ridge : float, optional
         ``lambda >= 0`` on the squared weights (outcome-squared scale); makes the weights
-        unique when more donors than lags could fit equally well.
+        unique when more donors than lags could fit equally well. None: ``1e-6`` of the
+        lagged outcomes' mean square, negligible against the fit but enough for uniqueness
+        (:func:`vrueval.designs.synthetic.pooling.default_ridge`); 0 with ``nu=0`` is
+        :class:`~vrueval.SyntheticControl` for every unit exactly. Held fixed in the jackknife.
     fixedeff : bool
         Intercept-shift synthetic control: every series of unit ``j``'s problem (the unit and
         its donors) is de-meaned by its mean over ``j``'s lags, so the synthetic control is
@@ -111,7 +114,7 @@ class StaggeredSyntheticControl:
         unit: str | None = None,
         time: str | None = None,
         nu: float | None = None,
-        ridge: float = 0.0,
+        ridge: float | None = None,
         fixedeff: bool = False,
         lags: int | None = None,
         leads: int | None = None,
@@ -122,8 +125,10 @@ class StaggeredSyntheticControl:
             isinstance(nu, int | float) and not isinstance(nu, bool) and 0 <= nu <= 1
         ):
             raise ValueError(f"nu must be a number in [0, 1] (or None: the heuristic), got {nu!r}")
-        if not (isinstance(ridge, int | float) and np.isfinite(ridge) and ridge >= 0):
-            raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
+        if ridge is not None and not (
+            isinstance(ridge, int | float) and np.isfinite(ridge) and ridge >= 0
+        ):
+            raise ValueError(f"ridge must be a finite number >= 0 (or None), got {ridge!r}")
         if not isinstance(fixedeff, bool):
             raise ValueError(f"fixedeff must be True or False, got {fixedeff!r}")
         for name, value, least in (("lags", lags, 2 if fixedeff else 1), ("leads", leads, 1)):
@@ -150,7 +155,7 @@ class StaggeredSyntheticControl:
         self._settings: dict[str, Any] = {
             "outcome": outcome,
             "nu": "heuristic" if nu is None else float(nu),
-            "ridge": float(ridge),
+            "ridge": "default" if ridge is None else float(ridge),
             "fixedeff": fixedeff,
             "lags": lags,
             "leads": leads,
@@ -161,8 +166,10 @@ class StaggeredSyntheticControl:
             "controls": [str(u) for u in d.controls],
         }
         self._nu = None if nu is None else float(nu)
-        self._ridge = float(ridge)
         self._fixedeff = fixedeff
+        self._ridge = (
+            pooling.default_ridge(self._problem(np.arange(d.n1))) if ridge is None else float(ridge)
+        )
 
     def _donors_of(self, j: int, rule: str) -> np.ndarray:
         d = self._data
@@ -258,6 +265,7 @@ class StaggeredSyntheticControl:
         settings: dict[str, Any] = {**self._settings, "inference": inference}
         diagnostics: dict[str, Any] = {
             "nu": fitted.nu,
+            "ridge": self._ridge,
             "pooled_imbalance": fitted.pooled,
             "unit_imbalance": fitted.separate,
             "controls": d.n0,
@@ -291,9 +299,9 @@ class StaggeredSyntheticControl:
 
     # numbers -----------------------------------------------------------------------------
 
-    def _fit_units(self, units: np.ndarray, nu: float | None) -> pooling.PooledFit:
+    def _problem(self, units: np.ndarray) -> pooling.Problem:
         d = self._data
-        p = pooling.problem(
+        return pooling.problem(
             d.y,
             [d.n0 + j for j in units],
             [int(self._starts[j]) for j in units],
@@ -301,7 +309,9 @@ class StaggeredSyntheticControl:
             [int(self._lags[j]) for j in units],
             self._fixedeff,
         )
-        return pooling.fit(p, nu, self._ridge)
+
+    def _fit_units(self, units: np.ndarray, nu: float | None) -> pooling.PooledFit:
+        return pooling.fit(self._problem(units), nu, self._ridge)
 
     def _synthetic(self, j: int, w: np.ndarray) -> np.ndarray:
         """Unit ``j``'s synthetic control in every period (shifted to its level with

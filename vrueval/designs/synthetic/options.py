@@ -131,7 +131,7 @@ STAGGERED_SYNTHETIC_CONTROL = OptionsTable.of(
     constructor=[
         *_STAGGERED_INPUT,
         Option("nu", "float", None, doc="None: the paper's heuristic (pooled / unit imbalance)"),
-        Option("ridge", "float", 0.0, doc="lambda on the squared weights"),
+        Option("ridge", "float", None, doc="None: 1e-6 of the lagged outcomes' mean square"),
         Option("fixedeff", "bool", False, doc="de-mean each unit by its pre-period mean"),
         Option("lags", "int", None, doc="None: every pre-period of each unit"),
         Option("leads", "int", None, doc="None: every post-period of each unit"),

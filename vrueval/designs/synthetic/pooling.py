@@ -84,6 +84,20 @@ def problem(
     return Problem(tuple(targets), tuple(donors))
 
 
+#: The default ridge as a share of the lagged outcomes' mean square (see :func:`default_ridge`).
+DEFAULT_RIDGE_SHARE = 1e-6
+
+
+def default_ridge(p: Problem) -> float:
+    """A ridge negligible against the fit (``1e-6`` of the mean square of the lagged outcomes,
+    de-meaned with ``fixedeff``) that makes the objective strictly convex: without one, a unit
+    with fewer lags than donors has many weightings fitting equally well, and which one an
+    exact solver returns (and so the post-period effect) would depend on its path."""
+    cells = [np.concatenate([t, a.ravel()]) for t, a in zip(p.targets, p.donors, strict=True)]
+    square = float(np.mean(np.concatenate(cells) ** 2))
+    return DEFAULT_RIDGE_SHARE * square if square > 0 else DEFAULT_RIDGE_SHARE
+
+
 def imbalances(p: Problem, weights: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
     return tuple(t - a @ w for t, a, w in zip(p.targets, p.donors, weights, strict=True))
 
