@@ -202,7 +202,8 @@ class StaggeredSyntheticControl:
         ----------
         inference : {"jackknife", "none"}
             "jackknife": leave each treated unit out in turn, refit the pooled weights of the
-            others (``nu`` held at the full-sample value) and recompute every average effect;
+            others (``nu``, ``ridge`` and the donor sets held at their full-sample values) and
+            recompute every average effect;
             ``se^2 = (J-1)/J sum (theta_(-j) - mean)^2`` and the interval is
             ``estimate +- z * se``. The estimand's uncertainty is over which units were
             treated (the treated units as draws from a population of units, their effects
