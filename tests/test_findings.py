@@ -128,3 +128,21 @@ def test_home_office_figures_are_typed_in_one_place() -> None:
     figures = ("3,220", "1.6 fewer", "p = 0.06", "0.98 (per one million")
     typed = [(p.name, f) for p in files for f in figures if f in p.read_text(encoding="utf-8")]
     assert typed == []
+
+
+def test_knife_report_prose_types_no_counts() -> None:
+    """Counts of areas, forces and years in the knife report's prose come from the results
+    (inline code), so they cannot drift from them: no numeral (other than a year) stands before
+    what it counts in the text outside code."""
+    text = (Path(__file__).resolve().parents[1] / "reports" / "knife_offences.qmd").read_text()
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)  # front matter: the programme
+    prose = re.sub(r"```\{python\}.*?```", "", text, flags=re.S)
+    prose = re.sub(r"`\{python\}[^`]*`", "", prose)
+    counted = r"(?:VRU |never-funded |treated )?(?:areas?|forces?|estimates|donors|comparators)"
+    typed = [
+        m.group(0)
+        for m in re.finditer(rf"\b(\d+)\s+(?:of the\s+\d+\s+)?{counted}\b", prose)
+        if int(m.group(1)) < 1900
+    ]
+    typed += re.findall(r"\b(?:one|two|three|four|five)\s+(?:pre|post)-years\b", prose, re.I)
+    assert typed == []
