@@ -61,7 +61,7 @@ class PublishedFinding:
 
     def quoted(self) -> str:
         """``<evaluation> evaluation: <finding>``, the form the site index shows."""
-        return f"{self.evaluation} evaluation: {self.finding}"
+        return f"{self.evaluation} evaluation: {self.finding[:1].lower()}{self.finding[1:]}"
 
 
 _GOV_UK = "https://www.gov.uk/government/publications/"
@@ -130,10 +130,10 @@ PUBLISHED: MappingProxyType[str, PublishedFinding] = MappingProxyType({f.key: f 
 
 
 def sources_text() -> str:
-    """One sentence naming every publication, for a report's or the index's source line."""
-    return "; ".join(
-        f"{f.publisher}, {f.title} ({f.published}, {f.url})" for f in PUBLISHED.values()
-    )
+    """One line naming every publication (title and date; the addresses are in
+    :data:`PUBLISHED`), for a report's or the index's source line."""
+    titles = "; ".join(f"{f.title} ({f.published})" for f in PUBLISHED.values())
+    return f"Home Office, on GOV.UK: {titles}"
 
 
 __all__ = ["PUBLISHED", "PublishedFinding", "sources_text"]
