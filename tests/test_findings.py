@@ -138,11 +138,15 @@ def test_knife_report_prose_types_no_counts() -> None:
     text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)  # front matter: the programme
     prose = re.sub(r"```\{python\}.*?```", "", text, flags=re.S)
     prose = re.sub(r"`\{python\}[^`]*`", "", prose)
-    counted = r"(?:VRU |never-funded |treated )?(?:areas?|forces?|estimates|donors|comparators)"
+    counted = (
+        r"(?:VRU |never-funded |treated )?(?:areas?|forces?|estimates|donors|comparators|clusters)"
+    )
     typed = [
         m.group(0)
         for m in re.finditer(rf"\b(\d+)\s+(?:of the\s+\d+\s+)?{counted}\b", prose)
         if int(m.group(1)) < 1900
     ]
-    typed += re.findall(r"\b(?:one|two|three|four|five)\s+(?:pre|post)-years\b", prose, re.I)
+    typed += re.findall(
+        r"\b(?:one|two|three|four|five)\s+(?:(?:pre|post)-years|treated)\b", prose, re.I
+    )
     assert typed == []
