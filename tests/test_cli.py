@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from vrueval.cli import main
 
@@ -104,3 +105,19 @@ def test_power_command(tmp_path):
     assert saved["settings"]["model"] == "ols" and saved["settings"]["n_sims"] == 50
     bad = run("power", str(spec), "--set", "n_simz=50")
     assert bad.returncode == 1 and "n_simz" in bad.stderr
+
+
+def test_key_value_options_have_one_parser() -> None:
+    """``power --set`` and ``render --param`` read KEY=VALUE through vrueval.options."""
+    from vrueval.options import parse_assignments
+    from vrueval.render import params
+
+    got = parse_assignments(["n_treated=10", "effects=[-0.1, 0.0]", "inference=cr1"])
+    assert got == {"n_treated": 10, "effects": [-0.1, 0.0], "inference": "cr1"}
+    with pytest.raises(ValueError, match=r"--set takes KEY=VALUE, got 'n_sims'"):
+        parse_assignments(["n_sims"])
+    with pytest.raises(ValueError, match="--set n_sims is given twice"):
+        parse_assignments(["n_sims=10", "n_sims=20"])
+    with pytest.raises(params.ParameterError, match="--param takes KEY=VALUE"):
+        params.parse_assignments(["area"])
+    assert params.parse_assignments(['area="Kent"']) == parse_assignments(['area="Kent"'])

@@ -11,7 +11,8 @@ import pytest
 
 from vrueval import pooling
 from vrueval.reporting import areas_page, headline_sentence
-from vrueval.reporting.findings import FINDINGS, HOME_OFFICE, KNIFE_UNIT
+from vrueval.reporting.findings import FINDINGS, HOME_OFFICE, KNIFE_UNIT, SOURCE
+from vrueval.reporting.home_office import PUBLISHED
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = r"−?[\d,]+\.?\d*"
@@ -102,6 +103,50 @@ def test_the_check_can_fail(p: float, low: float, high: float, verdict: str) -> 
 
 
 def test_home_office_figures_are_quoted_as_published() -> None:
-    assert "no statistically significant effect" in HOME_OFFICE["ye_mar_2022"]
+    assert "evaluation: no statistically significant effect" in HOME_OFFICE["ye_mar_2022"]
     assert "3,220 fewer" in HOME_OFFICE["ye_mar_2023"]
     assert "1.6 fewer sharp-object admissions per 100,000 (p = 0.06)" in HOME_OFFICE["ye_mar_2024"]
+    assert HOME_OFFICE == {k: f.quoted() for k, f in PUBLISHED.items()}
+
+
+def test_every_home_office_figure_has_its_source() -> None:
+    assert list(PUBLISHED) == ["ye_mar_2022", "ye_mar_2023", "ye_mar_2024"]
+    for key, f in PUBLISHED.items():
+        assert f.key == key and f.evaluation == f"Year ending March {key[-4:]}"
+        assert f.url.startswith("https://www.gov.uk/government/publications/")
+        assert f.title and f.published and f.section and f.measure
+        assert f.citation().startswith(f"as published in {f.title} (Home Office, ")
+        assert f"{f.title} ({f.published})" in SOURCE
+
+
+def test_home_office_figures_are_typed_in_one_place() -> None:
+    """The published figures appear only in vrueval/reporting/home_office.py: reports, the index
+    and the other report helpers take them from there."""
+    root = Path(__file__).resolve().parents[1]
+    files = [root / "index.qmd", *(root / "reports").glob("*.qmd")]
+    files += [p for p in (root / "vrueval").rglob("*.py") if p.name != "home_office.py"]
+    figures = ("3,220", "1.6 fewer", "p = 0.06", "0.98 (per one million")
+    typed = [(p.name, f) for p in files for f in figures if f in p.read_text(encoding="utf-8")]
+    assert typed == []
+
+
+def test_knife_report_prose_types_no_counts() -> None:
+    """Counts of areas, forces and years in the knife report's prose come from the results
+    (inline code), so they cannot drift from them: no numeral (other than a year) stands before
+    what it counts in the text outside code."""
+    text = (Path(__file__).resolve().parents[1] / "reports" / "knife_offences.qmd").read_text()
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)  # front matter: the programme
+    prose = re.sub(r"```\{python\}.*?```", "", text, flags=re.S)
+    prose = re.sub(r"`\{python\}[^`]*`", "", prose)
+    counted = (
+        r"(?:VRU |never-funded |treated )?(?:areas?|forces?|estimates|donors|comparators|clusters)"
+    )
+    typed = [
+        m.group(0)
+        for m in re.finditer(rf"\b(\d+)\s+(?:of the\s+\d+\s+)?{counted}\b", prose)
+        if int(m.group(1)) < 1900
+    ]
+    typed += re.findall(r"\b(?:one|two|three|four|five)\s+(?:pre|post)-years\b", prose, re.I)
+    # "one treated area" is the design's case in general; more than one is a count
+    typed += re.findall(r"\b(?:two|three|four|five)\s+treated\b", prose, re.I)
+    assert typed == []

@@ -4,6 +4,8 @@ References: tests/reference/pooling_statsmodels.{py,json} (combine_effects, DL) 
 tests/reference/pooling_reference.{R,json} (metafor::rma, DL and REML), both on
 tests/reference/pooling_inputs.csv (pooling_make_inputs.py). Tolerances: DL is closed form,
 rtol 1e-10; REML is iterated to 1e-12 here and in metafor, rtol 1e-7 (atol 1e-9 for tau^2 = 0).
+Prediction intervals: the default t with k - 2 df against metafor's ``pi.type = "riley"``, and
+``prediction="z"`` against its default (normal) ``predict``.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ FIELDS = ("estimate", "std_error", "conf_low", "conf_high", "tau2", "i2", "q")
 TOL = {"DL": {"rtol": 1e-10, "atol": 1e-12}, "REML": {"rtol": 1e-7, "atol": 1e-9}}
 
 
-def fit(dataset: str, method: str) -> pooling.PooledEstimate:
+def fit(dataset: str, method: str, prediction: str = "t") -> pooling.PooledEstimate:
     d = INPUTS[INPUTS["dataset"] == dataset]
     return pooling.random_effects(
         d["estimate"],
         d["std_error"],
         method=method,
         labels=d["label"],  # type: ignore[arg-type]
+        prediction=prediction,  # type: ignore[arg-type]
     )
 
 
@@ -62,9 +65,23 @@ def test_dersimonian_laird_matches_statsmodels(dataset: str) -> None:
 def test_matches_metafor(dataset: str, method: str) -> None:
     res = fit(dataset, method)
     ref = METAFOR[dataset][method]
-    for field in (*FIELDS, "p_value", "q_p_value", "prediction_low", "prediction_high"):
+    for field in (*FIELDS, "p_value", "q_p_value"):
         np.testing.assert_allclose(getattr(res, field), ref[field], **TOL[method], err_msg=field)
     np.testing.assert_allclose(res.weights, ref["weights"], **TOL[method])
+    # default: t with k - 2 df, metafor's pi.type = "riley"
+    assert res.prediction == "t" and res.prediction_df == ref["prediction_t_df"] == res.k - 2
+    for end in ("low", "high"):
+        ours, theirs = getattr(res, f"prediction_{end}"), ref[f"prediction_t_{end}"]
+        np.testing.assert_allclose(ours, theirs, **TOL[method], err_msg=end)
+    # prediction="z": metafor's default predict (test = "z")
+    z = fit(dataset, method, prediction="z")
+    assert z.prediction == "z" and z.prediction_df is None
+    for field in ("prediction_low", "prediction_high"):
+        np.testing.assert_allclose(getattr(z, field), ref[field], **TOL[method], err_msg=field)
+    assert z.estimate == res.estimate and z.conf_low == res.conf_low
+    assert res.prediction_low < z.prediction_low and res.prediction_high > z.prediction_high
+    # metafor's test = "t" would use k - 1 df: not what Higgins et al. recommend
+    assert ref["test_t_prediction_df"] == res.k - 1
 
 
 def test_heterogeneous_set_separates_the_methods() -> None:
@@ -81,7 +98,8 @@ def test_homogeneous_estimates_give_zero_tau2_and_the_fixed_effect_mean() -> Non
         assert res.tau2 == 0.0 and res.i2 == 0.0
         w = 1 / se**2
         assert res.estimate == pytest.approx(float(w @ y / w.sum()), rel=1e-14)
-        assert res.prediction_low == pytest.approx(res.conf_low, rel=1e-14)
+        z = pooling.random_effects(y, se, method=method, prediction="z")
+        assert z.prediction_low == pytest.approx(z.conf_low, rel=1e-14)
 
 
 def test_to_dict_is_json_safe() -> None:
@@ -99,6 +117,8 @@ def test_to_dict_is_json_safe() -> None:
         ({"estimates": [1.0, 2.0], "std_errors": [1.0, 0.0], "labels": ["x", "y"]}, r"\['y'\]"),
         ({"estimates": [1.0, 2.0], "std_errors": [1.0, 1.0], "method": "PM"}, "one of"),
         ({"estimates": [1.0, 2.0], "std_errors": [1.0, 1.0], "level": 95}, "level"),
+        ({"estimates": [1.0, 2.0, 3.0], "std_errors": [1.0] * 3, "prediction": "T"}, "prediction"),
+        ({"estimates": [1.0, 2.0], "std_errors": [1.0, 1.0]}, r"at least 3 .* prediction='z'"),
     ],
 )
 def test_bad_input_is_refused_by_name(kwargs: dict, message: str) -> None:

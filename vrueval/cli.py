@@ -20,6 +20,7 @@ from vrueval.analysis.output import OutputError
 from vrueval.compute import TaskError
 from vrueval.data import datasets
 from vrueval.data.panel import FREQUENCIES, GEOGRAPHIES, MEASURES, Panel, PanelError
+from vrueval.options import parse_assignments
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -172,9 +173,8 @@ def cmd_power(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(Path(args.out))  # before the simulations, not after
     allowed = [Path(d) for d in args.allow_path or []]
-    result = from_spec(
-        Path(args.spec), allowed, compute=_compute(args), **_overrides(args.set or [])
-    )
+    overrides = parse_assignments(args.set or [], "--set")
+    result = from_spec(Path(args.spec), allowed, compute=_compute(args), **overrides)
     print(result.summary())
     if args.out:
         from vrueval import atomic
@@ -191,23 +191,6 @@ def cmd_power(args: argparse.Namespace) -> int:
             ax.figure.savefig(tmp, format="png", dpi=144, bbox_inches="tight")
         print(f"wrote {out / 'power.json'} and {out / 'power_curve.png'}")
     return 0
-
-
-def _overrides(items: list[str]) -> dict[str, object]:
-    """``KEY=VALUE`` pairs, each VALUE read as TOML (``n_sims=2000``, ``effects=[-0.1, 0.0]``) or
-    else as text (``inference=cr1``)."""
-    import tomllib
-
-    out: dict[str, object] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
-        try:
-            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
-        except tomllib.TOMLDecodeError:
-            out[key.strip()] = value
-    return out
 
 
 def cmd_render(args: argparse.Namespace) -> int:

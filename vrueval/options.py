@@ -16,6 +16,7 @@ ValueError: boot_weights must be one of ('webb', 'rademacher'), got 'mammen'
 
 from __future__ import annotations
 
+import tomllib
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -133,3 +134,33 @@ def renamed(old: str, old_value: T | None, new: str, new_value: T, new_default: 
     if new_value != new_default:
         raise ValueError(f"give {new}= only ({old}= is its deprecated name), not both")
     return old_value
+
+
+def parse_assignments(items: Iterable[str], flag: str = "--set") -> dict[str, Any]:
+    """Command-line ``KEY=VALUE`` pairs as a dict: the one parser of ``vrueval power --set`` and
+    ``vrueval render --param``.
+
+    Each VALUE is read as a TOML value (numbers, booleans, quoted strings, arrays:
+    ``n_sims=2000``, ``effects=[-0.1, 0.0]``) and otherwise kept as text (``inference=cr1``).
+
+    Raises
+    ------
+    ValueError
+        When an item has no ``=`` or no key, or a key is given twice, naming ``flag``.
+
+    >>> parse_assignments(["n_treated=10", "inference=cr1", 'area="Kent"'])
+    {'n_treated': 10, 'inference': 'cr1', 'area': 'Kent'}
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"{flag} takes KEY=VALUE, got {item!r}")
+        if key in out:
+            raise ValueError(f"{flag} {key} is given twice; give each key once")
+        try:
+            out[key] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key] = value
+    return out

@@ -13,7 +13,7 @@ from vrueval import atomic
 from vrueval.analysis.output import RESULTS, claimed
 from vrueval.analysis.spec import Spec, SpecError, accepted, design_class, load_spec
 from vrueval.compute import using
-from vrueval.data import datasets
+from vrueval.data import datasets, suppression
 from vrueval.data.panel import Panel
 from vrueval.results import Result, runtime_versions, to_jsonable
 
@@ -36,19 +36,37 @@ def load_panel(spec: Spec) -> Panel:
                 "ship is given on the command line: vrueval run SPEC --data FILE"
             )
         panel = loaders.load(data["format"], spec.files, **data.get("format_options", {}))
-    if "fill_suppressed" in data:
-        for fill in suppressed_fills(spec):
-            panel = panel.fill_suppressed(outcome=data["outcome"], **fill)
     if "non_overlapping_month" in data:
         panel = panel.non_overlapping(int(data["non_overlapping_month"]))
     if "periods" in data:
         panel = panel.at(data["periods"])
-    return panel.select(
+    panel = panel.select(
         outcome=data["outcome"],
         units=data.get("units"),
         start=data.get("start"),
         end=data.get("end"),
     )
+    if "fill_suppressed" in data:
+        # after the selection: only the analysed outcome, units and window are filled
+        panel = _fill_suppressed(spec, panel)
+    return panel
+
+
+def _fill_suppressed(spec: Spec, panel: Panel) -> Panel:
+    withheld = suppression.withheld_range(spec.data.get("dataset"))
+    before = int(panel.data["suppressed"].sum())
+    for fill in suppressed_fills(spec):
+        try:
+            panel = panel.fill_suppressed(outcome=spec.data["outcome"], withheld=withheld, **fill)
+        except ValueError as err:
+            raise SpecError(f"{spec.path}: [data] fill_suppressed {fill!r}: {err}") from None
+    if before == 0 or int(panel.data["suppressed"].sum()) == before:
+        raise SpecError(
+            f"{spec.path}: [data] fill_suppressed matched no suppressed cell of "
+            f"{spec.data['outcome']!r} in the analysed units and window ({before} suppressed "
+            "in all): the analysis would repeat the main one; remove fill_suppressed"
+        )
+    return panel
 
 
 def suppressed_fills(spec: Spec) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from vrueval.data.periods import (
     parse_period,
     parse_periods,
 )
+from vrueval.data.suppression import check_fill_value
 from vrueval.options import choice
 
 Frequency = Literal["month", "quarter", "financial_year", "year", "rolling_12m", "index"]
@@ -355,6 +356,7 @@ class Panel:
         outcome: str | None = None,
         start: object = None,
         end: object = None,
+        withheld: tuple[float, float] | None = None,
     ) -> Panel:
         """A copy with every suppressed cell (of ``outcome``, or all; in ``start``..``end``, or
         every period) set to ``value``.
@@ -362,13 +364,24 @@ class Panel:
         For sensitivity analyses only: suppressed counts are known to lie in a range (HES: 1-7),
         so refitting with each end shows how much leaving them out matters, and filling one end
         before a date and the other after it tilts the before-after contrast towards a fall or a
-        rise. Filled cells are flagged ``derived`` (no longer ``suppressed``) and the panel's
-        notes say what was done; unavailable cells stay missing.
+        rise. Only cells flagged ``suppressed`` are filled: unavailable cells and absent rows
+        stay missing. Filled cells are flagged ``derived`` (no longer ``suppressed``) and the
+        panel's notes say what was done.
+
+        Parameters
+        ----------
+        withheld : (low, high), optional
+            The source's withheld range (:data:`vrueval.data.suppression.WITHHELD`); ``value``
+            must lie in it.
+
+        Raises
+        ------
+        ValueError
+            When ``value`` is zero (a withheld value is never zero), not a finite number, not a
+            whole non-negative count for a count panel, or outside ``withheld``
+            (:func:`vrueval.data.suppression.check_fill_value`).
         """
-        if isinstance(value, bool | np.bool_) or not np.isfinite(value):
-            raise ValueError(f"value must be a finite number, got {value!r}")
-        if self.measure == "count" and (value < 0 or value != np.floor(value)):
-            raise ValueError(f"value must be a non-negative whole count, got {value!r}")
+        value = check_fill_value(value, self.measure, withheld)
         d = self._data.copy()
         cells = d["suppressed"] & (True if outcome is None else d["outcome"] == outcome)
         if outcome is not None and outcome not in self.outcomes:
@@ -377,6 +390,8 @@ class Panel:
             cells &= d["period"] >= self.period(start)
         if end is not None:
             cells &= d["period"] <= self.period(end)
+        if d.loc[cells, "value"].notna().any():  # the validator keeps this from happening
+            raise PanelError("a suppressed cell carries a value; suppressed cells must be NaN")
         d.loc[cells, "value"] = float(value)
         d.loc[cells, "suppressed"] = False
         d.loc[cells, "derived"] = True

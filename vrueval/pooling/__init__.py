@@ -9,6 +9,6 @@ Entry point: :func:`random_effects` (DerSimonian–Laird or REML between-area va
 Cochran's Q, I², a prediction interval), returning a frozen :class:`PooledEstimate`.
 """
 
-from vrueval.pooling.random_effects import TAU2_METHODS, PooledEstimate, random_effects
+from vrueval.pooling.random_effects import PREDICTIONS, TAU2_METHODS, PooledEstimate, random_effects
 
-__all__ = ["TAU2_METHODS", "PooledEstimate", "random_effects"]
+__all__ = ["PREDICTIONS", "TAU2_METHODS", "PooledEstimate", "random_effects"]

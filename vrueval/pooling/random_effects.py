@@ -16,6 +16,12 @@ mean with weights :math:`w_i = 1 / (v_i + \\hat\\tau^2)`; its standard error is
 - :math:`I^2 = \\hat\\tau^2 / (\\hat\\tau^2 + s^2)` with the typical within-area variance
   :math:`s^2 = (k-1) S_1 / (S_1^2 - S_2)` (Higgins & Thompson 2002); for DerSimonian–Laird
   this equals :math:`(Q - (k-1))/Q` floored at zero. This is metafor's definition.
+- Prediction interval for a new area's effect: :math:`\\hat\\mu \\pm c\\,\\sqrt{SE^2 +
+  \\hat\\tau^2}` with :math:`c` the :math:`t_{k-2}` quantile by default, which allows for
+  :math:`\\hat\\tau^2` and :math:`\\hat\\mu` being estimated (Higgins, Thompson &
+  Spiegelhalter 2009), or the normal quantile with ``prediction="z"``. In metafor 3.8-1,
+  ``predict(rma(...))`` gives the normal interval (``test="z"``, the default), :math:`t_{k-1}`
+  after ``test="t"``, and :math:`t_{k-2}` with ``predict(..., pi.type="riley")``.
 
 References
 ----------
@@ -23,6 +29,8 @@ DerSimonian, R. & Laird, N. (1986). Meta-analysis in clinical trials. *Controlle
 Trials* 7, 177–188. Viechtbauer, W. (2005). Bias and efficiency of meta-analytic variance
 estimators in the random-effects model. *JEBS* 30, 261–293. Higgins, J. & Thompson, S. (2002).
 Quantifying heterogeneity in a meta-analysis. *Statistics in Medicine* 21, 1539–1558.
+Higgins, J., Thompson, S. & Spiegelhalter, D. (2009). A re-evaluation of random-effects
+meta-analysis. *JRSS A* 172, 137–159.
 """
 
 from __future__ import annotations
@@ -38,6 +46,10 @@ from scipy import stats
 Tau2Method = Literal["DL", "REML"]
 TAU2_METHODS: tuple[str, ...] = ("DL", "REML")
 """The estimators of the between-area variance :func:`random_effects` takes as ``method``."""
+PredictionDistribution = Literal["t", "z"]
+PREDICTIONS: tuple[str, ...] = ("t", "z")
+"""The reference distributions of the prediction interval :func:`random_effects` takes as
+``prediction``: ``"t"`` (:math:`t_{k-2}`, the default) or ``"z"`` (normal)."""
 
 _REML_TOL = 1e-12
 _REML_MAX_ITER = 10_000
@@ -59,8 +71,12 @@ class PooledEstimate:
     q, q_df, q_p_value : float, int, float
         Cochran's Q, its degrees of freedom (k - 1) and its chi-squared p-value.
     prediction_low, prediction_high : float
-        Where a new area's effect is expected to fall (normal, :math:`\\hat\\mu \\pm z
-        \\sqrt{SE^2 + \\hat\\tau^2}`), at ``level``.
+        Where a new area's effect is expected to fall, :math:`\\hat\\mu \\pm c
+        \\sqrt{SE^2 + \\hat\\tau^2}` at ``level``, with :math:`c` from ``prediction``.
+    prediction : {"t", "z"}
+        The prediction interval's reference distribution.
+    prediction_df : int or None
+        Its degrees of freedom, k - 2 for ``"t"``; None for ``"z"``.
     weights : tuple of float
         Each area's share of the pooled estimate (sums to 1), in input order.
     correlation : float
@@ -85,6 +101,8 @@ class PooledEstimate:
     level: float
     k: int
     correlation: float = 0.0
+    prediction: str = "t"
+    prediction_df: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe copy."""
@@ -152,6 +170,7 @@ def random_effects(
     level: float = 0.95,
     labels: Sequence[str] | None = None,
     correlation: float = 0.0,
+    prediction: PredictionDistribution = "t",
 ) -> PooledEstimate:
     """Pool per-area estimates with a random-effects model.
 
@@ -173,6 +192,10 @@ def random_effects(
         and I² are those of the independent model; the standard error, the interval, the
         p-value and the prediction interval add the covariance
         :math:`\\rho \\sum_{i \\ne j} w_i w_j \\sqrt{v_i v_j}` (weights normalised to one).
+    prediction : {"t", "z"}
+        Reference distribution of the prediction interval: :math:`t_{k-2}` (default; needs
+        k >= 3) as Higgins, Thompson & Spiegelhalter (2009) recommend, since with few areas
+        the normal interval is too narrow, or the normal (metafor's default ``predict``).
 
     Returns
     -------
@@ -193,9 +216,16 @@ def random_effects(
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     if not (isinstance(correlation, (int, float)) and 0.0 <= correlation < 1.0):
         raise ValueError(f"correlation must be in [0, 1), got {correlation!r}")
+    if prediction not in PREDICTIONS:
+        raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
     y, se, names = _check(estimates, std_errors, labels)
     v = se**2
     k = len(y)
+    if prediction == "t" and k < 3:
+        raise ValueError(
+            f"a t prediction interval has k - 2 degrees of freedom and needs at least 3 "
+            f"estimates, got {k}; give prediction='z' for the normal interval"
+        )
     w_fe = 1.0 / v
     mu_fe = float(w_fe @ y / w_fe.sum())
     q = float(w_fe @ (y - mu_fe) ** 2)
@@ -209,6 +239,8 @@ def random_effects(
     s1, s2 = float(w_fe.sum()), float(w_fe @ w_fe)
     typical = (k - 1) * s1 / (s1**2 - s2)
     spread = math.sqrt(std_error**2 + tau2)
+    prediction_df = k - 2 if prediction == "t" else None
+    c = z if prediction_df is None else float(stats.t.ppf(0.5 + level / 2.0, prediction_df))
     return PooledEstimate(
         estimate=mu,
         std_error=std_error,
@@ -220,15 +252,24 @@ def random_effects(
         q=q,
         q_df=k - 1,
         q_p_value=float(stats.chi2.sf(q, k - 1)),
-        prediction_low=mu - z * spread,
-        prediction_high=mu + z * spread,
+        prediction_low=mu - c * spread,
+        prediction_high=mu + c * spread,
         weights=tuple(float(x) for x in shares),
         labels=names,
         method=method,
         level=level,
         k=k,
         correlation=float(correlation),
+        prediction=prediction,
+        prediction_df=prediction_df,
     )
 
 
-__all__ = ["TAU2_METHODS", "PooledEstimate", "Tau2Method", "random_effects"]
+__all__ = [
+    "PREDICTIONS",
+    "TAU2_METHODS",
+    "PooledEstimate",
+    "PredictionDistribution",
+    "Tau2Method",
+    "random_effects",
+]

@@ -17,10 +17,10 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
-import tomllib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from vrueval import options
 from vrueval.render.qmd import Chunk, Document
 
 TAG = "parameters"
@@ -34,19 +34,13 @@ class ParameterError(ValueError):
 def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
     """``["area=Merseyside", "draws=999"]`` -> ``{"area": "Merseyside", "draws": 999}``.
 
-    Values are read as TOML values (numbers, booleans, quoted strings, arrays) and otherwise
-    kept as text, as the CLI's ``--set`` reads them.
+    The CLI's one ``KEY=VALUE`` reader (:func:`vrueval.options.parse_assignments`), with its
+    errors as :class:`ParameterError`.
     """
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ParameterError(f"--param takes KEY=VALUE, got {item!r}")
-        try:
-            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
-        except tomllib.TOMLDecodeError:
-            out[key.strip()] = value
-    return out
+    try:
+        return options.parse_assignments(items, "--param")
+    except ValueError as err:
+        raise ParameterError(str(err)) from None
 
 
 def _is_parameters_chunk(chunk: Chunk) -> bool:

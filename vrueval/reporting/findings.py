@@ -3,35 +3,23 @@ areas as a whole, each beside the Home Office's published figure.
 
 Every sentence comes from the recorded specs' numbers through
 :func:`vrueval.reporting.wording.headline_sentence` (one rule for the language of
-significance); the published figures are quoted as the Home Office stated them.
+significance); the published figures are quoted from :mod:`vrueval.reporting.home_office`,
+which cites them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vrueval.reporting.home_office import PUBLISHED, sources_text
 from vrueval.reporting.report import run
 from vrueval.reporting.wording import Scale, evidence, headline_sentence
 
-#: The Home Office's VRU impact evaluations, as published (quoted, not recomputed).
-HOME_OFFICE = {
-    "ye_mar_2022": (
-        "Year ending March 2022 evaluation: no statistically significant effect on hospital "
-        "admissions for violent injury or on homicide"
-    ),
-    "ye_mar_2023": (
-        "Year ending March 2023 evaluation: about 3,220 fewer hospital admissions for violent "
-        "injury in VRU areas"
-    ),
-    "ye_mar_2024": (
-        "Year ending March 2024 evaluation: 1.6 fewer sharp-object admissions per 100,000 "
-        "(p = 0.06)"
-    ),
-}
-SOURCE = (
-    "Home Office, Violence Reduction Units: impact evaluations for the years ending March 2022, "
-    "2023 and 2024 (GOV.UK)"
-)
+#: The Home Office's VRU impact evaluations, quoted (not recomputed) from
+#: :data:`vrueval.reporting.home_office.PUBLISHED`, where each has its citation.
+HOME_OFFICE = {key: finding.quoted() for key, finding in PUBLISHED.items()}
+#: The publications the quoted figures come from, for the index's source line.
+SOURCE = sources_text()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import pandas as pd
 
 from vrueval.data.coverage import vru_population_share
 from vrueval.data.panel import Panel
+from vrueval.reporting.home_office import PUBLISHED
 from vrueval.reporting.report import fmt_percent_change, p_text
 from vrueval.reporting.wording import Evidence, evidence, headline_sentence
 from vrueval.results import Result
@@ -57,24 +58,17 @@ FILLS: dict[str, str] = {
 #: The West Midlands region's code (the region of West Midlands Police and three non-VRU forces).
 WEST_MIDLANDS = "E12000005"
 
-#: The Home Office's published impact findings for VRUs on hospital admissions, as published
-#: (evaluation year, finding, and what each measured), for the side-by-side table.
-HOME_OFFICE: tuple[dict[str, str], ...] = (
+#: The Home Office's published impact findings for VRUs on hospital admissions (evaluation year,
+#: finding, what each measured and where it was published), for the side-by-side table; quoted
+#: from :data:`vrueval.reporting.home_office.PUBLISHED`.
+HOME_OFFICE: tuple[dict[str, str], ...] = tuple(
     {
-        "evaluation": "Year ending March 2022",
-        "finding": "No statistically significant effect on hospital admissions for violent injury",
-        "measure": "Admissions for violence (all violent injury), VRU areas against non-VRU areas",
-    },
-    {
-        "evaluation": "Year ending March 2023",
-        "finding": "About 3,220 fewer hospital admissions for violent injury in VRU areas",
-        "measure": "Admissions for violent injury, summed over VRU areas, against comparison areas",
-    },
-    {
-        "evaluation": "Year ending March 2024",
-        "finding": "1.6 fewer sharp-object admissions per 100,000 (p = 0.06)",
-        "measure": "Sharp-object admissions per 100,000, VRU areas against a synthetic comparison",
-    },
+        "evaluation": f.evaluation,
+        "finding": f.finding,
+        "measure": f.measure,
+        "source": f.citation(),
+    }
+    for f in PUBLISHED.values()
 )
 
 
