@@ -94,9 +94,48 @@ def _pairwise(a: np.ndarray) -> float:
     return sums[0]
 
 
-def _sum(a: np.ndarray) -> float:
+def _sum_of(a: np.ndarray, k: int) -> float:
     # numpy's reduction starts from the identity 0.0 (it only changes the sign of a zero)
+    if k <= _BLOCK:
+        return 0.0 + _block(a, 0, k)
     return 0.0 + _pairwise(a)
+
+
+def _gradient_pass(
+    g: np.ndarray, c: np.ndarray, x: np.ndarray, eta: float, hg: np.ndarray, hx: np.ndarray
+) -> int:
+    """The half gradient ``g - c + eta x`` into ``hg``, ``hg * x`` into ``hx``, and the first
+    minimum of ``hg`` (``np.argmin``: the first NaN if there is one)."""
+    best = 0
+    low = np.inf
+    nan = False
+    for j in range(len(x)):
+        h = g[j] - c[j] + eta * x[j]
+        hg[j] = h
+        hx[j] = h * x[j]
+        if nan:
+            continue
+        if np.isnan(h):
+            best, nan = j, True
+        elif h < low or j == 0:
+            best, low = j, h
+    return best
+
+
+def _first_min(a: np.ndarray) -> int:
+    """``np.argmin``: the first minimum, or the first NaN if there is one."""
+    low = a[0]
+    for j in range(1, len(a)):
+        v = a[j]
+        low = v if v < low or np.isnan(v) else low
+    if np.isnan(low):
+        for j in range(len(a)):
+            if np.isnan(a[j]):
+                return j
+    for j in range(len(a)):
+        if a[j] == low:
+            return j
+    return 0
 
 
 def _solve(
@@ -111,35 +150,28 @@ def _solve(
     m: int,
     max_iter: int,
 ) -> tuple[float, bool]:
-    """One problem's loop, updating ``x`` (weights) and ``g`` (``G x``) in place; the
-    statements mirror ``frank_wolfe``'s numpy ones, row by row."""
+    """One problem's loop, updating ``x`` (weights) and ``g`` (``G x``) in place. Each
+    iteration is one pass over the donors: the step's update, the three sums of the objective
+    and the next half gradient together (numpy takes one call for each), with the same
+    operations in the same order as ``frank_wolfe``'s numpy statements."""
     k = len(x)
     hg = np.empty(k)
-    prod = np.empty(k)
+    hx = np.empty(k)
+    p_xx = np.empty(k)
+    p_xg = np.empty(k)
+    p_cx = np.empty(k)
     for j in range(k):
-        prod[j] = x[j] * x[j]
-    xx = _sum(prod)
-    for j in range(k):
-        prod[j] = x[j] * g[j]
-    xgx = _sum(prod)
+        p_xx[j] = x[j] * x[j]
+        p_xg[j] = x[j] * g[j]
+    xx = _sum_of(p_xx, k)
+    xgx = _sum_of(p_xg, k)
+    best = _gradient_pass(g, c, x, eta, hg, hx)
     previous = np.nan
-    value = np.nan
     t = 0
     while t < max_iter:
         t += 1
-        # half gradient, its first minimum (np.argmin: the first NaN if any) and <hg, x>
-        best = 0
-        for j in range(k):
-            hg[j] = g[j] - c[j] + eta * x[j]
-            prod[j] = hg[j] * x[j]
-        for j in range(k):
-            if np.isnan(hg[j]):
-                best = j
-                break
-            if hg[j] < hg[best]:
-                best = j
         xi = x[best]
-        hg_d = hg[best] - _sum(prod)
+        hg_d = hg[best] - _sum_of(hx, k)
         d_err2 = gram_t[best, best] - 2.0 * g[best] + xgx
         if xi != 1.0:
             step = -hg_d / (d_err2 + eta * (1.0 - 2.0 * xi + xx))
@@ -151,19 +183,32 @@ def _solve(
             step = 1.0
         keep = 1.0 - step
         col = gram_t[best]
+        # branch-free over the donors (the compiler vectorises it); the vertex's own weight
+        # then gains the step and its terms are redone, as numpy adds it after the product
         for j in range(k):
-            g[j] = g[j] + step * (col[j] - g[j])
-            x[j] = x[j] * keep
-        x[best] += step
-        for j in range(k):
-            prod[j] = x[j] * x[j]
-        xx = _sum(prod)
-        for j in range(k):
-            prod[j] = x[j] * g[j]
-        xgx = _sum(prod)
-        for j in range(k):
-            prod[j] = c[j] * x[j]
-        cx = _sum(prod)
+            gj = g[j] + step * (col[j] - g[j])
+            xj = x[j] * keep
+            g[j] = gj
+            x[j] = xj
+            p_xx[j] = xj * xj
+            p_xg[j] = xj * gj
+            p_cx[j] = c[j] * xj
+            h = gj - c[j] + eta * xj
+            hg[j] = h
+            hx[j] = h * xj
+        xj = x[best] + step
+        gj = g[best]
+        x[best] = xj
+        p_xx[best] = xj * xj
+        p_xg[best] = xj * gj
+        p_cx[best] = c[best] * xj
+        h = gj - c[best] + eta * xj
+        hg[best] = h
+        hx[best] = h * xj
+        best = _first_min(hg)
+        xx = _sum_of(p_xx, k)
+        xgx = _sum_of(p_xg, k)
+        cx = _sum_of(p_cx, k)
         value = zeta2 * xx + (xgx - 2.0 * cx + bb) / m
         if t >= 2 and previous - value <= limit:
             return value, True
@@ -196,7 +241,9 @@ if AVAILABLE:
     _jit: Any = numba.njit(cache=True, error_model="numpy", fastmath=False, nogil=True)
     _block = _jit(_block)
     _pairwise = _jit(_pairwise)
-    _sum = _jit(_sum)
+    _sum_of = _jit(_sum_of)
+    _gradient_pass = _jit(_gradient_pass)
+    _first_min = _jit(_first_min)
     _solve = _jit(_solve)
     _batch = _jit(_batch)
 
