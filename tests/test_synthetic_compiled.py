@@ -59,7 +59,7 @@ def test_frank_wolfe_bit_identical(monkeypatch, shape, start):
     for intercept in (True, False):
         fast, slow = _both(
             monkeypatch,
-            lambda: w.sdid_weights(
+            lambda intercept=intercept: w.sdid_weights(
                 y, 0.3, intercept=intercept, start=x0, min_decrease=1e-5, max_iter=2000
             ),
         )
@@ -73,9 +73,7 @@ def test_frank_wolfe_single_problem_and_iteration_limit(monkeypatch):
     y = np.random.default_rng(3).normal(size=(9, 43)).cumsum(axis=0)
     fast, slow = _both(
         monkeypatch,
-        lambda: w.frank_wolfe(
-            y, 1e-6, intercept=True, start=None, min_decrease=1e-12, max_iter=5
-        ),
+        lambda: w.frank_wolfe(y, 1e-6, intercept=True, start=None, min_decrease=1e-12, max_iter=5),
     )
     assert fast.weights.shape == (42,)
     assert not fast.converged[0]  # stopped by the limit, as the numpy loop

@@ -24,7 +24,7 @@ import numpy as np
 try:  # numba is optional
     import numba
 except ImportError:  # pragma: no cover - exercised where numba is absent
-    numba = None
+    numba = None  # type: ignore[assignment]
 
 #: Set ``VRUEVAL_NO_NUMBA=1`` to run the numpy loop even where numba is installed.
 AVAILABLE = numba is not None and os.environ.get("VRUEVAL_NO_NUMBA", "") in ("", "0")
