@@ -15,7 +15,9 @@ from vrueval.designs.synthetic import compiled, variance
 from vrueval.designs.synthetic import estimators as est
 from vrueval.designs.synthetic import weights as w
 
-needs_numba = pytest.mark.skipif(compiled.numba is None, reason="numba not installed")
+needs_numba = pytest.mark.skipif(
+    not compiled.AVAILABLE, reason="numba not installed (or switched off)"
+)
 
 
 def _both(monkeypatch: pytest.MonkeyPatch, run):  # type: ignore[no-untyped-def]
@@ -105,6 +107,8 @@ def test_placebo_variance_bit_identical(monkeypatch, n, t, n1, t0):
 
 @needs_numba
 def test_pairwise_sum_is_numpys():
+    if not compiled._COMPILED:
+        compiled._compile()
     v = np.random.default_rng(0).normal(size=1000)
     for n in (0, 1, 7, 8, 9, 127, 128, 129, 256, 257, 999, 1000):
         assert compiled._sum_of(v[:n], n) == v[:n].sum()

@@ -16,18 +16,17 @@ the two paths against each other.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
 import numpy as np
 
-try:  # numba is optional
-    import numba
-except ImportError:  # pragma: no cover - exercised where numba is absent
-    numba = None  # type: ignore[assignment]
-
+#: numba installed (imported only when the loop first runs: importing vrueval stays light).
 #: Set ``VRUEVAL_NO_NUMBA=1`` to run the numpy loop even where numba is installed.
-AVAILABLE = numba is not None and os.environ.get("VRUEVAL_NO_NUMBA", "") in ("", "0")
+AVAILABLE = importlib.util.find_spec("numba") is not None and os.environ.get(
+    "VRUEVAL_NO_NUMBA", ""
+) in ("", "0")
 
 _BLOCK = 128
 
@@ -236,16 +235,24 @@ def _batch(
         )
 
 
-if AVAILABLE:
-    assert numba is not None
-    _jit: Any = numba.njit(cache=True, error_model="numpy", fastmath=False, nogil=True)
-    _block = _jit(_block)
-    _pairwise = _jit(_pairwise)
-    _sum_of = _jit(_sum_of)
-    _gradient_pass = _jit(_gradient_pass)
-    _first_min = _jit(_first_min)
-    _solve = _jit(_solve)
-    _batch = _jit(_batch)
+_COMPILED = False
+
+
+def _compile() -> None:
+    """Swap the functions above for their numba versions (once; numba reads its cache)."""
+    global _block, _pairwise, _sum_of, _gradient_pass, _first_min, _solve, _batch, _COMPILED
+    import numba
+
+    jit: Any = numba.njit(cache=True, error_model="numpy", fastmath=False, nogil=True)
+    # callees first: a compiled function binds the module globals it calls when compiled
+    _block = jit(_block)
+    _pairwise = jit(_pairwise)
+    _sum_of = jit(_sum_of)
+    _gradient_pass = jit(_gradient_pass)
+    _first_min = jit(_first_min)
+    _solve = jit(_solve)
+    _batch = jit(_batch)
+    _COMPILED = True
 
 
 def frank_wolfe_loop(
@@ -264,6 +271,8 @@ def frank_wolfe_loop(
     """Run the loop for every problem of the batch (``gram`` (B, k, k), ``c`` (B, k), ``bb``
     (B,), ``x`` and ``gx = G x`` (B, k)): the weights (written into ``x``), the last
     objective values and whether each problem met the stopping rule."""
+    if not _COMPILED:
+        _compile()
     n_b = x.shape[0]
     work = np.array(x, dtype=float, order="C")
     g = np.array(gx, dtype=float, order="C")
