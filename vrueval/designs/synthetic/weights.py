@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import nnls
 
+from vrueval.designs.synthetic import compiled
+
 PRE_SPARSIFY_ITERATIONS = 100
 
 
@@ -80,6 +82,33 @@ def frank_wolfe(
     zeta2 = zeta**2
     limit = min_decrease**2
     gx = np.einsum("bij,bj->bi", gram, x)
+    if compiled.AVAILABLE:
+        x, values, converged = compiled.frank_wolfe_loop(
+            gram, c, bb, x, gx, eta=eta, zeta2=zeta2, limit=limit, m=m, max_iter=max_iter
+        )
+    else:
+        x, values, converged = _numpy_loop(gram, c, bb, x, gx, eta, zeta2, limit, m, max_iter)
+    if single:
+        return SimplexFit(x[0], values[:1], converged[:1])
+    return SimplexFit(x, values, converged)
+
+
+def _numpy_loop(
+    gram: np.ndarray,
+    c: np.ndarray,
+    bb: np.ndarray,
+    x: np.ndarray,
+    gx: np.ndarray,
+    eta: float,
+    zeta2: float,
+    limit: float,
+    m: int,
+    max_iter: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The loop of :func:`frank_wolfe` in numpy, every problem of the batch stepped together
+    (numba absent, or ``VRUEVAL_NO_NUMBA=1``; :mod:`~vrueval.designs.synthetic.compiled`
+    runs the same operations compiled)."""
+    n_b = x.shape[0]
     values = np.full(n_b, np.nan)
     converged = np.zeros(n_b, dtype=bool)
     # the problems still iterating, and their working copies (shrunk as problems stop)
@@ -115,9 +144,7 @@ def frank_wolfe(
                 xx, xgx, cx, value = xx[go], xgx[go], cx[go], value[go]
         previous = value
     x[active], values[active] = xa, previous
-    if single:
-        return SimplexFit(x[0], values[:1], converged[:1])
-    return SimplexFit(x, values, converged)
+    return x, values, converged
 
 
 def sparsify(v: np.ndarray) -> np.ndarray:

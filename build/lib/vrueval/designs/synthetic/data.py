@@ -1,0 +1,322 @@
+"""Synthetic-design input: a complete unit x period outcome matrix with the treated units last.
+
+Two doors lead here: a vrueval :class:`~vrueval.data.Panel` with a list of treated units and the
+first treated period, and a long frame of any units (states, local authorities) with named
+columns. Both end as a :class:`SyntheticData`, validated once. Nothing is filled or dropped: a
+missing cell, a duplicate row, a non-numeric outcome, too few donors or a treated unit with no
+pre-period is an error naming what and where, because the weights are fitted to every cell.
+
+Simultaneous adoption only: every treated unit starts in the same period (staggered adoption is
+a different estimator, see issue 13 item 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vrueval import areas
+from vrueval.data.panel import Panel
+
+
+class SyntheticDataError(ValueError):
+    """Input the synthetic designs cannot use, saying what and where."""
+
+
+@dataclass(frozen=True)
+class SyntheticData:
+    """The outcome matrix the weights are fitted to.
+
+    Attributes
+    ----------
+    y : (n, T) outcomes, donors first then treated units, no missing values.
+    n0 : number of donors (control units); rows ``n0:`` are treated.
+    t0 : number of pre-treatment periods; columns ``t0:`` are post-treatment.
+    units : unit identifiers in row order.
+    periods : period labels in column order (sorted).
+    predictors : (n, k) predictor values for synthetic control (k may be 0), rows as ``y``.
+    predictor_names : their names.
+    """
+
+    y: np.ndarray
+    n0: int
+    t0: int
+    units: tuple[Any, ...]
+    periods: tuple[Any, ...]
+    predictors: np.ndarray
+    predictor_names: tuple[str, ...] = ()
+
+    @property
+    def n1(self) -> int:
+        return int(self.y.shape[0]) - self.n0
+
+    @property
+    def t1(self) -> int:
+        return int(self.y.shape[1]) - self.t0
+
+    @property
+    def donors(self) -> tuple[Any, ...]:
+        return self.units[: self.n0]
+
+    @property
+    def treated(self) -> tuple[Any, ...]:
+        return self.units[self.n0 :]
+
+    @property
+    def start(self) -> Any:
+        """The first treated period."""
+        return self.periods[self.t0]
+
+
+#: A predictor: a column averaged over all pre-periods, or over the periods given.
+Predictor = str | tuple[str, Sequence[Any]]
+
+
+def from_long(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    treated: Sequence[Any] | str,
+    start: Any = None,
+    first_treated: str | None = None,
+    predictors: Sequence[Predictor] = (),
+    min_pre: int = 1,
+) -> SyntheticData:
+    """Build :class:`SyntheticData` from a long frame (one row a unit and period).
+
+    Treatment is given one of three ways: ``treated`` a list of units with ``start`` the first
+    treated period; ``treated`` the name of a 0/1 column that is 1 from each treated unit's
+    start on (as R ``synthdid``'s ``panel.matrices``); or ``first_treated`` a column holding each
+    unit's first treated period (missing, 0 or inf: never treated). ``predictors`` are columns
+    of the frame (see :func:`predictor_matrix`).
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise SyntheticDataError(f"data must be a Panel or a DataFrame, not {type(frame).__name__}")
+    columns = [unit, time, outcome]
+    if isinstance(treated, str):
+        columns.append(treated)
+    if first_treated is not None:
+        columns.append(first_treated)
+    columns += [p if isinstance(p, str) else p[0] for p in predictors]
+    absent = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    if absent:
+        raise SyntheticDataError(
+            f"column(s) {absent} not in the frame; it has {list(frame.columns)}"
+        )
+    d = frame.loc[:, list(dict.fromkeys(columns))]
+    dup = d.duplicated([unit, time])
+    if dup.any():
+        first = d.loc[dup, [unit, time]].iloc[0].tolist()
+        raise SyntheticDataError(
+            f"{int(dup.sum())} row(s) repeat a ({unit}, {time}) pair, e.g. {first}; a panel has "
+            "one row a unit and period"
+        )
+    _numeric(d[outcome], outcome, d[[unit, time]])
+    wide = d.pivot(index=unit, columns=time, values=outcome).sort_index(axis=1)
+    treated_units, start = _treatment(d, unit, time, treated, start, first_treated)
+    extra = {}
+    for p in predictors:
+        name = p if isinstance(p, str) else p[0]
+        if name not in extra:
+            _numeric(d[name], name, d[[unit, time]])
+            extra[name] = d.pivot(index=unit, columns=time, values=name).reindex_like(wide)
+    return _assemble(wide.astype(float), treated_units, start, predictors, extra, min_pre)
+
+
+def from_panel(
+    panel: Panel,
+    *,
+    outcome: str,
+    treated: Sequence[str],
+    start: Any,
+    min_pre: int = 1,
+) -> SyntheticData:
+    """Build :class:`SyntheticData` from a vrueval Panel: ``treated`` units (any spelling),
+    ``start`` the first treated period label (read in the panel's frequency)."""
+    if outcome not in panel.outcomes:
+        raise SyntheticDataError(f"outcome {outcome!r} not in the panel; it has {panel.outcomes}")
+    if isinstance(treated, str):
+        raise SyntheticDataError("for a Panel, treated is a list of units, e.g. ['West Midlands']")
+    if start is None:
+        raise SyntheticDataError("give start=, the first treated period (e.g. '2019/20')")
+    codes = [areas.resolve(str(u), panel.geography) for u in treated]
+    wide = panel.wide(outcome).T  # unit x period; suppressed or unavailable cells are NaN
+    return _assemble(wide.astype(float), codes, panel.period(start), (), {}, min_pre)
+
+
+def _numeric(values: pd.Series, name: str, keys: pd.DataFrame) -> None:
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        coerced = pd.to_numeric(values, errors="coerce")
+        bad = coerced.isna() & values.notna()
+        where = keys[bad].head(3).to_numpy().tolist() if bad.any() else []
+        raise SyntheticDataError(
+            f"column {name!r} must be numeric, it is {values.dtype}"
+            + (f"; non-numeric values at {where}" if where else "")
+        )
+
+
+def _treatment(
+    d: pd.DataFrame,
+    unit: str,
+    time: str,
+    treated: Sequence[Any] | str,
+    start: Any,
+    first_treated: str | None,
+) -> tuple[list[Any], Any]:
+    if first_treated is not None:
+        if not isinstance(treated, str) and treated:
+            raise SyntheticDataError("give either treated= or first_treated=, not both")
+        per_unit = d.groupby(unit)[first_treated].agg(["min", "max"])
+        varies = per_unit.index[per_unit["min"] != per_unit["max"]]
+        if len(varies):
+            raise SyntheticDataError(
+                f"{first_treated!r} must be constant within a unit; it varies for "
+                f"{list(varies)[:5]}"
+            )
+        g = per_unit["min"]
+        never = g.isna() | (g == 0) | np.isinf(pd.to_numeric(g, errors="coerce").fillna(0))
+        starts = g[~never].unique()
+        if len(starts) == 0:
+            raise SyntheticDataError(f"no unit has a first treated period in {first_treated!r}")
+        if len(starts) > 1:
+            raise SyntheticDataError(
+                f"treated units start in different periods {sorted(starts)}: these designs need "
+                "simultaneous adoption (fit one cohort at a time)"
+            )
+        return list(g.index[~never]), starts[0]
+    if isinstance(treated, str):
+        flag = pd.to_numeric(d[treated], errors="coerce")
+        if flag.isna().any() or not flag.isin([0, 1]).all():
+            raise SyntheticDataError(f"treatment column {treated!r} must be 0 or 1 in every row")
+        on = d[flag == 1]
+        if on.empty:
+            raise SyntheticDataError(f"treatment column {treated!r} is 0 in every row")
+        firsts = on.groupby(unit)[time].min()
+        if firsts.nunique() > 1:
+            raise SyntheticDataError(
+                f"treated units start in different periods {sorted(firsts.unique())}: these "
+                "designs need simultaneous adoption (fit one cohort at a time)"
+            )
+        s = firsts.iloc[0]
+        rows = d[d[unit].isin(firsts.index) & (d[time] >= s)]
+        off = rows[pd.to_numeric(rows[treated]) == 0]
+        if not off.empty:
+            raise SyntheticDataError(
+                f"treatment must stay on once started; {treated!r} is 0 again at "
+                f"{off[[unit, time]].head(3).to_numpy().tolist()}"
+            )
+        if start is not None and start != s:
+            raise SyntheticDataError(
+                f"start={start!r} disagrees with {treated!r}, which starts at {s!r}"
+            )
+        return list(firsts.index), s
+    if start is None:
+        raise SyntheticDataError(
+            "give start=, the first treated period, with a list of treated units"
+        )
+    return list(treated), start
+
+
+def _assemble(
+    wide: pd.DataFrame,
+    treated: Sequence[Any],
+    start: Any,
+    predictors: Sequence[Predictor],
+    extra: Mapping[str, pd.DataFrame],
+    min_pre: int,
+) -> SyntheticData:
+    if len(set(treated)) != len(treated):
+        raise SyntheticDataError(f"treated units repeat: {list(treated)}")
+    if not treated:
+        raise SyntheticDataError("no treated unit given")
+    absent = [u for u in treated if u not in wide.index]
+    if absent:
+        raise SyntheticDataError(f"treated unit(s) {absent} not in the data")
+    missing = wide.isna()
+    if missing.to_numpy().any():
+        cells = _cells(missing, 6)
+        raise SyntheticDataError(
+            f"the outcome matrix has {int(missing.to_numpy().sum())} missing cell(s) (absent rows, "
+            f"suppressed or missing values), e.g. {', '.join(cells)}; the weights are fitted to "
+            "every cell and nothing is filled: drop those units or periods first"
+        )
+    periods = list(wide.columns)
+    if start not in periods:
+        raise SyntheticDataError(
+            f"first treated period {start!r} is not a period of the data "
+            f"({periods[0]}..{periods[-1]})"
+        )
+    t0 = periods.index(start)
+    if t0 < min_pre:
+        raise SyntheticDataError(
+            f"the treated unit(s) {list(treated)} have {t0} pre-treatment period(s) before "
+            f"{start!r} (the data start at {periods[0]}); at least {min_pre} are needed"
+        )
+    donors = [u for u in wide.index if u not in set(treated)]
+    if len(donors) < 2:
+        raise SyntheticDataError(
+            f"{len(donors)} donor (untreated) unit(s) {donors}: at least 2 are needed to weight"
+        )
+    order = [*donors, *treated]
+    y = wide.loc[order].to_numpy(dtype=float)
+    if not np.isfinite(y).all():
+        raise SyntheticDataError("the outcome matrix has infinite values")
+    x, names = predictor_matrix(predictors, extra, wide, order, periods[:t0])
+    return SyntheticData(
+        y=y,
+        n0=len(donors),
+        t0=t0,
+        units=tuple(order),
+        periods=tuple(periods),
+        predictors=x,
+        predictor_names=names,
+    )
+
+
+def predictor_matrix(
+    predictors: Sequence[Predictor],
+    extra: Mapping[str, pd.DataFrame],
+    outcome: pd.DataFrame,
+    order: Sequence[Any],
+    pre: Sequence[Any],
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each predictor's average over its periods (all pre-periods when none are given), one
+    column a predictor, as ADH (2010) build theirs. A predictor named as the outcome column is
+    a lagged outcome. Its periods must be pre-treatment periods, and no cell may be missing."""
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    for p in predictors:
+        name, periods = (p, list(pre)) if isinstance(p, str) else (p[0], list(p[1]))
+        if not periods:
+            raise SyntheticDataError(f"predictor {name!r} has no periods")
+        late = [q for q in periods if q not in pre]
+        if late:
+            raise SyntheticDataError(
+                f"predictor {name!r} periods {late} are not pre-treatment periods of the data"
+            )
+        table = extra[name] if name in extra else outcome
+        block = table.loc[list(order), periods]
+        if block.isna().to_numpy().any():
+            where = _cells(block.isna(), 4)
+            raise SyntheticDataError(
+                f"predictor {name!r} is missing at {', '.join(where)}; nothing is filled"
+            )
+        cols.append(block.to_numpy(dtype=float).mean(axis=1))
+        label = name if isinstance(p, str) else f"{name}[{periods[0]}..{periods[-1]}]"
+        names.append(label if len(periods) > 1 else f"{name}[{periods[0]}]")
+    x = np.column_stack(cols) if cols else np.empty((len(order), 0))
+    return x, tuple(names)
+
+
+def _cells(mask: pd.DataFrame, most: int) -> list[str]:
+    """The first ``most`` (unit, period) cells where ``mask`` is true, as "unit period"."""
+    rows, cols = np.nonzero(mask.to_numpy())
+    return [
+        f"{mask.index[r]} {mask.columns[c]}" for r, c in zip(rows[:most], cols[:most], strict=True)
+    ]
