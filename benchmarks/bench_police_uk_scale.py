@@ -171,20 +171,27 @@ def main() -> None:
     root = args.keep or Path(tempfile.mkdtemp(prefix="police_uk_scale_"))
     root.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={"threads": THREADS})
-    # --keep on a folder of an earlier run: reuse its months, rewriting the last (maybe cut short)
-    months = max(0, len([d for d in root.iterdir() if d.is_dir()]) - 1)
-    written, generating = months * (PER_MONTH // len(FORCES)) * len(FORCES), 0.0
+    per_month = (PER_MONTH // len(FORCES)) * len(FORCES)
+    # --keep on a folder of an earlier run: reuse its complete months (every force's file) from
+    # the first on; the rest are (re)written. Each size reads the months it needs, no more.
+    complete = 0
+    while len(list((root / month_name(complete)).glob("*-street.csv"))) == len(FORCES):
+        complete += 1
+    complete = max(0, complete - 1)  # the last may have been cut short mid-file: rewritten
+    generating = 0.0
     print(
         f"DuckDB {duckdb.__version__}, {THREADS} threads, memory_limit {MEMORY_LIMIT}; peak = "
         "child tree RSS sampled every 50 ms (VmHWM of the child beside it)"
     )
     try:
         for target in sorted(args.rows):
+            months = -(-target // per_month)
             t0 = time.perf_counter()
-            while written < target:
-                written += write_month(con, root, months)
-                months += 1
+            while complete < months:
+                write_month(con, root, complete)
+                complete += 1
             generating += time.perf_counter() - t0
+            written = months * per_month
             folders = [root / month_name(i) for i in range(months)]
             listing = root.parent / f"{root.name}-{target}.txt"
             listing.write_text("\n".join(str(f) for f in folders))
