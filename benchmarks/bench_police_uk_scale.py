@@ -9,14 +9,15 @@ generator's memory is one file's) until each size in ``--rows`` is reached, then
 aggregation is timed on the files written so far:
 
 * ``lsoa-parquet``: ``police_uk.aggregate(level="lsoa", out=...parquet)``, the national path:
-  DuckDB writes the counts itself, never through pandas (the cells grow with the rows: tens of
-  millions at 120 M records);
+  DuckDB aggregates one month at a time and each month's counts go straight to the parquet
+  file, never through pandas (the cells grow with the rows: tens of millions at 120 M records);
 * ``force``: ``police_uk.aggregate(level="force")`` into a DataFrame (43 x months x 14 cells).
 
 Each run is a child process (DuckDB, 2 threads, ``memory_limit="1GB"``, spilling beyond it to a
 temporary folder). Peak memory is the child process tree's resident set, sampled every 50 ms with
 psutil (and the child's own VmHWM, exact for the one process). Goal (issue 17): peak flat in the
-row count and under 2 GB. The files are deleted afterwards unless ``--keep``.
+row count and under 2 GB. The files are deleted afterwards unless ``--keep DIR``; a kept folder's
+complete months are reused by later runs (each size reads only the months it needs).
 
     python benchmarks/bench_police_uk_scale.py [--rows 10000000 60000000 120000000]
 """
@@ -111,11 +112,17 @@ def worker(kind: str, listing: str) -> None:
             folders, level="lsoa", memory_limit=MEMORY_LIMIT, threads=THREADS, out=out
         )
         seconds = time.perf_counter() - start
+        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         assert isinstance(got, Path)
-        cells = pq.read_metadata(got).num_rows
-        total = int(pq.read_table(got, columns=["count"]).column(0).to_numpy().sum())
+        # the check streams the counts (one row group, a month, at a time): read whole, tens of
+        # millions of counts would themselves set the peak (1,128 MB at 60 M rows)
+        counts = pq.ParquetFile(got)
+        cells = counts.metadata.num_rows
+        total = sum(
+            int(pc.sum(b.column(0)).as_py() or 0) for b in counts.iter_batches(columns=["count"])
+        )
         got.unlink()
     else:
         frame = police_uk.aggregate(
@@ -171,20 +178,27 @@ def main() -> None:
     root = args.keep or Path(tempfile.mkdtemp(prefix="police_uk_scale_"))
     root.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={"threads": THREADS})
-    # --keep on a folder of an earlier run: reuse its months, rewriting the last (maybe cut short)
-    months = max(0, len([d for d in root.iterdir() if d.is_dir()]) - 1)
-    written, generating = months * (PER_MONTH // len(FORCES)) * len(FORCES), 0.0
+    per_month = (PER_MONTH // len(FORCES)) * len(FORCES)
+    # --keep on a folder of an earlier run: reuse its complete months (every force's file) from
+    # the first on; the rest are (re)written. Each size reads the months it needs, no more.
+    complete = 0
+    while len(list((root / month_name(complete)).glob("*-street.csv"))) == len(FORCES):
+        complete += 1
+    complete = max(0, complete - 1)  # the last may have been cut short mid-file: rewritten
+    generating = 0.0
     print(
         f"DuckDB {duckdb.__version__}, {THREADS} threads, memory_limit {MEMORY_LIMIT}; peak = "
         "child tree RSS sampled every 50 ms (VmHWM of the child beside it)"
     )
     try:
         for target in sorted(args.rows):
+            months = -(-target // per_month)
             t0 = time.perf_counter()
-            while written < target:
-                written += write_month(con, root, months)
-                months += 1
+            while complete < months:
+                write_month(con, root, complete)
+                complete += 1
             generating += time.perf_counter() - t0
+            written = months * per_month
             folders = [root / month_name(i) for i in range(months)]
             listing = root.parent / f"{root.name}-{target}.txt"
             listing.write_text("\n".join(str(f) for f in folders))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +86,55 @@ def test_wrong_header_is_refused(tmp_path: Path) -> None:
     bad.write_text("Crime ID,Month,Force\nx,2019-01,Kent\n")
     with pytest.raises(LayoutError, match="street-level CSV with columns"):
         police_uk.aggregate([bad])
+
+
+def one_query(files: list[Path], level: str) -> pd.DataFrame:
+    """The former path, kept as the reference: every file in one DuckDB query, sorted by the
+    key, month and crime type (what month-by-month aggregation must reproduce exactly)."""
+    import duckdb
+
+    key = '"Falls within"' if level == "force" else '"LSOA code"'
+    name = "falls_within" if level == "force" else "lsoa_code"
+    types = ", ".join(f"'{c}': 'VARCHAR'" for c in police_uk.COLUMNS)
+    query = f"""
+        SELECT {key} AS {name}, "Month" AS month, "Crime type" AS crime_type, count(*) AS count
+        FROM read_csv(?, header = true, columns = {{{types}}}, quote = '"', escape = '"')
+        GROUP BY ALL ORDER BY 1, 2, 3
+    """
+    with duckdb.connect() as con:
+        return con.execute(query, [[str(f) for f in files]]).df()
+
+
+@pytest.mark.parametrize("level", ["force", "lsoa"])
+def test_month_by_month_equals_one_query(archive: Path, level: str, tmp_path: Path) -> None:
+    files = sorted(archive.rglob("*-street.csv"))
+    expected = one_query(files, level)
+    got = police_uk.aggregate([archive], level=level)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(got, expected)
+    written = police_uk.aggregate([archive], level=level, out=tmp_path / "c.parquet")  # type: ignore[arg-type]
+    name = expected.columns[0]
+    by_month = expected.sort_values(["month", name, "crime_type"], ignore_index=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(written), by_month, check_dtype=False)
+
+
+def test_a_file_not_named_by_month_is_refused(archive: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "kent-street.csv"
+    shutil.copy(archive / "2019-01" / "2019-01-kent-street.csv", bad)
+    with pytest.raises(LayoutError, match=r"kent-street\.csv.*YYYY-MM-<force>-street\.csv"):
+        police_uk.aggregate([bad])
+
+
+def test_rows_of_another_month_are_refused_naming_the_file(archive: Path, tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    shutil.copytree(archive, root)
+    stray = root / "2019-02" / "2019-02-kent-street.csv"
+    stray.write_text(stray.read_text().replace(",2019-02,", ",2019-03,", 1))
+    out = tmp_path / "counts.parquet"
+    out.write_bytes(b"earlier")
+    with pytest.raises(
+        LayoutError, match=r"2019-02-kent-street\.csv.*1 row\(s\) of month '2019-03'"
+    ):
+        police_uk.aggregate([root], level="lsoa", out=out)
+    # written month by month, but atomically: the earlier file is intact, no partial file left
+    assert out.read_bytes() == b"earlier"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive", "counts.parquet"]

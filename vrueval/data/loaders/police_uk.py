@@ -13,10 +13,11 @@ Reference: data.police.uk, "About": street-level crime data and its anonymisatio
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -67,6 +68,25 @@ def _check_header(path: Path) -> None:
         )
 
 
+_MONTH_FILE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))-.+-street\.csv$")
+
+
+def _by_month(paths: Sequence[Path]) -> dict[str, list[Path]]:
+    """The files grouped by the month in their names (``YYYY-MM-<force>-street.csv``), in order."""
+    groups: dict[str, list[Path]] = {}
+    for p in paths:
+        m = _MONTH_FILE.match(p.name)
+        if m is None:
+            raise LayoutError(
+                p,
+                "a data.police.uk street-level CSV named YYYY-MM-<force>-street.csv "
+                "(the month is read from the name)",
+                f"the name {p.name!r}",
+            )
+        groups.setdefault(m.group(1), []).append(p)
+    return dict(sorted(groups.items()))
+
+
 def aggregate(
     files: Sequence[Path | str],
     level: Level = "force",
@@ -78,15 +98,22 @@ def aggregate(
     """Counts of rows by (force name or LSOA code) x month x crime type.
 
     Columns: ``falls_within`` (or ``lsoa_code``; records without a location have no LSOA code
-    and are counted under a missing one), ``month`` ('YYYY-MM'), ``crime_type``, ``count``,
-    sorted by the first three. Every file's header is checked first; DuckDB reads them all in
-    one streaming query.
+    and are counted under a missing one), ``month`` ('YYYY-MM'), ``crime_type``, ``count``.
+    Every file's header is checked first.
 
-    Memory is bounded whatever the number of files: DuckDB keeps to ``memory_limit`` and spills
-    the grouping and sorting beyond it to ``temp_directory`` (default: a temporary folder,
-    removed afterwards). With ``out`` (a .parquet path) the counts are written there by DuckDB,
-    never held in pandas -- the national archive at LSOA level is millions of cells -- and the
-    path is returned; otherwise the counts come back as a DataFrame.
+    The archive is partitioned by month (``YYYY-MM-<force>-street.csv``) and no count spans two
+    months, so DuckDB aggregates one month's files at a time, each file read once: memory is one
+    month's rows and cells whatever the number of months (about 450 MB for a national month
+    of 500,000 records), never the whole archive's. ``memory_limit`` caps DuckDB within a
+    month (spilling to ``temp_directory``, default a temporary folder removed afterwards).
+    Every row of a file must be of the month in its name; a file named otherwise, or holding
+    rows of another month, is refused naming the file.
+
+    With ``out`` (a .parquet path) the counts are written there month by month, never held in
+    pandas -- the national archive at LSOA level is tens of millions of cells -- sorted by
+    month, then the key and crime type (one row group a month), written atomically (a failure
+    leaves no partial file and any earlier file intact), and the path is returned. Otherwise the
+    counts come back as a DataFrame sorted by the key, month and crime type.
     """
     import duckdb
 
@@ -97,16 +124,38 @@ def aggregate(
     paths = _files(files)
     for p in paths:
         _check_header(p)
+    months = _by_month(paths)
     key = '"Falls within"' if level == "force" else '"LSOA code"'
     name = "falls_within" if level == "force" else "lsoa_code"
     types = ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS)
+    reader = f"read_csv(?, header = true, columns = {{{types}}}, quote = '\"', escape = '\"'"
     query = f"""
         SELECT {key} AS {name}, "Month" AS month, "Crime type" AS crime_type,
                count(*) AS count
-        FROM read_csv(?, header = true, columns = {{{types}}}, quote = '"', escape = '"',
-                      union_by_name = false)
+        FROM {reader}, union_by_name = false)
         GROUP BY ALL ORDER BY 1, 2, 3
     """
+    # Only on the error path: which file holds rows of another month.
+    stray = f"""
+        SELECT filename, "Month", count(*) FROM {reader}, filename = true)
+        WHERE "Month" IS DISTINCT FROM ? GROUP BY ALL ORDER BY 1, 2 LIMIT 1
+    """
+
+    def month_counts(
+        con: duckdb.DuckDBPyConnection, month: str, group: list[Path], arrow: bool
+    ) -> Any:
+        result = con.sql(query, params=[[str(p) for p in group]])
+        counts = result.to_arrow_table() if arrow else result.df()  # .df(): types as before
+        found = counts.column("month").to_pylist() if arrow else counts["month"]
+        if set(found) - {month}:
+            path, found, n = con.execute(stray, [[str(p) for p in group], month]).fetchone()  # type: ignore[misc]
+            raise LayoutError(
+                Path(path),
+                f"rows of month {month} only (the month in the file's name)",
+                f"{n} row(s) of month {found!r}",
+            )
+        return counts
+
     with tempfile.TemporaryDirectory(prefix="vrueval-duckdb-") as spill:
         config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": memory_limit,
@@ -117,13 +166,27 @@ def aggregate(
         try:
             if threads is not None:
                 con.execute(f"SET threads = {int(threads)}")
-            args = [[str(p) for p in paths]]
             if out is None:
-                return con.execute(query, args).df()
+                parts = [month_counts(con, m, g, arrow=False) for m, g in months.items()]
+                frame = pd.concat(parts, ignore_index=True)
+                # DuckDB's order across months: NULL keys last, strings by code point
+                return frame.sort_values(
+                    [name, "month", "crime_type"], na_position="last", ignore_index=True
+                )
+            import pyarrow.parquet as pq
+
             target = Path(out)
             with atomic.writing(target) as tmp:
-                quoted = str(tmp).replace("'", "''")
-                con.execute(f"COPY ({query}) TO '{quoted}' (FORMAT parquet)", args)
+                writer: pq.ParquetWriter | None = None
+                try:
+                    for m, g in months.items():
+                        table = month_counts(con, m, g, arrow=True)
+                        if writer is None:
+                            writer = pq.ParquetWriter(tmp, table.schema)
+                        writer.write_table(table)
+                finally:
+                    if writer is not None:
+                        writer.close()
             return target
         finally:
             con.close()
