@@ -92,6 +92,8 @@ class Panel:
 
     __slots__ = (
         "_data",
+        "_outcomes",
+        "_units",
         "covariates",
         "frequency",
         "geography",
@@ -113,6 +115,9 @@ class Panel:
         covariates: tuple[str, ...] = (),
     ) -> None:
         self._data = data
+        # read on every design's validation: computed once (the panel never changes)
+        self._outcomes: tuple[str, ...] | None = None
+        self._units: tuple[str, ...] | None = None
         self.frequency = frequency
         self.measure = measure
         self.geography = geography
@@ -211,11 +216,15 @@ class Panel:
 
     @property
     def outcomes(self) -> tuple[str, ...]:
-        return tuple(pd.unique(self._data["outcome"]))
+        if self._outcomes is None:
+            self._outcomes = tuple(pd.unique(self._data["outcome"]))
+        return self._outcomes
 
     @property
     def units(self) -> tuple[str, ...]:
-        return tuple(pd.unique(self._data["unit"]))
+        if self._units is None:
+            self._units = tuple(pd.unique(self._data["unit"]))
+        return self._units
 
     @property
     def periods(self) -> pd.PeriodIndex:
@@ -269,6 +278,10 @@ class Panel:
     ) -> Panel:
         """A sub-panel: some outcomes, units (any spelling) and/or a period window (inclusive)."""
         d = self._data
+        if units is None and start is None and end is None and outcome is not None:
+            wanted = [outcome] if isinstance(outcome, str) else list(outcome)
+            if set(wanted) == set(self.outcomes):
+                return self  # every row kept: the panel itself (it never changes)
         mask = pd.Series(True, index=d.index)
         if outcome is not None:
             wanted = [outcome] if isinstance(outcome, str) else list(outcome)
