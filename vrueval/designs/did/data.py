@@ -185,7 +185,7 @@ def prepare(
     # and the frame built once from its columns (a column inserted at a time cost a tenth of a fit)
     row_unit = np.repeat(np.arange(len(cols)), n_t)
     row_period = np.tile(np.arange(n_t), len(cols))
-    at = wide.columns.get_indexer(cols)  # one lookup of the kept units' columns
+    at = wide.columns.get_indexer(pd.Index(cols))  # one lookup of the kept units' columns
     y = wide.to_numpy(dtype=float)[:, at].T.ravel()
     population = pop.to_numpy(dtype=float)[:, at].T.ravel()
     # event times count positions in the window's periods, before any cell is left out
