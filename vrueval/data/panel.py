@@ -93,6 +93,9 @@ class Panel:
 
     __slots__ = (
         "_data",
+        "_layouts",
+        "_outcomes",
+        "_units",
         "covariates",
         "frequency",
         "geography",
@@ -114,6 +117,10 @@ class Panel:
         covariates: tuple[str, ...] = (),
     ) -> None:
         self._data = data
+        # read on every design's validation: computed once (the panel never changes)
+        self._outcomes: tuple[str, ...] | None = None
+        self._units: tuple[str, ...] | None = None
+        self._layouts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index, pd.Index]] = {}
         self.frequency = frequency
         self.measure = measure
         self.geography = geography
@@ -212,11 +219,15 @@ class Panel:
 
     @property
     def outcomes(self) -> tuple[str, ...]:
-        return tuple(pd.unique(self._data["outcome"]))
+        if self._outcomes is None:
+            self._outcomes = tuple(pd.unique(self._data["outcome"]))
+        return self._outcomes
 
     @property
     def units(self) -> tuple[str, ...]:
-        return tuple(pd.unique(self._data["unit"]))
+        if self._units is None:
+            self._units = tuple(pd.unique(self._data["unit"]))
+        return self._units
 
     @property
     def periods(self) -> pd.PeriodIndex:
@@ -270,6 +281,10 @@ class Panel:
     ) -> Panel:
         """A sub-panel: some outcomes, units (any spelling) and/or a period window (inclusive)."""
         d = self._data
+        if units is None and start is None and end is None and outcome is not None:
+            wanted = [outcome] if isinstance(outcome, str) else list(outcome)
+            if set(wanted) == set(self.outcomes):
+                return self  # every row kept: the panel itself (it never changes)
         mask = pd.Series(True, index=d.index)
         if outcome is not None:
             wanted = [outcome] if isinstance(outcome, str) else list(outcome)
@@ -440,20 +455,35 @@ class Panel:
             )
         if outcome not in self.outcomes:
             self.select(outcome=outcome)  # the unknown-outcome error
-        # what pivot gives (periods and units sorted, NaN where a cell is absent), laid out
-        # from integer codes: pivot's MultiIndex and unstack were a fifth of a DiD fit
-        rows = (d["outcome"] == outcome).to_numpy()
-        unit_code, units = pd.factorize(d["unit"][rows], sort=True)
-        period_code, periods = pd.factorize(d["period"][rows], sort=True)
+        rows, unit_code, period_code, periods, units = self._layout(outcome)
         table = np.full((len(periods), len(units)), np.nan)
         table[period_code, unit_code] = values.to_numpy()[rows]
-        return pd.DataFrame(
-            table,
-            index=pd.Index(periods, name="period")
-            if self.frequency == INDEX
-            else pd.PeriodIndex(periods, name="period"),
-            columns=pd.Index(units, name="unit"),
-        )
+        return pd.DataFrame(table, index=periods.copy(), columns=units.copy())
+
+    def _layout(
+        self, outcome: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index, pd.Index]:
+        """Where ``outcome``'s rows go in its period x unit table: the rows, their unit and
+        period codes, and the sorted periods and units. What pivot gives (periods and units
+        sorted), laid out from integer codes (pivot's MultiIndex and unstack were a fifth of a
+        DiD fit); worked out once an outcome, as a design reads several columns of one."""
+        found = self._layouts.get(outcome)
+        if found is None:
+            d = self._data
+            rows = (d["outcome"] == outcome).to_numpy()
+            unit_code, units = pd.factorize(d["unit"][rows], sort=True)
+            period_code, periods = pd.factorize(d["period"][rows], sort=True)
+            found = (
+                rows,
+                unit_code,
+                period_code,
+                pd.Index(periods, name="period")
+                if self.frequency == INDEX
+                else pd.PeriodIndex(periods, name="period"),
+                pd.Index(units, name="unit"),
+            )
+            self._layouts[outcome] = found
+        return found
 
     def series(self, unit: str, outcome: str) -> pd.DataFrame:
         """One unit's series: value, population and flags indexed by period."""

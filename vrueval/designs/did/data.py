@@ -181,51 +181,57 @@ def prepare(
             )
     cols = list(units)
     n_t = len(periods)
-    # unit-level facts laid out by row codes (unit-major): no per-row Python on 4 M-row panels
+    # unit-level facts laid out by row codes (unit-major): no per-row Python on 4 M-row panels,
+    # and the frame built once from its columns (a column inserted at a time cost a tenth of a fit)
     row_unit = np.repeat(np.arange(len(cols)), n_t)
     row_period = np.tile(np.arange(n_t), len(cols))
-    long = pd.DataFrame(
-        {
-            "unit": np.repeat(cols, n_t),
-            "period": periods[row_period],
-            "y": wide[cols].to_numpy(dtype=float).T.ravel(),
-            "population": pop[cols].to_numpy(dtype=float).T.ravel(),
-        }
-    )
+    at = wide.columns.get_indexer(pd.Index(cols))  # one lookup of the kept units' columns
+    y = wide.to_numpy(dtype=float)[:, at].T.ravel()
+    population = pop.to_numpy(dtype=float)[:, at].T.ravel()
     # event times count positions in the window's periods, before any cell is left out
     period_index = {p: i for i, p in enumerate(periods)}
     has_start = np.array([u in starts for u in cols], dtype=bool)
     start_pos = np.array([period_index[starts[u]] if u in starts else 0 for u in cols])
+    after_period = np.asarray(periods >= first_start, dtype=bool)
     present = np.ones(n_t, dtype=bool)
     if kept_gappy:
-        observed = long["y"].notna().to_numpy()
-        long = long[observed].reset_index(drop=True)
+        observed = ~np.isnan(y)
+        y, population = y[observed], population[observed]
         row_unit, row_period = row_unit[observed], row_period[observed]
         present = np.zeros(n_t, dtype=bool)
         present[row_period] = True
-        periods = periods[present]
     treated_set = set(chosen.treated)
     is_treated = np.array([u in treated_set for u in cols], dtype=bool)[row_unit]
-    long["treated"] = is_treated
     started = has_start[row_unit]
     since = row_period - start_pos[row_unit]
-    long["post"] = started & (since >= 0)
-    long["after"] = long["period"] >= first_start
+    event = since if has_start.all() else np.where(started, since, np.nan)
     if intensity is not None:
-        level = np.array([float(intensity.get(u, 0.0)) for u in cols])
-        long["intensity"] = level[row_unit]
+        level = np.array([float(intensity.get(u, 0.0)) for u in cols])[row_unit]
     else:
-        long["intensity"] = is_treated.astype(float)
-    long["event"] = since if has_start.all() else np.where(started, since, np.nan)
-    long["anticipating"] = (
-        (long["event"] >= -anticipation) & (long["event"] < 0) if anticipation else False
-    )
+        level = is_treated.astype(float)
+    columns: dict[str, object] = {
+        "unit": pd.array(cols, dtype="str").take(row_unit),
+        "period": periods[row_period],
+        "y": y,
+        "population": population,
+        "treated": is_treated,
+        "post": started & (since >= 0),
+        "after": after_period[row_period],
+        "intensity": level,
+        "event": event,
+        "anticipating": (event >= -anticipation) & (event < 0)
+        if anticipation
+        else np.zeros(len(y), dtype=bool),
+    }
     if weights == "population":
-        long["weight"] = long["population"]
-    elif weight_wide is not None:
+        columns["weight"] = population
+    elif weight_wide is None:
+        columns["weight"] = np.ones(len(y))
+    long = pd.DataFrame(columns, copy=False)
+    if kept_gappy:
+        periods = periods[present]
+    if weight_wide is not None:
         long["weight"] = _long_values(weight_wide, cols, long)
-    else:
-        long["weight"] = 1.0
     for c, w in cov_wide.items():
         long[COVARIATE_PREFIX + c] = _long_values(w, cols, long)
     if cluster_wide is not None:

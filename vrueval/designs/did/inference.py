@@ -69,6 +69,9 @@ def vcov_table(
 ) -> pd.DataFrame:
     """Wald rows from a cluster covariance (per-coefficient t degrees of freedom)."""
     se = np.sqrt(np.diag(cov.vcov))
+    df = np.asarray(cov.df, dtype=float)
+    if len(df) and (df == df[0]).all():  # one df for every term: one table, no concat
+        return wald_table(terms, coef, se, level=level, df=float(df[0]), log_link=log_link)
     rows = [
         wald_table([t], [b], [s], level=level, df=float(d), log_link=log_link)
         for t, b, s, d in zip(terms, coef, se, cov.df, strict=True)

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from vrueval.designs.its.inference import Covariance
+from vrueval.inference import intervals
 
 FloatArray = np.ndarray
 
@@ -41,8 +42,7 @@ class Paths:
 
 
 def critical_value(level: float, df: float | None) -> float:
-    q = 0.5 + level / 2
-    return float(stats.norm.ppf(q) if df is None else stats.t.ppf(q, df))
+    return intervals.critical_value(level, df)
 
 
 def paths(
@@ -64,7 +64,7 @@ def se_crit(grad: FloatArray, cov: Covariance, level: float) -> tuple[FloatArray
     if cov.fixed_b is None:
         return se, np.full(len(se), critical_value(level, cov.df))
     factor, df = cov.contrasts(grad)
-    return se * np.sqrt(factor), np.asarray(stats.t.ppf(0.5 + level / 2, df), dtype=float)
+    return se * np.sqrt(factor), np.asarray(special.stdtrit(df, 0.5 + level / 2), dtype=float)
 
 
 def _bounds_positive(
@@ -169,6 +169,4 @@ def _p(est: float, se: float, df: float | None) -> float:
     if se <= 0:
         return float("nan")
     z = abs(est) / se
-    if df is None or not np.isfinite(df):
-        return float(2 * stats.norm.sf(z))
-    return float(2 * stats.t.sf(z, df))
+    return float(intervals.two_sided_p(z, None if df is None or not np.isfinite(df) else df))
