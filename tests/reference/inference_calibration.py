@@ -4,9 +4,10 @@ Run from the repository root (about four minutes on one core):
 
     .venv/bin/python tests/reference/inference_calibration.py [--jobs N] [PART ...]
 
-PART is any of its_coverage, did_size, its_slope_coverage (default: all); only the named parts
-are recomputed, the others are kept from the existing file. ``--jobs N`` runs the replicates on
-N local processes (vrueval.compute): the numbers are the same as with one, only faster.
+PART is any of its_coverage, did_size, its_slope_coverage, short_run (default: all); only the
+named parts are recomputed, the others are kept from the existing file. ``--jobs N`` runs the
+replicates on N local processes (vrueval.compute): the numbers are the same as with one, only
+faster.
 
 Writes tests/reference/inference_calibration.json: the rates, the replicates, seeds, date, the
 git commit and the command, which the *Methods and validation* report shows as recorded results.
@@ -31,7 +32,10 @@ ITS_REPS, ITS_SEED = 2000, 20240601  # as tests/test_its_coverage.py::test_cover
 DID_REPS, DID_SEED, DID_DRAWS = 5000, 2024, 399  # as tests/test_inference_simulation.py (slow)
 # as tests/test_its_coverage.py::test_slope_coverage_monte_carlo (one seed per rho)
 SLOPE_REPS, SLOPE_SEEDS = 2000, {0.5: 20240601, 0.8: 20240602}
-PARTS = ("its_coverage", "did_size", "its_slope_coverage")
+# the Methods report's short run (its tables put it beside the long runs); re-simulated and
+# compared with this record by tests/test_inference_calibration_record.py (slow)
+SHORT_ITS_REPS, SHORT_DID_REPS, SHORT_SEED = 200, 1000, 1
+PARTS = ("its_coverage", "did_size", "its_slope_coverage", "short_run")
 
 
 def _commit() -> str:
@@ -92,6 +96,20 @@ def _its_slope_coverage() -> dict[str, Any]:
     }
 
 
+def _short_run() -> dict[str, Any]:
+    t0 = time.perf_counter()
+    its = calibration.its_coverage(SHORT_ITS_REPS, SHORT_SEED)
+    did = calibration.did_size(SHORT_DID_REPS, SHORT_SEED)
+    return {
+        "its_reps": SHORT_ITS_REPS,
+        "did_reps": SHORT_DID_REPS,
+        "seed": SHORT_SEED,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "its_coverage": its,
+        "did_size": did,
+    }
+
+
 def main(parts: list[str]) -> None:
     unknown = set(parts) - set(PARTS)
     if unknown:
@@ -102,6 +120,7 @@ def main(parts: list[str]) -> None:
         "its_coverage": _its_coverage,
         "did_size": _did_size,
         "its_slope_coverage": _its_slope_coverage,
+        "short_run": _short_run,
     }
     out: dict[str, Any] = {
         "command": ".venv/bin/python tests/reference/inference_calibration.py",

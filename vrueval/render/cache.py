@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from vrueval import atomic
-from vrueval.data.loaders.provenance import sha256 as sha256_file
+from vrueval.data.loaders.provenance import sha256 as _sha256
 from vrueval.render.execute import Executed
 from vrueval.render.qmd import Document
 
@@ -40,6 +40,22 @@ PACKAGE_DIR = _RENDER_DIR.parent  # vrueval/
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# Every document's keys hash the same package, bundled data and lock, and a render looks at
+# each document twice (is it current? then render it): each file is read once per process and
+# hashed again only when its stat changes (a file edited in place gets a new mtime and ctime).
+_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}
+
+
+def sha256_file(path: Path | str) -> str:
+    """SHA-256 of a file's bytes, remembered while the file's stat is unchanged."""
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    digest = _DIGESTS.get(key)
+    if digest is None:
+        digest = _DIGESTS[key] = _sha256(path)
+    return digest
 
 
 def analyses_used(document: Document) -> list[str]:

@@ -298,7 +298,7 @@ def side_by_side(
     long_reps: int,
     labels: dict[str, str],
 ) -> pd.DataFrame:
-    """A short live run next to the recorded long run, each as 'rate (Monte Carlo s.e.)'."""
+    """A short run next to the long run (both recorded), each as 'rate (Monte Carlo s.e.)'."""
 
     def cell(rate: float, reps: int) -> str:
         return f"{rate:.3f} ({monte_carlo_se(rate, reps):.3f})"
@@ -306,7 +306,7 @@ def side_by_side(
     return pd.DataFrame(
         {
             "Method": [labels[k] for k in long],
-            f"This render ({live_reps:,} reps)": [cell(live[k], live_reps) for k in long],
-            f"Recorded ({long_reps:,} reps)": [cell(long[k], long_reps) for k in long],
+            f"Short run ({live_reps:,} reps)": [cell(live[k], live_reps) for k in long],
+            f"Long run ({long_reps:,} reps)": [cell(long[k], long_reps) for k in long],
         }
     )
