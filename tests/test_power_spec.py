@@ -124,6 +124,9 @@ def test_n_treated_override_changes_the_baseline_too(tmp_path: Path) -> None:
     real = ve.power.from_spec(spec, **few)
     ten = ve.power.from_spec(spec, n_treated=10, **few)
     assert real.settings["n_treated"] == 18 and ten.settings["n_treated"] == 10
+    # the header must not list the 18 real areas as the 10 treated: they only give the baseline
+    assert len(real.settings["treated"]) == 18 and real.settings["baseline_from"] is None
+    assert ten.settings["treated"] is None and len(ten.settings["baseline_from"]) == 18
     assert ten.baseline.per_year == pytest.approx(real.baseline.per_year / 18 * 10, rel=1e-12)
     assert ten.baseline.population == pytest.approx(real.baseline.population / 18 * 10)
     prevented = ten.table().set_index("effect")["prevented_per_year"]

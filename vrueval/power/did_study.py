@@ -318,7 +318,8 @@ def _study(
     analytic = _analytic(
         Y, allowed, weights, post_weights, pool, treated_codes, comparator_codes, n_t, n_c, placebo
     )
-    if treated_codes and n_t == len(treated_codes):
+    rescaled = bool(treated_codes) and n_t != len(treated_codes or ())
+    if treated_codes and not rescaled:
         base = baseline(raw, pop, panel.frequency, panel.measure, list(treated_codes))
     elif treated_codes:  # n_treated changes the design: its baseline follows (issue 15, item 6)
         base = baseline(raw, pop, panel.frequency, panel.measure, list(treated_codes), scale_to=n_t)
@@ -337,8 +338,10 @@ def _study(
         "post": post,
         "n_treated": n_t,
         "n_comparators": n_c,
-        "treated": list(treated_codes) if treated_codes else None,
+        # with n_treated other than the real set's size, the real areas only give the baseline
+        "treated": list(treated_codes) if treated_codes and not rescaled else None,
         "comparators": list(comparator_codes) if comparator_codes else None,
+        "baseline_from": list(treated_codes) if treated_codes and rescaled else None,
         "pool": pool,
         "scale": scale,
         "per": per if scale == "rate" else None,
