@@ -8,6 +8,7 @@ import html
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,8 @@ def collisions(pdf: Path, min_overlap: float = 0.3) -> list[tuple[Box, Box]]:
                 h = min(a[4], b[4]) - max(a[2], b[2])
                 if w <= 0 or h <= 0 or _stretched_delimiter(a, b) or _stretched_delimiter(b, a):
                     continue
+                if _accent(a) or _accent(b):
+                    continue
                 smaller = min((a[3] - a[1]) * (a[4] - a[2]), (b[3] - b[1]) * (b[4] - b[2]))
                 if smaller > 0 and w * h / smaller > min_overlap:
                     found.append((a, b))
@@ -89,3 +92,9 @@ def _stretched_delimiter(a: Box, b: Box) -> bool:
     poppler takes from the glyph's advance rather than its ink, so a comma or subscript set
     tight against it seems to overlap."""
     return a[5] in _DELIMITERS and (a[4] - a[2]) > 1.5 * (b[4] - b[2])
+
+
+def _accent(a: Box) -> bool:
+    """A word of combining marks only: a math accent (a hat over SE), set over its base on
+    purpose."""
+    return bool(a[5]) and all(unicodedata.combining(c) for c in a[5])
