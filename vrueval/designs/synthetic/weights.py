@@ -273,30 +273,48 @@ def _support_step(q: np.ndarray, c: np.ndarray, x: np.ndarray, on: np.ndarray) -
     kkt[:k, k] = kkt[k, :k] = 1.0
     rhs = np.append(-c_s, 1.0)
     sol, *_ = np.linalg.lstsq(kkt, rhs, rcond=None)
-    if np.abs(kkt @ sol - rhs).max() <= 1e-9 * max(1.0, float(np.abs(rhs).max())):
-        d = sol[:k] - x_s  # to the optimum of the support's affine hull
-        full = True
-    else:
-        # singular and inconsistent: the objective is linear and falling along a flat
-        # direction of q that keeps the sum; it is followed to the boundary
-        _, sv, vt = np.linalg.svd(np.vstack([q_s, np.ones(k)]))
-        rank = int((sv > 1e-10 * max(float(sv[0]), 1.0)).sum())
-        null = vt[rank:].T
-        d = -null @ (null.T @ g)
-        full = False
-    reach = _ray_length(x_s, d)
-    if full and reach >= 1.0:
-        new = x_s + d
-    else:
-        if not np.isfinite(reach):
-            return None
-        new = x_s + reach * d
-        neg = d < 0
-        blocking = np.flatnonzero(neg)[int(np.argmin(x_s[neg] / -d[neg]))]
-        new[blocking] = 0.0
+    solved = bool(np.abs(kkt @ sol - rhs).max() <= 1e-9 * max(1.0, float(np.abs(rhs).max())))
+    new = _move_on_support(x_s, sol[:k], solved, q_s, np.ones(k), g)
+    if new is None:
+        return None
     out = np.zeros_like(x)
     out[on] = np.maximum(new, 0.0)
     return out / out.sum()
+
+
+def _move_on_support(
+    x_s: np.ndarray,
+    optimum: np.ndarray,
+    solved: bool,
+    q_s: np.ndarray,
+    sums: np.ndarray,
+    g: np.ndarray,
+) -> np.ndarray | None:
+    """One active-set move within the support: to the optimum of its affine hull when the KKT
+    system was ``solved`` and the optimum is feasible, else along the direction as far as the
+    first weight reaching zero (set exactly to zero); None when that direction is unbounded.
+
+    When the KKT system is singular and inconsistent, the objective is linear and falling along
+    a flat direction of ``q_s`` that keeps the sums (``sums``: the rows of the sum constraints);
+    that direction is followed to the boundary.
+    """
+    if solved:
+        d = optimum - x_s
+    else:
+        _, sv, vt = np.linalg.svd(np.vstack([q_s, sums]))
+        rank = int((sv > 1e-10 * max(float(sv[0]), 1.0)).sum())
+        null = vt[rank:].T
+        d = -null @ (null.T @ g)
+    reach = _ray_length(x_s, d)
+    if solved and reach >= 1.0:
+        return x_s + d
+    if not np.isfinite(reach):
+        return None
+    new = x_s + reach * d
+    neg = d < 0
+    blocking = np.flatnonzero(neg)[int(np.argmin(x_s[neg] / -d[neg]))]
+    new[blocking] = 0.0
+    return new
 
 
 def _ray_length(x: np.ndarray, d: np.ndarray) -> float:
@@ -413,26 +431,11 @@ def _block_support_step(
         sol = np.full(len(rhs), np.inf)
     if not np.abs(kkt @ sol - rhs).max() <= limit:
         sol, *_ = np.linalg.lstsq(kkt, rhs, rcond=None)
-    if np.abs(kkt @ sol - rhs).max() <= limit:
-        d = sol[:k] - x_s
-        full = True
-    else:
-        _, sv, vt = np.linalg.svd(np.vstack([q_s, e.T]))
-        rank = int((sv > 1e-10 * max(float(sv[0]), 1.0)).sum())
-        null = vt[rank:].T
-        d = -null @ (null.T @ g)
-        full = False
-    reach = _ray_length(x_s, d)
-    if full and reach >= 1.0:
-        new = x_s + d
-    else:
-        if not np.isfinite(reach):
-            return None
-        new = x_s + reach * d
-        neg = d < 0
-        blocking = np.flatnonzero(neg)[int(np.argmin(x_s[neg] / -d[neg]))]
-        new[blocking] = 0.0
-    new = np.maximum(new, 0.0)
+    solved = bool(np.abs(kkt @ sol - rhs).max() <= limit)
+    moved = _move_on_support(x_s, sol[:k], solved, q_s, e.T, g)
+    if moved is None:
+        return None
+    new = np.maximum(moved, 0.0)
     new = new / (e @ (e.T @ new))  # each block sums to one again (rounding)
     out = np.zeros_like(x)
     out[on] = new
