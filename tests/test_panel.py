@@ -195,3 +195,62 @@ def test_fill_suppressed_is_explicit_and_flagged():
     assert panel.data["value"].isna().sum() == 2  # the original is untouched
     with pytest.raises(ValueError, match="non-negative"):
         panel.fill_suppressed(-1)
+
+
+def _rebuilt(panel: Panel) -> Panel:
+    """The same validated rows in a Panel whose caches start empty (worked out from text)."""
+    return Panel(
+        panel._data,
+        panel.frequency,
+        panel.measure,
+        panel.geography,
+        panel.sources,
+        panel.notes,
+        panel.step,
+        panel.covariates,
+    )
+
+
+@pytest.mark.parametrize(
+    "case", ["two outcomes", "integer units", "integer index", "force names", "one unit"]
+)
+def test_caches_filled_by_validation_equal_what_the_text_gives(case):
+    # from_frame fills units, outcomes and the period x unit layouts from its integer keys;
+    # each must equal what the panel works out from its text columns on first use
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame(
+        {
+            "u": np.repeat(["b", "a", "c"], 5),
+            "t": np.tile([f"2019-0{i}" for i in range(1, 6)], 3),
+            "y": rng.poisson(5, 15),
+            "z": rng.poisson(5, 15),
+        }
+    ).drop(index=[0, 14])  # a unit starting late, another ending early
+    if case == "two outcomes":
+        panel = Panel.from_frame(d, unit="u", time="t", outcome=["z", "y"], geography="custom")
+    elif case == "integer units":  # keys as text: "10" sorts before "2"
+        d = d.drop(columns="z").assign(u=d["u"].map({"a": 3, "b": 10, "c": 2}))
+        panel = Panel.from_frame(d, unit="u", time="t", outcome="y", geography="custom")
+    elif case == "integer index":
+        d = d.drop(columns="z").assign(t=d["t"].str[-1].astype(int))
+        panel = Panel.from_frame(
+            d, unit="u", time="t", outcome="y", geography="custom", frequency="index"
+        )
+    elif case == "force names":  # two spellings, one code
+        d = d[d["u"] != "a"].assign(u=d["u"].map({"b": "Kent", "c": "west midlands"}))
+        panel = Panel.from_frame(d, unit="u", time="t", outcome=["y", "z"], geography="force")
+    else:
+        panel = Panel.from_frame(
+            d[d["u"] == "a"], unit="u", time="t", outcome=["y", "z"], geography="custom"
+        )
+    cold = _rebuilt(panel)
+    assert panel._units == cold.units and panel._outcomes == cold.outcomes
+    assert set(panel._layouts) == set(cold.outcomes)
+    for outcome in cold.outcomes:
+        eager, worked_out = panel._layouts[outcome], cold._layout(outcome)
+        for a, b in zip(eager[:3], worked_out[:3], strict=True):
+            np.testing.assert_array_equal(a, b)
+            assert a.dtype == b.dtype
+        for a, b in zip(eager[3:], worked_out[3:], strict=True):
+            pd.testing.assert_index_equal(a, b, exact=True)
+        pd.testing.assert_frame_equal(panel.wide(outcome), _rebuilt(panel).wide(outcome))

@@ -25,6 +25,7 @@ from vrueval.data.periods import (
     INDEX,
     PERIOD_FREQ,
     PeriodLabelError,
+    factorized,
     infer_frequency,
     parse_period,
     parse_periods,
@@ -198,18 +199,19 @@ class Panel:
             long, carried = canonical(frame, roles)
         except ColumnError as err:
             raise PanelError(str(err)) from None
-        if frequency is None:
-            try:
-                frequency = cast(Frequency, infer_frequency(long["period"], time or "period"))
-            except PeriodLabelError as err:
-                raise PanelError(str(err)) from None
-        choice(frequency, FREQUENCIES, "frequency")
-        data, series = _validate(long, frequency, measure, geo, carried, roles.names)
-        step = _step(frequency, data["period"])
+        if frequency is not None:
+            choice(frequency, FREQUENCIES, "frequency")
+        data, series, keys = _validate(
+            long, frequency, measure, geo, carried, roles.names, time or "period"
+        )
+        frequency = keys.frequency
+        step = _step(frequency, data["period"]) if frequency == "rolling_12m" else 1
         _check_regular(data, step, series)
-        return cls(
+        panel = cls(
             data, frequency, measure, geo, tuple(sources), tuple(notes), step, tuple(carried)
         )
+        keys.remember(panel)
+        return panel
 
     # -- read access --------------------------------------------------------------------------
     @property
@@ -492,22 +494,71 @@ class Panel:
         return d.set_index("period")[["value", "population", *FLAGS]]
 
 
+@dataclass(frozen=True)
+class _SortedKeys:
+    """A validated frame's keys as integers, row for row with the sorted frame: each row's
+    outcome and unit rank and period ordinal, and the labels of the ranks."""
+
+    outcome_rank: np.ndarray
+    unit_rank: np.ndarray
+    ordinals: np.ndarray
+    outcomes: np.ndarray  # label of each outcome rank
+    units: np.ndarray  # code of each unit rank
+    frequency: Frequency  # given, or read from the labels
+
+    def remember(self, panel: Panel) -> None:
+        """Fill the panel's caches of its outcomes, units and period x unit layouts from the
+        integer keys (what they would be worked out from the text columns on first use: a
+        tenth of a small DiD fit read from a DataFrame)."""
+        panel._outcomes = tuple(self.outcomes[np.unique(self.outcome_rank)].tolist())
+        ranks, first = np.unique(self.unit_rank, return_index=True)
+        panel._units = tuple(self.units[ranks[np.argsort(first, kind="stable")]].tolist())
+        for rank in np.unique(self.outcome_rank):
+            rows = self.outcome_rank == rank
+            present, unit_code = np.unique(self.unit_rank[rows], return_inverse=True)
+            distinct, period_code = np.unique(self.ordinals[rows], return_inverse=True)
+            panel._layouts[str(self.outcomes[rank])] = (
+                rows,
+                unit_code,
+                period_code,
+                pd.Index(distinct, name="period")
+                if panel.frequency == INDEX
+                else pd.PeriodIndex.from_ordinals(  # type: ignore[attr-defined]
+                    distinct, freq=PERIOD_FREQ[panel.frequency]
+                ).rename("period"),
+                pd.Index(pd.array(self.units[present], dtype="str"), name="unit"),
+            )
+
+
 def _validate(
     frame: pd.DataFrame,
-    frequency: str,
+    frequency: str | None,
     measure: str,
     geography: str,
     covariates: Sequence[str] = (),
     names: Mapping[str, str] | None = None,
-) -> tuple[pd.DataFrame, np.ndarray]:
+    time: str = "period",
+) -> tuple[pd.DataFrame, np.ndarray, _SortedKeys]:
     """The one validator: every panel, from a loader, a file or a user's frame, passes here.
 
     ``frame`` is in canonical column names (:func:`vrueval.data.columns.canonical`); rows are
-    shown as the caller gave them. Returns the canonical frame, sorted by (outcome, unit,
-    period), and each row's series number (for :func:`_check_regular`).
+    shown as the caller gave them; ``frequency`` None reads it from the labels of the time
+    column (named ``time`` by the caller). Returns the canonical frame, sorted by (outcome,
+    unit, period), each row's series number (for :func:`_check_regular`) and the sorted keys.
     """
     if frame.empty:
         raise PanelError("the panel has no rows")
+    time_column = frame["period"].reset_index(drop=True)
+    text = not (
+        isinstance(time_column.dtype, pd.PeriodDtype)
+        or pd.api.types.is_numeric_dtype(time_column.dtype)
+    )
+    labels = factorized(time_column) if text else None  # read once for frequency and periods
+    if frequency is None:
+        try:
+            frequency = infer_frequency(time_column, time, labels)
+        except PeriodLabelError as err:
+            raise PanelError(str(err)) from None
     carried = [c for c in CARRIED if c in frame.columns]
     # errors name the user's columns (a frame named by role), else the canonical ones
     name = dict(names or {})
@@ -519,7 +570,7 @@ def _validate(
     outcome_index, outcome_rank = outcome_index[codes], outcome_rank[codes]
 
     try:
-        periods = parse_periods(frame["period"].reset_index(drop=True), frequency)
+        periods = parse_periods(time_column, frequency, labels)
     except PeriodLabelError as err:
         bad = err.bad if err.bad is not None else pd.Series(False, index=frame.index)
         raise PanelError(
@@ -585,7 +636,19 @@ def _validate(
     }
     # built in its final column order from fresh arrays: no copy, no reordering copy after
     order_of = [*COLUMNS, *carried, *covariates]
-    return pd.DataFrame({c: laid_out[c] for c in order_of}, copy=False), series
+    unit_labels = np.empty(int(unit_rank.max()) + 1, dtype=object)
+    unit_labels[unit_rank] = units[unit_index]
+    outcome_labels = np.empty(int(outcome_rank.max()) + 1, dtype=object)
+    outcome_labels[outcome_rank] = outcomes[outcome_index]
+    keys = _SortedKeys(
+        outcome_rank[order],
+        unit_rank[order],
+        ordered,
+        outcome_labels,
+        unit_labels,
+        cast(Frequency, frequency),
+    )
+    return pd.DataFrame({c: laid_out[c] for c in order_of}, copy=False), series, keys
 
 
 def _sort_order(

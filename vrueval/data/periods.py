@@ -167,6 +167,9 @@ def parse_period(label: object, frequency: str) -> pd.Period:
         raise PeriodLabelError(f"missing period; write {EXAMPLES[frequency]}")
     if frequency == INDEX:
         return cast(pd.Period, _index_label(label))  # an int: the index has no pandas Period
+    (exact,) = _exact_ordinals(np.array([label], dtype=object), frequency)
+    if exact is not None:  # written as one period of the frequency: no timestamps to build
+        return pd.Period(ordinal=exact, freq=freq)
     start, end, what = _span(label)
     first, last = start.to_period(freq), end.to_period(freq)
     if first != last:
@@ -179,8 +182,11 @@ def parse_period(label: object, frequency: str) -> pd.Period:
     return first
 
 
-def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
-    """:func:`parse_period` applied to a column (each distinct label once).
+def parse_periods(
+    values: pd.Series, frequency: str, labels: tuple[np.ndarray, np.ndarray] | None = None
+) -> pd.Series:
+    """:func:`parse_period` applied to a column (each distinct label once); ``labels`` is
+    :func:`factorized` of ``values``, when the caller has it.
 
     Raises
     ------
@@ -194,19 +200,29 @@ def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
         if values.isna().any():
             raise PeriodLabelError("missing period(s)", values.isna())
         return values.rename("period")
-    parsed: dict[object, pd.Period] = {}
-    problems: dict[str, str] = {}
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    labels = np.asarray(distinct, dtype=object)
+    codes, labels_ = labels if labels is not None else factorized(values)
+    return _parse_distinct(values, codes, labels_, frequency)
+
+
+def _parse_distinct(
+    values: pd.Series, codes: np.ndarray, labels: np.ndarray, frequency: str
+) -> pd.Series:
+    """:func:`parse_periods` of ``values`` factorised (``codes`` into the distinct ``labels``)."""
+    freq = PERIOD_FREQ[frequency]
     exact = _exact_ordinals(labels, frequency)
-    for label, ordinal in zip(labels, exact, strict=True):
-        if ordinal is not None:
-            parsed[label] = pd.Period(ordinal=ordinal, freq=freq)
-            continue
-        try:
-            parsed[label] = parse_period(label, frequency)
-        except PeriodLabelError as err:
-            problems[repr(label)] = str(err)
+    # labels written exactly as one period need no Period object (one each cost a fit's tenth)
+    ordinal_of = np.zeros(len(labels), dtype=np.int64)
+    parsed: set[object] = set()
+    problems: dict[str, str] = {}
+    for i, (label, ordinal) in enumerate(zip(labels, exact, strict=True)):
+        if ordinal is None:
+            try:
+                ordinal = parse_period(label, frequency).ordinal
+            except PeriodLabelError as err:
+                problems[repr(label)] = str(err)
+                continue
+        ordinal_of[i] = ordinal
+        parsed.add(label)
     if problems:
         bad = ~values.map(lambda v: v in parsed and not _is_missing(v)).astype(bool)
         shown = "\n  ".join(list(problems.values())[:5])
@@ -217,8 +233,7 @@ def parse_periods(values: pd.Series, frequency: str) -> pd.Series:
             bad,
         )
     # each distinct label was parsed once: lay the ordinals out by the factorised codes
-    ordinals = np.asarray([parsed[label].ordinal for label in labels], dtype=np.int64)[codes]
-    out = pd.PeriodIndex.from_ordinals(ordinals, freq=freq)  # type: ignore[attr-defined]
+    out = pd.PeriodIndex.from_ordinals(ordinal_of[codes], freq=freq)  # type: ignore[attr-defined]
     return pd.Series(out, index=values.index, name="period")
 
 
@@ -298,7 +313,11 @@ _FREQUENCY_OF = {
 }
 
 
-def infer_frequency(values: pd.Series, column: str = "time") -> str:
+def infer_frequency(
+    values: pd.Series,
+    column: str = "time",
+    labels: tuple[np.ndarray, np.ndarray] | None = None,
+) -> str:
     """The panel frequency a time column's labels are written in, when they say it.
 
     Periods carry theirs (monthly, calendar-quarterly, March-ending or calendar years); text
@@ -308,6 +327,8 @@ def infer_frequency(values: pd.Series, column: str = "time") -> str:
     and anything else do not: the caller must say (a date could stand for its day, month or
     quarter).
 
+    ``labels``: :func:`factorized` of ``values``, when the caller has it.
+
     Raises
     ------
     PeriodLabelError
@@ -316,26 +337,45 @@ def infer_frequency(values: pd.Series, column: str = "time") -> str:
     dtype = values.dtype
     if isinstance(dtype, pd.PeriodDtype) and dtype.freq.freqstr in _FREQUENCY_OF:
         return _FREQUENCY_OF[dtype.freq.freqstr]
-    distinct = np.asarray(pd.unique(values.dropna()), dtype=object)
+    if labels is not None:
+        distinct = labels[1][~pd.isna(labels[1])]
+    else:
+        distinct = np.asarray(pd.unique(values.dropna()), dtype=object)
     if len(distinct) and pd.api.types.is_integer_dtype(dtype):
         if all(1000 <= int(v) <= 2999 for v in distinct):
             return "year"
         return INDEX  # whole numbers that are not years: positions on an integer index
-    elif len(distinct) and all(isinstance(v, str) for v in distinct):
-        text = [v.strip() for v in distinct]
-        for pattern, frequency in (
-            (_MONTH, "month"),
-            (_QUARTER, "quarter"),
-            (_FY, "financial_year"),
-            (_YEAR, "year"),
-        ):
-            if all(pattern.match(t) for t in text):
-                return frequency
+    found = _frequency_of_text(distinct)
+    if found is not None:
+        return found
     shown = ", ".join(repr(v) for v in distinct[:3])
     raise PeriodLabelError(
         f"cannot tell the frequency of column {column!r} (values such as {shown}); pass "
         f"frequency= one of {(*PERIOD_FREQ, INDEX)}"
     )
+
+
+def _frequency_of_text(distinct: np.ndarray) -> str | None:
+    """The frequency text labels (distinct, none missing) are all written in, if one."""
+    if not len(distinct) or not all(isinstance(v, str) for v in distinct):
+        return None
+    text = [v.strip() for v in distinct]
+    for pattern, frequency in (
+        (_MONTH, "month"),
+        (_QUARTER, "quarter"),
+        (_FY, "financial_year"),
+        (_YEAR, "year"),
+    ):
+        if all(pattern.match(t) for t in text):
+            return frequency
+    return None
+
+
+def factorized(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each entry's position among the distinct labels, and those labels (missing included):
+    what :func:`infer_frequency` and :func:`parse_periods` read, worked out once for both."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    return codes, np.asarray(distinct, dtype=object)
 
 
 def display(period: pd.Period, frequency: str | None = None) -> str:
