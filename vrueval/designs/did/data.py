@@ -53,12 +53,10 @@ class DiDData:
     @property
     def assignment(self) -> np.ndarray:
         """Unit-level treatment (0/1 or intensity) in ``units`` order."""
-        codes, labels = pd.factorize(self.frame["unit"])
-        first_row = np.empty(len(labels), dtype=np.int64)
-        first_row[codes[::-1]] = np.arange(len(codes))[::-1]  # each unit's first row
-        level = self.frame["intensity"].to_numpy(dtype=float)[first_row]
-        by_unit = dict(zip(labels, level, strict=True))
-        return np.array([by_unit[u] for u in self.units], dtype=float)
+        first_row = np.empty(len(self.units), dtype=np.int64)
+        rows = np.arange(len(self.unit_code))
+        first_row[self.unit_code[::-1]] = rows[::-1]  # each unit's first row
+        return self.frame["intensity"].to_numpy(dtype=float)[first_row]
 
 
 def check_panel(panel: object, outcome: str) -> Panel:

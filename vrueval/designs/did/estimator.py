@@ -428,7 +428,7 @@ def cluster_counts(data: DiDData, codes: np.ndarray | None = None) -> few_cluste
     f = data.frame
     return few_clusters.ClusterCounts.from_treatment(
         data.unit_code if codes is None else codes,
-        (f["intensity"] * f["post"]).to_numpy(dtype=float),
+        f["intensity"].to_numpy(dtype=float) * f["post"].to_numpy(),
     )
 
 
@@ -796,7 +796,7 @@ class DiD(_ComparatorDesign):
             data = collapse_two_periods(data)
             how = clustering(data, self._cluster)
         f = data.frame
-        d = (f["intensity"] * f["post"]).to_numpy(dtype=float)
+        d = f["intensity"].to_numpy(dtype=float) * f["post"].to_numpy()
         diag = self._diagnostics(data, len(f))
         if self._estimator == "poisson":
             table, poisson_cov = self._poisson(data, d, level, rule, how)
@@ -885,7 +885,7 @@ class DiD(_ComparatorDesign):
             diagnostics=diag,
             warnings=tuple(warnings),
             trends=trends,
-            comparators=data.chosen.table(),
+            comparators=data.chosen.table,  # built when read
         )
 
     def _data_scale(self) -> str:

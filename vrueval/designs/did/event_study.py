@@ -239,7 +239,7 @@ class EventStudy(_ComparatorDesign):
             diagnostics=diag,
             warnings=tuple(warnings),
             trends=partial(self._trends, data),
-            comparators=data.chosen.table(),
+            comparators=data.chosen.table,  # built when read
             pretrend_test=pre,
             event_vcov=pd.DataFrame(
                 cov.vcov[:n_event, :n_event], index=terms[:n_event], columns=terms[:n_event]

@@ -24,16 +24,14 @@ class DiDResult(Result):
         self,
         *,
         trends: pd.DataFrame | Callable[[], pd.DataFrame],
-        comparators: pd.DataFrame,
+        comparators: pd.DataFrame | Callable[[], pd.DataFrame],
         pretrend_test: Mapping[str, Any] | None = None,
         event_vcov: pd.DataFrame | None = None,
         **kwargs: Any,
     ) -> None:
         self._event_vcov = None if event_vcov is None else event_vcov.copy()
-        # a callable builds the raw-trend table on first access (most fits never read it)
-        self._trends_frame = [trends.copy()] if isinstance(trends, pd.DataFrame) else []
-        self._trends_source = None if isinstance(trends, pd.DataFrame) else trends
-        self._comparators = comparators.copy()
+        self._trends_table = _Table(trends)
+        self._comparators_table = _Table(comparators)
         self._pretrend = frozen(pretrend_test) if pretrend_test else None
         super().__init__(**kwargs)
 
@@ -43,10 +41,11 @@ class DiDResult(Result):
 
     @property
     def _trends(self) -> pd.DataFrame:
-        if not self._trends_frame:
-            assert self._trends_source is not None
-            self._trends_frame.append(self._trends_source())
-        return self._trends_frame[0]
+        return self._trends_table.get()
+
+    @property
+    def _comparators(self) -> pd.DataFrame:
+        return self._comparators_table.get()
 
     def comparators(self) -> pd.DataFrame:
         """Each unit's role (treated, comparator, dropped) and the reason for any drop."""
@@ -107,3 +106,24 @@ class DiDResult(Result):
     def plot_trends(self, ax: Any = None) -> Any:
         """Treated and comparator mean outcomes by period, with the treatment start marked."""
         return plotter("did_trends")(self, ax=ax)
+
+
+class _Table:
+    """A table given, or built by a callable on first read (most fits never read their raw
+    trends or comparator table; building them was a sixth of a small DiD fit)."""
+
+    __slots__ = ("_build", "_frame")
+
+    def __init__(self, table: pd.DataFrame | Callable[[], pd.DataFrame]) -> None:
+        self._frame: pd.DataFrame | None = None
+        self._build: Callable[[], pd.DataFrame] | None = None
+        if isinstance(table, pd.DataFrame):
+            self._frame = table.copy()
+        else:
+            self._build = table
+
+    def get(self) -> pd.DataFrame:
+        if self._frame is None:
+            assert self._build is not None
+            self._frame, self._build = self._build(), None
+        return self._frame
