@@ -152,3 +152,133 @@ def test_spec_recovers_the_synthetic_level_change(workbook: Path, tmp_path: Path
     assert row["estimate"] == pytest.approx(0.8, abs=2e-3)  # rounding to whole counts only
     assert len(document["provenance"]["data"]["units"]) == 32
     assert document["provenance"]["data"]["sources"][0]["file"] == workbook.name
+
+
+# -- recorded for `vrueval verify --data FILE NAME`: checked on the user's own copy ----------
+
+NAME = SPEC.stem
+LABEL = "data/mopac_london_borough_monthly_2018_2020/raw/borough_monthly_2018_20.xlsx"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project holding the supplied spec only (the record is written there, not in the repo)."""
+    import shutil
+
+    supplied = tmp_path / "project" / "analyses" / "supplied"
+    supplied.mkdir(parents=True)
+    shutil.copy(SPEC, supplied)
+    return tmp_path / "project"
+
+
+def _verify(project: Path, *extra: str) -> list[str]:
+    return ["verify", "--root", str(project), *extra]
+
+
+def test_record_then_verify_on_a_copy_with_another_name(
+    workbook: Path,
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+    import shutil
+
+    from vrueval.data.loaders.provenance import sha256
+
+    verify_module = importlib.import_module("vrueval.analysis.verify")
+
+    assert main(_verify(project, "--record", NAME, "--data", str(workbook))) == 0
+    path = project / "analyses" / "supplied" / "expected" / f"{NAME}.json"
+    assert capsys.readouterr().out.strip() == f"recorded {path}"
+    recorded = json.loads(path.read_text())
+    # the copy is recorded under the file the spec names, whatever the user called it
+    assert recorded["data"]["files"] == {LABEL: sha256(workbook)}
+    assert recorded["tolerance"]["method"] == "IRLS"
+    assert [row["term"] for row in recorded["effects"]] == ["level_change"]
+
+    # the verify below refits; the one after it compares the same numbers with one changed, so
+    # it reuses that fit (a fit of this spec takes 20 s, most of it its fixed-b path bands)
+    fitted: list[dict[str, object]] = []
+    refit = verify_module.run_spec
+
+    def fit_once(spec: object, compute: object = None) -> dict[str, object]:
+        if not fitted:
+            fitted.append(refit(spec, compute=compute))
+        return fitted[0]
+
+    monkeypatch.setattr(verify_module, "run_spec", fit_once)
+    copy = shutil.copy(workbook, tmp_path / "my copy.xlsx")
+    assert main(_verify(project, NAME, "--data", str(copy))) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1].startswith("verify passed: 1 analyses checked, 5 numbers compared, worst")
+
+    recorded["effects"][0]["estimate"] *= 1 + 1e-6  # far outside IRLS's rtol 1e-9
+    path.write_text(json.dumps(recorded))
+    assert main(_verify(project, NAME, "--data", str(copy))) == 1
+    captured = capsys.readouterr()
+    assert f"{NAME}: level_change estimate moved from" in captured.err
+    assert captured.out.strip().startswith("verify FAILED (1 problem(s))")
+
+
+def test_another_edition_is_not_compared(
+    workbook: Path,
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    from vrueval.data.loaders.provenance import sha256
+
+    verify_module = importlib.import_module("vrueval.analysis.verify")  # not the function
+
+    expected = project / "analyses" / "supplied" / "expected"
+    expected.mkdir()
+    recorded = {
+        "analysis": NAME,
+        "data": {"panel_sha256": "0" * 64, "files": {LABEL: sha256(workbook)}},
+        "effects": [{"term": "level_change", "estimate": 0.8}],
+    }
+    (expected / f"{NAME}.json").write_text(json.dumps(recorded))
+    other = write_workbook(tmp_path / "other.xlsx", blank=("Barnet", "2019-02"))
+
+    def no_fit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("another edition must not be fitted")
+
+    monkeypatch.setattr(verify_module, "run_spec", no_fit)
+    assert main(_verify(project, NAME, "--data", str(other))) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (
+        f"{NAME}: different edition: the data given are not the file(s) its numbers were "
+        f"recorded from ({LABEL}: sha256 {sha256(workbook)[:12]} recorded, given "
+        f"{sha256(other)[:12]}); numbers not comparable, none compared"
+    )
+    assert captured.out.strip() == (
+        "verify not comparable: 1 analysis(es) given another edition of their data, so no "
+        "numbers were compared"
+    )
+    report = verify_module.verify(project, [NAME], files=[other])
+    assert not report.passed and not report.failures and report.numbers == 0
+
+
+def test_plain_verify_skips_supplied_specs_and_says_why(
+    workbook: Path, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_verify(project)) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == [
+        f"skipped 1 analysis(es) in analyses/supplied/ ({NAME}): no data given, and the project "
+        "does not ship them; check one on your copy with `vrueval verify NAME --data FILE`",
+        "verify passed: 0 analyses checked, 0 numbers compared, no differences",
+    ]
+    assert main(_verify(project, "--record")) == 0  # records nothing of a supplied spec
+    assert capsys.readouterr().out.startswith("skipped 1 analysis(es) in analyses/supplied/")
+    assert not (project / "analyses" / "supplied" / "expected").exists()
+    # named without its data, or data without one name: refused, saying what to give
+    assert main(_verify(project, NAME)) == 1
+    assert "give your copy, as in `vrueval verify NAME --data FILE`" in capsys.readouterr().err
+    assert main(_verify(project, "--data", str(workbook))) == 1
+    assert "replaces the data files of one analysis: name it" in capsys.readouterr().err

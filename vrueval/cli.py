@@ -227,18 +227,32 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from vrueval import analysis
+    from vrueval.analysis.spec import find_supplied_specs, load_spec
+    from vrueval.analysis.verify import skipped_note
 
     compute: dict[str, Any] = _compute(args)
     names = args.analyses or None
+    root = Path(args.root)
+    files = [Path(f) for f in args.data or []]
     if args.record:
-        for path in analysis.record(Path(args.root), names=names, progress=True, **compute):
+        for path in analysis.record(root, names=names, progress=True, files=files, **compute):
             print(f"recorded {path}")
+        if not names:
+            skipped = [load_spec(p).name for p in find_supplied_specs(root)]
+            note = skipped_note(skipped)
+            if note:
+                print(note)
         return 0
-    report = analysis.verify(Path(args.root), names=names, progress=True, **compute)
+    report = analysis.verify(root, names=names, progress=True, files=files, **compute)
     for line in report.notes:
         print(f"note: {line}", file=sys.stderr)
     for failure in report.failures:
         print(failure, file=sys.stderr)
+    for line in report.incomparable:
+        print(line, file=sys.stderr)
+    note = skipped_note(report.skipped)
+    if note:
+        print(note)
     print(report.summary())
     return 0 if report.passed else 1
 
@@ -337,6 +351,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("analyses", nargs="*", help="analysis names (default: all)")
     p.add_argument("--root", default=".", help="project root holding analyses/")
     p.add_argument("--record", action="store_true", help="record the current numbers instead")
+    p.add_argument(
+        "--data",
+        action="append",
+        metavar="FILE",
+        help="your copy of the data of the one analysis named, for a spec in analyses/supplied/ "
+        "(data the project does not ship; compared only if its sha256 is the one recorded; "
+        "repeatable)",
+    )
     _compute_options(p, "the analyses, run side by side")
     p.set_defaults(handler=cmd_verify)
     return parser

@@ -37,8 +37,17 @@ def label(path: Path, root: Path) -> str:
 
 
 def data_hashes(spec: Spec, root: Path) -> dict[str, str]:
-    """``{label: SHA-256}`` of every data file the spec reads ("missing" for absent files)."""
+    """``{label: SHA-256}`` of every data file the spec reads ("missing" for absent files).
+
+    Files the user supplied in place of the spec's (``--data FILE``, one for each entry) are
+    labelled by the entry they stand in for, so a record made from one copy of a workbook and a
+    check on another compare the same label whatever each copy is called.
+    """
+    paths = data_files(spec)
+    labels = [label(path, root) for path in paths]
+    if spec.declared_files and len(spec.declared_files) == len(paths):
+        labels = [label(spec.path.parent / entry, root) for entry in spec.declared_files]
     return {
-        label(path, root): sha256_file(path) if path.is_file() else "missing"
-        for path in data_files(spec)
+        name: sha256_file(path) if path.is_file() else "missing"
+        for name, path in zip(labels, paths, strict=True)
     }

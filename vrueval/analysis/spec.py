@@ -111,6 +111,9 @@ def _sensitivity_draws(options: dict[str, Any]) -> bool:
 SENSITIVITY_DESIGNS = ("EventStudy", "StaggeredDiD", "CallawaySantAnna")
 
 
+#: The folder of ``analyses/`` holding specs of data the project does not ship.
+SUPPLIED = "supplied"
+
 #: An analysis name: it becomes part of file names, so no separators, dots or spaces.
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,79}")
 
@@ -144,6 +147,15 @@ class Spec:
     sha256: str = ""
     allowed_dirs: tuple[Path, ...] = ()
     compute: Compute = field(default_factory=Compute)
+    #: The spec's own ``[data] files`` entries when the user's files replaced them
+    #: (``--data FILE``); empty when the spec reads what it names.
+    declared_files: tuple[str, ...] = ()
+
+    @property
+    def supplied(self) -> bool:
+        """Whether the spec lives in ``analyses/supplied/``: data the project does not ship,
+        run and verified only on the user's copy (``--data FILE``)."""
+        return self.path.parent.name == SUPPLIED and self.path.parent.parent.name == "analyses"
 
     @property
     def files(self) -> list[Path]:
@@ -283,7 +295,9 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = (), files: Sequence[Pat
     ``allowed_dirs`` are folders outside the project that the user allowed on the command
     line; ``[data] files`` may lie in them. ``files`` (``vrueval run --data FILE``) replace the
     spec's ``[data] files``: data the user holds and the project does not ship, read with the
-    spec's ``format``; naming them on the command line allows their folders.
+    spec's ``format``; naming them on the command line allows their folders. The spec's own
+    entries are kept as :attr:`Spec.declared_files`, so what verify records names the file the
+    spec reads, not what the user's copy is called.
     """
     if not path.is_file():
         raise SpecError(f"{path}: no such spec file")
@@ -323,9 +337,11 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = (), files: Sequence[Pat
         raise SpecError(f"{path}: [data] with 'files' needs 'format' (see `vrueval data formats`)")
     if "outcome" not in data:
         raise SpecError(f"{path}: [data] needs 'outcome'")
+    declared: tuple[str, ...] = ()
     if files:
         if "files" not in data:
             raise SpecError(f"{path}: --data replaces [data] files; this spec reads a dataset")
+        declared = tuple(str(f) for f in data["files"]) if isinstance(data["files"], list) else ()
         given = [Path(f).resolve() for f in files]
         data["files"] = [str(f) for f in given]
         allowed_dirs = (*allowed_dirs, *(f.parent for f in given))
@@ -370,14 +386,21 @@ def load_spec(path: Path, allowed_dirs: Sequence[Path] = (), files: Sequence[Pat
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         allowed_dirs=tuple(Path(d).resolve() for d in allowed_dirs),
         compute=compute,
+        declared_files=declared,
     )
     spec.files  # noqa: B018 -- refuse escaping data paths now, before anything runs
     return spec
 
 
 def find_specs(root: Path) -> list[Path]:
-    """Every spec under ``root/analyses`` in name order."""
+    """Every spec under ``root/analyses`` in name order (not those in ``analyses/supplied/``)."""
     folder = root / "analyses"
     if not folder.is_dir():
         raise SpecError(f"{root}: no analyses/ folder")
     return sorted(folder.glob("*.toml"))
+
+
+def find_supplied_specs(root: Path) -> list[Path]:
+    """Every spec under ``root/analyses/supplied`` in name order: analyses of data the project
+    does not ship, each run on the user's copy (none when the folder is absent)."""
+    return sorted((root / "analyses" / SUPPLIED).glob("*.toml"))

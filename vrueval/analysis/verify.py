@@ -5,6 +5,13 @@ they are compared at (from :mod:`vrueval.analysis.tolerance`, recomputed at ever
 editing the file cannot loosen it) and the data they came from: the SHA-256 of each data file
 the analysis reads and the hash of its canonical panel. A failure therefore says which data file
 changed, or that the data are the same and the change is in the code.
+
+Specs in ``analyses/supplied/`` read data the project does not ship. They are checked only when
+named with the user's copy (``vrueval verify NAME --data FILE``), against
+``analyses/supplied/expected/<name>.json``: when the copy's SHA-256 is not the one recorded it
+is another edition of the data, so its numbers are not compared at all (neither a pass nor a
+moved number); when it is, the numbers are compared as any other spec's. A plain ``vrueval
+verify`` leaves them out and says so.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +27,14 @@ from typing import Any
 from vrueval import atomic
 from vrueval.analysis.inputs import data_hashes
 from vrueval.analysis.runner import run_spec
-from vrueval.analysis.spec import Spec, SpecError, find_specs, load_spec
+from vrueval.analysis.spec import (
+    SUPPLIED,
+    Spec,
+    SpecError,
+    find_specs,
+    find_supplied_specs,
+    load_spec,
+)
 from vrueval.analysis.tolerance import (
     SENSITIVITY_BREAKDOWN,
     SENSITIVITY_SET,
@@ -145,12 +160,21 @@ class Verification:
     numbers: int = 0
     worst: float = 0.0
     worst_at: str = ""
+    #: analyses given another edition of their data: why, one line each (nothing compared)
+    incomparable: list[str] = field(default_factory=list)
+    #: supplied analyses left out because no data were given
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.incomparable
 
     def summary(self) -> str:
+        if self.incomparable and not self.failures:
+            return (
+                f"verify not comparable: {len(self.incomparable)} analysis(es) given another "
+                "edition of their data, so no numbers were compared"
+            )
         verdict = "passed" if self.passed else f"FAILED ({len(self.failures)} problem(s))"
         worst = (
             f"worst difference {self.worst:.2g} of its tolerance ({self.worst_at})"
@@ -168,8 +192,23 @@ def _tolerance(design: str, document: dict[str, Any]) -> Tolerance:
     return tolerance(design, result["settings"], result.get("diagnostics"))
 
 
-def expected_path(root: Path, name: str) -> Path:
-    folder = (root / "analyses" / "expected").resolve()
+def skipped_note(names: Sequence[str]) -> str | None:
+    """The one line saying which supplied analyses a run left out and why (None if none)."""
+    if not names:
+        return None
+    return (
+        f"skipped {len(names)} analysis(es) in analyses/{SUPPLIED}/ ({', '.join(names)}): no "
+        "data given, and the project does not ship them; check one on your copy with "
+        "`vrueval verify NAME --data FILE`"
+    )
+
+
+def expected_path(root: Path, name: str, supplied: bool = False) -> Path:
+    """Where the numbers of analysis ``name`` are recorded: ``analyses/expected/<name>.json``,
+    or ``analyses/supplied/expected/<name>.json`` for a spec of data the project does not
+    ship."""
+    folder = root / "analyses" / SUPPLIED if supplied else root / "analyses"
+    folder = (folder / "expected").resolve()
     path = (folder / f"{name}.json").resolve()
     if path.parent != folder:  # a name with separators must not write elsewhere
         raise SpecError(f"analysis name {name!r} cannot be a recorded-numbers file name")
@@ -201,14 +240,65 @@ def _data_messages(
     return [], []
 
 
-def _specs(root: Path, names: list[str] | None) -> list[Spec]:
-    specs = [load_spec(path) for path in find_specs(root)]
-    if names:
-        unknown = sorted(set(names) - {s.name for s in specs})
-        if unknown:
-            raise SpecError(f"no analysis named {unknown} under {root / 'analyses'}")
-        specs = [s for s in specs if s.name in names]
-    return specs
+def _other_edition(name: str, recorded: dict[str, Any] | None, files: dict[str, str]) -> str:
+    """Why the user's data are not what the numbers were recorded from ("" when they are)."""
+    if not recorded:
+        return ""  # recorded without hashes: a failure of its own (_data_messages)
+    old: dict[str, str] = recorded.get("files", {})
+    differ = [
+        f"{label}: sha256 {old.get(label, 'not recorded')[:12]} recorded, given {sha[:12]}"
+        for label, sha in files.items()
+        if old.get(label) != sha
+    ]
+    differ += [f"{label}: recorded, not given" for label in old if label not in files]
+    if not differ:
+        return ""
+    return (
+        f"{name}: different edition: the data given are not the file(s) its numbers were "
+        f"recorded from ({'; '.join(differ)}); numbers not comparable, none compared"
+    )
+
+
+def _specs(
+    root: Path, names: list[str] | None, files: Sequence[Path] = ()
+) -> tuple[list[Spec], list[str]]:
+    """The specs to rerun, and the names of the supplied specs left out for want of data.
+
+    Without names: every spec in ``analyses/``. Named specs may include those in
+    ``analyses/supplied/``, which need the user's copy of their data (``files``, for one named
+    analysis: it replaces that spec's ``[data] files``).
+    """
+    published = [load_spec(path) for path in find_specs(root)]
+    supplied = [load_spec(path) for path in find_supplied_specs(root)]
+    if files and (not names or len(set(names)) != 1):
+        raise SpecError(
+            "--data FILE replaces the data files of one analysis: name it, "
+            "as in `vrueval verify NAME --data FILE`"
+        )
+    if not names:
+        return published, [s.name for s in supplied]
+    clash = sorted({s.name for s in published} & {s.name for s in supplied})
+    if clash:
+        raise SpecError(f"analyses {clash} are both in analyses/ and analyses/{SUPPLIED}/")
+    specs = [s for s in (*published, *supplied) if s.name in names]
+    unknown = sorted(set(names) - {s.name for s in specs})
+    if unknown:
+        raise SpecError(
+            f"no analysis named {unknown} under {root / 'analyses'} "
+            f"or {root / 'analyses' / SUPPLIED}"
+        )
+    needing = [s.name for s in specs if s.supplied and not files]
+    if needing:
+        raise SpecError(
+            f"{needing} read data the project does not ship (analyses/{SUPPLIED}/): give your "
+            "copy, as in `vrueval verify NAME --data FILE`"
+        )
+    if files:
+        missing = [str(f) for f in files if not Path(f).is_file()]
+        if missing:
+            raise SpecError(f"--data: no such file(s): {missing}")
+        specs = [load_spec(specs[0].path, files=files)]
+    return specs, []
 
 
 @dataclass(frozen=True)
@@ -219,20 +309,26 @@ class _Checked:
     notes: list[str]
     found: Comparison | None
     tol: Tolerance | None
+    incomparable: str = ""
 
 
 def _check(spec: Spec, root: Path, compute: dict[str, Any]) -> _Checked:
-    recorded_path = expected_path(root, spec.name)
+    recorded_path = expected_path(root, spec.name, spec.supplied)
     if not recorded_path.exists():
         return _Checked([f"{spec.name}: no recorded numbers at {recorded_path}"], [], None, None)
     recorded = json.loads(recorded_path.read_text())
+    files = data_hashes(spec, root)
+    if spec.declared_files:  # the user's own copy: numbers compare only on the recorded edition
+        other = _other_edition(spec.name, recorded.get("data"), files)
+        if other:
+            return _Checked([], [], None, None, incomparable=other)
     document = run_spec(spec, compute=compute)
     tol = _tolerance(spec.design, document)
     failures, notes = _data_messages(
         spec.name,
         recorded.get("data"),
         document["provenance"]["data"]["panel_sha256"],
-        data_hashes(spec, root),
+        files,
     )
     found = compare(spec.name, recorded["effects"], document["effects"], tol)
     extra = _compare_sensitivity(spec.name, recorded.get("sensitivity"), document)
@@ -261,15 +357,21 @@ def verify(
     jobs: int | None = None,
     backend: str | None = None,
     address: str | None = None,
+    files: Sequence[Path] = (),
 ) -> Verification:
     """Rerun the analyses under ``root/analyses`` and report every number or input that moved.
 
     The analyses are independent: with ``jobs`` > 1 (or a ``backend`` and ``address``) they run
     in parallel through :func:`vrueval.compute.pmap`, and the report is the same as a serial
     run's. Settings given here replace each spec's ``[compute]`` table.
+
+    ``files`` (``--data FILE``) are the user's copy of the data of the one analysis named, for
+    a spec in ``analyses/supplied/``: compared with the recorded numbers only when their
+    SHA-256 are those recorded, else reported in :attr:`Verification.incomparable`. Without
+    names, supplied specs are left out and listed in :attr:`Verification.skipped`.
     """
     compute = _settings(jobs, backend, address)
-    specs = _specs(root, names)
+    specs, skipped = _specs(root, names, files)
     checked = pmap(
         functools.partial(_check, root=root, compute=compute),
         specs,
@@ -278,10 +380,12 @@ def verify(
         desc="analyses",
         **compute,
     )
-    report = Verification()
+    report = Verification(skipped=skipped)
     for one in checked:
         report.failures += one.failures
         report.notes += one.notes
+        if one.incomparable:
+            report.incomparable.append(one.incomparable)
         if one.found is None or one.tol is None:
             continue
         found, tol = one.found, one.tol
@@ -322,11 +426,16 @@ def record(
     jobs: int | None = None,
     backend: str | None = None,
     address: str | None = None,
+    files: Sequence[Path] = (),
 ) -> list[Path]:
     """Write the current numbers of each analysis, with their tolerance and data hashes (run
-    in parallel as for :func:`verify`; the files are written here, one by one)."""
+    in parallel as for :func:`verify`; the files are written here, one by one).
+
+    A spec in ``analyses/supplied/`` is recorded only when named with the user's copy of its
+    data (``files``), into ``analyses/supplied/expected/<name>.json``, with the SHA-256 of that
+    copy under the spec's own file names."""
     compute = _settings(jobs, backend, address)
-    specs = _specs(root, names)
+    specs, _ = _specs(root, names, files)
     payloads = pmap(
         functools.partial(_record_payload, root=root, compute=compute),
         specs,
@@ -337,7 +446,7 @@ def record(
     )
     written = []
     for spec, payload in zip(specs, payloads, strict=True):
-        target = expected_path(root, spec.name)
+        target = expected_path(root, spec.name, spec.supplied)
         atomic.write_text(target, json.dumps(payload, indent=2) + "\n")
         written.append(target)
     return written
