@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,7 @@ def wald_table(
     level: float = 0.95,
     df: float | None = None,
     log_link: bool = False,
+    constant: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Effects table from point estimates and standard errors.
 
@@ -59,6 +60,8 @@ def wald_table(
         When True the estimates are log rate ratios: ``estimate``, ``conf_low`` and
         ``conf_high`` are exponentiated (``scale == "ratio"``) while ``std_error`` stays on the
         log scale, as the result contract says.
+    constant : mapping, optional
+        Further columns, each holding one value on every row (e.g. ``{"inference": "cr1"}``).
 
     Returns
     -------
@@ -86,5 +89,6 @@ def wald_table(
             "statistic": stat,
             "df": np.nan if df is None else float(df),
             "scale": "ratio" if log_link else "difference",
+            **(constant or {}),
         }
     )

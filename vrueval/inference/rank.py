@@ -75,7 +75,7 @@ def collinear_columns(
     out: dict[str, list[str]] = {names[int(j)]: [] for j in np.flatnonzero(zero)}
     out |= {names[int(j)]: [effects] for j in np.flatnonzero(absorbed)}
     live = np.flatnonzero(~zero & ~absorbed)
-    if len(live) == 0:
+    if len(live) <= 1:  # one live column is independent: its R diagonal is its own length
         return out
     Xs = X[:, live] / scale[live]
     _, r, piv = linalg.qr(Xs, mode="economic", pivoting=True)

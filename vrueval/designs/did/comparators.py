@@ -149,9 +149,9 @@ def choose(
         dropped += [(u, why) for u in pool if u in excluded]
         pool = [u for u in pool if u not in excluded]
     # missingness read once for all columns (a lookup a unit, not a scan a unit)
-    na = wide.isna()
-    all_na = dict(zip(wide.columns, na.all().to_numpy(), strict=True))
-    any_na = dict(zip(wide.columns, na.any().to_numpy(), strict=True))
+    na = np.isnan(wide.to_numpy(dtype=float))
+    all_na = dict(zip(wide.columns, na.all(axis=0).tolist(), strict=True))
+    any_na = dict(zip(wide.columns, na.any(axis=0).tolist(), strict=True))
     keep_treated: list[str] = []
     treated_set = set(treated)
     for u in [*treated, *pool]:
@@ -160,7 +160,7 @@ def choose(
         elif all_na[u]:
             dropped.append((u, "outcome missing in every period"))
         elif any_na[u]:
-            gaps = [str(p) for p in wide.index[na[u].to_numpy()]]
+            gaps = [str(p) for p in wide.index[na[:, wide.columns.get_loc(u)]]]
             dropped.append((u, f"outcome missing in {len(gaps)} period(s): {', '.join(gaps[:6])}"))
         elif u in treated_set:
             keep_treated.append(u)

@@ -813,7 +813,9 @@ class DiD(_ComparatorDesign):
             fe, fit, terms, how = self._fit_ols(data, x, main)
             if inference in ("cr1", "cr2"):
                 cov = inf.covariance(fit, fe, how, inference, rule)
-                table = inf.vcov_table(terms, fit.coef, cov, level)
+                table = inf.vcov_table(
+                    terms, fit.coef, cov, level, constant={"inference": inference}
+                )
                 warnings += _psd_warning(cov)
             elif inference == "wild":
                 table, more, resampling = inf.wild_table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal, get_args
 
@@ -66,14 +67,18 @@ def vcov_table(
     cov: cluster.ClusterCovariance,
     level: float,
     log_link: bool = False,
+    constant: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
-    """Wald rows from a cluster covariance (per-coefficient t degrees of freedom)."""
+    """Wald rows from a cluster covariance (per-coefficient t degrees of freedom); ``constant``
+    as in :func:`~vrueval.inference.intervals.wald_table`."""
     se = np.sqrt(np.diag(cov.vcov))
     df = np.asarray(cov.df, dtype=float)
     if len(df) and (df == df[0]).all():  # one df for every term: one table, no concat
-        return wald_table(terms, coef, se, level=level, df=float(df[0]), log_link=log_link)
+        return wald_table(
+            terms, coef, se, level=level, df=float(df[0]), log_link=log_link, constant=constant
+        )
     rows = [
-        wald_table([t], [b], [s], level=level, df=float(d), log_link=log_link)
+        wald_table([t], [b], [s], level=level, df=float(d), log_link=log_link, constant=constant)
         for t, b, s, d in zip(terms, coef, se, cov.df, strict=True)
     ]
     return pd.concat(rows, ignore_index=True)
