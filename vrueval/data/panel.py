@@ -565,7 +565,12 @@ def _validate(
     units, unit_index, unit_rank = _resolve_units(
         frame["unit"], geography, frame, name.get("unit", "unit")
     )
-    codes, distinct = pd.factorize(frame["outcome"], use_na_sentinel=False)
+    column = frame["outcome"]
+    if isinstance(column.dtype, pd.CategoricalDtype) and not column.hasnans:
+        # outcomes named by column: the categories are their names, no text to factorise
+        codes, distinct = column.cat.codes.to_numpy(), column.cat.categories
+    else:
+        codes, distinct = pd.factorize(column, use_na_sentinel=False)
     outcomes, outcome_index, outcome_rank = _ranked([str(o) for o in distinct])
     outcome_index, outcome_rank = outcome_index[codes], outcome_rank[codes]
 
@@ -671,7 +676,10 @@ def _sort_order(
 def _ranked(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct ``labels``, each label's position among them, and its rank (the distinct
     labels sorted as text), so rows sort by label through integers."""
-    codes, distinct = pd.factorize(np.asarray(labels, dtype=object))
+    if len(set(labels)) == len(labels):  # distinct already (outcome names, most units)
+        codes, distinct = np.arange(len(labels)), np.asarray(labels, dtype=object)
+    else:
+        codes, distinct = pd.factorize(np.asarray(labels, dtype=object))
     rank = np.empty(len(distinct), dtype=np.int64)
     rank[np.argsort(np.asarray(distinct, dtype=object), kind="stable")] = np.arange(len(distinct))
     return np.asarray(distinct, dtype=object), codes, rank[codes]

@@ -142,8 +142,8 @@ def prepare(
         raise ValueError(f"no pre-treatment period before {first_start} in the window")
     if not (periods >= max(starts.values())).any():
         raise ValueError(f"no post-treatment period from {max(starts.values())} in the window")
-    na = wide.isna()
-    gappy = list(wide.columns[(na.any() & ~na.all()).to_numpy()])
+    na = np.isnan(wide.to_numpy(dtype=float))
+    gappy = list(wide.columns[na.any(axis=0) & ~na.all(axis=0)])
     choose_from = wide
     if missing == "unbalanced" and gappy:
         # the comparator rule sees gaps interpolated (for the most-similar ranking only): the

@@ -242,8 +242,8 @@ class _ComparatorDesign:
                 f"anticipation={anticipation}: no treated unit has a period before its start "
                 "in the window to count as anticipation"
             )
-        pre = self._data.frame["treated"] & (self._data.frame["event"] < -anticipation)
-        if anticipation and not pre.any():
+        frame = self._data.frame
+        if anticipation and not (frame["treated"] & (frame["event"] < -anticipation)).any():
             raise ValueError(
                 f"anticipation={anticipation} leaves the treated units no baseline period "
                 "before it in the window"
