@@ -548,7 +548,7 @@ def _validate(
     """
     if frame.empty:
         raise PanelError("the panel has no rows")
-    time_column = frame["period"].reset_index(drop=True)
+    time_column = frame["period"]
     text = not (
         isinstance(time_column.dtype, pd.PeriodDtype)
         or pd.api.types.is_numeric_dtype(time_column.dtype)
@@ -566,9 +566,10 @@ def _validate(
         frame["unit"], geography, frame, name.get("unit", "unit")
     )
     column = frame["outcome"]
-    if isinstance(column.dtype, pd.CategoricalDtype) and not column.hasnans:
+    categorical = column.array if isinstance(column.dtype, pd.CategoricalDtype) else None
+    if isinstance(categorical, pd.Categorical) and not (categorical.codes < 0).any():
         # outcomes named by column: the categories are their names, no text to factorise
-        codes, distinct = column.cat.codes.to_numpy(), column.cat.categories
+        codes, distinct = categorical.codes, categorical.categories
     else:
         codes, distinct = pd.factorize(column, use_na_sentinel=False)
     outcomes, outcome_index, outcome_rank = _ranked([str(o) for o in distinct])
