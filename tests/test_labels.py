@@ -25,6 +25,8 @@ def test_term_labels():
     assert labels.term_label("att:g=2020,t=2022") == "Effect on cohort 2020 in 2022"
     assert labels.term_label("att:g=2023") == "Effect on cohort 2023"
     assert labels.term_label("att:t=2021Q1") == "Effect in 2021Q1"
+    assert labels.term_label("att:g=2019/20,t=2021/22") == "Effect on cohort 2019/20 in 2021/22"
+    assert labels.term_label("att:cohort=2019/20") == "Effect on cohort 2019/20"
     assert labels.term_label("level_change:covid") == "Change in level at covid"
 
 

@@ -33,7 +33,7 @@ HEADLINES = {
     ],
     "knife_offences": [
         ("did_knife_annual", "att", 1),
-        ("cs_knife_annual", "att:g=2020", 1),
+        ("cs_knife_annual", "att:g=2019/20", 1),
     ],
 }
 
@@ -41,8 +41,8 @@ KNIFE_UNIT = "knife offences per 100,000 residents a year"
 # knife_offences: (analysis, term, headline_sentence options) of every summary sentence
 SENTENCES = [
     ("did_knife_annual", "att", {"unit": KNIFE_UNIT}),
-    ("cs_knife_annual", "att:g=2020", {"unit": KNIFE_UNIT}),
-    ("cs_knife_annual", "att:g=2023", {"unit": KNIFE_UNIT}),
+    ("cs_knife_annual", "att:g=2019/20", {"unit": KNIFE_UNIT}),
+    ("cs_knife_annual", "att:g=2022/23", {"unit": KNIFE_UNIT}),
     ("did_homicide_2022_cohort", "att", {"unit": "homicide rate", "scale": "ratio"}),
     (
         "did_homicide_2022_cohort_ri",

@@ -213,11 +213,12 @@ def test_panel_input_takes_the_vru_registry_cohorts_and_refuses_missing_cells() 
     panel = window.select(outcome=outcome, units=units)
     design = ve.StaggeredSyntheticDiD(panel, outcome=outcome)
     cohorts = design.settings["cohorts"]
-    assert {g: len(u) for g, u in cohorts.items()} == {"2020": 17, "2023": 2}
-    assert set(cohorts["2023"]) == {"E23000012", "E23000013"}  # Cleveland, Humberside
+    # cohorts named as a reader writes financial years (data.periods.display)
+    assert {g: len(u) for g, u in cohorts.items()} == {"2019/20": 17, "2022/23": 2}
+    assert set(cohorts["2022/23"]) == {"E23000012", "E23000013"}  # Cleveland, Humberside
     assert len(design.settings["controls"]) == 22
     # an explicit mapping naming the same forces gives the same numbers
-    mapping = {u: "2019/20" for u in cohorts["2020"]} | {u: "2022/23" for u in cohorts["2023"]}
+    mapping = {u: g for g, members in cohorts.items() for u in members}
     explicit = ve.StaggeredSyntheticDiD(panel, outcome=outcome, first_treated=mapping)
     pd.testing.assert_frame_equal(
         design.fit(inference="none").effects(), explicit.fit(inference="none").effects()

@@ -378,13 +378,18 @@ def factorized(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(distinct, dtype=object)
 
 
-def display(period: pd.Period, frequency: str | None = None) -> str:
+def display(period: object, frequency: str | None = None) -> str:
     """A period as a reader writes it: financial years as ``2019/20``, others as pandas does.
 
-    Without ``frequency`` a period of pandas frequency ``Y-MAR`` is taken as a financial year.
+    The one spelling of a period in term names (``att:g=2019/20``), tables, figures and
+    messages; months, quarters, calendar years and whole numbers (the ``"index"`` frequency)
+    read as ``str(period)``. Without ``frequency`` a period of pandas frequency ``Y-MAR`` is
+    taken as a financial year (a design given a frame with no panel behind it).
     """
     fy = isinstance(period, pd.Period) and period.freqstr == "Y-MAR"
-    if frequency == "financial_year" or (frequency is None and fy):
+    if isinstance(period, pd.Period) and (
+        frequency == "financial_year" or (frequency is None and fy)
+    ):
         return f"{period.year - 1}/{str(period.year)[2:]}"
     return str(period)
 

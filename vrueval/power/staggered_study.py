@@ -31,6 +31,7 @@ from scipy import optimize, stats
 from vrueval import areas
 from vrueval.compute import pmap
 from vrueval.data.panel import Panel
+from vrueval.data.periods import display
 from vrueval.data.rates import per_population
 from vrueval.designs.did.data import check_panel
 from vrueval.designs.staggered.estimate import ControlGroup
@@ -295,7 +296,9 @@ def staggered(
         diagnostics=diag,
         warnings=warnings,
         sources=panel.sources,
-        draw_info=_draw_info(periods, first + pre, offsets, labels, cohort_of, pool),
+        draw_info=_draw_info(
+            periods, panel.frequency, first + pre, offsets, labels, cohort_of, pool
+        ),
     )
 
 
@@ -342,14 +345,14 @@ def _cohorts(
     keep = offsets < post
     notes = []
     if not keep.all():
-        late = [str(p) for p, k in zip(dates, keep, strict=True) if not k]
+        late = [display(p, panel.frequency) for p, k in zip(dates, keep, strict=True) if not k]
         notes.append(
             f"cohort(s) {late} start after the planned data end ({post} periods from the first "
             "start): untreated throughout, their units serve as comparison units, as the design "
             "treats them"
         )
     return (
-        [str(p) for p, k in zip(dates, keep, strict=True) if k],
+        [display(p, panel.frequency) for p, k in zip(dates, keep, strict=True) if k],
         offsets[keep],
         [n for n, k in zip(sizes, keep, strict=True) if k],
         [m for m, k in zip(members, keep, strict=True) if k] if members else None,
@@ -503,13 +506,14 @@ def _roles(
 
 def _draw_info(
     periods: pd.PeriodIndex,
+    frequency: str,
     g1: np.ndarray,
     offsets: np.ndarray,
     labels: list[str],
     cohort_of: np.ndarray,
     pool: list[str],
 ) -> pd.DataFrame:
-    names = np.asarray(periods.astype(str), dtype=object)
+    names = np.asarray([display(p, frequency) for p in periods], dtype=object)
     info: dict[str, Any] = {"placebo_start": names[g1]}
     codes = np.asarray(pool, dtype=object)
     for c, (label, o) in enumerate(zip(labels, offsets, strict=True)):

@@ -93,7 +93,7 @@ def term_label(term: str) -> str:
     match = re.fullmatch(r"g=([^,]+),t=(.+)", qualifier)
     if match:
         return f"Effect on cohort {match.group(1)} in {match.group(2)}"
-    if key == "g":
+    if key in ("g", "cohort"):
         return f"Effect on cohort {value}"
     return f"{names[base]} ({qualifier})"
 

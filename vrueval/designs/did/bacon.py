@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from vrueval.data.panel import Panel
+from vrueval.data.periods import display
 from vrueval.designs.did.comparators import resolve_units
 
 KINDS = (
@@ -103,7 +104,7 @@ def bacon_decomposition(
         raise ValueError("nothing to decompose: need treated units and a comparison")
     out = pd.DataFrame(rows, columns=["kind", "treated", "control", "estimate", "weight"])
     out["weight"] = out["weight"] / out["weight"].sum()
-    label = {g: str(periods[g]) for g in groups}
+    label = {g: display(periods[g], panel.frequency) for g in groups}
     out["treated"] = out["treated"].map(label)
     out["control"] = out["control"].map(lambda c: label.get(c, "never"))
     return out

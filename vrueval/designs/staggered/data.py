@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from vrueval import areas
 from vrueval.data.panel import Panel, PanelError
+from vrueval.data.periods import display
 
 NEVER = np.inf  # first-treated value of a never-treated unit
 
@@ -41,6 +43,7 @@ class StaggeredData:
     periods : period labels, length T (sorted).
     covariates : covariate names.
     messages : what was dropped or recoded, and why.
+    frequency : the panel's frequency, which :attr:`labels` writes the periods in.
     """
 
     y: np.ndarray
@@ -54,10 +57,17 @@ class StaggeredData:
     beyond_window: tuple[object, ...] = ()
     #: each unit's cluster label (None: the units are the clusters)
     cluster: np.ndarray | None = None
+    frequency: str | None = None
 
     @property
     def n(self) -> int:
         return int(self.y.shape[0])
+
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """The periods as a reader writes them (FY2019/20 as ``2019/20``), for term names,
+        tables and messages: :func:`vrueval.data.periods.display`."""
+        return tuple(display(p, self.frequency) for p in self.periods)
 
     @property
     def groups(self) -> np.ndarray:
@@ -139,7 +149,9 @@ def from_panel(
                 f"{panel.outcomes}"
             )
     clusters = _panel_clusters(panel, outcome, cluster) if cluster is not None else None
-    return _assemble(wide_y, wide_x, tuple(covariates), first_map, clusters, order)
+    return _assemble(
+        wide_y, wide_x, tuple(covariates), first_map, clusters, order, frequency=panel.frequency
+    )
 
 
 def _panel_clusters(panel: Panel, outcome: str, name: str) -> dict[object, object]:
@@ -190,10 +202,13 @@ def _assemble(
     first_map: Mapping[object, object],
     clusters: Mapping[object, object] | None = None,
     order: Sequence[object] | None = None,
+    *,
+    frequency: str | None = None,
 ) -> StaggeredData:
     wide_y = wide_y.sort_index(axis=1)
     wide_y = wide_y.sort_index(axis=0) if order is None else wide_y.reindex(index=list(order))
     periods = list(wide_y.columns)
+    shown = [display(p, frequency) for p in periods]
     messages: list[str] = []
     if len(periods) < 2:
         raise StaggeredDataError(f"need at least two periods, got {len(periods)}")
@@ -227,7 +242,7 @@ def _assemble(
         elif _after(periods[0], g):
             first[i] = -1  # treated before the window: dropped below
         else:
-            off_grid.append(f"{u}: {g}")
+            off_grid.append(f"{u}: {display(g, frequency)}")
     if off_grid:
         raise StaggeredDataError(
             "first treated period(s) that are not periods of the data: " + _show(off_grid)
@@ -238,14 +253,14 @@ def _assemble(
         before = [u for u, e in zip(wide_y.index, early, strict=True) if e]
         messages.append(
             f"dropped {len(before)} unit(s) treated in or before the first period "
-            f"({periods[0]}): no untreated period to compare with: {_show(before)}"
+            f"({shown[0]}): no untreated period to compare with: {_show(before)}"
         )
         keep &= ~early
     beyond_kept = [u for u in beyond if keep[list(wide_y.index).index(u)]]
     if beyond_kept:
         messages.append(
             f"{len(beyond_kept)} unit(s) are first treated after the last period "
-            f"({periods[-1]}), so they are untreated throughout the window and serve as "
+            f"({shown[-1]}), so they are untreated throughout the window and serve as "
             f"comparison units (not yet treated): {_show(beyond_kept)}"
         )
     y = wide_y.to_numpy(dtype=float)[keep]
@@ -268,6 +283,7 @@ def _assemble(
         messages=tuple(messages),
         beyond_window=tuple(beyond_kept),
         cluster=None if clusters is None else np.array([clusters[u] for u in units], dtype=object),
+        frequency=frequency,
     )
 
 
@@ -287,7 +303,7 @@ def drop_early(data: StaggeredData, anticipation: int) -> StaggeredData:
         raise StaggeredDataError("every unit is treated within the anticipation window")
     message = (
         f"dropped {len(names)} unit(s) first treated within {anticipation} period(s) of the "
-        f"start ({data.periods[anticipation]} or earlier): with anticipation they have no "
+        f"start ({data.labels[anticipation]} or earlier): with anticipation they have no "
         f"untreated period to compare with: {_show(names)}"
     )
     units = tuple(u for u, k in zip(data.units, keep, strict=True) if k)
@@ -302,6 +318,7 @@ def drop_early(data: StaggeredData, anticipation: int) -> StaggeredData:
         messages=(*data.messages, message),
         beyond_window=data.beyond_window,
         cluster=None if data.cluster is None else data.cluster[keep],
+        frequency=data.frequency,
     )
 
 

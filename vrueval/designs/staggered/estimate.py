@@ -118,8 +118,8 @@ def group_time_att(
                 "same time, so nothing identifies the untreated trend"
             )
         notes.append(
-            f"no never-treated units: periods from {data.periods[last_period]} on are dropped "
-            f"and the last cohort ({data.periods[latest]}) serves only as comparison"
+            f"no never-treated units: periods from {data.labels[last_period]} on are dropped "
+            f"and the last cohort ({data.labels[latest]}) serves only as comparison"
         )
 
     rows: list[tuple[int, int, int, bool]] = []
@@ -149,7 +149,7 @@ def group_time_att(
         n_t[j], n_c[j] = int(treated.sum()), int(control.sum())
         if is_ref:
             continue
-        cell = f"cohort {data.periods[g]} in {data.periods[t]}"
+        cell = f"cohort {data.labels[g]} in {data.labels[t]}"
         if n_c[j] == 0:
             raise IdentificationError(f"no comparison units for {cell}")
         keep = treated | control

@@ -90,7 +90,7 @@ def imputation_cells(data: StaggeredData, *, anticipation: int = 0) -> GroupTime
     if len(ident) < n_periods:
         notes.append(
             "no unit is untreated from "
-            f"{data.periods[int(ident.max()) + 1]} on, so the period effects there, and the "
+            f"{data.labels[int(ident.max()) + 1]} on, so the period effects there, and the "
             "effects of those periods, cannot be imputed"
         )
     u = untreated[:, ident]

@@ -234,7 +234,7 @@ def finish(
         "influence", cluster_counts(gt, data.first, comparison, data.cluster), level=level
     )
     aggs = {k: aggregate(gt, data.first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
-    fams = families(gt, aggs, data.periods, str(settings["overall"]))
+    fams = families(gt, aggs, data.labels, str(settings["overall"]))
     table, crits, resampling = effects_table(
         fams,
         level=level,
@@ -248,9 +248,7 @@ def finish(
     )
     warnings = [*data.messages, *gt.notes, *cluster_warnings, *resampling]
     cohorts, sizes = np.unique(data.first[np.isfinite(data.first)], return_counts=True)
-    single = [
-        str(data.periods[int(g)]) for g, size in zip(cohorts, sizes, strict=True) if size == 1
-    ]
+    single = [data.labels[int(g)] for g, size in zip(cohorts, sizes, strict=True) if size == 1]
     if single:
         warnings.append(
             f"cohort(s) first treated in {', '.join(single)} have one unit each: their "
@@ -267,7 +265,7 @@ def finish(
         "units": data.n,
         **({} if data.cluster is None else {"clusters": len(np.unique(data.cluster.astype(str)))}),
         "periods": len(data.periods),
-        "cohorts": ", ".join(str(data.periods[g]) for g in np.unique(gt.group)),
+        "cohorts": ", ".join(data.labels[g] for g in np.unique(gt.group)),
         "treated_units": int(np.isfinite(data.first).sum()),
         "never_treated_units": int((~np.isfinite(data.first)).sum()) - len(data.beyond_window),
         "treated_after_window_units": len(data.beyond_window),
@@ -290,6 +288,7 @@ def finish(
         group_time=gt,
         first=data.first,
         periods=data.periods,
+        labels=data.labels,
         units=data.units,
         cluster=data.cluster,
         critical_values=crits,

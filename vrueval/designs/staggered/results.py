@@ -45,10 +45,14 @@ class Family:
 
 
 def families(
-    gt: GroupTime, aggs: Mapping[str, Aggregate], periods: Sequence[object], overall: str
+    gt: GroupTime, aggs: Mapping[str, Aggregate], label: Sequence[str], overall: str
 ) -> list[Family]:
-    """All reported terms, grouped into the families whose bands are computed together."""
-    label = [_label(p) for p in periods]
+    """All reported terms, grouped into the families whose bands are computed together.
+
+    ``label``: each period as the terms name it (:attr:`StaggeredData.labels
+    <vrueval.designs.staggered.data.StaggeredData.labels>`, so ``att:g=2019/20`` on financial
+    years).
+    """
     out = [
         Family(
             "overall",
@@ -154,10 +158,6 @@ def cluster_sums(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     return sums
 
 
-def _label(p: object) -> str:
-    return str(p)
-
-
 class StaggeredResult(Result):
     """Result of :class:`vrueval.StaggeredDiD`: ATT(g,t), its aggregations and their bands.
 
@@ -165,7 +165,8 @@ class StaggeredResult(Result):
     ``att:group``, ``att:dynamic``, ``att:calendar``, ``att:e=<k>`` (event time), ``att:g=<g>``
     (cohort), ``att:t=<t>`` (calendar period) and ``att:g=<g>,t=<t>`` (group-time). Columns
     ``conf_low``/``conf_high`` are pointwise; ``band_low``/``band_high`` are simultaneous over
-    the term's ``family`` (bootstrap only).
+    the term's ``family`` (bootstrap only). Periods in term names are written as
+    :func:`vrueval.data.periods.display` writes them (``att:g=2019/20`` on financial years).
     """
 
     def __init__(
@@ -174,6 +175,7 @@ class StaggeredResult(Result):
         group_time: GroupTime,
         first: np.ndarray,
         periods: Sequence[object],
+        labels: Sequence[str],
         units: Sequence[object],
         critical_values: Mapping[str, float],
         cluster: np.ndarray | None = None,
@@ -183,6 +185,7 @@ class StaggeredResult(Result):
         self._first = first.copy()
         self._cluster = None if cluster is None else cluster.copy()
         self._periods = tuple(periods)
+        self._labels = tuple(labels)
         self._units = tuple(units)
         self._crit = frozen(critical_values)
         super().__init__(**kwargs)
@@ -192,10 +195,7 @@ class StaggeredResult(Result):
         """One row per ATT(g,t): cohort, period, base period, event time, units behind it."""
         gt = self._gt
         eff = self._effects.set_index("term")
-        terms = [
-            f"att:g={self._periods[g]},t={self._periods[t]}"
-            for g, t in zip(gt.group, gt.time, strict=True)
-        ]
+        terms = self._cell_terms()
         rows = eff.loc[terms].reset_index()
         rows.insert(1, "group", [self._periods[g] for g in gt.group])
         rows.insert(2, "time", [self._periods[t] for t in gt.time])
@@ -214,11 +214,14 @@ class StaggeredResult(Result):
 
     def influence(self) -> pd.DataFrame:
         """The n x K influence functions of the ATT(g,t) (rows: units), a copy."""
-        cols = [
-            f"att:g={self._periods[g]},t={self._periods[t]}"
-            for g, t in zip(self._gt.group, self._gt.time, strict=True)
-        ]
+        cols = self._cell_terms()
         return pd.DataFrame(self._gt.inf.copy(), index=list(self._units), columns=cols)
+
+    def _cell_terms(self) -> list[str]:
+        lab = self._labels
+        return [
+            f"att:g={lab[g]},t={lab[t]}" for g, t in zip(self._gt.group, self._gt.time, strict=True)
+        ]
 
     def aggregate(self, kind: Aggregation) -> Aggregate:
         """Recompute one aggregation (estimates and influence functions) from the ATT(g,t)."""
@@ -246,7 +249,7 @@ class StaggeredResult(Result):
         boot_weights = renamed("weights", weights, "boot_weights", boot_weights, "mammen")
         level = self.level if level is None else level
         aggs = {k: aggregate(self._gt, self._first, k) for k in AGGREGATIONS}  # type: ignore[arg-type]
-        fams = families(self._gt, aggs, self._periods, str(self.settings["overall"]))
+        fams = families(self._gt, aggs, self._labels, str(self.settings["overall"]))
         table, crits, resampling = effects_table(
             fams,
             level=level,
@@ -269,6 +272,7 @@ class StaggeredResult(Result):
             group_time=self._gt,
             first=self._first,
             periods=self._periods,
+            labels=self._labels,
             units=self._units,
             cluster=self._cluster,
             critical_values=crits,

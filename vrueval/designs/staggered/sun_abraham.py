@@ -102,8 +102,8 @@ def interaction_cells(
         groups = groups[groups < latest]
         control = never | (first == latest)
         notes.append(
-            f"the last cohort ({data.periods[latest]}) is the control: periods from "
-            f"{data.periods[n_periods]} on are dropped"
+            f"the last cohort ({data.labels[latest]}) is the control: periods from "
+            f"{data.labels[n_periods]} on are dropped"
         )
     if len(groups) and groups.min() - k < 1:
         raise IdentificationError(

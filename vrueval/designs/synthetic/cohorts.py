@@ -12,7 +12,8 @@ pre-periods is an error naming what and where.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data.panel import Panel
+from vrueval.data.periods import display
 from vrueval.designs.synthetic.data import SyntheticDataError, _cells, _numeric
 
 
@@ -37,6 +39,8 @@ class CohortData:
     units, periods : labels in row and column order.
     late : units whose first treated period lies after the last period: untreated throughout
         the data, so they are controls (named so the result can say so).
+    frequency : the panel's frequency (None for a frame), which :attr:`labels` writes the
+        periods in.
     """
 
     y: np.ndarray
@@ -46,6 +50,7 @@ class CohortData:
     units: tuple[Any, ...]
     periods: tuple[Any, ...]
     late: tuple[Any, ...] = ()
+    frequency: str | None = None
 
     @property
     def n1(self) -> int:
@@ -55,10 +60,16 @@ class CohortData:
     def controls(self) -> tuple[Any, ...]:
         return self.units[: self.n0]
 
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """The periods as a reader writes them (FY2019/20 as ``2019/20``), for term names
+        and tables: :func:`vrueval.data.periods.display`."""
+        return tuple(display(p, self.frequency) for p in self.periods)
+
     @property
     def cohort_labels(self) -> tuple[str, ...]:
-        """Each cohort's first treated period, as a label."""
-        return tuple(str(self.periods[s]) for s in self.starts)
+        """Each cohort's first treated period, as a label (``att:cohort=<label>``)."""
+        return tuple(self.labels[s] for s in self.starts)
 
     def cohort_rows(self, c: int) -> np.ndarray:
         """Row indices of cohort ``c``'s units."""
@@ -179,7 +190,8 @@ def from_panel(
             "the VRU registry cohorts)"
         )
     wide = panel.wide(outcome).T  # unit x period; suppressed or unavailable cells are NaN
-    return assemble(wide.astype(float), {u: firsts.get(u) for u in wide.index}, min_pre)
+    d = assemble(wide.astype(float), {u: firsts.get(u) for u in wide.index}, min_pre)
+    return replace(d, frequency=panel.frequency)
 
 
 def assemble(wide: pd.DataFrame, firsts: Mapping[Any, Any], min_pre: int) -> CohortData:

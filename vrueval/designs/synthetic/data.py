@@ -13,7 +13,8 @@ a different estimator, see issue 13 item 4).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data.panel import Panel
+from vrueval.data.periods import display
 
 
 class SyntheticDataError(ValueError):
@@ -40,6 +42,8 @@ class SyntheticData:
     periods : period labels in column order (sorted).
     predictors : (n, k) predictor values for synthetic control (k may be 0), rows as ``y``.
     predictor_names : their names.
+    frequency : the panel's frequency (None for a frame), which :attr:`labels` writes the
+        periods in.
     """
 
     y: np.ndarray
@@ -49,6 +53,13 @@ class SyntheticData:
     periods: tuple[Any, ...]
     predictors: np.ndarray
     predictor_names: tuple[str, ...] = ()
+    frequency: str | None = None
+
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """The periods as a reader writes them (FY2019/20 as ``2019/20``), for term names
+        (``att:t=<period>``) and tables: :func:`vrueval.data.periods.display`."""
+        return tuple(display(p, self.frequency) for p in self.periods)
 
     @property
     def n1(self) -> int:
@@ -147,7 +158,8 @@ def from_panel(
         raise SyntheticDataError("give start=, the first treated period (e.g. '2019/20')")
     codes = [areas.resolve(str(u), panel.geography) for u in treated]
     wide = panel.wide(outcome).T  # unit x period; suppressed or unavailable cells are NaN
-    return _assemble(wide.astype(float), codes, panel.period(start), (), {}, min_pre)
+    d = _assemble(wide.astype(float), codes, panel.period(start), (), {}, min_pre)
+    return replace(d, frequency=panel.frequency)
 
 
 def _numeric(values: pd.Series, name: str, keys: pd.DataFrame) -> None:

@@ -275,7 +275,7 @@ class StaggeredSyntheticControl:
             "by_unit": [
                 {
                     "unit": str(d.units[d.n0 + j]),
-                    "first_treated": str(d.periods[self._starts[j]]),
+                    "first_treated": d.labels[self._starts[j]],
                     "lags": int(self._lags[j]),
                     "leads": int(self._leads[j]),
                     "pre_rmse": float(np.sqrt(np.mean(fitted.imbalance[j] ** 2))),
@@ -411,7 +411,7 @@ class StaggeredSyntheticControl:
                 pd.DataFrame(
                     {
                         "unit": str(d.units[d.n0 + j]),
-                        "period": [str(p) for p in d.periods],
+                        "period": list(d.labels),
                         "event_time": columns - s,
                         "treated": treated,
                         "synthetic": synthetic,

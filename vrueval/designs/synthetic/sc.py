@@ -345,7 +345,7 @@ def _weights_frame(d: SyntheticData, fit: ControlFit) -> pd.DataFrame:
 def _path(d: SyntheticData, fit: ControlFit) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "period": [str(p) for p in d.periods],
+            "period": list(d.labels),
             "treated": d.y[d.n0],
             "synthetic": fit.w @ d.y[: d.n0],
             "gap": fit.gap,

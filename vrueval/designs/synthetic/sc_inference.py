@@ -44,9 +44,7 @@ class Inferred:
 def terms_and_point(d: SyntheticData, fit: ControlFit) -> tuple[list[str], np.ndarray]:
     """``att`` and ``att:t=<period>`` with their estimates (the post-period gaps and mean)."""
     post = fit.gap[d.t0 :]
-    return ["att", *[f"att:t={p}" for p in d.periods[d.t0 :]]], np.concatenate(
-        [[post.mean()], post]
-    )
+    return ["att", *[f"att:t={p}" for p in d.labels[d.t0 :]]], np.concatenate([[post.mean()], post])
 
 
 def none(d: SyntheticData, fit: ControlFit, level: float) -> Inferred:
@@ -99,7 +97,7 @@ def placebo(
         }
     )
     # each placebo's gap path, one column a period (for the placebo plot)
-    gap_columns = pd.DataFrame(pl.gaps, columns=[f"gap:{p}" for p in d.periods])
+    gap_columns = pd.DataFrame(pl.gaps, columns=[f"gap:{p}" for p in d.labels])
     out.placebos = pd.concat([frame, gap_columns], axis=1)
     return out
 
@@ -211,16 +209,18 @@ def truncated(d: SyntheticData, placebo_start: Any) -> SyntheticData:
             "averaged over the real pre-period would see its placebo post-period: leave out "
             "predictors="
         )
-    pre = [str(p) for p in d.periods[: d.t0]]
+    pre = d.labels[: d.t0]
+    stored = [str(p) for p in d.periods[: d.t0]]  # a financial year as the year it ends in
     if placebo_start is None:
         at = d.t0 // 2
     else:
-        if str(placebo_start) not in pre:
+        text = str(placebo_start)
+        if text not in pre and text not in stored:
             raise SyntheticDataError(
                 f"placebo_start={placebo_start!r} is not a pre-treatment period "
                 f"({pre[0]} .. {pre[-1]})"
             )
-        at = pre.index(str(placebo_start))
+        at = pre.index(text) if text in pre else stored.index(text)
     if at < 2 or at > d.t0 - 1:
         raise SyntheticDataError(
             f"an in-time placebo needs at least 2 periods before its start and 1 after, "

@@ -201,7 +201,7 @@ class SyntheticDiD:
                     "and is unreliable with few (Arkhangelsky et al. 2021, section 5); the "
                     "placebo variance is the paper's choice here"
                 )
-        terms = ["att", *[f"att:t={p}" for p in d.periods[t0:]]]
+        terms = ["att", *[f"att:t={p}" for p in d.labels[t0:]]]
         table = wald_table(terms, point, se, level=level)
         if d.n1 > 1:
             units = est.unit_effects(y, n0, t0, fitted.omega, fitted.lam)
@@ -232,7 +232,7 @@ class SyntheticDiD:
         }
         return SyntheticResult(
             unit_weights=_weights_frame(d.donors, fitted.omega, "unit"),
-            time_weights=_weights_frame(d.periods[:t0], fitted.lam, "period"),
+            time_weights=_weights_frame(d.labels[:t0], fitted.lam, "period"),
             path=_path(d, fitted),
             design=NAMES[self._settings["estimator"]],
             effects=table,
@@ -259,7 +259,7 @@ def _path(d: SyntheticData, fitted: est.Estimate) -> pd.DataFrame:
     synthetic = synthetic + shift
     return pd.DataFrame(
         {
-            "period": [str(p) for p in d.periods],
+            "period": list(d.labels),
             "treated": treated,
             "synthetic": synthetic,
             "gap": treated - synthetic,

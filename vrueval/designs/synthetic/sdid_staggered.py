@@ -307,9 +307,7 @@ class StaggeredSyntheticDiD:
     def _time_weights(self, fitted: sc.CohortFit) -> pd.DataFrame:
         d = self._data
         frames = [
-            pd.DataFrame(
-                {"cohort": lab, "period": [str(p) for p in d.periods[:s]], "weight": f.lam}
-            )
+            pd.DataFrame({"cohort": lab, "period": list(d.labels[:s]), "weight": f.lam})
             for lab, s, f in zip(d.cohort_labels, d.starts, fitted.estimates, strict=True)
         ]
         return pd.concat(frames, ignore_index=True)
@@ -330,7 +328,7 @@ class StaggeredSyntheticDiD:
                 pd.DataFrame(
                     {
                         "cohort": lab,
-                        "period": [str(p) for p in d.periods],
+                        "period": list(d.labels),
                         "treated": treated,
                         "synthetic": synthetic,
                         "gap": treated - synthetic,
