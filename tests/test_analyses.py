@@ -162,7 +162,7 @@ def test_verify_names_the_data_file_after_one_bundled_value_changes(bundle_copy,
     assert not report.passed
     assert report.failures[0].startswith(
         f"{GLS}: its data panel changed: data file(s) changed: "
-        "vrueval/data/bundled/hes_sharp_object.parquet (sha256 "
+        "vrueval/data/bundled/hes_sharp_object.parquet: sha256 "
     )
     assert any("level_change estimate moved" in f for f in report.failures)
     assert main(["verify", GLS, "--root", str(ROOT)]) == 1
@@ -236,5 +236,5 @@ def test_a_changed_file_outside_the_analysed_panel_is_a_note_not_a_failure(bundl
     assert len(report.notes) == 1
     assert report.notes[0].startswith(
         f"{GLS}: data file(s) changed but not its panel: "
-        "vrueval/data/bundled/hes_sharp_object.parquet (sha256 "
+        "vrueval/data/bundled/hes_sharp_object.parquet: sha256 "
     )

@@ -221,13 +221,7 @@ def _data_messages(
     """(failures, notes) about the data: a changed panel fails, naming the changed files."""
     if not recorded:
         return [f"{name}: recorded without data hashes; run `vrueval verify --record {name}`"], []
-    old_files: dict[str, str] = recorded.get("files", {})
-    changed = [
-        f"{label} (sha256 {old_files.get(label, 'not recorded')[:12]} recorded, now {sha[:12]})"
-        for label, sha in files.items()
-        if old_files.get(label) != sha
-    ]
-    changed += [f"{label} (no longer read)" for label in old_files if label not in files]
+    changed = _file_changes(recorded.get("files", {}), files, "now", "no longer read")
     if recorded.get("panel_sha256") != panel:
         where = (
             "data file(s) changed: " + "; ".join(changed)
@@ -240,17 +234,23 @@ def _data_messages(
     return [], []
 
 
+def _file_changes(old: dict[str, str], files: dict[str, str], now: str, absent: str) -> list[str]:
+    """Each data file whose sha256 is not the recorded one ("<label>: sha256 <recorded>
+    recorded, <now> <sha256>") and each recorded file not among ``files`` ("<label>:
+    <absent>")."""
+    out = [
+        f"{label}: sha256 {old.get(label, 'not recorded')[:12]} recorded, {now} {sha[:12]}"
+        for label, sha in files.items()
+        if old.get(label) != sha
+    ]
+    return out + [f"{label}: {absent}" for label in old if label not in files]
+
+
 def _other_edition(name: str, recorded: dict[str, Any] | None, files: dict[str, str]) -> str:
     """Why the user's data are not what the numbers were recorded from ("" when they are)."""
     if not recorded:
         return ""  # recorded without hashes: a failure of its own (_data_messages)
-    old: dict[str, str] = recorded.get("files", {})
-    differ = [
-        f"{label}: sha256 {old.get(label, 'not recorded')[:12]} recorded, given {sha[:12]}"
-        for label, sha in files.items()
-        if old.get(label) != sha
-    ]
-    differ += [f"{label}: recorded, not given" for label in old if label not in files]
+    differ = _file_changes(recorded.get("files", {}), files, "given", "recorded, not given")
     if not differ:
         return ""
     return (
