@@ -26,33 +26,51 @@ def _same(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) ->
         assert np.array_equal(x, y, equal_nan=True)
 
 
-def _design(n: int = 80, seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _design(n: int = 107, seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n = 107 months (as its_hes_age_10_19_london_fall): with a multiple of 8 (80, 200) BLAS
+    rounds the tail of ``K @ B`` as the rest, and a lost tail layout would go unseen."""
     t = np.arange(n)
-    X = np.column_stack([np.ones(n), t, t >= n // 2, np.maximum(0, t - n // 2)]).astype(float)
+    X = np.column_stack([np.ones(n), t, np.cos(t), t >= n // 2, np.maximum(0, t - n // 2)]).astype(
+        float
+    )  # k = 5: m k leaves every remainder mod 4 as m varies
     Q, _ = np.linalg.qr(X)
     rng = np.random.default_rng(seed)
     C = rng.normal(size=(30, X.shape[1]))
-    return hac.kernel_matrix(t, "bartlett", 7), Q, X @ np.linalg.inv(X.T @ X) @ C.T
+    return hac.kernel_matrix(t, "bartlett", 14), Q, X @ np.linalg.inv(X.T @ X) @ C.T
 
 
 def test_reference_equals_direct_call_bit_for_bit_and_computes_each_contrast_once() -> None:
     K, Q, G = _design()
     ref = hac.FixedBReference(K, Q, block=8)
-    _same(ref(G), hac.fixed_b_adjustment(K, Q, G))
-    assert ref.computed == 30
+    _same(ref(G[:, :28]), hac.fixed_b_adjustment(K, Q, G[:, :28]))
+    assert ref.computed == 28
     # repeats, a subset, zero columns: nothing new to compute, the same numbers as directly
-    mixed = np.column_stack([G[:, [3, 3, 7]], np.zeros((len(G), 2)), G[:, :5]])
+    mixed = np.column_stack([G[:, [3, 3, 7]], np.zeros((len(G), 3)), G[:, :6]])  # m k = 60
     _same(ref(mixed), hac.fixed_b_adjustment(K, Q, mixed))
-    assert ref.computed == 30
-    # one new contrast among known ones (computed in a block of its own)
-    new = np.column_stack([G[:, :4], 2.0 * G[:, 0]])
+    assert ref.computed == 28
+    # one new contrast among known ones (computed in a padded block of its own)
+    new = np.column_stack([G[:, :4], G[:, 28]])  # m k = 25: G[:, 28] reaches BLAS's tail
     _same(ref(new), hac.fixed_b_adjustment(K, Q, new))
-    assert ref.computed == 31
+    assert ref.computed == 29
+    new = np.column_stack([G[:, 29], G[:, :3]])  # m k = 20: no tail
+    _same(ref(new), hac.fixed_b_adjustment(K, Q, new))
+    assert ref.computed == 30
     # a single contrast goes to the direct call (NumPy sums one column along another path)
     _same(ref(G[:, [2]]), hac.fixed_b_adjustment(K, Q, G[:, [2]]))
-    assert ref.computed == 32
+    assert ref.computed == 31
     with pytest.raises(ValueError, match="block"):
-        hac.FixedBReference(K, Q, block=1)
+        hac.FixedBReference(K, Q, block=6)
+
+
+@pytest.mark.parametrize("m", range(2, 12))
+def test_reference_equals_direct_call_whatever_the_tail(m: int) -> None:
+    """Every remainder of m k mod 4 and every order, after other sets filled the cache."""
+    K, Q, G = _design(seed=m)
+    ref = hac.FixedBReference(K, Q, block=8)
+    rng = np.random.default_rng(m)
+    for _ in range(6):
+        cols = rng.choice(G.shape[1], size=m, replace=True)
+        _same(ref(G[:, cols]), hac.fixed_b_adjustment(K, Q, G[:, cols]))
 
 
 def _frame() -> pd.DataFrame:
@@ -162,10 +180,20 @@ def test_pooled_its_computes_each_distinct_contrast_once(monkeypatch: pytest.Mon
     rows, post = UNITS * MONTHS, UNITS * (MONTHS - PRE)
     # effects (1), fitted / counterfactual / effect / ratio paths, impact twice, coefficients
     assert [G.shape[1] for G in asked] == [1, rows, rows, rows, rows, 3, 3, k]
-    distinct = {c.tobytes() for G in asked[1:] for c in G.T if np.any(c != 0)}
-    assert ref.computed == 1 + len(distinct)
+    # once each: the single effect (a direct call), every distinct nonzero contrast, and the
+    # contrasts reaching into BLAS's tail of a set (m k mod 4 columns: here the last impact
+    # sum and the last coefficient), which are kept apart
+    distinct, tails = set(), set()
+    for G in asked[1:]:
+        m = G.shape[1]
+        first_tail = m - (-(-((m * k) % 4) // k))
+        distinct |= {c.tobytes() for c in G.T[:first_tail] if np.any(c != 0)}
+        if first_tail < m:
+            tails.add(G.T[first_tail:].tobytes())
+    assert len(tails) == 2
+    assert ref.computed == 1 + len(distinct) + len(tails)
     # the fitted path, the counterfactual after the interruption (before it, it is the fitted
     # path), the effect after it (zero before), a handful of ratio contrasts (the level change
     # up to rounding), the coefficients, the impact sums: under a third of the 4 * rows + k + 7
-    assert rows + 2 * post + k + 1 <= ref.computed <= rows + 3 * post + k + 3 + 1
+    assert rows + 2 * post + k + 1 <= ref.computed <= rows + 3 * post + k + 3 + 1 + 2
     assert ref.computed < (4 * rows + k + 7) / 2
