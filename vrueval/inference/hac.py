@@ -132,24 +132,144 @@ def fixed_b_adjustment(
         ``factor = g'g / E[v]`` with v the un-normalised HAC variance of the contrast under
         independent errors, and ``df = E[v]^2 / (Var[v] / 2)``; the interval is
         ``c' b_hat +- t_df sqrt(factor v)``.
+
+    See Also
+    --------
+    FixedBReference : the same numbers for many contrast sets of one design, each distinct
+        contrast's costly terms computed once.
     """
     G = np.asarray(G, dtype=float)
+    KH = K * (Q @ Q.T)
+    mean, p2, gg = _quadratic_terms(K, KH, K * K, G)
+    pq2, qpq2 = _quartic_terms(K, Q, G)
+    return _factor_df(mean, p2, pq2, qpq2, gg)
+
+
+def _quadratic_terms(
+    K: FloatArray, KH: FloatArray, KK: FloatArray, G: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``E[v] = tr(P M)``, ``||P||_F^2`` and ``g'g`` per column of G (``P = K o g g'``,
+    ``M = I - Q Q'``, ``KH = K o Q Q'``, ``KK = K o K``): O(n^2) a contrast."""
+    mean = np.diag(K) @ (G * G) - np.sum(G * (KH @ G), axis=0)
+    G2 = G * G
+    p2 = np.sum(G2 * (KK @ G2), axis=0)
+    return mean, p2, np.sum(G2, axis=0)
+
+
+def _quartic_terms(K: FloatArray, Q: FloatArray, G: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``||P Q||_F^2`` and ``||Q' P Q||_F^2`` per column of G: O(n^2 k) a contrast, the cost of
+    :func:`fixed_b_adjustment`."""
     n, m = G.shape
     k = Q.shape[1]
-    KH = K * (Q @ Q.T)
-    mean = np.diag(K) @ (G * G) - np.sum(G * (KH @ G), axis=0)  # tr(P M), P = K o g g'
-    G2 = G * G
-    p2 = np.sum(G2 * ((K * K) @ G2), axis=0)  # ||P||_F^2
     Z = (K @ (G[:, :, None] * Q[:, None, :]).reshape(n, m * k)).reshape(n, m, k)
     PQ = G[:, :, None] * Z  # P Q for each contrast
     pq2 = np.sum(PQ * PQ, axis=(0, 2))
     qpq = np.einsum("il,icj->clj", Q, PQ)
-    qpq2 = np.sum(qpq * qpq, axis=(1, 2))
+    return pq2, np.sum(qpq * qpq, axis=(1, 2))
+
+
+def _factor_df(
+    mean: FloatArray, p2: FloatArray, pq2: FloatArray, qpq2: FloatArray, gg: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     second = p2 - 2.0 * pq2 + qpq2  # tr((P M)^2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.sum(G2, axis=0) / mean
-        df = mean * mean / second
-    return factor, df
+        return gg / mean, mean * mean / second
+
+
+class FixedBReference:
+    """:func:`fixed_b_adjustment` for one design ``(K, Q)`` and many sets of contrasts.
+
+    A result asks for the adjustment of several sets that share contrasts (the effects, every
+    coefficient, the fitted and counterfactual paths, their differences and ratios, the impact
+    sums), and most of the cost is the O(n^2 k) terms of each contrast. Those are kept per
+    distinct influence vector (its exact bytes) and computed once, in blocks; a zero vector (a
+    path point before the interruption) needs none. The O(n^2) terms are recomputed on each
+    set as :func:`fixed_b_adjustment` does.
+
+    Every number is bit-for-bit that of a direct call on the same set. The costly product
+    ``K @ B`` has ``B`` with ``m k`` columns, and BLAS computes the last ``m k mod 4`` of them
+    with other kernels (different rounding) than the rest: a contrast reaching into that tail
+    is computed again at the tail of a block with the same remainder; all others in blocks
+    without one. A single contrast is passed to :func:`fixed_b_adjustment` unchanged (NumPy
+    sums one column along another path).
+
+    Parameters
+    ----------
+    K, Q : arrays
+        As in :func:`fixed_b_adjustment`.
+    block : int
+        Contrasts computed together (a multiple of 4; bounds the memory, n x block x k).
+
+    Attributes
+    ----------
+    computed : int
+        How many contrasts' O(n^2 k) terms have been computed so far.
+    """
+
+    _TAIL = 4  # BLAS computes the columns of K @ B in groups of 4; a remainder differs
+
+    def __init__(self, K: FloatArray, Q: FloatArray, block: int = 64) -> None:
+        if block < self._TAIL or block % self._TAIL:
+            raise ValueError(f"block must be a positive multiple of {self._TAIL}, got {block}")
+        self.K, self.Q, self.block = K, Q, block
+        self.computed = 0
+        self._KH = K * (Q @ Q.T)
+        self._KK = K * K
+        self._quartic: dict[object, tuple[float, float]] = {}
+
+    def __call__(self, G: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Factor and df for each column of ``G`` (n x m), as :func:`fixed_b_adjustment`."""
+        G = np.asarray(G, dtype=float)
+        m = G.shape[1]
+        if m < 2:  # the direct call, whose single-column sums this must match
+            self.computed += m
+            return fixed_b_adjustment(self.K, self.Q, G)
+        k = self.Q.shape[1]
+        mean, p2, gg = _quadratic_terms(self.K, self._KH, self._KK, G)
+        cols = np.ascontiguousarray(G.T)
+        nonzero = np.any(G != 0, axis=0)
+        rest = (m * k) % self._TAIL
+        first_tail = (m * k - rest) // k if rest else m  # contrasts reaching into the tail
+        keys: list[object] = [c.tobytes() for c in cols[:first_tail]]
+        todo = {key: j for j, key in enumerate(keys) if nonzero[j] and key not in self._quartic}
+        self._compute_full([*todo.values()], cols)
+        if first_tail < m:
+            tail = (rest, cols[first_tail:].tobytes())
+            keys += [(tail, j) for j in range(m - first_tail)]
+            if (tail, 0) not in self._quartic:
+                self._compute_tail(tail, cols[first_tail:], rest)
+        pq2, qpq2 = np.zeros(m), np.zeros(m)  # exactly what the direct call gives g = 0
+        for j, key in enumerate(keys):
+            if nonzero[j]:
+                pq2[j], qpq2[j] = self._quartic[key]
+        return _factor_df(mean, p2, pq2, qpq2, gg)
+
+    def _terms(self, cols: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return _quartic_terms(self.K, self.Q, np.ascontiguousarray(cols.T))
+
+    def _compute_full(self, index: list[int], cols: FloatArray) -> None:
+        """Contrasts away from any tail: blocks padded (with copies) to a multiple of 4."""
+        for start in range(0, len(index), self.block):
+            part = index[start : start + self.block]
+            pad = -len(part) % self._TAIL
+            pq2, qpq2 = self._terms(cols[part + part[:1] * pad])
+            for i, j in enumerate(part):
+                self._quartic[cols[j].tobytes()] = (float(pq2[i]), float(qpq2[i]))
+            self.computed += len(part)
+
+    def _compute_tail(self, key: object, tail: FloatArray, rest: int) -> None:
+        """The last contrasts of a set whose ``m k`` leaves ``rest`` columns: at the end of a
+        block (copies of the first in front) whose column count leaves the same remainder."""
+        k = self.Q.shape[1]
+        size = max(2, len(tail))
+        while (size * k) % self._TAIL != rest:
+            size += 1
+        block = np.concatenate([np.repeat(tail[:1], size - len(tail), axis=0), tail])
+        pq2, qpq2 = self._terms(block)
+        for j in range(len(tail)):
+            i = size - len(tail) + j
+            self._quartic[(key, j)] = (float(pq2[i]), float(qpq2[i]))
+        self.computed += len(tail)
 
 
 def long_run_scores(scores: FloatArray, time: np.ndarray) -> FloatArray:

@@ -23,9 +23,9 @@ from vrueval.designs.its.models import ModelFit
 from vrueval.inference.block_bootstrap import circular_block_indices, default_block_length
 from vrueval.inference.cluster import cr1
 from vrueval.inference.hac import (
+    FixedBReference,
     Kernel,
     ewc_meat,
-    fixed_b_adjustment,
     kernel_matrix,
     newey_west_meat,
 )
@@ -38,8 +38,7 @@ FloatArray = np.ndarray
 class FixedB:
     """What :func:`~vrueval.inference.hac.fixed_b_adjustment` needs for any contrast."""
 
-    K: FloatArray  # kernel weights between the fitted rows
-    Q: FloatArray  # orthonormal basis of the weight-standardised design
+    reference: FixedBReference  # kernel weights and design basis; keeps each contrast's terms
     L: FloatArray  # standardised influence of each coefficient: sqrt(w) X bread
     scale: float  # small-sample factor already applied to the covariance
 
@@ -64,7 +63,7 @@ class Covariance:
         if self.fixed_b is None:
             return np.ones(m), np.full(m, np.inf if self.df is None else self.df)
         fb = self.fixed_b
-        factor, df = fixed_b_adjustment(fb.K, fb.Q, fb.L @ C.T)
+        factor, df = fb.reference(fb.L @ C.T)
         # A zero contrast (before the interruption) has no variance; keep it finite.
         zero = ~np.isfinite(factor) | ~np.isfinite(df)
         return np.where(zero, 1.0, factor / fb.scale), np.where(zero, np.inf, df)
@@ -135,7 +134,7 @@ def hac(
         return Covariance(cov, df, detail)
     Xs = X if fit.weights is None else X * np.sqrt(fit.weights)[:, None]
     Q, _ = np.linalg.qr(Xs)
-    fb = FixedB(kernel_matrix(time, kernel, lag), Q, Xs @ fit.bread, scale)
+    fb = FixedB(FixedBReference(kernel_matrix(time, kernel, lag), Q), Xs @ fit.bread, scale)
     return Covariance(cov, None, detail, fb)
 
 
