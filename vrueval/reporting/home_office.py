@@ -8,8 +8,10 @@ changed once.
 Provenance: the three evaluation reports' HTML pages on GOV.UK, read from stored copies on
 4 December 2026. The YE March 2022 and 2024 figures are in the stored text of the pages' executive
 summaries. The stored copy of the YE March 2023 page ends before its key findings, so its
-3,220 figure was checked against a summary of that report by one of the VRUs (``checked_against``)
-and should be confirmed against the GOV.UK page.
+3,220 figure was checked against a summary of that report by one of the VRUs and against the YE
+March 2024 page, which gives the previous year's any-violent-injury estimate as 7.96 per 100,000
+(the "8 per 100,000" beside 3,220; ``checked_against``); the 3,220 itself is not in a stored
+GOV.UK text.
 
 >>> from vrueval.reporting.home_office import PUBLISHED
 >>> PUBLISHED["ye_mar_2024"].finding
@@ -105,7 +107,9 @@ _FINDINGS = (
         section="Executive summary",
         checked_against=(
             "Essex Violence and Vulnerability Unit, 'Home Office VRU evaluation', 3 January 2024 "
-            "(https://www.essexvvu.co.uk/2024/01/03/home-office-vru-evaluation/)"
+            "(https://www.essexvvu.co.uk/2024/01/03/home-office-vru-evaluation/); the year "
+            "ending March 2024 evaluation report (Executive summary) gives last year's "
+            "any-violent-injury estimate as 7.96 per 100,000"
         ),
     ),
     PublishedFinding(
