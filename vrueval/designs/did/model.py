@@ -44,7 +44,9 @@ class TwoWayFE:
     -----
     The unit effects are eliminated in closed form; the period effects then solve a T x T
     system (the Schur complement), so the residuals are exact to rounding for any pattern of
-    missing cells. Cost O(n k + N T + T^3) for k columns; ``extra`` adds O(n m k).
+    missing cells. Cost O(n k + N T + T^3) for k columns; ``extra`` adds O(n m k). With every
+    weight exactly 1 (``unweighted``), the ``sqrt(w)`` scalings and ``w`` products are skipped:
+    identities in floating point, so the numbers are those of the weighted path.
     """
 
     def __init__(
