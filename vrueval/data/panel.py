@@ -39,6 +39,9 @@ Measure = Literal["count", "rate", "score"]
 FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 MEASURES: tuple[str, ...] = get_args(Measure)
 _SHOW = 10
+# dtype of the cached layouts' unit and period codes: int32 halves what a panel keeps for
+# them (a unit or period count beyond 2**31 would not fit in memory anyway)
+LAYOUT_CODE = np.int32
 
 
 class PanelError(ValueError):
@@ -477,8 +480,8 @@ class Panel:
             period_code, periods = pd.factorize(d["period"][rows], sort=True)
             found = (
                 rows,
-                unit_code,
-                period_code,
+                unit_code.astype(LAYOUT_CODE),
+                period_code.astype(LAYOUT_CODE),
                 pd.Index(periods, name="period")
                 if self.frequency == INDEX
                 else pd.PeriodIndex(periods, name="period"),
@@ -519,8 +522,8 @@ class _SortedKeys:
             distinct, period_code = np.unique(self.ordinals[rows], return_inverse=True)
             panel._layouts[str(self.outcomes[rank])] = (
                 rows,
-                unit_code,
-                period_code,
+                unit_code.astype(LAYOUT_CODE),
+                period_code.astype(LAYOUT_CODE),
                 pd.Index(distinct, name="period")
                 if panel.frequency == INDEX
                 else pd.PeriodIndex.from_ordinals(  # type: ignore[attr-defined]

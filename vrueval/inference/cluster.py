@@ -79,7 +79,14 @@ def group_sums(values: FloatArray, codes: np.ndarray, n_groups: int) -> FloatArr
 
 def cluster_codes(clusters: np.ndarray) -> tuple[np.ndarray, int]:
     """Integer codes 0..G-1 for cluster labels, and G."""
-    _, codes = np.unique(np.asarray(clusters), return_inverse=True)
+    labels = np.asarray(clusters)
+    # codes already (a design's unit codes): every code 0..G-1 used is what unique would
+    # return, without its sort and its three n-row temporaries
+    if labels.dtype.kind == "i" and len(labels) and 0 <= labels.min() <= labels.max() < len(labels):
+        counts = np.bincount(labels)
+        if counts.all():
+            return labels, len(counts)
+    _, codes = np.unique(labels, return_inverse=True)
     return codes, int(codes.max()) + 1
 
 

@@ -329,7 +329,9 @@ class _ComparatorDesign:
         trends partialled out with the effects; the absorber, fit, every term and the
         clustering."""
         f = data.frame
-        x = np.column_stack([x, covariate_matrix(data)])
+        covariates = covariate_matrix(data)
+        if covariates.shape[1]:  # (stacking copies x even when there is nothing to add)
+            x = np.column_stack([x, covariates])
         terms = [*terms, *covariate_terms(data)]
         extra = trend_columns(data) if self._unit_trends else None
         fe = TwoWayFE(data.unit_code, data.period_code, f["weight"].to_numpy(dtype=float), extra)

@@ -186,7 +186,7 @@ def randomization_table(
         return m if proj is None else m - others @ (proj @ (others.T @ m))
 
     y = off_others(fit.y)
-    q_cols = off_others(fe.absorb_star(fe.sqrt_w[:, None] * cols))
+    q_cols = off_others(fe.absorb_star(fe.star(cols)))
     blocks = (
         randomization.ClusterBlocks.from_columns(q_cols, y, how.one_way)
         if statistic == "t"

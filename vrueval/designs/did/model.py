@@ -44,7 +44,9 @@ class TwoWayFE:
     -----
     The unit effects are eliminated in closed form; the period effects then solve a T x T
     system (the Schur complement), so the residuals are exact to rounding for any pattern of
-    missing cells. Cost O(n k + N T + T^3) for k columns; ``extra`` adds O(n m k).
+    missing cells. Cost O(n k + N T + T^3) for k columns; ``extra`` adds O(n m k). With every
+    weight exactly 1 (``unweighted``), the ``sqrt(w)`` scalings and ``w`` products are skipped:
+    identities in floating point, so the numbers are those of the weighted path.
     """
 
     def __init__(
@@ -63,13 +65,15 @@ class TwoWayFE:
         if np.any(~np.isfinite(w)) or np.any(w <= 0):
             raise ValueError("weights must be positive and finite")
         self.weights = w
-        self.sqrt_w = np.sqrt(w)
+        # with unit weights every sqrt(w) scaling and w product is an identity (exact in
+        # floating point): skipping them saves their n-row arrays and the time to fill them
+        self.unweighted = bool(np.all(w == 1.0))
+        self.sqrt_w = w if self.unweighted else np.sqrt(w)
         self._wu = np.bincount(self.unit, w, self.n_units)
         self._wp = np.bincount(self.period, w, self.n_periods)
-        cell = self.unit * self.n_periods + self.period
-        self._C = np.bincount(cell, w, self.n_units * self.n_periods).reshape(
-            self.n_units, self.n_periods
-        )  # N x T weighted counts
+        self._C = np.bincount(
+            self.unit * self.n_periods + self.period, w, self.n_units * self.n_periods
+        ).reshape(self.n_units, self.n_periods)  # N x T weighted counts
         schur = np.diag(self._wp) - self._C.T @ (self._C / self._wu[:, None])
         # one period effect is redundant with the unit effects: fix the first at zero
         self._schur_inv = np.zeros_like(schur)
@@ -81,7 +85,7 @@ class TwoWayFE:
         self.n_extra = 0
         if extra is not None and np.asarray(extra).size:
             z = np.atleast_2d(np.asarray(extra, dtype=float).T).T
-            zs = self._absorb_effects(self.sqrt_w[:, None] * z)
+            zs = self._absorb_effects(self.star(z))
             gram = zs.T @ zs
             # rank by the absorbed columns' own length: a column the effects span is redundant
             self.n_extra = int(np.linalg.matrix_rank(zs, tol=1e-9 * max(1.0, np.abs(zs).max())))
@@ -94,20 +98,31 @@ class TwoWayFE:
         rank of ``extra`` beyond them."""
         return self.n_units + self.n_periods - 1 + self.n_extra
 
+    def star(self, values: FloatArray) -> FloatArray:
+        """``values`` (n or n x k, original scale) scaled by ``sqrt(w)`` into star space (``values``
+        itself, not a copy, with unit weights)."""
+        v = np.asarray(values, dtype=float)
+        if self.unweighted:
+            return v
+        return (self.sqrt_w if v.ndim == 1 else self.sqrt_w[:, None]) * v
+
+    def _unstar(self, values: FloatArray) -> FloatArray:
+        if self.unweighted:
+            return values
+        return values / (self.sqrt_w if values.ndim == 1 else self.sqrt_w[:, None])
+
     def residualize(self, values: FloatArray) -> FloatArray:
         """Weighted residuals of ``values`` (n or n x k, original scale) on the fixed effects
         (and any ``extra`` columns)."""
         if self._extra is None:
             return self._residualize_effects(values)
-        v = np.asarray(values, dtype=float)
-        s = self.sqrt_w if v.ndim == 1 else self.sqrt_w[:, None]
-        return self.absorb_star(s * v) / s
+        return self._unstar(self.absorb_star(self.star(values)))
 
     def _residualize_effects(self, values: FloatArray) -> FloatArray:
         v = np.asarray(values, dtype=float)
         flat = v.ndim == 1
         m = v[:, None] if flat else v
-        wm = m * self.weights[:, None]
+        wm = m if self.unweighted else m * self.weights[:, None]
         su = _sums(self.unit, wm, self.n_units)  # N x k weighted unit sums
         sp = _sums(self.period, wm, self.n_periods)  # T x k
         rhs = sp - self._C.T @ (su / self._wu[:, None])
@@ -130,8 +145,7 @@ class TwoWayFE:
 
     def _absorb_effects(self, values: FloatArray) -> FloatArray:
         v = np.asarray(values, dtype=float)
-        s = self.sqrt_w if v.ndim == 1 else self.sqrt_w[:, None]
-        return s * self._residualize_effects(v / s)
+        return self.star(self._residualize_effects(self._unstar(v)))
 
 
 def _sums(codes: np.ndarray, m: FloatArray, size: int) -> FloatArray:
@@ -169,15 +183,16 @@ def ols_absorbed(
     x = np.atleast_2d(np.asarray(x, dtype=float).T).T
     y = np.asarray(y, dtype=float)
     require_variation(y, "the outcome")
-    x_star = fe.sqrt_w[:, None] * x
+    x_star = fe.star(x)
     xs = fe.absorb_star(x_star)
-    ys = fe.absorb_star(fe.sqrt_w * y)
+    ys = fe.absorb_star(fe.star(y))
     require_full_rank(xs, _column_names(x, names), _TREATMENT, before=x_star, effects=_EFFECTS)
     xtx = xs.T @ xs
     xtx_inv = np.linalg.inv(xtx)
     coef = xtx_inv @ (xs.T @ ys)
-    resid = ys - xs @ coef
-    require_residual_variation(resid, fe.sqrt_w * y, _EXACT)
+    resid = xs @ coef
+    np.subtract(ys, resid, out=resid)  # in place: one n-row array fewer at a large fit's peak
+    require_residual_variation(resid, fe.star(y), _EXACT)
     return OLSFit(coef, xs, ys, resid, xtx_inv)
 
 
