@@ -71,8 +71,9 @@ class StaggeredSyntheticControl:
     Inference: the jackknife over treated units (:meth:`fit`) under-covers. In a simulation
     with 12 treated units in three cohorts, 14 donors and a factor model inside the donors'
     hull (tests/test_multisynth_coverage.py), the 95% interval of ``att`` covered 87.4% of
-    500 panels and the 5% test rejected a true null 13.4% of the time: its standard error
-    averaged 0.84 of the estimate's spread, missing the donors' noise all the units share.
+    500 panels and the 5% test rejected a true null 13.4% of the time (its standard error
+    averaged 0.84 of the estimate's spread; the donors' noise, shared by every unit's
+    synthetic control, is outside it, but noise-free donors still gave only 90%).
 
     Parameters
     ----------
