@@ -153,3 +153,18 @@ def test_jackknife_coverage_and_size_slow(effect: float, seed: int) -> None:
     assert abs(got["mean"] - effect) < 3 * got["sd"] / np.sqrt(reps), got
     band = 3 * np.sqrt(0.95 * 0.05 / reps)
     assert abs(got["coverage"] - 0.95) <= band, got
+
+
+def test_every_jackknife_fit_says_its_interval_is_too_narrow():
+    # what the slow test measured reaches the user on the result, not only in the docstring
+    from vrueval.designs.synthetic.multisynth import JACKKNIFE_WARNING
+
+    design = ve.StaggeredSyntheticControl(
+        panel(np.random.default_rng(3), EFFECT),
+        outcome="y",
+        unit="unit",
+        time="period",
+        first_treated="first",
+    )
+    assert JACKKNIFE_WARNING in design.fit().warnings
+    assert JACKKNIFE_WARNING not in design.fit(inference="none").warnings
