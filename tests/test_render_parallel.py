@@ -171,3 +171,28 @@ def test_a_failing_document_is_reported_and_the_others_still_render(
     assert (site / "reports" / "doc1.html").is_file() and (site / "reports" / "doc3.html").is_file()
     assert not (site / "reports" / "doc2.html").exists()
     assert "doc2" not in (site / "index.html").read_text()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets are POSIX only")
+def test_kernels_started_side_by_side_cannot_race_for_a_port():
+    # jupyter_client picks free TCP ports and releases them before the kernel binds; two
+    # kernels started at once could take the same one (seen in CI: "Address already in use",
+    # then "Kernel didn't respond in 60 seconds"). Each kernel talks over its own Unix sockets.
+    from vrueval.render.execute import kernel_manager_class
+
+    manager = kernel_manager_class()
+    first, second = manager(), manager()
+    assert first.transport == second.transport == "ipc"
+    assert first.ip != second.ip
+    assert len(first.ip) + len("-99999") < 100  # a Unix socket path holds about 100 characters
+    first.start_kernel()
+    try:
+        client = first.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        reply = client.execute_interactive("x = 6 * 7", timeout=60)
+        assert reply["content"]["status"] == "ok"
+        client.stop_channels()
+    finally:
+        first.shutdown_kernel(now=True)
+    assert not any(Path(first.ip).parent.glob(Path(first.ip).name + "-*"))  # sockets removed

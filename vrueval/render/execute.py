@@ -9,7 +9,10 @@ inline expressions see the variables of the chunks above them.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,9 +55,16 @@ class Executed:
 
 
 def kernel_manager_class() -> type:
-    """A KernelManager whose kernel is this interpreter's ipykernel, ignoring installed specs."""
+    """A KernelManager whose kernel is this interpreter's ipykernel, ignoring installed specs.
+
+    On POSIX the kernel talks over Unix sockets named for it, not TCP ports: jupyter_client
+    picks free ports and releases them before the kernel binds them, so kernels started side by
+    side (``render --jobs``) can race for one port; the loser dies with "Address already in
+    use" and its document fails a minute later ("Kernel didn't respond in 60 seconds").
+    """
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import KernelManager
+    from traitlets import default
 
     spec = KernelSpec(
         argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
@@ -64,6 +74,18 @@ def kernel_manager_class() -> type:
     )
 
     class VenvKernelManager(KernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            if os.name == "posix":
+                kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+        @default("ip")
+        def _own_address(self) -> str:
+            if self.transport != "ipc":
+                return str(super()._ip_default())
+            # short (a socket path has about 100 characters) and unique to this kernel
+            return os.path.join(tempfile.gettempdir(), f"vrueval-kernel-{uuid.uuid4().hex}")
+
         @property
         def kernel_spec(self) -> KernelSpec:
             return spec
