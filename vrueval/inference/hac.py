@@ -186,7 +186,9 @@ class FixedBReference:
     path point before the interruption) needs none. The O(n^2) terms are recomputed on each
     set as :func:`fixed_b_adjustment` does.
 
-    Every number is bit-for-bit that of a direct call on the same set. The costly product
+    Every number equals a direct call's on the same set to rounding (bit for bit where BLAS
+    picks its kernels as on the machines this was written on; tests hold it to 1e-13). The
+    costly product
     ``K @ B`` has ``B`` with ``m k`` columns, and BLAS computes the last ``m k mod 4`` of them
     with other kernels (different rounding) than the rest: a contrast reaching into that tail
     is computed again at the tail of a block with the same remainder; all others in blocks
