@@ -75,6 +75,23 @@ def test_lazy_effects_table_is_checked() -> None:
         res.effects()
 
 
+def test_effects_read_first_are_a_fresh_table_that_cannot_change_the_result(
+    hes: ve.Panel,
+) -> None:
+    """Before any other view is read, ``effects()`` hands out a table built for the call (no
+    copy of a kept one): changing it changes neither later tables nor the result's record."""
+    res = _its(hes, lockdown=LOCK, model="poisson").fit()
+    first = res.effects()
+    kept = first.copy()
+    first.loc[:, "estimate"] = -1.0
+    first.loc[0, "term"] = "tampered"
+    pd.testing.assert_frame_equal(res.effects(), kept)
+    assert res.effects() is not res.effects()
+    doc = res.to_dict()["effects"]
+    assert [row["estimate"] for row in doc] == kept["estimate"].tolist()
+    pd.testing.assert_frame_equal(res.effects(), kept)  # after the kept table is built too
+
+
 def test_series_on_one_window_share_a_read_only_layout(hes: ve.Panel) -> None:
     wm = _its(hes, lockdown=LOCK, lockdown_handling="exclude")
     ldn = _its(hes, "London", lockdown=LOCK, lockdown_handling="exclude")

@@ -309,6 +309,9 @@ class Result(FrozenRecord):
 
     def effects(self) -> pd.DataFrame:
         """Tidy effects: term, estimate, std_error, conf_low, conf_high, p_value and more."""
+        if not self._effects_frame and self._effects_source is not None:
+            # the source builds a fresh table from the numbers fixed at fit: no copy needed
+            return _checked_effects(self._effects_source())
         return self._effects.copy()
 
     # -- presentation -----------------------------------------------------------------------

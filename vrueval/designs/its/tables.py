@@ -48,22 +48,21 @@ class Effects:
         Building an 11-column DataFrame from scratch costs as much as the fit itself.
         """
         frame = _template(self.terms, self.scale, self.interruption, self.nuisance).copy()
-        numbers = np.vstack(
-            [
-                self.estimate,
-                self.std_error,
-                self.conf_low,
-                self.conf_high,
-                self.p_value,
-                self.statistic,
-                self.df,
-            ]
-        ).astype(float)
+        columns = (
+            self.estimate,
+            self.std_error,
+            self.conf_low,
+            self.conf_high,
+            self.p_value,
+            self.statistic,
+            self.df,
+        )
         block = _number_block(frame)
         if block is not None:
-            block[:] = numbers  # the copy's own float block: six times faster than iloc
+            for row, values in zip(block, columns, strict=True):
+                row[:] = values  # the copy's own float block: six times faster than iloc
         else:
-            frame.iloc[:, 1:8] = numbers.T
+            frame.iloc[:, 1:8] = np.column_stack(columns).astype(float)
         return frame
 
 
