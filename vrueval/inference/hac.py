@@ -188,7 +188,10 @@ class FixedBReference:
 
     Every number equals a direct call's on the same set to rounding (bit for bit where BLAS
     picks its kernels as on the machines this was written on; tests hold it to 1e-13). The
-    costly product
+    block layout below is what keeps it so: computed in whatever blocks the first request
+    formed, a contrast's last bits would depend on which views of a result were read first
+    (a report reading the impact before the paths would print other last digits than the
+    spec's ``results.json``). The costly product
     ``K @ B`` has ``B`` with ``m k`` columns, and BLAS computes the last ``m k mod 4`` of them
     with other kernels (different rounding) than the rest: a contrast reaching into that tail
     is computed again at the tail of a block with the same remainder; all others in blocks
