@@ -28,13 +28,11 @@ import pandas as pd
 
 from vrueval.data.panel import Panel
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, Aggregation
-from vrueval.designs.staggered.data import drop_early
 from vrueval.designs.staggered.estimate import (
     BasePeriod,
     ControlGroup,
     GroupTime,
     Method,
-    check_anticipation,
     group_time_att,
 )
 from vrueval.designs.staggered.options import TABLE, Scale
@@ -142,9 +140,7 @@ class StaggeredDiD(StaggeredDesign):
         choice(method, get_args(Method), "method")
         choice(base_period, get_args(BasePeriod), "base_period")
         choice(overall, AGGREGATIONS, "overall")
-        if isinstance(covariates, str):
-            covariates = (covariates,)
-        staggered, self._provenance = load(
+        self._data, self._provenance, k = load(
             data,
             outcome=outcome,
             first_treated=first_treated,
@@ -155,15 +151,14 @@ class StaggeredDiD(StaggeredDesign):
             cluster=cluster,
             scale=scale,
             per=per,
+            anticipation=anticipation,
         )
-        k = check_anticipation(anticipation, len(staggered.periods))
-        self._data = drop_early(staggered, k)
         self._settings: dict[str, Any] = {
             **input_settings(outcome, scale=scale, per=per, cluster=cluster, unit=unit),
             "control_group": control_group,
             "method": method,
             "base_period": base_period,
-            "covariates": list(covariates),
+            "covariates": list(self._data.covariates),
             "overall": overall,
             "anticipation": k,
         }

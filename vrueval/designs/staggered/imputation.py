@@ -42,7 +42,7 @@ import pandas as pd
 
 from vrueval.data.panel import Panel
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, Aggregation
-from vrueval.designs.staggered.data import StaggeredData, drop_early
+from vrueval.designs.staggered.data import StaggeredData
 from vrueval.designs.staggered.estimate import (
     GroupTime,
     IdentificationError,
@@ -280,9 +280,7 @@ class Imputation(StaggeredDesign):
         overall: Aggregation = "simple",
     ) -> None:
         choice(overall, AGGREGATIONS, "overall")
-        if isinstance(covariates, str):
-            covariates = (covariates,)
-        staggered, self._provenance = load(
+        self._data, self._provenance, k = load(
             data,
             outcome=outcome,
             first_treated=first_treated,
@@ -293,9 +291,8 @@ class Imputation(StaggeredDesign):
             cluster=cluster,
             scale=scale,
             per=per,
+            anticipation=anticipation,
         )
-        k = check_anticipation(anticipation, len(staggered.periods))
-        self._data = drop_early(staggered, k)
         refuse_fixed_covariates("Imputation", self._data)
         self._settings: dict[str, Any] = {
             **input_settings(outcome, scale=scale, per=per, cluster=cluster, unit=unit),
@@ -303,7 +300,7 @@ class Imputation(StaggeredDesign):
             "overall": overall,
             # no pre-treatment cells: every cell is against the fitted untreated outcome
             "base_period": "none",
-            "covariates": list(covariates),
+            "covariates": list(self._data.covariates),
             "variance": "conservative (Theorem 3, cohort x period residuals)",
             "cluster": cluster if cluster not in (None, unit) else "unit",
         }

@@ -21,8 +21,8 @@ from vrueval.data import design_input
 from vrueval.data.panel import Panel
 from vrueval.designs.fit_options import check_applies
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, aggregate, pretest
-from vrueval.designs.staggered.data import StaggeredData, from_panel
-from vrueval.designs.staggered.estimate import GroupTime
+from vrueval.designs.staggered.data import StaggeredData, drop_early, from_panel
+from vrueval.designs.staggered.estimate import GroupTime, check_anticipation
 from vrueval.designs.staggered.options import SCALES, Inference
 from vrueval.designs.staggered.results import StaggeredResult, effects_table, families
 from vrueval.inference import few_clusters
@@ -46,13 +46,19 @@ def load(
     cluster: str | None = None,
     scale: str = "value",
     per: float = 100_000.0,
-) -> tuple[StaggeredData, dict[str, Any]]:
-    """The validated staggered arrays of a Panel or a long DataFrame, and their provenance.
+    anticipation: int = 0,
+) -> tuple[StaggeredData, dict[str, Any], int]:
+    """The validated staggered arrays of a Panel or a long DataFrame, their provenance, and
+    the anticipation as a count of periods: the input every estimator's constructor takes.
 
-    ``scale="rate"``: the outcome per ``per`` population (the panel's, or the frame's
-    ``population=`` column). ``cluster=``: a frame column of cluster labels, constant within
-    units, for the standard errors (None: the units).
+    ``covariates``: names, or one name. ``scale="rate"``: the outcome per ``per`` population
+    (the panel's, or the frame's ``population=`` column). ``cluster=``: a frame column of
+    cluster labels, constant within units, for the standard errors (None: the units). The
+    units first treated within ``anticipation`` periods of the start are dropped
+    (:func:`~vrueval.designs.staggered.data.drop_early`).
     """
+    if isinstance(covariates, str):
+        covariates = (covariates,)
     choice(scale, SCALES, "scale")
     if isinstance(per, bool) or not isinstance(per, (int, float)) or not per > 0:
         raise ValueError(f"per must be a positive number, got {per!r}")
@@ -77,8 +83,8 @@ def load(
             "sources": [s.to_dict() for s in data.sources],
             "frequency": data.frequency,
         }
-        return from_panel(data, outcome, first_treated, covariates, per=rate), provenance
-    if isinstance(data, pd.DataFrame):
+        staggered = from_panel(data, outcome, first_treated, covariates, per=rate)
+    elif isinstance(data, pd.DataFrame):
         if unit is None or time is None or not isinstance(first_treated, str):
             raise ValueError("for a DataFrame give unit=, time= and first_treated= (column names)")
         if population is not None and rate is None:
@@ -115,8 +121,11 @@ def load(
             first_labels={given[str(u)]: g for u, g in staggered.first_labels.items()},
             beyond_window=tuple(given[str(u)] for u in staggered.beyond_window),
         )
-        return staggered, {"sources": [], "frequency": "frame"}
-    raise TypeError(f"data must be a vrueval Panel or a DataFrame, not {type(data).__name__}")
+        provenance = {"sources": [], "frequency": "frame"}
+    else:
+        raise TypeError(f"data must be a vrueval Panel or a DataFrame, not {type(data).__name__}")
+    k = check_anticipation(anticipation, len(staggered.periods))
+    return drop_early(staggered, k), provenance, k
 
 
 def input_settings(

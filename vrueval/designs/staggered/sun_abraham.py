@@ -42,7 +42,7 @@ import pandas as pd
 
 from vrueval.data.panel import Panel
 from vrueval.designs.staggered.aggregate import AGGREGATIONS, Aggregation
-from vrueval.designs.staggered.data import StaggeredData, drop_early
+from vrueval.designs.staggered.data import StaggeredData
 from vrueval.designs.staggered.estimate import (
     GroupTime,
     IdentificationError,
@@ -308,9 +308,7 @@ class SunAbraham(StaggeredDesign):
         choice(control_group, get_args(SunAbrahamControl), "control_group")
         choice(overall, AGGREGATIONS, "overall")
         check_small_sample(small_sample)
-        if isinstance(covariates, str):
-            covariates = (covariates,)
-        staggered, self._provenance = load(
+        self._data, self._provenance, k = load(
             data,
             outcome=outcome,
             first_treated=first_treated,
@@ -321,9 +319,8 @@ class SunAbraham(StaggeredDesign):
             cluster=cluster,
             scale=scale,
             per=per,
+            anticipation=anticipation,
         )
-        k = check_anticipation(anticipation, len(staggered.periods))
-        self._data = drop_early(staggered, k)
         refuse_fixed_covariates("SunAbraham", self._data)
         self._settings: dict[str, Any] = {
             **input_settings(outcome, scale=scale, per=per, cluster=cluster, unit=unit),
@@ -333,7 +330,7 @@ class SunAbraham(StaggeredDesign):
             # pre-treatment cells against g - 1 - anticipation: StaggeredDiD's "universal"
             "base_period": "universal",
             "small_sample": small_sample,
-            "covariates": list(covariates),
+            "covariates": list(self._data.covariates),
             "cluster": cluster if cluster not in (None, unit) else "unit",
         }
 
