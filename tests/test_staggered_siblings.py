@@ -97,6 +97,10 @@ def test_sun_abraham_options(mpdta: pd.DataFrame) -> None:
         ve.SunAbraham(treated_only, **ARGS).fit()
     res = ve.SunAbraham(treated_only, **ARGS, control_group="last_treated").fit()
     assert any("last cohort (2007) is the control" in w for w in res.warnings)
+    # the last cohort's anticipation window cuts the periods before any other cohort starts
+    # (2003-2005 kept, 2006 the only cohort left): refused, not an empty aggregation
+    with pytest.raises(IdentificationError, match="no cohort is treated before 2006"):
+        ve.SunAbraham(mpdta, **ARGS, control_group="last_treated", anticipation=1).fit()
     # CR1 with a t(G - 1) reference, as the package's other CR1 errors
     eff = _eff(ve.SunAbraham(mpdta, **ARGS).fit())
     row = eff.loc["att:e=0"]

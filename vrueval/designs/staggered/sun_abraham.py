@@ -105,6 +105,13 @@ def interaction_cells(
             f"the last cohort ({data.labels[latest]}) is the control: periods from "
             f"{data.labels[n_periods]} on are dropped"
         )
+        if len(groups) and groups.min() >= n_periods:
+            raise IdentificationError(
+                f"no cohort is treated before {data.labels[n_periods]}, where the periods end "
+                f"with the last cohort ({data.labels[latest]}) as control and anticipation={k}: "
+                "no treated cell to estimate; use control_group='never_treated' or less "
+                "anticipation"
+            )
     if len(groups) and groups.min() - k < 1:
         raise IdentificationError(
             "a cohort has no period before its anticipation window: drop it first "
