@@ -133,6 +133,21 @@ def test_the_frame_path_gives_the_panel_path_numbers():
     pd.testing.assert_frame_equal(its_frame.fit().effects(), its_panel.fit().effects())
 
 
+def test_a_pooled_its_takes_a_frame_of_several_units():
+    """``units=[...]`` pools a frame's series as it pools a Panel's (no ``treated=`` needed),
+    with the same numbers."""
+    df = frame(list(range(1, 7)), 6).drop(columns=["D", "group"])
+    columns = {"unit": "site", "time": "month", "population": "pop"}
+    panel = Panel.from_frame(df, outcome="count", geography="custom", **columns)
+    pooled = ["1", "2", "3", "4"]
+    by_panel = ve.ITS(panel, {"p": START}, units=pooled, model="poisson").fit("hac")
+    by_frame = ve.ITS(
+        df, {"p": START}, outcome="count", units=pooled, model="poisson", **columns
+    ).fit("hac")
+    pd.testing.assert_frame_equal(by_frame.effects(), by_panel.effects())
+    assert by_frame.settings["units"] == by_panel.settings["units"]
+
+
 def test_first_treated_column_gives_staggered_starts():
     df = frame(list(range(1, 13)), 0).drop(columns=["D", "group"])
     first = {1: "2019-03", 2: "2019-03", 3: "2020-01", 4: "2020-01"}

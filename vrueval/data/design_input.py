@@ -178,11 +178,13 @@ def its(
     treated: object,
     weights: str | None,
     frame: Mapping[str, Any],
+    pooled: bool = False,
 ) -> tuple[Panel, str | None, str | None]:
     """ITS input: the Panel, the evaluated unit and the outcome.
 
     With a DataFrame, ``unit=`` names the unit column (none for a single series) and
-    ``treated=`` the evaluated unit; with a Panel, ``unit=`` is the evaluated unit.
+    ``treated=`` the evaluated unit, or ``pooled`` (ITS's ``units=``) names the units pooled;
+    with a Panel, ``unit=`` is the evaluated unit.
     """
     covariates: tuple[str, ...] = ()
     if frame.get("first_treated") is not None:
@@ -216,10 +218,10 @@ def its(
         measure=frame.get("measure"),
     )
     _calendar_only("ITS", panel)
-    if treated is None and len(panel.units) > 1:
+    if treated is None and not pooled and len(panel.units) > 1:
         raise ValueError(
             f"the frame has {len(panel.units)} units; pass treated= (the evaluated unit) "
-            "and controls= if any"
+            "and controls= if any, or units=[...] to pool several series"
         )
     return panel, None if treated is None else cast(str, treated), outcome
 

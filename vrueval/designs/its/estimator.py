@@ -199,7 +199,13 @@ class ITS:
             )
             panel = panel.drop(columns=names)
         panel, unit, outcome = design_input.its(
-            panel, unit=unit, outcome=outcome, treated=treated, weights=weights, frame=frame
+            panel,
+            unit=unit,
+            outcome=outcome,
+            treated=treated,
+            weights=weights,
+            frame=frame,
+            pooled=units is not None,
         )
         self._panel = its_data.check_panel(panel)
         its_data.choice(model, _ALLOWED["model"], "model")
