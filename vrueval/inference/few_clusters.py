@@ -14,15 +14,16 @@ only the comparators' variance and the t test rejects a true null far too often 
 Taber 2011; MacKinnon and Webb 2017, 2018).
 
 ``G1`` and ``G0`` are read from the treatment column actually fitted
-(:meth:`ClusterCounts.from_treatment`): ``G1`` counts the clusters with a non-zero treatment
-in some fitted row, ``G0`` the rest. An intensity given to one unit against untreated
-comparators is therefore one treated cluster, as a binary treatment is (its intensity only
-rescales the same column), and a treated unit none of whose post-start cells is observed counts
-as untreated (it contributes nothing to the treatment column). Only when every cluster has some
-treatment (``G0 = 0``: intensities varying across all units) is the treatment continuous, its
-leverage spread over every cluster, and only ``G`` checked. Designs whose comparison group is
-named (Callaway-Sant'Anna's never-treated or not-yet-treated units) say so, and the messages use
-that name.
+(:meth:`ClusterCounts.from_treatment`): ``G1`` counts the clusters with a non-zero treatment in some
+fitted row, ``G0`` the clusters holding a comparison unit (no treated row); with clusters wider than
+units (local authorities clustered by force) a cluster mixing treated and comparison units counts in
+both, as in the staggered designs. An intensity given to one unit against untreated comparators is
+therefore one treated cluster, as a binary treatment is (its intensity only rescales the same
+column), and a treated unit none of whose post-start cells is observed counts as untreated (it
+contributes nothing to the treatment column). Only when every unit has some treatment (``G0 = 0``:
+intensities varying across all units) is the treatment continuous, its leverage spread over every
+cluster, and only ``G`` checked. Designs whose comparison group is named (Callaway-Sant'Anna's
+never-treated or not-yet-treated units) say so, and the messages use that name.
 
 The thresholds below come from the literature and from simulating the model of
 ``tests/cluster_panels.py`` (AR(1) panels of 20 periods, the last three treated, force-specific
@@ -134,19 +135,35 @@ class ClusterCounts:
     untreated_name: str = "untreated"
 
     @classmethod
-    def from_treatment(cls, clusters: npt.ArrayLike, treatment: npt.ArrayLike) -> ClusterCounts:
+    def from_treatment(
+        cls,
+        clusters: npt.ArrayLike,
+        treatment: npt.ArrayLike,
+        units: npt.ArrayLike | None = None,
+    ) -> ClusterCounts:
         """Counts from the treatment column actually fitted, one entry a fitted row.
 
-        ``G1`` is the number of clusters with a non-zero treatment in some row, ``G0`` the
-        rest; with ``G0 = 0`` the treatment is continuous (only ``G`` is known).
+        ``G1`` is the number of clusters with a non-zero treatment in some row; ``G0`` the
+        number holding a comparison unit, one whose every fitted row has zero treatment
+        (``units``: each row's unit; None: the clusters are the units, and ``G0`` is then the
+        clusters with no treated row). A cluster mixing treated and comparison units counts in
+        both. With no comparison unit the treatment is continuous (only ``G`` is known).
         """
         codes = np.asarray(clusters)
         d = np.asarray(treatment, dtype=float)
         if codes.shape != d.shape:
             raise ValueError(f"clusters {codes.shape} and treatment {d.shape} differ in shape")
         g = len(np.unique(codes))
-        g1 = len(np.unique(codes[d != 0]))
-        return cls(g) if g1 == g else cls(g, g1, g - g1)
+        treated_rows = d != 0
+        g1 = len(np.unique(codes[treated_rows]))
+        if units is None:
+            return cls(g) if g1 == g else cls(g, g1, g - g1)
+        unit = np.asarray(units)
+        if unit.shape != d.shape:
+            raise ValueError(f"units {unit.shape} and treatment {d.shape} differ in shape")
+        comparison = ~np.isin(unit, unit[treated_rows])
+        g0 = len(np.unique(codes[comparison]))
+        return cls(g) if g0 == 0 else cls(g, g1, g0)
 
     @property
     def smaller_group(self) -> int | None:

@@ -431,6 +431,7 @@ def cluster_counts(data: DiDData, codes: np.ndarray | None = None) -> few_cluste
     return few_clusters.ClusterCounts.from_treatment(
         data.unit_code if codes is None else codes,
         f["intensity"].to_numpy(dtype=float) * f["post"].to_numpy(),
+        units=None if codes is None else data.unit_code,
     )
 
 
@@ -451,24 +452,14 @@ def check_clusters(
             "way for 'cr2', 'wild' or 'randomization'"
         )
     out: list[str] = []
-    binary = bool(np.isin(data.frame["intensity"].to_numpy(dtype=float), (0.0, 1.0)).all())
     for dim, codes in zip(how.dims, how.codes, strict=True):
         counts = cluster_counts(data, codes)
-        found = list(
-            few_clusters.check(
-                inference,
-                counts,
-                level=level,
-                **({"assignments": assignments} if assignments is not None else {}),
-            )
+        found = few_clusters.check(
+            inference,
+            counts,
+            level=level,
+            **({"assignments": assignments} if assignments is not None else {}),
         )
-        if binary and counts.treated is None:
-            # the rule then sees G only, as for a continuous treatment; say why
-            found.append(
-                f"every one of the {counts.clusters} clusters holds treated cells, so the "
-                "treated and untreated clusters cannot be counted apart and the few-clusters "
-                "rule checks the total only: inference rests on the within-cluster contrast"
-            )
         out += [f"clusters by {dim}: {w}" if how.two_way else w for w in found]
     return out
 
