@@ -233,8 +233,12 @@ def test_frame_errors_name_what_is_wrong():
             geography="lad",
             **cols,
         )
-    with pytest.raises(PanelError, match=r"unexpected column\(s\) \['group'\]"):
-        ve.DiD(df, "count", treated="D", **cols)
+    # a column no role names is left out, as R did and fixest leave it
+    wide = frame([f"A&E {i}" for i in range(1, 13)], 4)
+    pd.testing.assert_frame_equal(
+        ve.DiD(wide, "count", treated="D", **cols).fit().effects(),
+        ve.DiD(wide.drop(columns="group"), "count", treated="D", **cols).fit().effects(),
+    )
     off_again = df.drop(columns="group")
     off_again.loc[(off_again["site"] == "A&E 1") & (off_again["month"] == "2020-01"), "D"] = 0
     with pytest.raises(PanelError, match=r"switches off again in unit\(s\) \['A&E 1'\]"):

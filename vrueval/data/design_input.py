@@ -8,9 +8,11 @@ that Panel, so the two give identical numbers. The assignment columns (``treated
 ``first_treated``) describe units, not cells, and become the design's own arguments (the treated
 units and their starts) here.
 
-The staggered estimators' frames (:func:`staggered`) pass the same validator; there, whole-number
-time stays whole numbers (the ``"index"`` frequency of :mod:`vrueval.data.periods`) and columns
-no role names are left out rather than refused.
+Columns no role names are left out, as R ``did`` and fixest leave them (a frame carries more
+than one design reads, as ``mpdta`` its ``treat``); :meth:`Panel.from_frame` called directly
+refuses them, since a Panel keeps every column it is given. The staggered estimators' frames
+(:func:`staggered`) pass the same validator; there, whole-number time stays whole numbers (the
+``"index"`` frequency of :mod:`vrueval.data.periods`).
 
 A frame's units are ``geography="custom"`` unless said otherwise: taken as given, with no VRU
 cohort behind them, so a design that defaults to the VRU forces needs ``treated=``.
@@ -141,17 +143,19 @@ def to_panel(
     geography: str | None = None,
     frequency: str | None = None,
     measure: str | None = None,
-    drop: Sequence[str] = (),
 ) -> Panel:
-    """``Panel.from_frame`` of a design's frame, the assignment columns ``drop`` left out."""
+    """``Panel.from_frame`` of the columns a design's roles name: the frame's other columns
+    (an assignment column the design reads itself, anything else it carries) are left out."""
     if time is None or outcome is None:
         raise ValueError("for a DataFrame give time= and outcome= (column names)")
     if outcome not in frame.columns:
         raise PanelError(
             f"outcome column {outcome!r} not in the frame; it has {list(frame.columns)}"
         )
-    dropped = [c for c in dict.fromkeys(drop) if c is not None]
-    data = frame.drop(columns=dropped) if dropped else frame
+    named = [unit, time, outcome, population, weights, cluster, *_names(covariates)]
+    # a role naming a column the frame lacks is kept for Panel.from_frame to name it
+    kept = [c for c in dict.fromkeys(named) if c is not None]
+    data = frame if set(kept) == set(frame.columns) else frame[[c for c in kept if c in frame]]
     if unit is None:
         data = data.assign(**{ONE_SERIES: ONE_SERIES})
         unit = ONE_SERIES
@@ -318,7 +322,6 @@ def comparator(
         geography=frame.get("geography"),
         frequency=frame.get("frequency"),
         measure=frame.get("measure"),
-        drop=[c for c in (column, first) if c is not None],
     )
     if first is not None or column is not None:
         rows = _rows(data, panel, unit, cast(str, frame.get("time")), cast(str, first or column))
@@ -504,11 +507,8 @@ def staggered(
                 f"{role} column {column!r} not in the frame; it has {list(data.columns)}"
             )
     integer = pd.api.types.is_integer_dtype(data[time].dtype)
-    # the columns named by a role (academic frames carry more, as mpdta its treat column)
-    named = [unit, time, outcome, first_treated, *covariates, population, cluster]
-    present = [c for c in dict.fromkeys(named) if c is not None and c in data.columns]
     panel = to_panel(
-        data[present],
+        data,
         unit=unit,
         time=time,
         outcome=outcome,
@@ -516,7 +516,6 @@ def staggered(
         cluster=None if cluster == unit else cluster,
         covariates=covariates,
         frequency="index" if integer else None,
-        drop=[first_treated],
     )
     # each unit's first-treated label, read per unit (the periods are the panel's already)
     unit_code, raw_units = pd.factorize(data[unit])

@@ -159,7 +159,8 @@ class Panel:
         ``unavailable``, ``provisional``, ``derived``. Or a frame whose columns are named by
         role: ``unit=``, ``time=``, ``outcome=`` (a column, or several: one outcome each). In
         both, ``population=``, ``weights=``, ``cluster=`` and ``covariates=`` name further
-        columns; any column no role names is refused.
+        columns; any column no role names is refused (a Panel keeps every column it is given;
+        the designs, given a DataFrame, take only the columns their roles name).
 
         Parameters
         ----------
