@@ -84,6 +84,28 @@ class CohortData:
         return self.y[np.concatenate([np.arange(self.n0), self.cohort_rows(c)])]
 
 
+def membership(d: CohortData) -> dict[str, Any]:
+    """Each cohort's units (by its label) and the controls, as a staggered design's settings
+    record them."""
+    return {
+        "cohorts": {
+            lab: [str(u) for u in d.cohort_units(c)] for c, lab in enumerate(d.cohort_labels)
+        },
+        "controls": [str(u) for u in d.controls],
+    }
+
+
+def late_warning(d: CohortData) -> list[str]:
+    """The warning a staggered result carries when units first treated after the last period
+    serve as controls (none otherwise)."""
+    if not d.late:
+        return []
+    return [
+        f"{len(d.late)} unit(s) first treated after the last period "
+        f"({[str(u) for u in d.late][:5]}) are untreated in the data and used as controls"
+    ]
+
+
 def from_long(
     frame: pd.DataFrame,
     *,
