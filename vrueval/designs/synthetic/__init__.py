@@ -5,7 +5,8 @@ arguments), ``weights`` (simplex solvers), ``estimators`` (the weighted double d
 ``variance`` (placebo, bootstrap, jackknife of SDiD), ``control`` (synthetic control weights
 and V), ``augmented`` (the ridge correction and its cross-validation), ``placebo`` (in-space
 placebos), ``conformal`` (Chernozhukov-Wüthrich-Zhu tests), ``sc_inference`` (synthetic
-control's inference methods), ``sdid`` and ``sc`` (the designs), ``results``.
+control's inference methods), ``design`` (what the designs share: settings, the checks ``fit()``
+starts with), ``sdid`` and ``sc`` (the designs), ``results``.
 
 Staggered adoption: ``cohorts`` (the cohort matrix), ``sdid_cohorts`` (SDiD by cohort and its
 variance), ``sdid_staggered`` (the design), ``pooling`` (partially pooled synthetic control

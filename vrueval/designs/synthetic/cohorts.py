@@ -22,7 +22,15 @@ import pandas as pd
 from vrueval import areas
 from vrueval.data.panel import Panel
 from vrueval.data.periods import display
-from vrueval.designs.synthetic.data import SyntheticDataError, _cells, _numeric
+from vrueval.designs.synthetic.data import (
+    SyntheticDataError,
+    check_complete,
+    check_stays_on,
+    finite_rows,
+    long_and_wide,
+    treated_rows,
+)
+from vrueval.designs.synthetic.inputs import frame_columns, provenance
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,28 @@ class CohortData:
         return self.y[np.concatenate([np.arange(self.n0), self.cohort_rows(c)])]
 
 
+def membership(d: CohortData) -> dict[str, Any]:
+    """Each cohort's units (by its label) and the controls, as a staggered design's settings
+    record them."""
+    return {
+        "cohorts": {
+            lab: [str(u) for u in d.cohort_units(c)] for c, lab in enumerate(d.cohort_labels)
+        },
+        "controls": [str(u) for u in d.controls],
+    }
+
+
+def late_warning(d: CohortData) -> list[str]:
+    """The warning a staggered result carries when units first treated after the last period
+    serve as controls (none otherwise)."""
+    if not d.late:
+        return []
+    return [
+        f"{len(d.late)} unit(s) first treated after the last period "
+        f"({[str(u) for u in d.late][:5]}) are untreated in the data and used as controls"
+    ]
+
+
 def from_long(
     frame: pd.DataFrame,
     *,
@@ -106,22 +136,9 @@ def from_long(
         raise SyntheticDataError("give one of first_treated= (a column) or treated= (a 0/1 column)")
     role = first_treated if first_treated is not None else treated
     assert role is not None
-    columns = list(dict.fromkeys([unit, time, outcome, role]))
-    absent = [c for c in columns if c not in frame.columns]
-    if absent:
-        raise SyntheticDataError(
-            f"column(s) {absent} not in the frame; it has {list(frame.columns)}"
-        )
-    d = frame.loc[:, columns]
-    dup = d.duplicated([unit, time])
-    if dup.any():
-        first = d.loc[dup, [unit, time]].iloc[0].tolist()
-        raise SyntheticDataError(
-            f"{int(dup.sum())} row(s) repeat a ({unit}, {time}) pair, e.g. {first}; a panel has "
-            "one row a unit and period"
-        )
-    _numeric(d[outcome], outcome, d[[unit, time]])
-    wide = d.pivot(index=unit, columns=time, values=outcome).sort_index(axis=1)
+    d, wide = long_and_wide(
+        frame, [unit, time, outcome, role], unit=unit, time=time, outcome=outcome
+    )
     if first_treated is not None:
         firsts = _first_column(d, unit, first_treated)
     else:
@@ -143,21 +160,8 @@ def _first_column(d: pd.DataFrame, unit: str, column: str) -> dict[Any, Any]:
 
 
 def _from_indicator(d: pd.DataFrame, unit: str, time: str, treated: str) -> dict[Any, Any]:
-    flag = pd.to_numeric(d[treated], errors="coerce")
-    if flag.isna().any() or not flag.isin([0, 1]).all():
-        raise SyntheticDataError(f"treatment column {treated!r} must be 0 or 1 in every row")
-    on = d[flag == 1]
-    if on.empty:
-        raise SyntheticDataError(f"treatment column {treated!r} is 0 in every row")
-    starts = on.groupby(unit)[time].min()
-    after = d[d[unit].isin(starts.index)]
-    after = after[after[time].to_numpy() >= starts.reindex(after[unit]).to_numpy()]
-    off = after[pd.to_numeric(after[treated]) == 0]
-    if not off.empty:
-        raise SyntheticDataError(
-            f"treatment must stay on once started; {treated!r} is 0 again at "
-            f"{off[[unit, time]].head(3).to_numpy().tolist()}"
-        )
+    starts = treated_rows(d, treated).groupby(unit)[time].min()
+    check_stays_on(d, unit, time, treated, starts)
     return {u: starts.get(u) for u in d[unit].unique()}
 
 
@@ -196,14 +200,7 @@ def from_panel(
 
 def assemble(wide: pd.DataFrame, firsts: Mapping[Any, Any], min_pre: int) -> CohortData:
     """Order ``wide`` (unit x period) as controls, then cohorts by start, and check it."""
-    missing = wide.isna()
-    if missing.to_numpy().any():
-        cells = _cells(missing, 6)
-        raise SyntheticDataError(
-            f"the outcome matrix has {int(missing.to_numpy().sum())} missing cell(s) (absent rows, "
-            f"suppressed or missing values), e.g. {', '.join(cells)}; the weights are fitted to "
-            "every cell and nothing is filled: drop those units or periods first"
-        )
+    check_complete(wide)
     periods = list(wide.columns)
     last = periods[-1]
     late: list[Any] = []
@@ -235,9 +232,7 @@ def assemble(wide: pd.DataFrame, firsts: Mapping[Any, Any], min_pre: int) -> Coh
         )
     starts = tuple(sorted(by_start))
     order = [*controls, *(u for s in starts for u in by_start[s])]
-    y = wide.loc[order].to_numpy(dtype=float)
-    if not np.isfinite(y).all():
-        raise SyntheticDataError("the outcome matrix has infinite values")
+    y = finite_rows(wide, order)
     return CohortData(
         y=y,
         n0=len(controls),
@@ -260,6 +255,7 @@ def read(
     min_pre: int,
 ) -> tuple[CohortData, dict[str, Any]]:
     """The validated matrix and the provenance of ``data`` (either door)."""
+    recorded = provenance(data)
     if isinstance(data, Panel):
         if unit is not None or time is not None or treated is not None:
             raise SyntheticDataError(
@@ -272,24 +268,17 @@ def read(
                 "for the VRU registry cohorts)"
             )
         d = from_panel(data, outcome=outcome, first_treated=first_treated, min_pre=min_pre)
-        provenance: dict[str, Any] = {
-            "sources": [s.to_dict() for s in data.sources],
-            "frequency": data.frequency,
-        }
-        return d, provenance
-    if isinstance(data, pd.DataFrame):
-        if unit is None or time is None:
-            raise SyntheticDataError("for a DataFrame give unit= and time= (column names)")
-        if first_treated is not None and not isinstance(first_treated, str):
-            raise SyntheticDataError("for a DataFrame, first_treated= is a column name")
-        d = from_long(
-            data,
-            unit=unit,
-            time=time,
-            outcome=outcome,
-            first_treated=first_treated,
-            treated=treated,
-            min_pre=min_pre,
-        )
-        return d, {"sources": [], "frequency": "frame"}
-    raise TypeError(f"data must be a vrueval Panel or a DataFrame, not {type(data).__name__}")
+        return d, recorded
+    unit, time = frame_columns(unit, time)
+    if first_treated is not None and not isinstance(first_treated, str):
+        raise SyntheticDataError("for a DataFrame, first_treated= is a column name")
+    d = from_long(
+        data,
+        unit=unit,
+        time=time,
+        outcome=outcome,
+        first_treated=first_treated,
+        treated=treated,
+        min_pre=min_pre,
+    )
+    return d, recorded

@@ -115,21 +115,7 @@ def from_long(
     if first_treated is not None:
         columns.append(first_treated)
     columns += [p if isinstance(p, str) else p[0] for p in predictors]
-    absent = [c for c in dict.fromkeys(columns) if c not in frame.columns]
-    if absent:
-        raise SyntheticDataError(
-            f"column(s) {absent} not in the frame; it has {list(frame.columns)}"
-        )
-    d = frame.loc[:, list(dict.fromkeys(columns))]
-    dup = d.duplicated([unit, time])
-    if dup.any():
-        first = d.loc[dup, [unit, time]].iloc[0].tolist()
-        raise SyntheticDataError(
-            f"{int(dup.sum())} row(s) repeat a ({unit}, {time}) pair, e.g. {first}; a panel has "
-            "one row a unit and period"
-        )
-    _numeric(d[outcome], outcome, d[[unit, time]])
-    wide = d.pivot(index=unit, columns=time, values=outcome).sort_index(axis=1)
+    d, wide = long_and_wide(frame, columns, unit=unit, time=time, outcome=outcome)
     treated_units, start = _treatment(d, unit, time, treated, start, first_treated)
     extra = {}
     for p in predictors:
@@ -138,6 +124,30 @@ def from_long(
             _numeric(d[name], name, d[[unit, time]])
             extra[name] = d.pivot(index=unit, columns=time, values=name).reindex_like(wide)
     return _assemble(wide.astype(float), treated_units, start, predictors, extra, min_pre)
+
+
+def long_and_wide(
+    frame: pd.DataFrame, columns: Sequence[str], *, unit: str, time: str, outcome: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``columns`` of a long frame (each once) and its outcome as a unit x period table,
+    periods sorted; an absent column, a repeated (unit, time) pair or a non-numeric outcome is
+    refused (both synthetic inputs read a frame this way)."""
+    columns = list(dict.fromkeys(columns))
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise SyntheticDataError(
+            f"column(s) {absent} not in the frame; it has {list(frame.columns)}"
+        )
+    d = frame.loc[:, columns]
+    dup = d.duplicated([unit, time])
+    if dup.any():
+        first = d.loc[dup, [unit, time]].iloc[0].tolist()
+        raise SyntheticDataError(
+            f"{int(dup.sum())} row(s) repeat a ({unit}, {time}) pair, e.g. {first}; a panel has "
+            "one row a unit and period"
+        )
+    _numeric(d[outcome], outcome, d[[unit, time]])
+    return d, d.pivot(index=unit, columns=time, values=outcome).sort_index(axis=1)
 
 
 def from_panel(
@@ -203,26 +213,14 @@ def _treatment(
             )
         return list(g.index[~never]), starts[0]
     if isinstance(treated, str):
-        flag = pd.to_numeric(d[treated], errors="coerce")
-        if flag.isna().any() or not flag.isin([0, 1]).all():
-            raise SyntheticDataError(f"treatment column {treated!r} must be 0 or 1 in every row")
-        on = d[flag == 1]
-        if on.empty:
-            raise SyntheticDataError(f"treatment column {treated!r} is 0 in every row")
-        firsts = on.groupby(unit)[time].min()
+        firsts = treated_rows(d, treated).groupby(unit)[time].min()
         if firsts.nunique() > 1:
             raise SyntheticDataError(
                 f"treated units start in different periods {sorted(firsts.unique())}: these "
                 "designs need simultaneous adoption (fit one cohort at a time)"
             )
         s = firsts.iloc[0]
-        rows = d[d[unit].isin(firsts.index) & (d[time] >= s)]
-        off = rows[pd.to_numeric(rows[treated]) == 0]
-        if not off.empty:
-            raise SyntheticDataError(
-                f"treatment must stay on once started; {treated!r} is 0 again at "
-                f"{off[[unit, time]].head(3).to_numpy().tolist()}"
-            )
+        check_stays_on(d, unit, time, treated, firsts)
         if start is not None and start != s:
             raise SyntheticDataError(
                 f"start={start!r} disagrees with {treated!r}, which starts at {s!r}"
@@ -233,6 +231,31 @@ def _treatment(
             "give start=, the first treated period, with a list of treated units"
         )
     return list(treated), start
+
+
+def treated_rows(d: pd.DataFrame, treated: str) -> pd.DataFrame:
+    """The rows where the treatment column ``treated`` is 1; it must be 0 or 1 in every row
+    and 1 in some."""
+    flag = pd.to_numeric(d[treated], errors="coerce")
+    if flag.isna().any() or not flag.isin([0, 1]).all():
+        raise SyntheticDataError(f"treatment column {treated!r} must be 0 or 1 in every row")
+    on = d[flag == 1]
+    if on.empty:
+        raise SyntheticDataError(f"treatment column {treated!r} is 0 in every row")
+    return on
+
+
+def check_stays_on(d: pd.DataFrame, unit: str, time: str, treated: str, starts: pd.Series) -> None:
+    """Refuse a 0 in the treatment column ``treated`` at or after a unit's start (``starts``:
+    unit -> first treated period)."""
+    after = d[d[unit].isin(starts.index)]
+    after = after[after[time].to_numpy() >= starts.reindex(after[unit]).to_numpy()]
+    off = after[pd.to_numeric(after[treated]) == 0]
+    if not off.empty:
+        raise SyntheticDataError(
+            f"treatment must stay on once started; {treated!r} is 0 again at "
+            f"{off[[unit, time]].head(3).to_numpy().tolist()}"
+        )
 
 
 def _assemble(
@@ -250,14 +273,7 @@ def _assemble(
     absent = [u for u in treated if u not in wide.index]
     if absent:
         raise SyntheticDataError(f"treated unit(s) {absent} not in the data")
-    missing = wide.isna()
-    if missing.to_numpy().any():
-        cells = _cells(missing, 6)
-        raise SyntheticDataError(
-            f"the outcome matrix has {int(missing.to_numpy().sum())} missing cell(s) (absent rows, "
-            f"suppressed or missing values), e.g. {', '.join(cells)}; the weights are fitted to "
-            "every cell and nothing is filled: drop those units or periods first"
-        )
+    check_complete(wide)
     periods = list(wide.columns)
     if start not in periods:
         raise SyntheticDataError(
@@ -276,9 +292,7 @@ def _assemble(
             f"{len(donors)} donor (untreated) unit(s) {donors}: at least 2 are needed to weight"
         )
     order = [*donors, *treated]
-    y = wide.loc[order].to_numpy(dtype=float)
-    if not np.isfinite(y).all():
-        raise SyntheticDataError("the outcome matrix has infinite values")
+    y = finite_rows(wide, order)
     x, names = predictor_matrix(predictors, extra, wide, order, periods[:t0])
     return SyntheticData(
         y=y,
@@ -289,6 +303,27 @@ def _assemble(
         predictors=x,
         predictor_names=names,
     )
+
+
+def check_complete(wide: pd.DataFrame) -> None:
+    """Refuse an outcome matrix (unit x period) with a missing cell, naming some: the weights
+    are fitted to every cell and nothing is filled."""
+    missing = wide.isna()
+    if missing.to_numpy().any():
+        cells = _cells(missing, 6)
+        raise SyntheticDataError(
+            f"the outcome matrix has {int(missing.to_numpy().sum())} missing cell(s) (absent rows, "
+            f"suppressed or missing values), e.g. {', '.join(cells)}; the weights are fitted to "
+            "every cell and nothing is filled: drop those units or periods first"
+        )
+
+
+def finite_rows(wide: pd.DataFrame, order: list[Any]) -> np.ndarray:
+    """The outcome matrix with its rows in ``order``, refused if a value is infinite."""
+    y = wide.loc[order].to_numpy(dtype=float)
+    if not np.isfinite(y).all():
+        raise SyntheticDataError("the outcome matrix has infinite values")
+    return y
 
 
 def predictor_matrix(

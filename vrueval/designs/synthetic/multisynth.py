@@ -26,13 +26,14 @@ import pandas as pd
 
 from vrueval.data.panel import Panel
 from vrueval.designs.synthetic import pooling
-from vrueval.designs.synthetic.cohorts import CohortData, read
+from vrueval.designs.synthetic.cohorts import CohortData, late_warning, membership, read
+from vrueval.designs.synthetic.design import SyntheticDesign
 from vrueval.designs.synthetic.options import STAGGERED_SYNTHETIC_CONTROL
 from vrueval.designs.synthetic.options import MultisynthDonors as Donors
 from vrueval.designs.synthetic.options import MultisynthInference as Inference
 from vrueval.designs.synthetic.sdid import FEW_TREATED
 from vrueval.designs.synthetic.staggered_results import StaggeredSyntheticResult
-from vrueval.inference.intervals import check_level, wald_table
+from vrueval.inference.intervals import wald_table
 from vrueval.inference.seeds import check_seed
 from vrueval.options import OptionsTable, choice
 
@@ -48,7 +49,7 @@ JACKKNIFE_WARNING = (
 )
 
 
-class StaggeredSyntheticControl:
+class StaggeredSyntheticControl(SyntheticDesign):
     """Partially pooled synthetic control for staggered adoption ("multisynth").
 
     Every treated unit ``j`` gets its own synthetic control: non-negative weights summing to
@@ -115,7 +116,6 @@ class StaggeredSyntheticControl:
     adoption. Journal of the Royal Statistical Society B 84(2), 351-381.
     """
 
-    #: The options table (:mod:`vrueval.designs.synthetic.options`).
     OPTIONS: ClassVar[OptionsTable] = STAGGERED_SYNTHETIC_CONTROL
 
     def __init__(
@@ -166,7 +166,7 @@ class StaggeredSyntheticControl:
         self._lags = np.minimum(starts, lags if lags is not None else n_periods)
         self._leads = np.minimum(n_periods - starts, leads if leads is not None else n_periods)
         self._donor_rows = [self._donors_of(j, donors) for j in range(d.n1)]
-        self._settings: dict[str, Any] = {
+        self._settings = {
             "outcome": outcome,
             "nu": "heuristic" if nu is None else float(nu),
             "ridge": "default" if ridge is None else float(ridge),
@@ -174,10 +174,7 @@ class StaggeredSyntheticControl:
             "lags": lags,
             "leads": leads,
             "donors": donors,
-            "cohorts": {
-                lab: [str(u) for u in d.cohort_units(c)] for c, lab in enumerate(d.cohort_labels)
-            },
-            "controls": [str(u) for u in d.controls],
+            **membership(d),
         }
         self._nu = None if nu is None else float(nu)
         self._fixedeff = fixedeff
@@ -198,10 +195,6 @@ class StaggeredSyntheticControl:
     def data(self) -> CohortData:
         """The validated outcome matrix (never-treated first, then the cohorts)."""
         return self._data
-
-    @property
-    def settings(self) -> Mapping[str, Any]:
-        return dict(self._settings)
 
     def fit(
         self,
@@ -229,20 +222,14 @@ class StaggeredSyntheticControl:
         level : float
             Confidence level of the intervals.
         """
-        choice(inference, self.OPTIONS.methods(), "inference")
-        level = check_level(level)
+        level = self._check_fit(inference, level)
         check_seed(seed, needed=False)
         d = self._data
         everyone = np.arange(d.n1)
         fitted = self._fit_units(everyone, self._nu)
         gaps = self._gaps(everyone, fitted.weights)
         terms, point = self._averages(everyone, gaps)
-        warnings: list[str] = []
-        if d.late:
-            warnings.append(
-                f"{len(d.late)} unit(s) first treated after the last period "
-                f"({[str(u) for u in d.late][:5]}) are untreated in the data and used as controls"
-            )
+        warnings = late_warning(d)
         se = np.full(len(point), np.nan)
         if inference == "jackknife":
             if d.n1 < 2:
@@ -278,7 +265,6 @@ class StaggeredSyntheticControl:
             [table, wald_table(unit_terms, unit_values, np.full(d.n1, np.nan), level=level)],
             ignore_index=True,
         )
-        settings: dict[str, Any] = {**self._settings, "inference": inference}
         diagnostics: dict[str, Any] = {
             "nu": fitted.nu,
             "ridge": self._ridge,
@@ -305,7 +291,7 @@ class StaggeredSyntheticControl:
             path=self._paths(fitted),
             design="Partially pooled synthetic control",
             effects=table,
-            settings=settings,
+            settings={**self._settings, "inference": inference},
             level=level,
             seed=None,
             provenance=self._provenance,

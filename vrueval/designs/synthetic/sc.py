@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -22,6 +22,7 @@ from vrueval.designs.fit_options import check_applies
 from vrueval.designs.synthetic import sc_inference as sci
 from vrueval.designs.synthetic.control import ControlFit, Rule, synthetic_control
 from vrueval.designs.synthetic.data import Predictor, SyntheticData, SyntheticDataError
+from vrueval.designs.synthetic.design import SyntheticDesign
 from vrueval.designs.synthetic.inputs import read
 from vrueval.designs.synthetic.options import SYNTHETIC_CONTROL
 from vrueval.designs.synthetic.options import SCInference as Inference
@@ -29,12 +30,11 @@ from vrueval.designs.synthetic.options import SCMethod as Method
 from vrueval.designs.synthetic.options import SCPermutations as Permutations
 from vrueval.designs.synthetic.results import SyntheticResult
 from vrueval.inference.draws import check_draws
-from vrueval.inference.intervals import check_level
 from vrueval.inference.seeds import check_seed
 from vrueval.options import OptionsTable, choice
 
 
-class SyntheticControl:
+class SyntheticControl(SyntheticDesign):
     """Synthetic control: the treated unit against a weighted average of donor units.
 
     Estimand: the effect on the treated unit in each post-period, ``att:t=<period>`` (its
@@ -96,7 +96,6 @@ class SyntheticControl:
     method. JASA 116(536), 1789-1803.
     """
 
-    #: The options table (:mod:`vrueval.designs.synthetic.options`).
     OPTIONS: ClassVar[OptionsTable] = SYNTHETIC_CONTROL
 
     def __init__(
@@ -167,7 +166,7 @@ class SyntheticControl:
                 "them); leave out predictors="
             )
         self._rule = Rule(self._v, float(penalty), method, None if ridge is None else float(ridge))
-        self._settings: dict[str, Any] = {
+        self._settings = {
             "outcome": outcome,
             "treated": str(d.treated[0]),
             "start": str(d.start),
@@ -183,10 +182,6 @@ class SyntheticControl:
     @property
     def data(self) -> SyntheticData:
         return self._data
-
-    @property
-    def settings(self) -> Mapping[str, Any]:
-        return dict(self._settings)
 
     def fit(
         self,
@@ -243,10 +238,9 @@ class SyntheticControl:
             "in_time": the fake first treated period (None: the middle pre-period).
         level : float
         """
-        choice(inference, SyntheticControl.OPTIONS.methods(), "inference")
-        check_applies(
-            self.OPTIONS.fit,
+        level = self._check_fit(
             inference,
+            level,
             {
                 "drop_poor_fit": drop_poor_fit,
                 "permutations": permutations,
@@ -254,7 +248,6 @@ class SyntheticControl:
                 "placebo_start": placebo_start,
             },
         )
-        level = check_level(level)
         if drop_poor_fit is not None and not (
             isinstance(drop_poor_fit, int | float) and drop_poor_fit >= 1
         ):

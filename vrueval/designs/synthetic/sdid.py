@@ -11,24 +11,23 @@ with synthetic control and DiD as the special cases the paper tabulates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from vrueval.data.panel import Panel
-from vrueval.designs.fit_options import check_applies
 from vrueval.designs.synthetic import estimators as est
 from vrueval.designs.synthetic import variance as var
 from vrueval.designs.synthetic.data import SyntheticData
+from vrueval.designs.synthetic.design import SDiDDesign
 from vrueval.designs.synthetic.inputs import read
 from vrueval.designs.synthetic.options import SYNTHETIC_DID
 from vrueval.designs.synthetic.options import SDiDInference as Inference
 from vrueval.designs.synthetic.results import SyntheticResult
-from vrueval.inference.draws import bootstrap_se_p_warnings, check_draws
-from vrueval.inference.intervals import check_level, wald_table
-from vrueval.inference.seeds import check_seed
+from vrueval.inference.draws import bootstrap_se_p_warnings
+from vrueval.inference.intervals import wald_table
 from vrueval.options import OptionsTable, choice
 
 #: Fewer treated units than this and the bootstrap and jackknife are warned about: the paper's
@@ -37,7 +36,7 @@ FEW_TREATED = 10
 NAMES = {"sdid": "Synthetic DiD", "sc": "Synthetic control (SDiD form)", "did": "DiD (SDiD form)"}
 
 
-class SyntheticDiD:
+class SyntheticDiD(SDiDDesign):
     """Synthetic difference-in-differences for one or many treated units adopting together.
 
     Estimand: the average effect on the treated units over the post-treatment periods (ATT),
@@ -83,7 +82,6 @@ class SyntheticDiD:
     Synthetic difference-in-differences. American Economic Review 111(12), 4088-4118.
     """
 
-    #: The options table (:mod:`vrueval.designs.synthetic.options`).
     OPTIONS: ClassVar[OptionsTable] = SYNTHETIC_DID
 
     def __init__(
@@ -122,14 +120,6 @@ class SyntheticDiD:
         """The validated outcome matrix (controls first, then treated units)."""
         return self._data
 
-    @property
-    def settings(self) -> Mapping[str, Any]:
-        return dict(self._settings)
-
-    @property
-    def estimator(self) -> str:
-        return str(self._settings["estimator"])
-
     def fit(
         self,
         *,
@@ -161,13 +151,7 @@ class SyntheticDiD:
             A variance that cannot be computed here (see
             :func:`vrueval.designs.synthetic.variance.refusal`), a missing seed, too few draws.
         """
-        choice(inference, SyntheticDiD.OPTIONS.methods(), "inference")
-        check_applies(self.OPTIONS.fit, inference, {"draws": draws})
-        level = check_level(level)
-        random = inference in ("placebo", "bootstrap")
-        check_seed(seed, needed=random)
-        if random:
-            check_draws(draws, level, "draws")
+        level, random = self._check_sdid_fit(inference, draws, seed, level)
         d = self._data
         y, n0, t0 = d.y, d.n0, d.t0
         fitted = est.fit(y, n0, t0, self._settings["estimator"])
@@ -215,9 +199,6 @@ class SyntheticDiD:
             warnings += bootstrap_se_p_warnings(
                 table["term"][: len(point)], table["statistic"][: len(point)], draws, level
             )
-        settings: dict[str, Any] = {**self._settings, "inference": inference}
-        if random:
-            settings["draws"] = int(draws)
         opts = fitted.options
         diagnostics: dict[str, Any] = {
             "donors": n0,
@@ -236,7 +217,7 @@ class SyntheticDiD:
             path=_path(d, fitted),
             design=NAMES[self._settings["estimator"]],
             effects=table,
-            settings=settings,
+            settings=self._fit_settings(inference, draws, random),
             level=level,
             seed=seed if random else None,
             provenance=self._provenance,

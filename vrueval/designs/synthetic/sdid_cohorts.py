@@ -36,7 +36,7 @@ import numpy as np
 
 from vrueval.designs.synthetic import estimators as est
 from vrueval.designs.synthetic.cohorts import CohortData
-from vrueval.designs.synthetic.variance import Variance, _starts
+from vrueval.designs.synthetic.variance import Variance, _starts, replicate_std_errors
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,9 @@ class CohortReplicates:
     @property
     def std_errors(self) -> np.ndarray:
         v = self.values
-        n = v.shape[0]
+        out = replicate_std_errors(v, self.kind)
         if self.kind == "jackknife":
-            return np.sqrt((n - 1) ** 2 / n * v.var(axis=0, ddof=1))
-        out = np.asarray(v.std(axis=0, ddof=0))
+            return out
         for j in np.flatnonzero(~np.isfinite(v).all(axis=0)):
             col = v[:, j][np.isfinite(v[:, j])]
             out[j] = col.std(ddof=0) if len(col) > 1 else np.nan

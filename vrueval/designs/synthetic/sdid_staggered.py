@@ -24,21 +24,20 @@ import numpy as np
 import pandas as pd
 
 from vrueval.data.panel import Panel
-from vrueval.designs.fit_options import check_applies
 from vrueval.designs.synthetic import estimators as est
 from vrueval.designs.synthetic import sdid_cohorts as sc
-from vrueval.designs.synthetic.cohorts import CohortData, read
+from vrueval.designs.synthetic.cohorts import CohortData, late_warning, membership, read
+from vrueval.designs.synthetic.design import SDiDDesign
 from vrueval.designs.synthetic.options import STAGGERED_SYNTHETIC_DID
 from vrueval.designs.synthetic.options import SDiDInference as Inference
 from vrueval.designs.synthetic.sdid import FEW_TREATED, NAMES, _interpolating_time_weights
 from vrueval.designs.synthetic.staggered_results import StaggeredSyntheticResult
-from vrueval.inference.draws import bootstrap_se_p_warnings, check_draws
-from vrueval.inference.intervals import check_level, wald_table
-from vrueval.inference.seeds import check_seed
+from vrueval.inference.draws import bootstrap_se_p_warnings
+from vrueval.inference.intervals import wald_table
 from vrueval.options import OptionsTable, choice
 
 
-class StaggeredSyntheticDiD:
+class StaggeredSyntheticDiD(SDiDDesign):
     """Synthetic difference-in-differences with staggered adoption.
 
     Estimand: the average effect on the treated over their treated unit x post-periods,
@@ -81,7 +80,6 @@ class StaggeredSyntheticDiD:
     difference-in-differences and related estimation methods in Stata. IZA DP 16437.
     """
 
-    #: The options table (:mod:`vrueval.designs.synthetic.options`).
     OPTIONS: ClassVar[OptionsTable] = STAGGERED_SYNTHETIC_DID
 
     def __init__(
@@ -106,28 +104,12 @@ class StaggeredSyntheticDiD:
             time=time,
             min_pre=2,
         )
-        d = self._data
-        self._settings: dict[str, Any] = {
-            "outcome": outcome,
-            "estimator": estimator,
-            "cohorts": {
-                lab: [str(u) for u in d.cohort_units(c)] for c, lab in enumerate(d.cohort_labels)
-            },
-            "controls": [str(u) for u in d.controls],
-        }
+        self._settings = {"outcome": outcome, "estimator": estimator, **membership(self._data)}
 
     @property
     def data(self) -> CohortData:
         """The validated outcome matrix (never-treated first, then the cohorts)."""
         return self._data
-
-    @property
-    def settings(self) -> Mapping[str, Any]:
-        return dict(self._settings)
-
-    @property
-    def estimator(self) -> str:
-        return str(self._settings["estimator"])
 
     def fit(
         self,
@@ -163,23 +145,12 @@ class StaggeredSyntheticDiD:
             :func:`vrueval.designs.synthetic.sdid_cohorts.refusal`), a missing seed, too few
             draws.
         """
-        choice(inference, self.OPTIONS.methods(), "inference")
-        check_applies(self.OPTIONS.fit, inference, {"draws": draws})
-        level = check_level(level)
-        random = inference in ("placebo", "bootstrap")
-        check_seed(seed, needed=random)
-        if random:
-            check_draws(draws, level, "draws")
+        level, random = self._check_sdid_fit(inference, draws, seed, level)
         d = self._data
         fitted = sc.fit(d, self._settings["estimator"])
         point = np.concatenate([[fitted.att], fitted.taus])
         terms = sc.cohort_terms(d.cohort_labels)
-        warnings: list[str] = []
-        if d.late:
-            warnings.append(
-                f"{len(d.late)} unit(s) first treated after the last period "
-                f"({[str(u) for u in d.late][:5]}) are untreated in the data and used as controls"
-            )
+        warnings = late_warning(d)
         diagnostics: dict[str, Any] = {
             "controls": d.n0,
             "treated_units": d.n1,
@@ -219,9 +190,6 @@ class StaggeredSyntheticDiD:
         if random:
             warnings += bootstrap_se_p_warnings(table["term"], table["statistic"], draws, level)
         table = pd.concat([table, units], ignore_index=True)
-        settings: dict[str, Any] = {**self._settings, "inference": inference}
-        if random:
-            settings["draws"] = int(draws)
         diagnostics["by_cohort"] = [
             {
                 "cohort": lab,
@@ -247,7 +215,7 @@ class StaggeredSyntheticDiD:
             path=self._paths(fitted),
             design="Staggered " + NAMES[self._settings["estimator"]],
             effects=table,
-            settings=settings,
+            settings=self._fit_settings(inference, draws, random),
             level=level,
             seed=seed if random else None,
             provenance=self._provenance,

@@ -62,11 +62,17 @@ class Replicates:
 
     @property
     def std_errors(self) -> np.ndarray:
-        v = self.values
-        n = v.shape[0]
-        if self.kind == "jackknife":
-            return np.sqrt((n - 1) ** 2 / n * v.var(axis=0, ddof=1))
-        return np.asarray(v.std(axis=0, ddof=0))
+        return replicate_std_errors(self.values, self.kind)
+
+
+def replicate_std_errors(values: np.ndarray, kind: Variance) -> np.ndarray:
+    """Each column's standard error from its replicates (rows): the jackknife's
+    ``sqrt((n - 1)/n sum (theta_(-i) - mean)^2)``, else their population standard deviation
+    (placebo and bootstrap, as R ``synthdid``)."""
+    n = values.shape[0]
+    if kind == "jackknife":
+        return np.sqrt((n - 1) ** 2 / n * values.var(axis=0, ddof=1))
+    return np.asarray(values.std(axis=0, ddof=0))
 
 
 def _terms(y: np.ndarray, n0: int, t0: int, est: Estimate) -> np.ndarray:
