@@ -178,7 +178,7 @@ def test_rates_on_a_panel_use_its_population(mpdta: pd.DataFrame) -> None:
     np.testing.assert_allclose(
         on_panel.effects()["estimate"], on_frame.effects()["estimate"], rtol=1e-12
     )
-    with pytest.raises(ValueError, match="name DataFrame columns"):
+    with pytest.raises(ValueError, match="describe a DataFrame"):
         ve.StaggeredDiD(panel, outcome="count", first_treated=first, cluster="state")
 
 
@@ -205,3 +205,23 @@ def test_rebootstrap_keeps_the_clusters(cls: type, sim: pd.DataFrame) -> None:
     pd.testing.assert_series_equal(again.effects()["std_error"], direct.effects()["std_error"])
     assert again.settings["cluster"] == direct.settings["cluster"] == "block"
     json.dumps(again.to_dict())
+
+
+@pytest.mark.parametrize("cls", [ve.StaggeredDiD, ve.SunAbraham, ve.Imputation])
+def test_geography_resolves_units_as_in_every_design(cls: type, sim: pd.DataFrame) -> None:
+    """``geography=`` as the other designs take it: LAD names resolved (the result names the
+    units as the frame does, numbers as with the identifiers taken as given), and a malformed
+    LSOA code refused naming the rows."""
+    ids = sorted(sim["id"].unique())
+    names = [a.name for a in ve.areas.lads()[: len(ids)]]
+    lad = sim.assign(id=sim["id"].map(dict(zip(ids, names, strict=True))))
+    args = {**SIM, "covariates": ["x1"]}
+    custom = cls(lad, **args).fit()
+    resolved = cls(lad, **args, geography="lad").fit()
+    pd.testing.assert_frame_equal(custom.effects(), resolved.effects())
+    lsoa = sim.assign(id=sim["id"].map(lambda i: f"E0100{i:04d}"))
+    lsoa.loc[lsoa["id"] == "E01000003", "id"] = "E0100003"
+    with pytest.raises(ve.PanelError, match="E0100003"):
+        cls(lsoa, **args, geography="lsoa")
+    with pytest.raises(ValueError, match="geography= describe a DataFrame"):
+        cls(ve.datasets.crime_severity(), outcome="css_robbery", geography="force")

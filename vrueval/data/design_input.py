@@ -489,6 +489,7 @@ def staggered(
     covariates: Sequence[str],
     population: str | None,
     cluster: str | None,
+    geography: str | None = None,
 ) -> tuple[Panel, dict[str, pd.Period], dict[str, object]]:
     """Staggered-adoption input from a long frame: the Panel (validated by
     :meth:`Panel.from_frame`, as every design's frame), each treated unit's first period, and
@@ -515,6 +516,7 @@ def staggered(
         population=population,
         cluster=None if cluster == unit else cluster,
         covariates=covariates,
+        geography=geography,
         frequency="index" if integer else None,
     )
     # each unit's first-treated label, read per unit (the periods are the panel's already)

@@ -65,6 +65,10 @@ class StaggeredDiD(StaggeredDesign):
         Frame: the column holding each unit's first treated period (0, NaN or inf: never).
     unit, time : str
         Frame only: the unit and time columns.
+    geography : str, optional
+        Frame only: what the units are, one of :data:`vrueval.areas.GEOGRAPHIES` (names
+        resolved to codes, LSOA/MSOA codes checked for form); default ``"custom"``, any
+        identifiers taken as given.
     covariates : sequence of str
         Covariates for the doubly robust / regression estimator, taken in the earlier period of
         each comparison. Panel: ``"population"`` or other outcomes. Frame: columns.
@@ -128,6 +132,7 @@ class StaggeredDiD(StaggeredDesign):
         covariates: Sequence[str] = (),
         population: str | None = None,
         cluster: str | None = None,
+        geography: str | None = None,
         scale: Scale = "value",
         per: float = 100_000.0,
         control_group: ControlGroup = "never_treated",
@@ -149,6 +154,7 @@ class StaggeredDiD(StaggeredDesign):
             covariates=covariates,
             population=population,
             cluster=cluster,
+            geography=geography,
             scale=scale,
             per=per,
             anticipation=anticipation,

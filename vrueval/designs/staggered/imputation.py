@@ -221,6 +221,10 @@ class Imputation(StaggeredDesign):
         As for :class:`~vrueval.StaggeredDiD`.
     unit, time : str
         Frame only.
+    geography : str, optional
+        Frame only: what the units are, one of :data:`vrueval.areas.GEOGRAPHIES` (names
+        resolved to codes, LSOA/MSOA codes checked for form); default ``"custom"``, any
+        identifiers taken as given.
     covariates : sequence of str
         Time-varying covariates in the untreated-only first stage, ``y_it(0) = a_i + b_t +
         x_it'gamma`` (Borusyak et al.'s eq. 3; diff-diff's ``covariates``, the first stage of
@@ -274,6 +278,7 @@ class Imputation(StaggeredDesign):
         covariates: Sequence[str] = (),
         population: str | None = None,
         cluster: str | None = None,
+        geography: str | None = None,
         scale: Scale = "value",
         per: float = 100_000.0,
         anticipation: int = 0,
@@ -289,6 +294,7 @@ class Imputation(StaggeredDesign):
             covariates=covariates,
             population=population,
             cluster=cluster,
+            geography=geography,
             scale=scale,
             per=per,
             anticipation=anticipation,

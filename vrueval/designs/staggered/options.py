@@ -45,6 +45,7 @@ _INPUT = (
         frame=True,
         doc="DataFrame only: clusters of units for the standard errors (None: the units)",
     ),
+    Option("geography", "str", None, frame=True, doc='DataFrame only; None: "custom"'),
 )
 
 #: The ``fit()`` options every staggered estimator takes.

@@ -44,6 +44,7 @@ def load(
     covariates: Sequence[str],
     population: str | None = None,
     cluster: str | None = None,
+    geography: str | None = None,
     scale: str = "value",
     per: float = 100_000.0,
     anticipation: int = 0,
@@ -66,13 +67,12 @@ def load(
     if isinstance(data, Panel):
         if unit is not None or time is not None:
             raise ValueError("unit and time are for a DataFrame; a Panel knows its own")
-        if population is not None or cluster is not None:
-            named = ", ".join(
-                f"{k}=" for k, v in (("population", population), ("cluster", cluster)) if v
-            )
+        if population is not None or cluster is not None or geography is not None:
+            roles = (("population", population), ("cluster", cluster), ("geography", geography))
+            named = ", ".join(f"{k}=" for k, v in roles if v)
             raise ValueError(
-                f"{named} name DataFrame columns; a Panel carries its own population "
-                "(give the design the DataFrame to cluster by a column)"
+                f"{named} describe a DataFrame; a Panel carries its own population and "
+                "geography (give the design the DataFrame to cluster by a column)"
             )
         if isinstance(first_treated, str):
             raise ValueError(
@@ -103,6 +103,7 @@ def load(
             covariates=covariates,
             population=population,
             cluster=cluster,
+            geography=geography,
         )
         staggered = from_panel(
             panel,

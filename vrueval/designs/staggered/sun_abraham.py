@@ -249,6 +249,10 @@ class SunAbraham(StaggeredDesign):
         As for :class:`~vrueval.StaggeredDiD`.
     unit, time : str
         Frame only.
+    geography : str, optional
+        Frame only: what the units are, one of :data:`vrueval.areas.GEOGRAPHIES` (names
+        resolved to codes, LSOA/MSOA codes checked for form); default ``"custom"``, any
+        identifiers taken as given.
     covariates : sequence of str
         Time-varying covariates added to the saturated regression with common slopes
         (``y ~ dummies + x | unit + time``, as fixest writes it), so parallel trends need
@@ -305,6 +309,7 @@ class SunAbraham(StaggeredDesign):
         covariates: Sequence[str] = (),
         population: str | None = None,
         cluster: str | None = None,
+        geography: str | None = None,
         scale: Scale = "value",
         per: float = 100_000.0,
         control_group: SunAbrahamControl = "never_treated",
@@ -324,6 +329,7 @@ class SunAbraham(StaggeredDesign):
             covariates=covariates,
             population=population,
             cluster=cluster,
+            geography=geography,
             scale=scale,
             per=per,
             anticipation=anticipation,
