@@ -238,3 +238,14 @@ def test_a_changed_file_outside_the_analysed_panel_is_a_note_not_a_failure(bundl
         f"{GLS}: data file(s) changed but not its panel: "
         "vrueval/data/bundled/hes_sharp_object.parquet: sha256 "
     )
+
+
+def test_changed_file_messages_say_what_was_recorded() -> None:
+    from vrueval.analysis.verify import _file_changes
+
+    old = {"a.csv": "1" * 64, "gone.csv": "3" * 64}
+    assert _file_changes(old, {"a.csv": "2" * 64, "new.csv": "4" * 64}, "given", "not given") == [
+        "a.csv: sha256 111111111111 recorded, given 222222222222",
+        "new.csv: no sha256 recorded, given 444444444444",
+        "gone.csv: not given",
+    ]

@@ -297,3 +297,15 @@ def test_exact_period_labels_parse_as_the_general_parser_does():
         None,
         None,
     ]
+
+
+def test_unknown_units_say_what_they_might_be_instead():
+    """Units none of which is an area of the geography point to geography='custom'; a
+    well-formed ONS code the registry lacks is said to be one, with no nearest name."""
+    frame = named(["H1", "H2"])
+    with pytest.raises(PanelError, match="None of the 2 unit\\(s\\) is a force area") as err:
+        Panel.from_frame(frame, unit="site", time="month", outcome="y")
+    assert "geography='custom'" in str(err.value)
+    with pytest.raises(areas.UnknownAreaError, match="form of an ONS code") as code:
+        areas.resolve("E07000026", "lad")  # Allerdale, merged into Cumberland in 2023
+    assert "Did you mean" not in str(code.value)

@@ -239,7 +239,9 @@ def _file_changes(old: dict[str, str], files: dict[str, str], now: str, absent: 
     recorded, <now> <sha256>") and each recorded file not among ``files`` ("<label>:
     <absent>")."""
     out = [
-        f"{label}: sha256 {old.get(label, 'not recorded')[:12]} recorded, {now} {sha[:12]}"
+        f"{label}: sha256 {old[label][:12]} recorded, {now} {sha[:12]}"
+        if label in old
+        else f"{label}: no sha256 recorded, {now} {sha[:12]}"
         for label, sha in files.items()
         if old.get(label) != sha
     ]

@@ -67,12 +67,13 @@ _WHAT = {
 class UnknownAreaError(KeyError):
     """An area name or code that the registry does not know."""
 
-    def __init__(self, name: str, suggestion: str | None, kind: str) -> None:
+    def __init__(self, name: str, suggestion: str | None, kind: str, note: str = "") -> None:
         self.name = name
         self.suggestion = suggestion
         hint = f" Did you mean {suggestion!r}?" if suggestion else ""
         super().__init__(
-            f"unknown {_WHAT[kind]} {name!r}.{hint} See `vrueval areas --kind {kind}` for the list."
+            f"unknown {_WHAT[kind]} {name!r}.{hint}{note} See `vrueval areas --kind {kind}` for "
+            "the list."
         )
 
     def __str__(self) -> str:  # KeyError would quote the message
@@ -230,9 +231,21 @@ def resolve(name: object, kind: Kind = "force") -> str:
     key = normalise(str(name))
     if key in keys:
         return keys[key]
+    if _GSS_CODE.match(code):  # a code, not a misspelt name: no nearest name to offer
+        raise UnknownAreaError(
+            str(name),
+            None,
+            where,
+            " It has the form of an ONS code, but no registered area has it (the lists are of "
+            "December 2023: a code retired since, e.g. by a council merger, or another "
+            "geography's code is not known).",
+        )
     names = {normalise(a.name): a.name for a in _pool(where)}
     close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.0)
     raise UnknownAreaError(str(name), names[close[0]] if close else None, where)
+
+
+_GSS_CODE = re.compile(r"^[EWSNK]\d{8}$")
 
 
 def get(name_or_code: str, kind: Kind = "any") -> Area:

@@ -725,8 +725,16 @@ def _resolve_units(
     if problems:
         rows = np.isin(codes, bad)
         what = "unknown unit(s)" if geography not in ("lsoa", "msoa", "custom") else "unit(s)"
+        hint = ""
+        if geography != "custom" and len(bad) == len(raw):  # none is one: another geography?
+            hint = (
+                f"\nNone of the {len(raw)} unit(s) is a {geography} area: for your own "
+                "identifiers (hospitals, schools, US states) give geography='custom'."
+            )
         raise PanelError(
-            f"column {column!r} ({geography} geography): {what}:\n  " + "\n  ".join(problems[:20]),
+            f"column {column!r} ({geography} geography): {what}:\n  "
+            + "\n  ".join(problems[:20])
+            + hint,
             frame.loc[rows],
         )
     # two spellings of one area share its code and its rank
