@@ -289,3 +289,16 @@ def test_sdid_warns_when_time_weights_interpolate_the_donors():
     assert not any(
         "time weights fit every donor" in w for w in design.fit(inference="none").warnings
     )
+
+
+def test_its_count_model_without_population_says_how_to_fit_counts():
+    months = pd.period_range("2017-01", periods=48, freq="M").astype(str)
+    y = np.random.default_rng(1).poisson(20, 48).astype(float)
+    df = pd.DataFrame({"m": months, "y": y})
+    with pytest.raises(ValueError, match="the series has none: .* or response='count'"):
+        ve.ITS(df, "2019-06", time="m", outcome="y", model="poisson")
+    res = ve.ITS(df, "2019-06", time="m", outcome="y", model="poisson", response="count").fit()
+    assert res.effects()["scale"].eq("ratio").all()
+    df.loc[3, "y"] = np.nan
+    with pytest.raises(ValueError, match="1 missing value\\(s\\) in the series \\(never"):
+        ve.ITS(df, "2019-06", time="m", outcome="y", model="poisson", response="count")

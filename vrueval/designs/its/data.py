@@ -12,6 +12,7 @@ import pandas as pd
 
 from vrueval import areas
 from vrueval.data import rates
+from vrueval.data.design_input import ONE_SERIES
 from vrueval.data.panel import Panel, PanelError
 from vrueval.data.rates import check_population
 from vrueval.designs.its.design import Interruption, Series
@@ -218,10 +219,17 @@ def to_series(
     if bad.any() and missing == "error":
         rows = frame.loc[bad, ["value", "suppressed", "unavailable"]]
         raise ValueError(
-            f"{int(bad.sum())} missing value(s) in {areas.label(code)}'s series (never treated as "
+            f"{int(bad.sum())} missing value(s) in {_series_name(code)} (never treated as "
             f"zero); pass missing='drop' to leave those periods out of the fit:\n{rows.to_string()}"
         )
     pop = frame["population"].to_numpy(dtype=float)
+    if needs_pop and np.isnan(pop).all():
+        raise ValueError(
+            f"response='rate' (the default of the Poisson and negative binomial models) needs "
+            f"populations, and {_series_name(code)} has none: give the population "
+            "(a DataFrame's population= column), or response='count' to model the counts "
+            "without a population offset"
+        )
     if needs_pop:
         # the package's one rule (vrueval.data.rates), naming the unit and its periods; every
         # period counts as used, as the counterfactual path needs the population of periods left
@@ -236,6 +244,11 @@ def to_series(
         value=frame["value"].to_numpy(dtype=float),
         population=pop,
     )
+
+
+def _series_name(code: str) -> str:
+    """How messages name a unit's series (a frame of one series has no unit name)."""
+    return "the series" if code == ONE_SERIES else f"{areas.label(code)}'s series"
 
 
 def per_population(y: np.ndarray, population: np.ndarray, per: float) -> np.ndarray:
