@@ -11,6 +11,12 @@ as a DataFrame of custom units (force names, no force codes).
 
 Tolerances: 1e-8 relative for estimates, standard errors and degrees of freedom (closed forms;
 R and vrueval agree to ~1e-12 on these, the margin covers BLAS differences).
+
+Two-way clustering under the default rule (small_sample="fixest") against pyfixest's default
+``ssc()`` (one factor min(G)/(min(G)-1) for all three CGM parts; an effect nested in either
+dimension not counted in K): tests/reference/did_small_sample_pyfixest.py, key "two_way" of
+did_small_sample_pyfixest.json, at the pyfixest tolerances of tests/test_did_small_sample.py
+(1e-10 linear, 1e-7 Poisson).
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from vrueval.inference.few_clusters import TooFewClusters
 REF = Path(__file__).parent / "reference"
 R = json.loads((REF / "did_complete_reference.json").read_text())
 RTOL = 1e-8
+PYFIXEST = json.loads((REF / "did_small_sample_pyfixest.json").read_text())["two_way"]
+LINEAR_RTOL, POISSON_RTOL = 1e-10, 1e-7  # as tests/test_did_small_sample.py
 INPUTS = pd.read_csv(REF / "did_complete_inputs.csv")
 TREATED = sorted(INPUTS.loc[INPUTS["treated"] == 1, "force"].unique())
 ROLES = {"unit": "force", "time": "fy", "population": "population"}
@@ -138,6 +146,56 @@ def test_two_way_clustering_by_region_and_year() -> None:
     assert not any("not positive semi-definite" in w for w in res.warnings)
     with pytest.raises(ValueError, match="two-way clustering supports inference='cr1' only"):
         did("officers", "region", covariates=["officers"], cluster=["region", "fy"]).fit("cr2")
+
+
+@pytest.mark.parametrize(
+    ("case", "dims", "extra"),
+    [
+        ("did_region_year", ["region", "fy"], ("officers", "region")),
+        ("did_force_year", ["force", "fy"], ("officers",)),
+    ],
+)
+def test_two_way_default_rule_is_fixests(case: str, dims: list[str], extra: tuple[str]) -> None:
+    """Region and year clusters nest both effects, force and year clusters too: K is the two
+    coefficients and one intercept, and all three parts take min(G)/(min(G)-1)."""
+    ref = PYFIXEST[case]
+    res = did(*extra, covariates=["officers"], cluster=dims).fit()
+    assert res.settings["small_sample"] == "fixest"
+    eff = res.effects().set_index("term").loc[ref["terms"]]
+    np.testing.assert_allclose(eff["estimate"], ref["estimate"], rtol=LINEAR_RTOL)
+    np.testing.assert_allclose(eff["std_error"], ref["std_error"], rtol=LINEAR_RTOL)
+    assert (eff["df"] == ref["df_t"]).all()  # min(G) - 1, fixest's t.df = "min"
+    t = np.array(ref["estimate"]) / np.array(ref["std_error"])
+    np.testing.assert_allclose(eff["statistic"], t, rtol=LINEAR_RTOL)
+    np.testing.assert_allclose(eff["p_value"], 2 * stats.t.sf(np.abs(t), ref["df_t"]), rtol=1e-9)
+    # "stata" still gives each part its own G and counts every effect (sandwich::vcovCL)
+    stata = did(*extra, covariates=["officers"], cluster=dims).fit(small_sample="stata")
+    assert (stata.effects()["std_error"].to_numpy() > eff["std_error"].to_numpy() * 1.03).all()
+
+
+def test_two_way_event_study_default_rule_is_fixests() -> None:
+    """Force and year: pyfixest's V_a + V_b - V_ab (its default ssc) has negative variances and
+    is left so; set to zero on its negative eigenvalues, it is vrueval's matrix."""
+    ref = PYFIXEST["event_study_force_year"]
+    res = event_study("officers", covariates=["officers"], cluster=["force", "fy"]).fit()
+    eff = res.effects().set_index("term").loc[ref["terms"]]
+    np.testing.assert_allclose(eff["estimate"], ref["estimate"], rtol=LINEAR_RTOL)
+    assert (eff["df"] == ref["df_t"]).all()
+    assert any("not positive semi-definite" in w for w in res.warnings)
+    vals, vecs = np.linalg.eigh(np.array(ref["vcov"]))
+    assert vals.min() < 0 and None in ref["std_error"]
+    fixed = (vecs * np.maximum(vals, 0.0)) @ vecs.T
+    vcov = res.event_vcov().loc[ref["terms"][:-1], ref["terms"][:-1]].to_numpy()
+    np.testing.assert_allclose(vcov, fixed[:-1, :-1], rtol=LINEAR_RTOL, atol=1e-15)
+
+
+def test_two_way_poisson_default_rule_is_fixests() -> None:
+    ref = PYFIXEST["poisson_region_year"]
+    res = did("region", cluster=["region", "fy"], estimator="poisson").fit()
+    eff = res.effects().set_index("term").loc["att"]
+    assert np.log(eff["estimate"]) == pytest.approx(ref["estimate"][0], rel=POISSON_RTOL)
+    assert eff["std_error"] == pytest.approx(ref["std_error"][0], rel=POISSON_RTOL)
+    assert eff["df"] == ref["df_t"]
 
 
 def test_two_way_clustering_repairs_a_matrix_that_is_not_psd() -> None:
@@ -485,9 +543,10 @@ def test_randomization_inference_partials_out_the_covariates() -> None:
 
 def test_poisson_clusters_by_a_column_and_two_ways() -> None:
     """Poisson PML reads the cluster dimensions too: by region its CR1 uses 10 clusters; two
-    ways, the same CGM sum as OLS (V_a + V_b - V_ab, each its own factor)."""
+    ways, the same CGM sum as OLS (V_a + V_b - V_ab: one factor with min(G) under "fixest",
+    each part its own under the other rules)."""
     from vrueval.inference.cluster import cr1, cr1_multiway
-    from vrueval.inference.small_sample import ParamCount
+    from vrueval.inference.small_sample import ParamCount, cr1_factor
 
     knife = ve.datasets.knife_quarterly()
     unit = ve.DiD(knife, "knife_offences", start="2016Q2", estimator="poisson").fit()
@@ -504,12 +563,19 @@ def test_poisson_clusters_by_a_column_and_two_ways() -> None:
     rng = np.random.default_rng(0)
     scores, a, b = rng.normal(size=(60, 2)), np.repeat(np.arange(6), 10), np.tile(np.arange(10), 6)
     bread, count = np.eye(2), ParamCount(2, 0, 0)
-    parts = [cr1(scores, bread, c, n_obs=60, count=count) for c in (a, b, a * 10 + b)]
-    got = cr1_multiway(scores, bread, [a, b], n_obs=60, count=count)
-    want = parts[0].vcov + parts[1].vcov - parts[2].vcov
-    assert np.linalg.eigvalsh(want).min() > 0 and not got.psd_fixed  # this seed: PSD already
-    np.testing.assert_allclose(got.vcov, want, rtol=1e-12)
-    assert got.n_clusters == 6 and got.df[0] == 5
+    clusters = (a, b, a * 10 + b)
+    stata = [cr1(scores, bread, c, n_obs=60, count=count, small_sample="stata") for c in clusters]
+    cr0 = [cr1(scores, bread, c, n_obs=60, count=count, small_sample="none") for c in clusters]
+    one_factor = float(cr1_factor("fixest", n_obs=60, n_clusters=6, count=count))  # min(G) = 6
+    wants = {
+        "stata": stata[0].vcov + stata[1].vcov - stata[2].vcov,
+        "fixest": one_factor * (cr0[0].vcov + cr0[1].vcov - cr0[2].vcov),
+    }
+    for rule, want in wants.items():
+        got = cr1_multiway(scores, bread, [a, b], n_obs=60, count=count, small_sample=rule)
+        assert np.linalg.eigvalsh(want).min() > 0 and not got.psd_fixed  # this seed: PSD already
+        np.testing.assert_allclose(got.vcov, want, rtol=1e-12)
+        assert got.n_clusters == 6 and got.df[0] == 5
 
 
 def test_n_similar_without_most_similar_is_refused() -> None:

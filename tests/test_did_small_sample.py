@@ -14,7 +14,8 @@ does, so SE, t and p are comparable; fepois takes p from the standard normal, so
 DiD only the estimate, SE and t are. The default rule counts K = coefficients + T with unit
 clusters, as fixest and pyfixest do (fixest keeps one level of each nested fixed effect), so the
 default's SE, t and (feols) p equal pyfixest's; the CR1 parts (estimate, meat, bread, G/(G-1),
-df) are also checked one by one through vrueval's CR0 times pyfixest's own factor.
+df) are also checked one by one through vrueval's CR0 times pyfixest's own factor. The two-way
+("region+fy", "force+fy") records of the same JSON are checked in tests/test_did_complete.py.
 
 Tolerances: standard errors are closed-form given the estimate, 1e-10 relative for the linear
 models; the Poisson fits are iterative (R's glm converged to 1e-12 in deviance, pyfixest's fepois to

@@ -13,6 +13,18 @@ at source); post = FY2019/20 onwards (fy_end_year >= 2020). Models: TWFE, the 2x
 means, the event study (leads binned at -6, reference -1), the population-weighted TWFE
 (FY2011/12-FY2021/22) and the Poisson PML DiD (fepois).
 
+Two-way clustering (key "two_way"): the models of tests/test_did_complete.py on
+tests/reference/did_complete_inputs.csv (CSS violence by force, FY2011/12-FY2021/22, police officers
+per 100,000 as a covariate, the force's region; 18 VRU forces from FY2019/20 against 22
+never-funded), with ``vcov={"CRV1": "a+b"}`` and the default ``ssc()`` (G_df="min": one factor
+min(G)/(min(G)-1) for V_a + V_b - V_ab; k_fixef="nonnested": an effect nested in either
+dimension is not counted): the TWFE DiD ``css_violence ~ post + officers | force + fy`` clustered
+by region and year (unit effects nested in the regions, year effects in the years) and by force
+and year; the event study with the covariate (leads binned at -4, reference -1, lags to 2) by
+force and year, whose V_a + V_b - V_ab has negative variances (pyfixest reports NaN standard
+errors there and does not repair the matrix; fixest and vrueval do), so its matrix is recorded;
+and the Poisson PML DiD ``fepois(css_violence ~ post | force + fy)`` by region and year.
+
 Recorded per model: estimate, SE, t, pyfixest's p-value and the df it uses (``_df_t``), and the K
 of its small-sample factor (``_df_k``). feols takes p from t(G - 1) with clustered errors (as does
 vrueval); fepois takes p from the standard normal (vrueval: t(G - 1)), so for the Poisson model only
@@ -22,6 +34,9 @@ Run from the repository root, in a throwaway environment (never the project's ve
 
     python3 -m venv /tmp/pfx && /tmp/pfx/bin/pip install pyfixest pandas
     /tmp/pfx/bin/python tests/reference/did_small_sample_pyfixest.py
+
+Repeated runs can move the one-way linear fits' last digits (about 1e-14 relative: pyfixest's
+parallel demeaning), far inside the tests' tolerances; the two-way records repeat exactly.
 
 Written with Python 3.11.7, pyfixest 0.60.0, pandas 3.1.1, numpy 2.4.6, scipy 1.17.1 (the versions
 are also recorded in the JSON).
@@ -70,6 +85,61 @@ def _record(fit, terms: list[str]) -> dict:
         "df_t": float(np.ravel(fit._df_t)[0]),
         "df_k": float(np.ravel(fit._df_k)[0]),
         "ssc": float(np.ravel(fit._ssc)[0]),
+    }
+
+
+def _two_way_term(name: str) -> str:
+    """vrueval's term for a coefficient of the two-way models."""
+    if name in ("post", "officers"):
+        return "att" if name == "post" else "covariate:officers"
+    return f"att:e={-int(name[2:]) if name.startswith('em') else int(name[2:])}"
+
+
+def _record_two_way(fit, names: list[str]) -> dict:
+    idx = [list(fit._coefnames).index(n) for n in names]
+    variances = np.diag(fit._vcov)[idx]
+    return {
+        "terms": [_two_way_term(n) for n in names],
+        "n_obs": int(fit._N),
+        "n_clusters": [int(g) for g in np.ravel(fit._G)],  # the G of each part's factor
+        "estimate": [float(fit._beta_hat[i]) for i in idx],
+        # a negative variance (V_a + V_b - V_ab is not always PSD) has no standard error
+        "std_error": [float(np.sqrt(v)) if v >= 0 else None for v in variances],
+        "df_t": float(np.ravel(fit._df_t)[0]),
+        "df_k": float(np.ravel(fit._df_k)[0]),
+        "ssc": [float(v) for v in np.ravel(fit._ssc)],  # signed: V_a + V_b - V_ab
+        "vcov": fit._vcov[np.ix_(idx, idx)].tolist(),
+    }
+
+
+def two_way() -> dict:
+    d = pd.read_csv(Path("tests/reference/did_complete_inputs.csv"))
+    d["post"] = ((d["treated"] == 1) & (d["fy_end"] >= 2020)).astype(float)
+    e = np.where(d["treated"] == 1, np.clip(d["fy_end"] - 2020, -4, 2), -99)
+    events = [f"em{-k}" if k < 0 else f"ep{k}" for k in range(-4, 3) if k != -1]
+    for name in events:
+        k = -int(name[2:]) if name.startswith("em") else int(name[2:])
+        d[name] = (e == k).astype(float)
+
+    def feols(fml: str, cluster: str):
+        return pf.feols(fml, data=d, vcov={"CRV1": cluster}, demeaner=DEMEAN)
+
+    did = "css_violence ~ post + officers | force + fy"
+    study = f"css_violence ~ {' + '.join(events)} + officers | force + fy"
+    poisson = pf.fepois(
+        "css_violence ~ post | force + fy",
+        data=d,
+        vcov={"CRV1": "region+fy"},
+        demeaner=DEMEAN,
+        iwls_tol=TOL,
+        iwls_maxiter=100,
+    )
+    return {
+        "vcov": "CRV1 two ways, default ssc()",
+        "did_region_year": _record_two_way(feols(did, "region+fy"), ["post", "officers"]),
+        "did_force_year": _record_two_way(feols(did, "force+fy"), ["post", "officers"]),
+        "event_study_force_year": _record_two_way(feols(study, "force+fy"), [*events, "officers"]),
+        "poisson_region_year": _record_two_way(poisson, ["post"]),
     }
 
 
@@ -141,6 +211,7 @@ def main() -> None:
             ["D"],
         )
         out[key] = res
+    out["two_way"] = two_way()
     OUT.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {OUT}")
 

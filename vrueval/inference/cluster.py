@@ -26,6 +26,7 @@ from vrueval.inference.small_sample import (
     ParamCount,
     SmallSample,
     cr1_factor,
+    multiway_factors,
 )
 
 FloatArray = np.ndarray
@@ -140,10 +141,14 @@ def cr1_multiway(
     """Two-way cluster-robust covariance (Cameron, Gelbach and Miller 2011), or CR1 for one.
 
     ``V = V_a + V_b - V_ab``: the CR1 covariance clustered by each dimension, less the one
-    clustered by their intersection, each with its own factor ``G/(G-1) (n-1)/(n-K)`` under
-    ``small_sample`` (as ``sandwich::vcovCL(cluster = ~ a + b, type = "HC1")``). The
+    clustered by their intersection, each with the factor ``G/(G-1) (n-1)/(n-K)`` that
+    ``small_sample`` gives it (:func:`~vrueval.inference.small_sample.multiway_factors`:
+    "fixest" one factor with ``min(G_a, G_b)`` for all three, as fixest's default; the other
+    rules each part's own ``G``, as ``sandwich::vcovCL(cluster = ~ a + b, type = "HC1")``). The
     difference need not be positive semi-definite; where it is not, its negative eigenvalues
-    are set to zero (``vcovCL(fix = TRUE)``; CGM 2011, section 2.3) and ``psd_fixed`` says so.
+    are set to zero (``vcovCL(fix = TRUE)``; CGM 2011, section 2.3) and ``psd_fixed`` says so
+    (fixest repairs only a matrix with a negative variance, raising its eigenvalues to 1e-10;
+    pyfixest not at all).
     The reference t has ``min(G_a, G_b) - 1`` degrees of freedom (CGM's suggestion, fixest's
     default), and ``n_clusters`` is that smaller G.
 
@@ -157,19 +162,23 @@ def cr1_multiway(
     if len(clusters) != 2:
         raise ValueError(f"one- or two-way clustering only, got {len(clusters)} dimensions")
     a, b = (cluster_codes(c)[0] for c in clusters)
-    both = a * (int(b.max()) + 1) + b
-    parts = [
-        cr1(scores, bread, c, n_obs=n_obs, count=count, small_sample=small_sample)
-        for c in (a, b, both)
-    ]
-    v = parts[0].vcov + parts[1].vcov - parts[2].vcov
+    meats, sizes = [], []
+    for c in (a, b, a * (int(b.max()) + 1) + b):  # the intersection last
+        codes, g = cluster_codes(c)
+        s = group_sums(scores, codes, g)
+        meats.append(s.T @ s)
+        sizes.append(g)
+    fa, fb, fab = multiway_factors(small_sample, n_obs=n_obs, n_clusters=sizes, count=count)
+    # each part as cr1 forms it, so a rule with per-part factors gives cr1's numbers exactly
+    v = fa * bread @ meats[0] @ bread + fb * bread @ meats[1] @ bread
+    v = v - fab * bread @ meats[2] @ bread
     v = (v + v.T) / 2
     vals, vecs = np.linalg.eigh(v)
     if vals.min() < 0:  # repaired as sandwich::vcovCL(fix = TRUE) does
         v = (vecs * np.maximum(vals, 0.0)) @ vecs.T
     # ... but said on the result only beyond rounding, where the repair changes a number
     fixed = bool(vals.min() < -1e-12 * max(float(np.abs(vals).max()), np.finfo(float).tiny))
-    g = min(parts[0].n_clusters, parts[1].n_clusters)
+    g = min(sizes[:2])
     return ClusterCovariance(
         v,
         np.full(v.shape[0], g - 1.0),

@@ -595,7 +595,8 @@ class DiD(_ComparatorDesign):
         What the standard errors cluster by: "unit" (default), "period", or the panel's own
         "cluster" column (a DataFrame: ``cluster=<column>``, e.g. local authorities by force);
         two of them cluster two ways (Cameron, Gelbach and Miller 2011; CR1 only, with
-        ``min(G) - 1`` df and negative eigenvalues set to zero, warned). The few-clusters rule
+        ``min(G) - 1`` df and negative eigenvalues set to zero, warned; the default
+        small-sample rule is fixest's, one factor with ``min(G)``). The few-clusters rule
         applies to each dimension.
     anticipation : int
         Periods before each start in which treatment may already act: they leave the baseline

@@ -77,8 +77,8 @@ class Clustering:
 
     dims: tuple[str, ...]
     codes: tuple[np.ndarray, ...]
-    units_nested: bool  # every unit lies in one cluster of every dimension
-    periods_nested: bool  # every period lies in one cluster of every dimension
+    units_nested: bool  # every unit lies in one cluster of some dimension
+    periods_nested: bool  # every period lies in one cluster of some dimension
 
     @property
     def one_way(self) -> np.ndarray:
@@ -92,8 +92,12 @@ class Clustering:
 
     def count(self, fe: TwoWayFE, k: int) -> ParamCount:
         """The fit's parameters as the small-sample rules count them: the effects nested in
-        the clusters apart, the others (period effects, trends) counted."""
+        the clusters apart, the others (period effects, trends) counted. An effect nested in
+        either of two dimensions counts as nested, as fixest counts it (its ``fixef.K =
+        "nested"``: region and year clusters nest both the unit and the period effects)."""
         extra = fe.n_extra
+        if self.units_nested and self.periods_nested:
+            return ParamCount(k, fe.n_units + fe.n_periods - 1, extra)
         if self.units_nested:
             return ParamCount(k, fe.n_units, fe.n_periods - 1 + extra)
         if self.periods_nested:
@@ -116,13 +120,13 @@ def clustering(data: DiDData, dims: Sequence[str]) -> Clustering:
             codes.append(pd.factorize(data.frame["cluster"])[0])
 
     def nested(owner: np.ndarray) -> bool:
-        # one code per owner: each row's code equals the code some row of its owner has
-        # (codes are factorised, never missing)
+        # one code per owner in some dimension: each row's code equals the code some row of its
+        # owner has (codes are factorised, never missing)
         for c in codes:
             first = np.zeros(int(owner.max()) + 1 if len(owner) else 0, dtype=np.int64)
             first[owner] = c
-            if not np.array_equal(first[owner], c):
-                return False
-        return True
+            if np.array_equal(first[owner], c):
+                return True
+        return False
 
     return Clustering(tuple(dims), tuple(codes), nested(data.unit_code), nested(data.period_code))
