@@ -225,3 +225,10 @@ def test_geography_resolves_units_as_in_every_design(cls: type, sim: pd.DataFram
         cls(lsoa, **args, geography="lsoa")
     with pytest.raises(ValueError, match="geography= describe a DataFrame"):
         cls(ve.datasets.crime_severity(), outcome="css_robbery", geography="force")
+
+
+def test_unreadable_first_treated_label_names_the_column_and_units(mpdta: pd.DataFrame) -> None:
+    frame = mpdta.assign(g=mpdta["first.treat"].astype(str))
+    frame.loc[frame["countyreal"] == 8001, "g"] = "soon"
+    with pytest.raises(ve.PanelError, match=r"column 'g', unit\(s\) \['8001'\]: 'soon'"):
+        ve.StaggeredDiD(frame, **{**MP, "first_treated": "g"})

@@ -472,7 +472,13 @@ def _first_treated(
     labels = raw.to_numpy()[first_row]
     treated = ~never[first_row]
     # each distinct label read once (a few cohorts, however many units)
-    parsed = {v: panel.period(v) for v in pd.unique(labels[treated])}
+    parsed: dict[object, pd.Period] = {}
+    for v in pd.unique(labels[treated]):
+        try:
+            parsed[v] = panel.period(v)
+        except PanelError as err:
+            with_v = sorted(units[labels == v].astype(str))[:8]
+            raise PanelError(f"column {column!r}, unit(s) {with_v}: {err}") from None
     out = {str(u): parsed[v] for u, v, t in zip(units, labels, treated, strict=True) if t}
     if not out:
         raise PanelError(f"column {column!r} marks no unit as treated")
