@@ -33,19 +33,6 @@ def test_one_treated_or_one_untreated_refused(inference: str) -> None:
 def test_influence_refuses_one_treated_and_one_never_treated() -> None:
     # one never-treated unit as Callaway-Sant'Anna's control group: the analytic test rejected a
     # true null in 62% of 200 simulated panels (the docstring's table)
-    # clusters wider than units: a cluster holding treated and comparison units counts in
-    # both groups; one holding only comparison units adds to G0 alone (an audit found the
-    # second case refused as "1 untreated cluster" while the first was allowed)
-    region = np.repeat([0, 0, 1, 1, 2, 2], 3)
-    units = np.repeat(np.arange(6), 3)
-    post6 = np.tile([0.0, 1.0, 1.0], 6)
-    mixed = post6 * np.repeat([1.0, 0, 1.0, 0, 1.0, 0], 3)
-    assert ClusterCounts.from_treatment(region, mixed, units) == ClusterCounts(3, 3, 3)
-    pure = post6 * np.repeat([1.0, 1.0, 1.0, 0, 0, 0], 3)  # region 1 mixed, region 2 comparison
-    assert ClusterCounts.from_treatment(region, pure, units) == ClusterCounts(3, 2, 2)
-    assert ClusterCounts.from_treatment(units, pure, units) == ClusterCounts(6, 3, 3)
-    every = post6 * np.repeat([0.2, 0.4, 0.6, 0.8, 1.0, 1.2], 3)
-    assert ClusterCounts.from_treatment(region, every, units) == ClusterCounts(3)
     with pytest.raises(TooFewClusters, match="one treated cluster"):
         check("influence", ClusterCounts(23, 1, 22, "never-treated"))
     with pytest.raises(TooFewClusters, match=r"1 never-treated\).*one never-treated cluster"):
@@ -87,6 +74,10 @@ def test_counts_come_from_the_fitted_treatment_column() -> None:
     assert ClusterCounts.from_treatment(units, pure, units) == ClusterCounts(6, 3, 3)
     every = post6 * np.repeat([0.2, 0.4, 0.6, 0.8, 1.0, 1.2], 3)
     assert ClusterCounts.from_treatment(region, every, units) == ClusterCounts(3)
+    # units not nested in the clusters (clusters by period): the old count, G0 the clusters
+    # with no treated row (here the one pre-period), not every period
+    period = np.tile([0, 1, 2], 6)
+    assert ClusterCounts.from_treatment(period, pure, units) == ClusterCounts(3, 2, 1)
     with pytest.raises(TooFewClusters, match="one treated cluster"):
         check("cr1", ClusterCounts.from_treatment(np.repeat(np.arange(23), 3), np.repeat(
             np.r_[0.8, np.zeros(22)], 3)))  # fmt: skip

@@ -302,3 +302,11 @@ def test_its_count_model_without_population_says_how_to_fit_counts():
     df.loc[3, "y"] = np.nan
     with pytest.raises(ValueError, match="1 missing value\\(s\\) in the series \\(never"):
         ve.ITS(df, "2019-06", time="m", outcome="y", model="poisson", response="count")
+
+
+def test_a_misspelt_role_column_is_named_among_all_the_frames_columns():
+    df = frame([f"A&E {i}" for i in range(1, 13)], 4).assign(note="x")
+    with pytest.raises(
+        PanelError, match=r"\['Pop'\] not in the frame; it has \[.*'group', 'note'\]"
+    ):
+        ve.DiD(df, "count", treated="D", unit="site", time="month", population="Pop")

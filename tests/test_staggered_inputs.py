@@ -178,7 +178,7 @@ def test_rates_on_a_panel_use_its_population(mpdta: pd.DataFrame) -> None:
     np.testing.assert_allclose(
         on_panel.effects()["estimate"], on_frame.effects()["estimate"], rtol=1e-12
     )
-    with pytest.raises(ValueError, match="describe a DataFrame"):
+    with pytest.raises(ValueError, match="options of a DataFrame"):
         ve.StaggeredDiD(panel, outcome="count", first_treated=first, cluster="state")
 
 
@@ -223,7 +223,7 @@ def test_geography_resolves_units_as_in_every_design(cls: type, sim: pd.DataFram
     lsoa.loc[lsoa["id"] == "E01000003", "id"] = "E0100003"
     with pytest.raises(ve.PanelError, match="E0100003"):
         cls(lsoa, **args, geography="lsoa")
-    with pytest.raises(ValueError, match="geography= describe a DataFrame"):
+    with pytest.raises(ValueError, match="geography=: options of a DataFrame"):
         cls(ve.datasets.crime_severity(), outcome="css_robbery", geography="force")
 
 

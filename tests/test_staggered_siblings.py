@@ -276,3 +276,26 @@ def test_the_three_estimators_side_by_side(mpdta: pd.DataFrame) -> None:
     assert (
         table.loc[post, ("bjs", "estimate")] - table.loc[post, ("cs", "estimate")]
     ).abs().max() > 1e-3
+
+
+def test_a_cohort_cut_to_its_leads_enters_no_post_treatment_average() -> None:
+    """Years 1-8, cohorts 3, 6, 7 and never treated; the last cohort (7) as control with one
+    period of anticipation keeps years 1-5, where cohort 6 has leads only: it gets no cohort
+    effect (was 0 with a NaN error, halving ``att:group``) and the result says so."""
+    rng = np.random.default_rng(3)
+    first = np.repeat([3, 6, 7, 0], [10, 10, 10, 15])
+    rows = [
+        (u, t, g, a + 0.1 * t + (0.5 if g and t >= g else 0) + rng.normal(scale=0.3))
+        for u, (g, a) in enumerate(zip(first, rng.normal(size=len(first)), strict=True))
+        for t in range(1, 9)
+    ]
+    df = pd.DataFrame(rows, columns=["id", "year", "g", "y"])
+    res = ve.SunAbraham(
+        df, outcome="y", unit="id", time="year", first_treated="g",
+        control_group="last_treated", anticipation=1,
+    ).fit()  # fmt: skip
+    eff = _eff(res)
+    assert "att:g=6" not in eff.index and "att:g=6,t=3" in eff.index
+    for term in ("att:group", "att:simple"):
+        assert eff.loc[term, "estimate"] == pytest.approx(eff.loc["att:g=3", "estimate"], rel=1e-12)
+    assert any("cohort(s) 6 start(s) after the kept periods" in w for w in res.warnings)

@@ -199,6 +199,10 @@ def check_code(value: object, kind: str) -> str:
     return code
 
 
+# an ONS (GSS) code: a letter for the country and eight digits
+_GSS_CODE = re.compile(r"^[EWSNK]\d{8}$")
+
+
 def resolve(name: object, kind: Kind = "force") -> str:
     """Return the code of a unit of geography ``kind`` given any accepted spelling.
 
@@ -243,9 +247,6 @@ def resolve(name: object, kind: Kind = "force") -> str:
     names = {normalise(a.name): a.name for a in _pool(where)}
     close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.0)
     raise UnknownAreaError(str(name), names[close[0]] if close else None, where)
-
-
-_GSS_CODE = re.compile(r"^[EWSNK]\d{8}$")
 
 
 def get(name_or_code: str, kind: Kind = "any") -> Area:

@@ -153,9 +153,11 @@ def to_panel(
             f"outcome column {outcome!r} not in the frame; it has {list(frame.columns)}"
         )
     named = [unit, time, outcome, population, weights, cluster, *_names(covariates)]
-    # a role naming a column the frame lacks is kept for Panel.from_frame to name it
     kept = [c for c in dict.fromkeys(named) if c is not None]
-    data = frame if set(kept) == set(frame.columns) else frame[[c for c in kept if c in frame]]
+    # a role naming a column the frame lacks: the whole frame, for Panel.from_frame to name the
+    # column among all the frame's own
+    whole = set(kept) == set(frame.columns) or not set(kept) <= set(frame.columns)
+    data = frame if whole else frame[kept]
     if unit is None:
         data = data.assign(**{ONE_SERIES: ONE_SERIES})
         unit = ONE_SERIES

@@ -15,15 +15,17 @@ Taber 2011; MacKinnon and Webb 2017, 2018).
 
 ``G1`` and ``G0`` are read from the treatment column actually fitted
 (:meth:`ClusterCounts.from_treatment`): ``G1`` counts the clusters with a non-zero treatment in some
-fitted row, ``G0`` the clusters holding a comparison unit (no treated row); with clusters wider than
-units (local authorities clustered by force) a cluster mixing treated and comparison units counts in
-both, as in the staggered designs. An intensity given to one unit against untreated comparators is
-therefore one treated cluster, as a binary treatment is (its intensity only rescales the same
-column), and a treated unit none of whose post-start cells is observed counts as untreated (it
-contributes nothing to the treatment column). Only when every unit has some treatment (``G0 = 0``:
-intensities varying across all units) is the treatment continuous, its leverage spread over every
-cluster, and only ``G`` checked. Designs whose comparison group is named (Callaway-Sant'Anna's
-never-treated or not-yet-treated units) say so, and the messages use that name.
+fitted row, ``G0``, where units are nested in the clusters, the clusters holding a comparison unit
+(one with no treated row): with clusters wider than units (local authorities clustered by force) a
+cluster mixing treated and comparison units counts in both, as in the staggered designs; where
+clusters cut across units (clustering by period), the clusters with no treated row. An intensity
+given to one unit against untreated comparators is therefore one treated cluster, as a binary
+treatment is (its intensity only rescales the same column), and a treated unit none of whose
+post-start cells is observed counts as untreated (it contributes nothing to the treatment column).
+Only when every unit has some treatment (``G0 = 0``: intensities varying across all units) is the
+treatment continuous, its leverage spread over every cluster, and only ``G`` checked. Designs whose
+comparison group is named (Callaway-Sant'Anna's never-treated or not-yet-treated units) say so, and
+the messages use that name.
 
 The thresholds below come from the literature and from simulating the model of
 ``tests/cluster_panels.py`` (AR(1) panels of 20 periods, the last three treated, force-specific
@@ -143,11 +145,12 @@ class ClusterCounts:
     ) -> ClusterCounts:
         """Counts from the treatment column actually fitted, one entry a fitted row.
 
-        ``G1`` is the number of clusters with a non-zero treatment in some row; ``G0`` the
-        number holding a comparison unit, one whose every fitted row has zero treatment
-        (``units``: each row's unit; None: the clusters are the units, and ``G0`` is then the
-        clusters with no treated row). A cluster mixing treated and comparison units counts in
-        both. With no comparison unit the treatment is continuous (only ``G`` is known).
+        ``G1`` is the number of clusters with a non-zero treatment in some row. With
+        ``units`` (each row's unit) nested in the clusters, ``G0`` is the number holding a
+        comparison unit, one whose every fitted row has zero treatment, so a cluster mixing
+        treated and comparison units counts in both; otherwise (no ``units``, or clusters that
+        cut across units, as periods do) ``G0`` is the clusters with no treated row. With
+        ``G0 = 0`` the treatment is continuous (only ``G`` is known).
         """
         codes = np.asarray(clusters)
         d = np.asarray(treatment, dtype=float)
@@ -156,11 +159,11 @@ class ClusterCounts:
         g = len(np.unique(codes))
         treated_rows = d != 0
         g1 = len(np.unique(codes[treated_rows]))
-        if units is None:
-            return cls(g) if g1 == g else cls(g, g1, g - g1)
-        unit = np.asarray(units)
-        if unit.shape != d.shape:
+        unit = None if units is None else np.asarray(units)
+        if unit is not None and unit.shape != d.shape:
             raise ValueError(f"units {unit.shape} and treatment {d.shape} differ in shape")
+        if unit is None or not _nested(unit, codes):
+            return cls(g) if g1 == g else cls(g, g1, g - g1)
         comparison = ~np.isin(unit, unit[treated_rows])
         g0 = len(np.unique(codes[comparison]))
         return cls(g) if g0 == 0 else cls(g, g1, g0)
@@ -184,6 +187,14 @@ class ClusterCounts:
             f"{self.clusters} clusters ({self.treated} treated, {self.untreated} "
             f"{self.untreated_name})"
         )
+
+
+def _nested(units: np.ndarray, clusters: np.ndarray) -> bool:
+    """Whether every unit's rows lie in one cluster."""
+    unit = np.unique(units, return_inverse=True)[1].ravel()
+    cluster = np.unique(clusters, return_inverse=True)[1].ravel()
+    pairs = np.unique(unit * (int(cluster.max(initial=0)) + 1) + cluster)
+    return len(pairs) == len(np.unique(unit))
 
 
 def check(

@@ -34,9 +34,9 @@ each part its own ``G/(G-1)``, as ``sandwich::vcovCL(cluster = ~ a + b)`` does. 
 reference is ``t(min(G_a, G_b) - 1)`` under every rule (fixest's ``t.df = "min"``).
 
 With 40 forces and 20 years the "stata" factor is 5.3% larger than "fixest" (standard errors 2.6%
-apart); the t reference is ``t(G - 1)`` under every rule. The rules differ only when ``n - K`` is
-small relative to ``n``, and none of them repairs CR1 with few (treated) clusters: that is
-:mod:`vrueval.inference.few_clusters`'s job.
+apart); with one-way clustering the t reference is ``t(G - 1)`` under every rule. The rules differ
+only when ``n - K`` is small relative to ``n``, and none of them repairs CR1 with few (treated)
+clusters: that is :mod:`vrueval.inference.few_clusters`'s job.
 
 What is checked against what (tests/test_did_small_sample.py, on the real CSS panel: TWFE, 2x2,
 event study, population-weighted TWFE and Poisson DiD, 40 forces):

@@ -225,10 +225,10 @@ def to_series(
     pop = frame["population"].to_numpy(dtype=float)
     if needs_pop and np.isnan(pop).all():
         raise ValueError(
-            f"response='rate' (the default of the Poisson and negative binomial models) needs "
-            f"populations, and {_series_name(code)} has none: give the population "
-            "(a DataFrame's population= column), or response='count' to model the counts "
-            "without a population offset"
+            "response='rate' needs populations (the Poisson and negative binomial models "
+            f"read rates unless told otherwise), and {_series_name(code)} has none: give the "
+            "population (a DataFrame's population= column), or response='count' to model the "
+            "counts without a population offset"
         )
     if needs_pop:
         # the package's one rule (vrueval.data.rates), naming the unit and its periods; every

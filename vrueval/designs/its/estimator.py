@@ -99,8 +99,9 @@ class ITS:
         Validated panel (overlapping rolling 12-month totals are refused); or a DataFrame with
         its columns named by role (:mod:`vrueval.data.design_input`): ``unit=`` the unit column
         (none for one series), ``time=``, ``outcome=``, ``population=``, ``geography=``
-        (``"custom"`` by default), and ``treated=`` the evaluated unit. Weights, cluster and
-        covariates columns are refused until ITS uses them.
+        (``"custom"`` by default), and ``treated=`` the evaluated unit (or ``units=`` the
+        units of a pooled ITS); ``covariates=`` may name columns. Columns no role names are
+        left out; ``weights=`` and ``cluster=`` are refused until ITS uses them.
     interruptions : date, list of dates, or mapping label -> date
         E.g. ``{"vru": "2019-10"}``. Several give terms ``level_change:<label>``.
     unit, outcome : str, optional

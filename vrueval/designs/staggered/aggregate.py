@@ -62,18 +62,21 @@ def aggregate(gt: GroupTime, first: np.ndarray, kind: Aggregation) -> Aggregate:
         )
 
     if kind == "group":
+        # the cohorts with a post-treatment cell (a Sun-Abraham cut at the last cohort's
+        # anticipation window can leave a cohort only its leads)
+        treated = np.flatnonzero(np.isin(groups, gt.group[post]))
         att_g, inf_g = [], []
-        for g in groups:
+        for g in groups[treated]:
             keep = np.flatnonzero((gt.group == g) & post)
             est, inf = _weighted(gt, keep, pg, first, with_wif=False)
             att_g.append(est)
             inf_g.append(inf)
         att_arr, inf_mat = np.array(att_g), np.array(inf_g).T
-        w = pgg / pgg.sum()
+        w = pgg[treated] / pgg[treated].sum()
         overall_inf = inf_mat @ w
         if gt.share_variance:
-            overall_inf = overall_inf + _wif(np.arange(len(groups)), pgg, groups, first) @ att_arr
-        return Aggregate(kind, groups, att_arr, inf_mat, float(att_arr @ w), overall_inf)
+            overall_inf = overall_inf + _wif(treated, pgg, groups, first) @ att_arr
+        return Aggregate(kind, groups[treated], att_arr, inf_mat, float(att_arr @ w), overall_inf)
 
     if kind == "dynamic":
         event = gt.time - gt.group
@@ -103,6 +106,8 @@ def _mean_of(
 def _weighted(
     gt: GroupTime, keep: np.ndarray, pg: np.ndarray, first: np.ndarray, *, with_wif: bool
 ) -> tuple[float, np.ndarray]:
+    if not len(keep):  # an average over no cell would read as an effect of zero
+        raise ValueError("no group-time cell to average")
     w = pg[keep] / pg[keep].sum()
     est = float(gt.att[keep] @ w)
     inf = gt.inf[:, keep] @ w

@@ -71,7 +71,7 @@ def load(
             roles = (("population", population), ("cluster", cluster), ("geography", geography))
             named = ", ".join(f"{k}=" for k, v in roles if v)
             raise ValueError(
-                f"{named} describe a DataFrame; a Panel carries its own population and "
+                f"{named}: options of a DataFrame; a Panel carries its own population and "
                 "geography (give the design the DataFrame to cluster by a column)"
             )
         if isinstance(first_treated, str):

@@ -105,6 +105,12 @@ def interaction_cells(
             f"the last cohort ({data.labels[latest]}) is the control: periods from "
             f"{data.labels[n_periods]} on are dropped"
         )
+        cut = groups[groups >= n_periods]
+        if len(cut) and len(cut) < len(groups):
+            notes.append(
+                f"cohort(s) {', '.join(data.labels[g] for g in cut)} start(s) after the kept "
+                "periods: in the event study's leads only, in no post-treatment average"
+            )
         if len(groups) and groups.min() >= n_periods:
             raise IdentificationError(
                 f"no cohort is treated before {data.labels[n_periods]}, where the periods end "
