@@ -153,11 +153,13 @@ def test_two_way_clustering_by_region_and_year() -> None:
     [
         ("did_region_year", ["region", "fy"], ("officers", "region")),
         ("did_force_year", ["force", "fy"], ("officers",)),
+        ("did_force_region", ["force", "region"], ("officers", "region")),
     ],
 )
 def test_two_way_default_rule_is_fixests(case: str, dims: list[str], extra: tuple[str]) -> None:
     """Region and year clusters nest both effects, force and year clusters too: K is the two
-    coefficients and one intercept, and all three parts take min(G)/(min(G)-1)."""
+    coefficients and one intercept. Force and region clusters nest the unit effects only: the
+    year effects count (K = 2 + 11 years). All three parts take min(G)/(min(G)-1)."""
     ref = PYFIXEST[case]
     res = did(*extra, covariates=["officers"], cluster=dims).fit()
     assert res.settings["small_sample"] == "fixest"

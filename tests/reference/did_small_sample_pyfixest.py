@@ -17,13 +17,14 @@ Two-way clustering (key "two_way"): the models of tests/test_did_complete.py on
 tests/reference/did_complete_inputs.csv (CSS violence by force, FY2011/12-FY2021/22, police officers
 per 100,000 as a covariate, the force's region; 18 VRU forces from FY2019/20 against 22
 never-funded), with ``vcov={"CRV1": "a+b"}`` and the default ``ssc()`` (G_df="min": one factor
-min(G)/(min(G)-1) for V_a + V_b - V_ab; k_fixef="nonnested": an effect nested in either
-dimension is not counted): the TWFE DiD ``css_violence ~ post + officers | force + fy`` clustered
-by region and year (unit effects nested in the regions, year effects in the years) and by force
-and year; the event study with the covariate (leads binned at -4, reference -1, lags to 2) by
-force and year, whose V_a + V_b - V_ab has negative variances (pyfixest reports NaN standard
-errors there and does not repair the matrix; fixest and vrueval do), so its matrix is recorded;
-and the Poisson PML DiD ``fepois(css_violence ~ post | force + fy)`` by region and year.
+min(G)/(min(G)-1) for V_a + V_b - V_ab; k_fixef="nonnested": an effect nested in either dimension is
+not counted): the TWFE DiD ``css_violence ~ post + officers | force + fy`` clustered by region and
+year (unit effects nested in the regions, year effects in the years), by force and year, and by
+force and region (the year effects nested in neither: counted in K); the event study with the
+covariate (leads binned at -4, reference -1, lags to 2) by force and year, whose V_a + V_b - V_ab
+has negative variances (pyfixest reports NaN standard errors there and does not repair the matrix;
+fixest and vrueval do), so its matrix is recorded; and the Poisson PML DiD ``fepois(css_violence ~
+post | force + fy)`` by region and year.
 
 Recorded per model: estimate, SE, t, pyfixest's p-value and the df it uses (``_df_t``), and the K
 of its small-sample factor (``_df_k``). feols takes p from t(G - 1) with clustered errors (as does
@@ -138,6 +139,9 @@ def two_way() -> dict:
         "vcov": "CRV1 two ways, default ssc()",
         "did_region_year": _record_two_way(feols(did, "region+fy"), ["post", "officers"]),
         "did_force_year": _record_two_way(feols(did, "force+fy"), ["post", "officers"]),
+        # partly nested: the unit effects in both dimensions, the year effects in neither (K
+        # counts them); the force clusters nest in the regions, so V_ab is V_force
+        "did_force_region": _record_two_way(feols(did, "force+region"), ["post", "officers"]),
         "event_study_force_year": _record_two_way(feols(study, "force+fy"), [*events, "officers"]),
         "poisson_region_year": _record_two_way(poisson, ["post"]),
     }
