@@ -36,8 +36,8 @@ Run from the repository root, in a throwaway environment (never the project's ve
     python3 -m venv /tmp/pfx && /tmp/pfx/bin/pip install pyfixest pandas
     /tmp/pfx/bin/python tests/reference/did_small_sample_pyfixest.py
 
-Repeated runs can move the one-way linear fits' last digits (about 1e-14 relative: pyfixest's
-parallel demeaning), far inside the tests' tolerances; the two-way records repeat exactly.
+Repeated runs can move the linear fits' last digits (about 1e-14 relative: pyfixest's parallel
+demeaning), one-way and two-way alike, far inside the tests' tolerances.
 
 Written with Python 3.11.7, pyfixest 0.60.0, pandas 3.1.1, numpy 2.4.6, scipy 1.17.1 (the versions
 are also recorded in the JSON).
