@@ -91,6 +91,13 @@ def cluster_codes(clusters: np.ndarray) -> tuple[np.ndarray, int]:
     return codes, int(codes.max()) + 1
 
 
+def _cluster_meat(scores: FloatArray, clusters: np.ndarray) -> tuple[FloatArray, int]:
+    """``sum_g s_g s_g'`` of the scores summed within clusters, and the number of clusters."""
+    codes, g = cluster_codes(clusters)
+    s = group_sums(scores, codes, g)
+    return s.T @ s, g
+
+
 def cr1(
     scores: FloatArray,
     bread: FloatArray,
@@ -120,12 +127,11 @@ def cr1(
     small_sample : {"fixest", "stata", "plm", "none"}
         The rule, recorded on the result as ``small_sample``.
     """
-    codes, g = cluster_codes(clusters)
+    meat, g = _cluster_meat(scores, clusters)
     if g < 2:
         raise ValueError("cluster-robust errors need at least two clusters")
-    s = group_sums(scores, codes, g)
     c = float(cr1_factor(small_sample, n_obs=n_obs, n_clusters=g, count=count))
-    v = c * bread @ (s.T @ s) @ bread
+    v = c * bread @ meat @ bread
     return ClusterCovariance(v, np.full(v.shape[0], g - 1.0), "CR1", g, small_sample=small_sample)
 
 
@@ -162,12 +168,10 @@ def cr1_multiway(
     if len(clusters) != 2:
         raise ValueError(f"one- or two-way clustering only, got {len(clusters)} dimensions")
     a, b = (cluster_codes(c)[0] for c in clusters)
-    meats, sizes = [], []
-    for c in (a, b, a * (int(b.max()) + 1) + b):  # the intersection last
-        codes, g = cluster_codes(c)
-        s = group_sums(scores, codes, g)
-        meats.append(s.T @ s)
-        sizes.append(g)
+    meats, sizes = zip(
+        *(_cluster_meat(scores, c) for c in (a, b, a * (int(b.max()) + 1) + b)),  # a, b, both
+        strict=True,
+    )
     fa, fb, fab = multiway_factors(small_sample, n_obs=n_obs, n_clusters=sizes, count=count)
     # each part as cr1 forms it, so a rule with per-part factors gives cr1's numbers exactly
     v = fa * bread @ meats[0] @ bread + fb * bread @ meats[1] @ bread
