@@ -91,6 +91,16 @@ def cluster_codes(clusters: np.ndarray) -> tuple[np.ndarray, int]:
     return codes, int(codes.max()) + 1
 
 
+def nested(owners: np.ndarray, clusters: np.ndarray) -> bool:
+    """Whether every owner's rows (a unit's, a period's) lie in one cluster."""
+    owner, n_owners = cluster_codes(owners)
+    cluster, _ = cluster_codes(clusters)
+    # each row's cluster equals the cluster some row of its owner has
+    first = np.zeros(n_owners if len(owner) else 0, dtype=np.int64)
+    first[owner] = cluster
+    return bool(np.array_equal(first[owner], cluster))
+
+
 def _cluster_meat(scores: FloatArray, clusters: np.ndarray) -> tuple[FloatArray, int]:
     """``sum_g s_g s_g'`` of the scores summed within clusters, and the number of clusters."""
     codes, g = cluster_codes(clusters)

@@ -91,6 +91,7 @@ from typing import Literal, get_args
 import numpy as np
 import numpy.typing as npt
 
+from vrueval.inference.cluster import nested
 from vrueval.inference.draws import attainable_p_warning
 from vrueval.options import choice
 
@@ -162,7 +163,7 @@ class ClusterCounts:
         unit = None if units is None else np.asarray(units)
         if unit is not None and unit.shape != d.shape:
             raise ValueError(f"units {unit.shape} and treatment {d.shape} differ in shape")
-        if unit is None or not _nested(unit, codes):
+        if unit is None or not nested(unit, codes):
             return cls(g) if g1 == g else cls(g, g1, g - g1)
         comparison = ~np.isin(unit, unit[treated_rows])
         g0 = len(np.unique(codes[comparison]))
@@ -187,14 +188,6 @@ class ClusterCounts:
             f"{self.clusters} clusters ({self.treated} treated, {self.untreated} "
             f"{self.untreated_name})"
         )
-
-
-def _nested(units: np.ndarray, clusters: np.ndarray) -> bool:
-    """Whether every unit's rows lie in one cluster."""
-    unit = np.unique(units, return_inverse=True)[1].ravel()
-    cluster = np.unique(clusters, return_inverse=True)[1].ravel()
-    pairs = np.unique(unit * (int(cluster.max(initial=0)) + 1) + cluster)
-    return len(pairs) == len(np.unique(unit))
 
 
 def check(

@@ -54,7 +54,8 @@ event study, population-weighted TWFE and Poisson DiD, 40 forces):
   fewer than fixest: the recorded CR1 numbers moved by 0.03-0.3% when it was corrected.)
 - "fixest" two-way, against the same pyfixest (``vcov={"CRV1": "region+fy"}``, default
   ``ssc()``) in tests/test_did_complete.py: the DiD with a covariate clustered by region and
-  year and by force and year, the event study by force and year (pyfixest leaves its negative
+  year, by force and year, and by force and region (the year effects nested in neither, so
+  counted in ``K``), the event study by force and year (pyfixest leaves its negative
   variances; repaired as vrueval repairs them, the matrices agree) and the Poisson DiD by region
   and year, at the same tolerances. (Until this check existed two-way "fixest" gave each part
   its own ``G`` and counted in ``K`` every effect not nested in both dimensions, i.e. equalled

@@ -25,6 +25,7 @@ import pandas as pd
 
 from vrueval.designs.did.data import DiDData
 from vrueval.designs.did.model import TwoWayFE
+from vrueval.inference.cluster import nested
 from vrueval.inference.small_sample import ParamCount
 
 #: The term of a covariate's coefficient.
@@ -119,14 +120,7 @@ def clustering(data: DiDData, dims: Sequence[str]) -> Clustering:
         else:
             codes.append(pd.factorize(data.frame["cluster"])[0])
 
-    def nested(owner: np.ndarray) -> bool:
-        # one code per owner in some dimension: each row's code equals the code some row of its
-        # owner has (codes are factorised, never missing)
-        for c in codes:
-            first = np.zeros(int(owner.max()) + 1 if len(owner) else 0, dtype=np.int64)
-            first[owner] = c
-            if np.array_equal(first[owner], c):
-                return True
-        return False
+    def in_some(owner: np.ndarray) -> bool:
+        return any(nested(owner, c) for c in codes)
 
-    return Clustering(tuple(dims), tuple(codes), nested(data.unit_code), nested(data.period_code))
+    return Clustering(tuple(dims), tuple(codes), in_some(data.unit_code), in_some(data.period_code))
